@@ -1,0 +1,236 @@
+"""The engine interface shared by every backend, and the backend registry.
+
+A backend turns a :class:`~pystats.model.Model` plus prepared data into either
+
+* a :class:`LogDensity` on the unconstrained scale (for ``mle``, ``map`` and ``laplace``,
+  optimised by :mod:`pystats.inference`), or
+* a :class:`SampleResult` of MCMC draws (for ``nuts``).
+
+Registered backends (see :func:`get_backend`):
+
+=============  ==========================================  ==================
+name           engine                                      capabilities
+=============  ==========================================  ==================
+``torch``      the family's PyTorch likelihood, autograd   optimize, laplace
+``pystan``     pystan 3 / httpstan (embedded, offline)     optimize, laplace, sample
+``cmdstanpy``  CmdStan through cmdstanpy                    optimize, laplace, sample
+``stan``       alias: ``cmdstanpy`` if a CmdStan install is found, else ``pystan``
+=============  ==========================================  ==================
+
+``backend="auto"`` is resolved by :func:`resolve_backend` with a documented rule and the
+choice is logged on the ``pystats`` logger.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from ..errors import BackendUnavailableError, MethodNotSupportedError, OptionError
+
+if TYPE_CHECKING:
+    from ..model import Model, PreparedData
+
+__all__ = [
+    "Backend",
+    "LogDensity",
+    "SampleResult",
+    "available_backends",
+    "get_backend",
+    "register_backend",
+    "resolve_backend",
+]
+
+log = logging.getLogger("pystats")
+
+SAMPLE_STAT_NAMES = (
+    "lp",
+    "acceptance_rate",
+    "step_size",
+    "tree_depth",
+    "n_steps",
+    "diverging",
+    "energy",
+)
+"""Names of ``SampleResult.sample_stats`` entries, as arviz spells them."""
+
+
+class LogDensity(ABC):
+    """A log density (or log likelihood) on the flat unconstrained parameter vector ``u``.
+
+    ``jacobian=True`` adds the log-Jacobian of the constraining transform (the density of
+    ``u``, used by NUTS and the Laplace approximation); ``jacobian=False`` gives the
+    density of the constrained parameters (used for MLE / MAP, so the optimum does not
+    depend on the parameterisation).
+    """
+
+    dim: int
+
+    @abstractmethod
+    def value_and_grad(self, u: np.ndarray, jacobian: bool) -> tuple[float, np.ndarray]:
+        """Log density and its gradient at ``u``; ``-inf`` (and any gradient) outside support."""
+
+    def value(self, u: np.ndarray, jacobian: bool) -> float:
+        """Log density at ``u``."""
+        return self.value_and_grad(u, jacobian)[0]
+
+    def hessian(self, u: np.ndarray, jacobian: bool) -> np.ndarray:
+        """Hessian at ``u``; default: central differences of the gradient (symmetrised)."""
+        u = np.asarray(u, dtype=float)
+        n = u.size
+        h = np.empty((n, n))
+        for i in range(n):
+            step = 1e-5 * max(1.0, abs(u[i]))
+            up, dn = u.copy(), u.copy()
+            up[i] += step
+            dn[i] -= step
+            h[:, i] = (
+                self.value_and_grad(up, jacobian)[1] - self.value_and_grad(dn, jacobian)[1]
+            ) / (2 * step)
+        return 0.5 * (h + h.T)
+
+
+@dataclass
+class SampleResult:
+    """MCMC output in engine-neutral form.
+
+    Attributes
+    ----------
+    draws : dict
+        Parameter and generated-quantity name -> array of shape ``(chain, draw, *shape)``
+        (C order for array parameters).
+    sample_stats : dict
+        Names from :data:`SAMPLE_STAT_NAMES` -> array ``(chain, draw)``.
+    max_tree_depth : int
+        The sampler's tree-depth limit (to count draws that hit it).
+    info : dict
+        Engine details for the metadata (engine version, program hash, timings, ...).
+    """
+
+    draws: dict[str, np.ndarray]
+    sample_stats: dict[str, np.ndarray]
+    max_tree_depth: int = 10
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+class Backend(ABC):
+    """One inference engine.  Subclasses register themselves with :func:`register_backend`."""
+
+    name: ClassVar[str]
+    capabilities: ClassVar[frozenset[str]]  # subset of {"optimize", "laplace", "sample"}
+
+    @classmethod
+    @abstractmethod
+    def check_available(cls) -> None:
+        """Raise :class:`BackendUnavailableError` (chained to the cause) if unusable here."""
+
+    @abstractmethod
+    def log_density(
+        self, model: Model, data: PreparedData, *, include_prior: bool, device: str = "cpu"
+    ) -> LogDensity:
+        """The model's log density on the unconstrained scale for these data."""
+
+    def sample(
+        self,
+        model: Model,
+        data: PreparedData,
+        *,
+        chains: int,
+        draws: int,
+        warmup: int,
+        seed: int,
+        inits: list[dict[str, np.ndarray]] | None = None,
+        max_tree_depth: int = 10,
+        adapt_delta: float = 0.8,
+        verbose: bool = False,
+        progress: bool = False,
+    ) -> SampleResult:
+        """Draw from the posterior with NUTS."""
+        raise MethodNotSupportedError(f"backend {self.name!r} cannot sample (method='nuts')")
+
+
+_REGISTRY: dict[str, Callable[[], Backend]] = {}
+
+
+def register_backend(name: str, factory: Callable[[], Backend]) -> None:
+    """Register ``factory`` (a Backend class or a callable returning one) under ``name``."""
+    _REGISTRY[name] = factory
+
+
+def available_backends() -> dict[str, bool]:
+    """Every registered backend name and whether it can be used on this machine."""
+    out = {}
+    for name, factory in _REGISTRY.items():
+        try:
+            factory().check_available()
+            out[name] = True
+        except BackendUnavailableError:
+            out[name] = False
+    return out
+
+
+def get_backend(name: str) -> Backend:
+    """Instantiate the backend ``name`` after checking it is usable here.
+
+    Raises
+    ------
+    OptionError
+        If no backend of that name exists (the message lists the ones that do).
+    BackendUnavailableError
+        If it exists but cannot be loaded; chained to the real cause.
+    """
+    if name == "stan":
+        name = _stan_implementation()
+    if name not in _REGISTRY:
+        raise OptionError(
+            f"unknown backend {name!r}; available backends are "
+            f"{', '.join(['auto', 'stan', *sorted(_REGISTRY)])}"
+        )
+    backend = _REGISTRY[name]()
+    backend.check_available()
+    return backend
+
+
+def _stan_implementation() -> str:
+    """``cmdstanpy`` when a CmdStan install is found, else ``pystan``."""
+    from .cmdstan import cmdstan_path_or_none
+
+    return "cmdstanpy" if cmdstan_path_or_none() is not None else "pystan"
+
+
+CAPABILITY_OF_METHOD = {"mle": "optimize", "map": "optimize", "laplace": "laplace", "nuts": "sample"}
+
+
+def resolve_backend(method: str, backend: str, model: Model) -> str:
+    """Pick the backend name for ``method``.
+
+    Rule for ``backend="auto"`` (logged at INFO level on the ``pystats`` logger):
+
+    * ``nuts`` -> ``stan`` (``cmdstanpy`` if CmdStan is installed, else ``pystan``);
+    * ``mle``, ``map``, ``laplace`` -> ``torch`` when the family has a torch likelihood,
+      else ``stan``.
+
+    An explicitly named backend is checked against the method and returned unchanged.
+    """
+    if backend != "auto":
+        name = _stan_implementation() if backend == "stan" else backend
+        factory = _REGISTRY.get(name)
+        if factory is not None and CAPABILITY_OF_METHOD[method] not in factory.capabilities:
+            raise MethodNotSupportedError(
+                f"backend {backend!r} cannot run method {method!r}; it supports "
+                f"{', '.join(sorted(factory.capabilities))}"
+            )
+        return name
+    if method == "nuts":
+        choice = _stan_implementation()
+    elif model.has_torch_likelihood:
+        choice = "torch"
+    else:
+        choice = _stan_implementation()
+    log.info("backend='auto' chose %r for method=%r (%s)", choice, method, type(model).__name__)
+    return choice

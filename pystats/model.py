@@ -1,0 +1,280 @@
+"""The base class every model family derives from.
+
+A model holds options, never fitted values (statsmodels' rule): ``Model(**options)``
+validates and freezes its options, ``fit(data, ...)`` returns a new immutable
+:class:`~pystats.fit.Fit` and may be called again with other data or settings.
+
+A family implements a handful of hooks (``prepare``, ``parameters``, and either a torch
+likelihood or a Stan program, or both); :mod:`pystats.inference` does the rest the same
+way for every family.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from .errors import MethodNotSupportedError, OptionError
+from .parameters import ParameterSet
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .fit import Fit
+
+__all__ = ["METHODS", "Model", "PreparedData"]
+
+METHODS = ("mle", "map", "laplace", "nuts")
+"""Inference methods, the same names in every family."""
+
+_FAMILIES: dict[str, type[Model]] = {}
+
+
+def family_class(name: str) -> type[Model]:
+    """The model class registered under ``family`` name ``name`` (used by ``pystats.load``)."""
+    try:
+        return _FAMILIES[name]
+    except KeyError:
+        raise OptionError(
+            f"unknown model family {name!r}; known families are {', '.join(sorted(_FAMILIES))}"
+        ) from None
+
+
+@dataclass(frozen=True)
+class PreparedData:
+    """Validated, read-only data in the form the engines use.
+
+    Attributes
+    ----------
+    values : mapping
+        Name -> numpy array or Python scalar: everything a likelihood or Stan program reads.
+        Arrays are private read-only copies; the caller's objects are never referenced.
+    observed : mapping
+        Name -> array, stored as arviz ``observed_data`` (e.g. the magnitudes fitted).
+    summary : mapping
+        Human-readable facts for reports (number of events, time span, Mc used, ...).
+    """
+
+    values: Mapping[str, Any]
+    observed: Mapping[str, np.ndarray] = field(default_factory=dict)
+    summary: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        vals = {k: _frozen(v) for k, v in self.values.items()}
+        obs = {k: _frozen(v) for k, v in self.observed.items()}
+        object.__setattr__(self, "values", MappingProxyType(vals))
+        object.__setattr__(self, "observed", MappingProxyType(obs))
+        object.__setattr__(self, "summary", MappingProxyType(dict(self.summary)))
+
+    @property
+    def hash(self) -> str:
+        """SHA-256 of the values (names, dtypes, shapes and bytes), for provenance."""
+        h = hashlib.sha256()
+        for k in sorted(self.values):
+            v = self.values[k]
+            arr = np.ascontiguousarray(np.asarray(v))
+            h.update(k.encode())
+            h.update(str(arr.dtype).encode())
+            h.update(str(arr.shape).encode())
+            h.update(arr.tobytes())
+        return h.hexdigest()
+
+
+def _frozen(v: Any) -> Any:
+    if isinstance(v, np.ndarray) or isinstance(v, list | tuple):
+        arr = np.array(v, copy=True)
+        arr.flags.writeable = False
+        return arr
+    return v
+
+
+class Model(ABC):
+    """Base class of the model families.
+
+    Subclasses set :attr:`family`, :attr:`methods`, and implement the hooks below.  Options
+    are passed as keyword arguments, validated by :meth:`_validate_options` and exposed
+    read-only as :attr:`options`.
+    """
+
+    family: ClassVar[str]
+    """Registry name of the family, e.g. ``"gutenberg_richter"``."""
+    methods: ClassVar[tuple[str, ...]] = METHODS
+    """Inference methods this family supports."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "family" in cls.__dict__:
+            _FAMILIES[cls.family] = cls
+
+    def __init__(self, **options: Any) -> None:
+        self._options = MappingProxyType(self._validate_options(dict(options)))
+
+    # ------------------------------------------------------------------ options
+    @property
+    def options(self) -> Mapping[str, Any]:
+        """The validated options (read-only)."""
+        return self._options
+
+    def _validate_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        """Check and complete the options; raise :class:`OptionError` naming the bad one."""
+        return options
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self._options.items())
+        return f"{type(self).__name__}({args})"
+
+    # ------------------------------------------------------------------ hooks
+    @abstractmethod
+    def prepare(self, data: Any) -> PreparedData:
+        """Validate ``data`` and return :class:`PreparedData` (never modify ``data``)."""
+
+    @abstractmethod
+    def parameters(self, data: PreparedData) -> ParameterSet:
+        """The parameters to infer, in the order of the Stan program's parameters block."""
+
+    has_torch_likelihood: ClassVar[bool] = False
+    """True when :meth:`log_likelihood_torch` is implemented."""
+
+    def log_likelihood_torch(self, params: dict[str, Any], tensors: dict[str, Any]) -> Any:
+        """Log likelihood (a 0-d torch tensor) at constrained ``params``.
+
+        ``tensors`` holds ``data.values`` as torch tensors (float64) on the fit's device.
+        """
+        raise MethodNotSupportedError(f"{type(self).__name__} has no torch likelihood")
+
+    def log_prior_torch(self, params: dict[str, Any], tensors: dict[str, Any]) -> Any:
+        """Log prior density at constrained ``params`` (used by ``map``/``laplace``/torch)."""
+        raise MethodNotSupportedError(f"{type(self).__name__} has no torch prior")
+
+    def stan_program(self) -> str | None:
+        """File name of the Stan program in ``pystats.stan`` (``None`` if there is none).
+
+        Conventions for the program: parameters are declared in the order and with the
+        bounds of :meth:`parameters`; the data block ends with
+        ``int<lower=0, upper=1> include_prior;`` which the engines set (0 for ``mle``).
+        """
+        return None
+
+    def stan_data(self, data: PreparedData) -> dict[str, Any]:
+        """The Stan data dict (without ``include_prior``, which the engines add)."""
+        raise MethodNotSupportedError(f"{type(self).__name__} has no Stan program")
+
+    def initial_values(self, data: PreparedData, rng: np.random.Generator) -> dict[str, Any]:
+        """A random starting point (constrained scale) for optimisation and sampling."""
+        raise MethodNotSupportedError(f"{type(self).__name__} defines no initial values")
+
+    def closed_form(self, data: PreparedData) -> tuple[dict[str, Any], np.ndarray] | None:
+        """Closed-form MLE and its covariance on the flat constrained scale, if one exists."""
+        return None
+
+    def derived(self, draws: Mapping[str, np.ndarray], data: PreparedData) -> dict[str, Any]:
+        """Derived quantities (e.g. the a-value) computed from parameter values or draws.
+
+        ``draws`` maps names to arrays whose trailing axes are the parameter shapes; the
+        result must broadcast the same way.
+        """
+        return {}
+
+    def posterior_predictive(
+        self, draws: Mapping[str, np.ndarray], data: PreparedData, rng: np.random.Generator
+    ) -> dict[str, np.ndarray]:
+        """Replicated data, one per draw (leading axes of ``draws``), for predictive checks."""
+        return {}
+
+    def predict(self, fit: Fit, **kwargs: Any) -> pd.DataFrame:
+        """Model-specific predictions with uncertainty (called by :meth:`Fit.predict`)."""
+        raise MethodNotSupportedError(f"{type(self).__name__} has no predictions")
+
+    def report_figures(self, fit: Fit) -> list[tuple[str, Any]]:
+        """Family-specific ``(title, matplotlib Figure)`` pairs for :meth:`Fit.report`."""
+        return []
+
+    # ------------------------------------------------------------------ fitting
+    def fit(
+        self,
+        data: Any,
+        *,
+        method: str = "mle",
+        backend: str = "auto",
+        device: str = "cpu",
+        seed: int | None = None,
+        chains: int = 4,
+        draws: int = 1000,
+        warmup: int = 1000,
+        n_starts: int = 4,
+        max_tree_depth: int = 10,
+        adapt_delta: float = 0.8,
+        verbose: bool = False,
+        progress: bool | None = None,
+    ) -> Fit:
+        """Fit the model to ``data``.
+
+        Parameters
+        ----------
+        data
+            What the family accepts (a :class:`~pystats.Catalog`, arrays, frames, ...).
+            It is validated and copied, never modified.
+        method : {"mle", "map", "laplace", "nuts"}
+            ``mle``: maximum likelihood with standard errors from the Hessian;
+            ``map``: posterior mode (with priors) and Hessian standard errors;
+            ``laplace``: Gaussian approximation at the posterior mode on the unconstrained
+            scale, with draws; ``nuts``: Stan's HMC sampler.
+        backend : {"auto", "torch", "stan", "pystan", "cmdstanpy"}
+            Engine; ``auto`` follows :func:`pystats.backends.resolve_backend`.
+        device : {"cpu", "cuda", "auto"}
+            Torch device for the torch backend.
+        seed : int, optional
+            Random seed; recorded in the fit's metadata. Drawn at random if omitted.
+        chains, draws, warmup : int
+            NUTS settings (``draws`` is also the number of Laplace / MLE-covariance draws
+            per chain).
+        n_starts : int
+            Optimizer starts (best one kept; disagreement is reported by ``diagnose``).
+        max_tree_depth, adapt_delta
+            NUTS settings.
+        verbose : bool
+            Show engine output (compiler, sampler).
+        progress : bool, optional
+            Progress bar for long runs; default: on for interactive terminals.
+
+        Returns
+        -------
+        Fit
+        """
+        from .inference import run
+
+        if method not in METHODS:
+            raise OptionError(f"method={method!r} is not allowed; use one of {', '.join(METHODS)}")
+        if method not in self.methods:
+            raise MethodNotSupportedError(
+                f"{type(self).__name__} cannot be fitted with method={method!r}; "
+                f"it supports {', '.join(self.methods)}"
+            )
+        for name, value, low in (("chains", chains, 1), ("draws", draws, 1),
+                                 ("warmup", warmup, 0), ("n_starts", n_starts, 1)):
+            if not isinstance(value, int | np.integer) or value < low:
+                raise OptionError(f"{name}={value!r} is not allowed; use an integer >= {low}")
+        if not 0 < adapt_delta < 1:
+            raise OptionError(f"adapt_delta={adapt_delta!r} is not allowed; use 0 < adapt_delta < 1")
+        return run(
+            self,
+            self.prepare(data),
+            method=method,
+            backend=backend,
+            device=device,
+            seed=seed,
+            chains=int(chains),
+            draws=int(draws),
+            warmup=int(warmup),
+            n_starts=int(n_starts),
+            max_tree_depth=int(max_tree_depth),
+            adapt_delta=float(adapt_delta),
+            verbose=verbose,
+            progress=progress,
+        )

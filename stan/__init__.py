@@ -1,0 +1,1 @@
+"""Stan programs shipped with pystats (read with importlib.resources)."""
