@@ -94,7 +94,8 @@ class Parameter:
         arr = np.asarray(x, dtype=float)
         if np.any(arr <= lo) or np.any(arr >= hi) or not np.all(np.isfinite(arr)):
             raise OptionError(
-                f"parameter {self.name!r}: value {x!r} is outside its support ({lo}, {hi})"
+                f"parameter {self.name!r}: value {np.asarray(x).tolist()!r} is outside its "
+                f"support ({lo}, {hi})"
             )
         if math.isinf(lo) and math.isinf(hi):
             return arr
@@ -204,7 +205,7 @@ class ParameterSet:
         out = {}
         for p in self.parameters:
             piece = u[..., self._index[p.name]]
-            out[p.name] = piece.reshape(*piece.shape[:-1], *p.shape)
+            out[p.name] = piece.reshape(tuple(piece.shape[:-1]) + tuple(p.shape))
         return out
 
     def constrain(self, u: Any) -> dict[str, Any]:
@@ -217,7 +218,7 @@ class ParameterSet:
         total = 0.0
         for p in self.parameters:
             j = p.log_abs_det_jacobian(parts[p.name])
-            total = total + j.reshape(*j.shape[: j.ndim - len(p.shape)], -1).sum(-1)
+            total = total + j.reshape(tuple(j.shape[: j.ndim - len(p.shape)]) + (-1,)).sum(-1)
         return total
 
     def grad_log_abs_det_jacobian(self, u: np.ndarray) -> np.ndarray:

@@ -28,16 +28,6 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Keep compiled Stan programs in one cache shared by the whole session.
-
-    Honours an existing ``PYSTATS_CACHE_DIR`` (so CI and developers reuse compiled
-    programs across runs); otherwise uses the user cache like a normal install.
-    """
-    yield
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """GPU tests are reported as skipped without CUDA; CmdStan tests without ``CMDSTAN``."""
     try:

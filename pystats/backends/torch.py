@@ -1,0 +1,139 @@
+"""The PyTorch engine: the family's torch likelihood with autograd gradients and Hessians."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from ..errors import BackendUnavailableError, OptionError
+from .base import Backend, LogDensity
+
+if TYPE_CHECKING:
+    from ..model import Model, PreparedData
+    from ..parameters import ParameterSet
+
+__all__ = ["TorchBackend", "TorchLogDensity", "resolve_device", "to_tensors"]
+
+DEVICES = ("cpu", "cuda", "auto")
+
+
+def resolve_device(device: str) -> Any:
+    """Turn ``"cpu" | "cuda" | "cuda:N" | "auto"`` into a ``torch.device``.
+
+    ``auto`` picks CUDA when available, else the CPU.
+
+    Raises
+    ------
+    OptionError
+        For an unknown device string.
+    BackendUnavailableError
+        When CUDA is asked for and none is available.
+    """
+    import torch
+
+    if not isinstance(device, str) or not (device in DEVICES or device.startswith("cuda:")):
+        raise OptionError(f"device={device!r} is not allowed; use 'cpu', 'cuda', 'cuda:N' or 'auto'")
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise BackendUnavailableError(
+            f"device={device!r} was requested but torch.cuda.is_available() is False "
+            f"(torch {torch.__version__}); use device='cpu' or 'auto'"
+        )
+    return torch.device(device)
+
+
+def to_tensors(values: dict[str, Any], device: Any) -> dict[str, Any]:
+    """Arrays -> torch tensors on ``device`` (floats as float64, ints as int64, bools as bool).
+
+    Python scalars and strings are passed through unchanged.
+    """
+    import torch
+
+    out: dict[str, Any] = {}
+    for k, v in values.items():
+        if isinstance(v, np.ndarray):
+            if v.dtype.kind == "f":
+                out[k] = torch.as_tensor(np.array(v, dtype=np.float64), device=device)
+            elif v.dtype.kind in "iu":
+                out[k] = torch.as_tensor(np.array(v, dtype=np.int64), device=device)
+            elif v.dtype.kind == "b":
+                out[k] = torch.as_tensor(np.array(v), device=device)
+            else:
+                out[k] = v
+        else:
+            out[k] = v
+    return out
+
+
+class TorchLogDensity(LogDensity):
+    """``log p(data | theta) [+ log p(theta)] [+ log|J|]`` at unconstrained ``u``, in torch.
+
+    Gradients come from autograd; :meth:`hessian` is the exact autograd Hessian.
+    """
+
+    def __init__(
+        self, model: Model, data: PreparedData, params: ParameterSet, *, include_prior: bool,
+        device: Any,
+    ) -> None:
+        self.model = model
+        self.params = params
+        self.include_prior = include_prior
+        self.device = device
+        self.dim = params.dim
+        self.tensors = to_tensors(dict(data.values), device)
+
+    def _log_density(self, u: Any, jacobian: bool) -> Any:
+        theta = self.params.constrain(u)
+        out = self.model.log_likelihood_torch(theta, self.tensors)
+        if self.include_prior:
+            out = out + self.model.log_prior_torch(theta, self.tensors)
+        if jacobian:
+            out = out + self.params.log_abs_det_jacobian(u)
+        return out
+
+    def value_and_grad(self, u: np.ndarray, jacobian: bool) -> tuple[float, np.ndarray]:
+        import torch
+
+        ut = torch.tensor(np.asarray(u, dtype=np.float64), device=self.device, requires_grad=True)
+        value = self._log_density(ut, jacobian)
+        if not bool(torch.isfinite(value)):
+            return -np.inf, np.zeros(self.dim)
+        (grad,) = torch.autograd.grad(value, ut)
+        g = grad.detach().cpu().numpy()
+        if not np.all(np.isfinite(g)):
+            return -np.inf, np.zeros(self.dim)
+        return float(value.detach().cpu()), g
+
+    def hessian(self, u: np.ndarray, jacobian: bool) -> np.ndarray:
+        import torch
+
+        ut = torch.tensor(np.asarray(u, dtype=np.float64), device=self.device)
+        h = torch.autograd.functional.hessian(lambda x: self._log_density(x, jacobian), ut)
+        h = h.detach().cpu().numpy()
+        return 0.5 * (h + h.T)
+
+
+class TorchBackend(Backend):
+    """Optimisation and Laplace approximation on the family's PyTorch likelihood."""
+
+    name: ClassVar[str] = "torch"
+    capabilities: ClassVar[frozenset[str]] = frozenset({"optimize", "laplace"})
+
+    @classmethod
+    def check_available(cls) -> None:
+        try:
+            import torch  # noqa: F401
+        except ImportError as e:
+            raise BackendUnavailableError(
+                "the torch backend needs PyTorch (pip install torch==2.13.0 for the CPU build)"
+            ) from e
+
+    def log_density(
+        self, model: Model, data: PreparedData, *, include_prior: bool, device: str = "cpu"
+    ) -> LogDensity:
+        return TorchLogDensity(
+            model, data, model.parameters(data), include_prior=include_prior,
+            device=resolve_device(device),
+        )

@@ -1,0 +1,331 @@
+"""Inference shared by every family: optimisation, Laplace approximation and NUTS.
+
+``Model.fit`` validates its arguments and calls :func:`run`, which
+
+1. resolves the backend (:func:`pystats.backends.resolve_backend`, logged);
+2. for ``mle`` / ``map`` / ``laplace`` maximises the backend's :class:`LogDensity` on the
+   unconstrained scale with L-BFGS from several starts, takes the Hessian at the optimum
+   (exact autograd Hessian for torch, central differences of Stan's gradient otherwise)
+   and derives covariances; ``mle`` with ``backend="auto"`` uses the family's closed form
+   when it has one;
+3. for ``nuts`` runs Stan's sampler;
+4. adds the family's derived quantities, builds the immutable :class:`~pystats.fit.Fit`
+   and runs :meth:`Fit.diagnose`, which warns (:class:`ConvergenceWarning`) on problems.
+
+Conventions: ``mle`` maximises the likelihood, ``map`` the posterior density of the
+constrained parameters (no Jacobian), ``laplace`` the posterior density of the
+unconstrained parameters (with the Jacobian), whose Hessian defines the Gaussian
+approximation there (as CmdStan's ``laplace`` method does).  The Laplace approximation's
+quality is scored with the Pareto-k of importance ratios (Vehtari et al. 2024).
+
+References
+----------
+Vehtari, A., Simpson, D., Gelman, A., Yao, Y. and Gabry, J. (2024). Pareto smoothed
+importance sampling. Journal of Machine Learning Research 25(72), 1-58.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from scipy import optimize as _opt
+
+from .backends import get_backend, resolve_backend
+from .errors import FitError
+from .fit import Fit
+
+if TYPE_CHECKING:
+    from .backends.base import LogDensity
+    from .model import Model, PreparedData
+    from .parameters import ParameterSet
+
+__all__ = ["OptimumResult", "maximize", "run"]
+
+log = logging.getLogger("pystats")
+
+BOUNDARY_U = 12.0
+"""|u| beyond which a bounded parameter is reported as at its bound (exp(-12) ~ 6e-6)."""
+
+
+@dataclass(frozen=True)
+class OptimumResult:
+    """Best optimum over several starts."""
+
+    u: np.ndarray
+    log_density: float
+    grad_norm: float
+    converged: bool
+    message: str
+    optima: tuple[float, ...]
+    n_evaluations: int
+
+
+def _random_start(
+    model: Model, data: PreparedData, params: ParameterSet, rng: np.random.Generator
+) -> np.ndarray:
+    try:
+        return params.unconstrain(model.initial_values(data, rng))
+    except NotImplementedError:
+        # Stan's default: uniform(-2, 2) on the unconstrained scale
+        return rng.uniform(-2.0, 2.0, size=params.dim)
+
+
+def maximize(
+    density: LogDensity,
+    starts: list[np.ndarray],
+    *,
+    jacobian: bool,
+    gtol: float = 1e-6,
+    maxiter: int = 2000,
+) -> OptimumResult:
+    """Maximise ``density`` from each start with L-BFGS; return the best optimum.
+
+    Parameters
+    ----------
+    density : LogDensity
+        Log density on the unconstrained scale.
+    starts : list of ndarray
+        Starting points (unconstrained).
+    jacobian : bool
+        Include the transform's log-Jacobian (``laplace``) or not (``mle``/``map``).
+    gtol : float
+        Convergence tolerance on the largest gradient component.
+    maxiter : int
+        Iteration limit per start.
+
+    Raises
+    ------
+    FitError
+        If the log density is not finite at any start.
+    """
+    n_eval = 0
+    penalty = 1e300
+
+    def objective(u: np.ndarray) -> tuple[float, np.ndarray]:
+        nonlocal n_eval
+        n_eval += 1
+        value, grad = density.value_and_grad(u, jacobian)
+        if not np.isfinite(value):
+            return penalty, np.zeros_like(u)
+        return -value, -grad
+
+    results = []
+    for u0 in starts:
+        if not np.isfinite(density.value_and_grad(u0, jacobian)[0]):
+            continue
+        res = _opt.minimize(
+            objective, u0, jac=True, method="L-BFGS-B",
+            options={"maxiter": maxiter, "gtol": gtol, "ftol": 1e-13, "maxcor": 20},
+        )
+        results.append(res)
+    if not results:
+        raise FitError(
+            "the log density is not finite at any starting point; check the data and the "
+            "model options (e.g. magnitudes far below the completeness magnitude)"
+        )
+    optima = tuple(float(-r.fun) for r in results)
+    best = min(results, key=lambda r: r.fun)
+    value, grad = density.value_and_grad(best.x, jacobian)
+    grad_norm = float(np.max(np.abs(grad))) if grad.size else 0.0
+    converged = bool(np.isfinite(value)) and grad_norm < max(1e-3, 1e-6 * abs(value))
+    return OptimumResult(
+        u=np.asarray(best.x, dtype=float),
+        log_density=float(value),
+        grad_norm=grad_norm,
+        converged=converged,
+        message=str(best.message),
+        optima=optima,
+        n_evaluations=n_eval,
+    )
+
+
+def _covariance(neg_hessian: np.ndarray) -> tuple[np.ndarray, bool, np.ndarray]:
+    """Inverse of the negative Hessian; PD flag; eigenvalues (ascending)."""
+    eig = np.linalg.eigvalsh(neg_hessian) if neg_hessian.size else np.zeros(0)
+    pd = bool(eig.size == 0 or eig[0] > 1e-10 * max(1.0, abs(eig[-1])))
+    cov = np.linalg.inv(neg_hessian) if pd else np.linalg.pinv(neg_hessian)
+    return 0.5 * (cov + cov.T), pd, eig
+
+
+def _gaussian_draws(
+    params: ParameterSet, u: np.ndarray, cov_u: np.ndarray, n: int, rng: np.random.Generator
+) -> np.ndarray:
+    return rng.multivariate_normal(u, cov_u, size=n, method="eigh")
+
+
+def _shape_draws(
+    params: ParameterSet, u_draws: np.ndarray, chains: int
+) -> dict[str, np.ndarray]:
+    """Unconstrained draws ``(n, dim)`` -> constrained dict ``(chains, n/chains, *shape)``."""
+    values = params.constrain(u_draws)
+    per_chain = u_draws.shape[0] // chains
+    return {k: np.asarray(v).reshape(chains, per_chain, *np.shape(v)[1:]) for k, v in values.items()}
+
+
+def _pareto_k(log_ratios: np.ndarray) -> float:
+    import arviz as az
+
+    _, k = az.psislw(log_ratios - np.max(log_ratios))
+    return float(np.asarray(k))
+
+
+def _at_boundary(params: ParameterSet, u: np.ndarray) -> list[str]:
+    names = []
+    for p, piece in zip(params, params.split(u).values()):
+        if np.isinf(p.lower) and np.isinf(p.upper):
+            continue
+        if np.any(np.abs(np.asarray(piece)) > BOUNDARY_U):
+            names.append(p.name)
+    return names
+
+
+def _flat_directions(params: ParameterSet, eig_vectors: np.ndarray, small: np.ndarray) -> list[str]:
+    elements = params.element_names()
+    return sorted({elements[int(np.argmax(np.abs(eig_vectors[:, i])))] for i in np.flatnonzero(small)})
+
+
+def run(
+    model: Model,
+    data: PreparedData,
+    *,
+    method: str,
+    backend: str,
+    device: str,
+    seed: int | None,
+    chains: int,
+    draws: int,
+    warmup: int,
+    n_starts: int,
+    max_tree_depth: int,
+    adapt_delta: float,
+    verbose: bool,
+    progress: bool | None,
+) -> Fit:
+    """Run inference; see the module docstring.  Called by :meth:`Model.fit`."""
+    from . import __version__
+
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy % (2**31 - 1))
+    rng = np.random.default_rng(seed)
+    params = model.parameters(data)
+    started = time.perf_counter()
+    metadata: dict[str, Any] = {
+        "pystats_version": __version__,
+        "family": model.family,
+        "method": method,
+        "seed": int(seed),
+        "device": device,
+        "data_hash": data.hash,
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+    }
+    point = cov = cov_u = None
+    optimizer: dict[str, Any] = {}
+    sample_stats: dict[str, np.ndarray] = {}
+    n_total = chains * draws
+
+    closed = model.closed_form(data) if (method == "mle" and backend == "auto") else None
+    if closed is not None:
+        backend_name = "closed_form"
+        point, cov = closed
+        u_hat = params.unconstrain(point)
+        jac = params.dconstrain(u_hat)
+        cov_u = np.asarray(cov) / np.outer(jac, jac)
+        pd = bool(np.all(np.linalg.eigvalsh(cov_u) > 0)) if cov_u.size else True
+        optimizer = {
+            "converged": True, "log_density": float("nan"), "grad_norm": 0.0, "n_starts": 0,
+            "optima": (), "hessian_pd": pd, "at_boundary": _at_boundary(params, u_hat),
+            "flat_directions": [], "message": "closed-form maximum-likelihood estimate",
+        }
+        log.info("method='mle' used the closed-form estimator of %s", type(model).__name__)
+        draws_u = _gaussian_draws(params, u_hat, cov_u, n_total, rng) if pd else None
+        post = _shape_draws(params, draws_u, chains) if draws_u is not None else {}
+        metadata.update(engine="closed_form")
+    elif method in ("mle", "map", "laplace"):
+        backend_name = resolve_backend(method, backend, model)
+        engine = get_backend(backend_name)
+        density = engine.log_density(model, data, include_prior=method != "mle", device=device)
+        jacobian = method == "laplace"
+        starts = [_random_start(model, data, params, rng) for _ in range(n_starts)]
+        opt = maximize(density, starts, jacobian=jacobian)
+        neg_h = -density.hessian(opt.u, jacobian)
+        cov_u, pd, _ = _covariance(neg_h)
+        evals, evecs = np.linalg.eigh(neg_h) if neg_h.size else (np.zeros(0), np.zeros((0, 0)))
+        small = evals <= 1e-8 * max(1.0, float(np.max(np.abs(evals))) if evals.size else 1.0)
+        point = params.constrain(opt.u)
+        point = {k: np.asarray(v) for k, v in point.items()}
+        jac = params.dconstrain(opt.u)
+        cov = cov_u * np.outer(jac, jac)
+        optimizer = {
+            "converged": opt.converged, "log_density": opt.log_density,
+            "grad_norm": opt.grad_norm, "n_starts": len(opt.optima), "optima": opt.optima,
+            "hessian_pd": pd, "at_boundary": _at_boundary(params, opt.u),
+            "flat_directions": _flat_directions(params, evecs, small),
+            "message": opt.message, "n_evaluations": opt.n_evaluations,
+            "objective": {"mle": "log likelihood", "map": "log posterior (constrained)",
+                          "laplace": "log posterior (unconstrained, with Jacobian)"}[method],
+        }
+        if method == "mle":
+            optimizer["log_likelihood"] = opt.log_density
+        post = {}
+        if pd:
+            draws_u = _gaussian_draws(params, opt.u, cov_u, n_total, rng)
+            post = _shape_draws(params, draws_u, chains if method != "laplace" else 1)
+            if method == "laplace":
+                # importance ratios target / proposal for the Pareto-k diagnostic
+                target = np.array([density.value(u, True) for u in draws_u[: min(n_total, 2000)]])
+                diff = draws_u[: target.size] - opt.u
+                prec = np.linalg.inv(cov_u)
+                proposal = -0.5 * np.einsum("ij,jk,ik->i", diff, prec, diff)
+                finite = np.isfinite(target)
+                optimizer["pareto_k"] = _pareto_k(np.where(finite, target - proposal, -np.inf))
+        metadata.update(engine=backend_name)
+    else:  # nuts
+        backend_name = resolve_backend(method, backend, model)
+        engine = get_backend(backend_name)
+        inits = [params_to_init(model, data, params, rng) for _ in range(chains)]
+        result = engine.sample(
+            model, data, chains=chains, draws=draws, warmup=warmup, seed=seed, inits=inits,
+            max_tree_depth=max_tree_depth, adapt_delta=adapt_delta, verbose=verbose,
+            progress=bool(progress),
+        )
+        post = dict(result.draws)
+        sample_stats = dict(result.sample_stats)
+        max_tree_depth = result.max_tree_depth
+        metadata.update(result.info)
+        metadata.update(chains=chains, draws=draws, warmup=warmup, adapt_delta=adapt_delta)
+
+    if post:
+        missing = [n for n in params.names if n not in post]
+        if missing:
+            raise FitError(f"the engine returned no draws for parameter(s) {', '.join(missing)}")
+        for name, value in model.derived({n: post[n] for n in params.names}, data).items():
+            post.setdefault(name, np.asarray(value))
+    if point is not None:
+        point = dict(point)
+        for name, value in model.derived(point, data).items():
+            point.setdefault(name, np.asarray(value))
+    metadata["backend"] = backend_name
+    metadata["fit_seconds"] = time.perf_counter() - started
+    fit = Fit(
+        model=model, data=data, method=method, backend=backend_name, parameters=params,
+        point=point, cov=cov, cov_unconstrained=cov_u, draws=post, sample_stats=sample_stats,
+        optimizer=optimizer, max_tree_depth=max_tree_depth, metadata=metadata,
+    )
+    fit.diagnose(warn=True)
+    return fit
+
+
+def params_to_init(
+    model: Model, data: PreparedData, params: ParameterSet, rng: np.random.Generator
+) -> dict[str, np.ndarray] | None:
+    """Initial values for one chain (constrained), or ``None`` to let Stan choose."""
+    try:
+        values = model.initial_values(data, rng)
+    except NotImplementedError:
+        return None
+    return {k: np.asarray(v, dtype=float) for k, v in values.items() if k in params.names}

@@ -1,0 +1,169 @@
+"""The shared inference engine (optimisation, Hessian SEs, Laplace) on models with known answers."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from pystats.backends import resolve_backend
+from pystats.backends.torch import resolve_device
+from pystats.errors import (
+    BackendUnavailableError,
+    ConvergenceWarning,
+    MethodNotSupportedError,
+    OptionError,
+)
+from pystats.model import Model, PreparedData
+from pystats.parameters import Parameter, ParameterSet
+
+
+class NormalModel(Model):
+    """y ~ Normal(mu, sigma); priors mu ~ N(0, 10), sigma ~ HalfNormal(5)."""
+
+    family = "test_inference_normal"
+    has_torch_likelihood = True
+
+    def prepare(self, data):
+        y = np.asarray(data, dtype=float)
+        return PreparedData(values={"y": y}, observed={"y": y}, summary={"n": y.size})
+
+    def parameters(self, data):
+        return ParameterSet([Parameter("mu"), Parameter("sigma", lower=0.0)])
+
+    def log_likelihood_torch(self, p, t):
+        return torch.distributions.Normal(p["mu"], p["sigma"]).log_prob(t["y"]).sum()
+
+    def log_prior_torch(self, p, t):
+        return (torch.distributions.Normal(0.0, 10.0).log_prob(p["mu"])
+                + torch.distributions.HalfNormal(5.0).log_prob(p["sigma"]))
+
+    def initial_values(self, data, rng):
+        return {"mu": rng.normal(), "sigma": rng.uniform(0.5, 2.0)}
+
+    def derived(self, draws, data):
+        return {"variance": np.asarray(draws["sigma"]) ** 2}
+
+
+class SumModel(NormalModel):
+    """y ~ Normal(a + b, 1): a and b are not separately identified (a flat direction)."""
+
+    family = "test_inference_sum"
+
+    def parameters(self, data):
+        return ParameterSet([Parameter("a"), Parameter("b")])
+
+    def log_likelihood_torch(self, p, t):
+        return torch.distributions.Normal(p["a"] + p["b"], 1.0).log_prob(t["y"]).sum()
+
+    def initial_values(self, data, rng):
+        return {"a": rng.normal(), "b": rng.normal()}
+
+    def derived(self, draws, data):
+        return {}
+
+
+@pytest.fixture(scope="module")
+def y() -> np.ndarray:
+    return np.random.default_rng(42).normal(3.0, 2.0, size=400)
+
+
+def test_mle_equals_closed_form_with_exact_standard_errors(y: np.ndarray) -> None:
+    fit = NormalModel().fit(y, method="mle", seed=1)
+    n, s = y.size, y.std()
+    assert fit.backend == "torch"
+    assert fit.point["mu"] == pytest.approx(y.mean(), rel=1e-7)
+    assert fit.point["sigma"] == pytest.approx(s, rel=1e-7)
+    # Fisher information of the normal: se(mu) = s/sqrt(n), se(sigma) = s/sqrt(2n)
+    np.testing.assert_allclose(np.sqrt(np.diag(fit.cov)), [s / np.sqrt(n), s / np.sqrt(2 * n)],
+                               rtol=1e-5)
+    assert fit.optimizer["converged"] and fit.optimizer["hessian_pd"]
+    expected_ll = -0.5 * n * (np.log(2 * np.pi * s**2) + 1)
+    assert fit.optimizer["log_likelihood"] == pytest.approx(expected_ll, rel=1e-9)
+    assert fit.point["variance"] == pytest.approx(s**2, rel=1e-7)
+    assert fit.draws["mu"].shape == (4, 1000)
+    assert fit.draws["variance"].shape == (4, 1000)
+
+
+def test_map_is_pulled_by_prior_and_laplace_is_calibrated(y: np.ndarray) -> None:
+    mle = NormalModel().fit(y, method="mle", seed=1)
+    mp = NormalModel().fit(y, method="map", seed=1)
+    # the N(0, 10) prior pulls mu toward 0 by about sigma^2 / (n * 100) * mu
+    assert mp.point["mu"] < mle.point["mu"]
+    assert mle.point["mu"] - mp.point["mu"] == pytest.approx(
+        mle.point["mu"] * mle.point["sigma"] ** 2 / (y.size * 100), rel=0.05)
+    lap = NormalModel().fit(y, method="laplace", seed=3, draws=1000, chains=4)
+    assert lap.draws["mu"].shape == (1, 4000)
+    mu = lap.variable("mu")
+    assert mu.mean() == pytest.approx(y.mean(), abs=3 * y.std() / np.sqrt(y.size) / 20)
+    assert mu.std() == pytest.approx(y.std() / np.sqrt(y.size), rel=0.1)
+    assert 0 <= lap.optimizer["pareto_k"] < 0.5
+
+
+def test_seed_reproducible_and_inputs_untouched(y: np.ndarray) -> None:
+    original = y.copy()
+    model = NormalModel()
+    a = model.fit(y, method="laplace", seed=7)
+    b = model.fit(y, method="laplace", seed=7)
+    np.testing.assert_array_equal(a.draws["mu"], b.draws["mu"])
+    np.testing.assert_array_equal(y, original)
+    assert a.metadata["seed"] == 7
+    assert a.data.values["y"] is not y
+    with pytest.raises(ValueError):
+        a.data.values["y"][0] = 1.0  # read-only
+    with pytest.raises(AttributeError):
+        a.method = "nuts"  # frozen
+
+
+def test_flat_direction_is_reported_loudly() -> None:
+    y = np.random.default_rng(0).normal(1.0, 1.0, size=50)
+    with pytest.warns(ConvergenceWarning):
+        fit = SumModel().fit(y, method="mle", seed=0)
+    assert not fit.optimizer["hessian_pd"]
+    assert set(fit.optimizer["flat_directions"]) <= {"a", "b"}
+    assert fit.optimizer["flat_directions"]
+    assert fit.point["a"] + fit.point["b"] == pytest.approx(y.mean(), rel=1e-6)
+
+
+def test_clean_fit_does_not_warn(y: np.ndarray) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        NormalModel().fit(y, method="mle", seed=1)
+
+
+def test_bad_arguments_are_named(y: np.ndarray) -> None:
+    model = NormalModel()
+    with pytest.raises(OptionError, match="method='bayes' is not allowed"):
+        model.fit(y, method="bayes")
+    with pytest.raises(OptionError, match="chains=0"):
+        model.fit(y, method="nuts", chains=0)
+    with pytest.raises(OptionError, match="unknown backend 'jax'"):
+        model.fit(y, method="mle", backend="jax")
+    with pytest.raises(MethodNotSupportedError, match="cannot run method 'nuts'"):
+        model.fit(y, method="nuts", backend="torch")
+    with pytest.raises(OptionError, match="device='tpu'"):
+        model.fit(y, method="mle", device="tpu")
+
+
+def test_auto_backend_rule() -> None:
+    model = NormalModel()
+    assert resolve_backend("mle", "auto", model) == "torch"
+    assert resolve_backend("laplace", "auto", model) == "torch"
+    assert resolve_backend("nuts", "auto", model) in ("pystan", "cmdstanpy")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error raised without CUDA")
+def test_cuda_request_without_cuda_is_a_clear_error() -> None:
+    with pytest.raises(BackendUnavailableError, match="cuda"):
+        resolve_device("cuda")
+    assert resolve_device("auto").type == "cpu"
+
+
+@pytest.mark.gpu
+def test_torch_fit_on_cuda_matches_cpu(y: np.ndarray) -> None:
+    cpu = NormalModel().fit(y, method="mle", seed=1)
+    gpu = NormalModel().fit(y, method="mle", seed=1, device="cuda")
+    assert gpu.point["mu"] == pytest.approx(cpu.point["mu"], rel=1e-9)
+    np.testing.assert_allclose(gpu.cov, cpu.cov, rtol=1e-6)
