@@ -36,6 +36,7 @@ import numpy as np
 from scipy import optimize as _opt
 
 from .backends import get_backend, resolve_backend
+from .diagnostics import diagnose
 from .errors import FitError
 from .fit import Fit
 
@@ -168,9 +169,9 @@ def _shape_draws(
 
 
 def _pareto_k(log_ratios: np.ndarray) -> float:
-    import arviz as az
+    from .arviz_io import import_arviz
 
-    _, k = az.psislw(log_ratios - np.max(log_ratios))
+    _, k = import_arviz().psislw(log_ratios - np.max(log_ratios))
     return float(np.asarray(k))
 
 
@@ -316,7 +317,8 @@ def run(
         point=point, cov=cov, cov_unconstrained=cov_u, draws=post, sample_stats=sample_stats,
         optimizer=optimizer, max_tree_depth=max_tree_depth, metadata=metadata,
     )
-    fit.diagnose(warn=True)
+    # stacklevel 4: warnings.warn <- diagnose <- run <- Model.fit <- the user's call
+    diagnose(fit, warn=True, stacklevel=4)
     return fit
 
 

@@ -113,6 +113,7 @@ class Model(ABC):
             _FAMILIES[cls.family] = cls
 
     def __init__(self, **options: Any) -> None:
+        self._init_options = MappingProxyType(dict(options))
         self._options = MappingProxyType(self._validate_options(dict(options)))
 
     # ------------------------------------------------------------------ options
@@ -121,12 +122,17 @@ class Model(ABC):
         """The validated options (read-only)."""
         return self._options
 
+    @property
+    def init_options(self) -> Mapping[str, Any]:
+        """The options exactly as passed to the constructor (used to rebuild the model)."""
+        return self._init_options
+
     def _validate_options(self, options: dict[str, Any]) -> dict[str, Any]:
         """Check and complete the options; raise :class:`OptionError` naming the bad one."""
         return options
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self._options.items())
+        args = ", ".join(f"{k}={v!r}" for k, v in self._init_options.items())
         return f"{type(self).__name__}({args})"
 
     # ------------------------------------------------------------------ hooks

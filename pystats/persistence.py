@@ -1,0 +1,465 @@
+"""Saving a :class:`~pystats.fit.Fit` to one NetCDF file and loading it back.
+
+The file (HDF5-based NetCDF-4, written with the ``h5netcdf`` engine) holds
+
+=========================  ==============================================================
+group                      content
+=========================  ==============================================================
+``/`` (attributes)         ``pystats_format``/``pystats_format_version``; the model family,
+                           class and options (JSON); method, backend, tree-depth limit;
+                           the parameter definitions (names, bounds, shapes); the point
+                           estimate, optimizer report, metadata, data summary and the
+                           scalar data values (JSON); the data hash; the pystats version
+                           that wrote the file
+``posterior``              ``fit.draws`` ``(chain, draw, *shape)``
+``sample_stats``           ``fit.sample_stats`` (NUTS)
+``observed_data``          ``fit.data.observed``
+``pystats_data``           the array entries of ``fit.data.values``
+``pystats_covariance``     ``cov`` and ``cov_unconstrained``
+=========================  ==============================================================
+
+The group names follow arviz, so ``arviz.from_netcdf`` can read the draws of a saved fit
+(it warns about the two ``pystats_`` groups).  JSON values keep their Python types through
+tags for tuples, numpy arrays, numpy scalars and datetimes; array variables keep their
+dtype through a ``pystats_dtype`` attribute.
+
+References
+----------
+Rew, R. and Davis, G. (1990). NetCDF: an interface for scientific data access. IEEE
+Computer Graphics and Applications, 10(4), 76-82. https://doi.org/10.1109/38.56302
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import importlib
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .errors import DataError, OptionError, PystatsError
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from .fit import Fit
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "load", "save_fit"]
+
+FORMAT = "pystats.fit"
+FORMAT_VERSION = 1
+_ENGINE = "h5netcdf"
+
+
+# ---------------------------------------------------------------------- JSON codec
+class _Unserialisable(TypeError):
+    def __init__(self, where: str, value: Any) -> None:
+        super().__init__(where)
+        self.where = where
+        self.value = value
+
+
+def _encode(obj: Any, where: str) -> Any:
+    """``obj`` as JSON-able data; tuples, arrays, numpy scalars and datetimes are tagged."""
+    if obj is None or isinstance(obj, bool | str):
+        return obj
+    if type(obj) in (int, float):
+        return obj
+    if isinstance(obj, np.generic):
+        if obj.dtype.kind not in "biufU":
+            raise _Unserialisable(where, obj)
+        return {"__np_scalar__": obj.item(), "dtype": obj.dtype.str}
+    if isinstance(obj, np.ndarray):
+        if obj.dtype.kind not in "biufU":
+            raise _Unserialisable(where, obj)
+        return {"__ndarray__": obj.tolist(), "dtype": obj.dtype.str, "shape": list(obj.shape)}
+    if isinstance(obj, tuple):
+        return {"__tuple__": [_encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]}
+    if isinstance(obj, list):
+        return [_encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]
+    if isinstance(obj, Mapping):
+        if not all(isinstance(k, str) for k in obj):
+            raise _Unserialisable(where, obj)
+        return {k: _encode(v, f"{where}[{k!r}]") for k, v in obj.items()}
+    if isinstance(obj, PurePath):
+        return {"__path__": str(obj)}
+    if isinstance(obj, _dt.datetime):
+        return {"__datetime__": obj.isoformat()}
+    if isinstance(obj, _dt.date):
+        return {"__date__": obj.isoformat()}
+    if isinstance(obj, int | float):  # subclasses of int and float (not bool): plain value
+        return int(obj) if isinstance(obj, int) else float(obj)
+    raise _Unserialisable(where, obj)
+
+
+def _decode_hook(d: dict[str, Any]) -> Any:
+    keys = set(d)
+    if keys == {"__tuple__"}:
+        return tuple(d["__tuple__"])
+    if keys == {"__ndarray__", "dtype", "shape"}:
+        return np.array(d["__ndarray__"], dtype=np.dtype(d["dtype"])).reshape(d["shape"])
+    if keys == {"__np_scalar__", "dtype"}:
+        return np.dtype(d["dtype"]).type(d["__np_scalar__"])
+    if keys == {"__path__"}:
+        return Path(d["__path__"])
+    if keys == {"__datetime__"}:
+        return _dt.datetime.fromisoformat(d["__datetime__"])
+    if keys == {"__date__"}:
+        return _dt.date.fromisoformat(d["__date__"])
+    return d
+
+
+def _dumps(obj: Any, where: str) -> str:
+    return json.dumps(_encode(obj, where), allow_nan=True)
+
+
+def _loads(text: str) -> Any:
+    return json.loads(text, object_hook=_decode_hook)
+
+
+def _dumps_or(obj: Any, where: str, error: type[PystatsError], what: str) -> str:
+    try:
+        return _dumps(obj, where)
+    except _Unserialisable as e:
+        raise error(
+            f"{what} {e.where} = {e.value!r} (type {type(e.value).__name__}) cannot be saved; "
+            "allowed are numbers, strings, booleans, None, lists, tuples, dicts with string "
+            "keys, numpy numeric/string arrays and scalars, datetimes and paths"
+        ) from None
+
+
+# ---------------------------------------------------------------------- arrays
+def _dataset(arrays: Mapping[str, Any], leading: tuple[str, ...] = ()) -> xr.Dataset:
+    import xarray as xr
+
+    variables = {}
+    for name, value in arrays.items():
+        arr = np.asarray(value)
+        dims = [*leading, *(f"{name}_dim_{i}" for i in range(arr.ndim - len(leading)))]
+        variables[name] = xr.Variable(dims, arr, attrs={"pystats_dtype": arr.dtype.str})
+    return xr.Dataset(variables)
+
+
+def _arrays(ds: xr.Dataset) -> dict[str, np.ndarray]:
+    out = {}
+    for name, var in ds.data_vars.items():
+        arr = np.asarray(var.values)
+        dtype = var.attrs.get("pystats_dtype")
+        if dtype is not None and arr.dtype.str != dtype:
+            arr = arr.astype(np.dtype(dtype))
+        out[str(name)] = arr
+    return out
+
+
+def _encoding(ds: xr.Dataset) -> dict[str, dict[str, Any]]:
+    return {
+        name: {"zlib": True, "complevel": 4}
+        for name, var in ds.data_vars.items()
+        if var.dtype.kind in "biuf" and var.ndim > 0
+    }
+
+
+# ---------------------------------------------------------------------- save
+def _constructor_options(model: Any) -> dict[str, Any]:
+    """The keyword arguments that rebuild ``model``.
+
+    ``model.init_options`` (the arguments as the user passed them) when the model keeps
+    them, else the validated ``model.options``.
+    """
+    given = getattr(model, "init_options", None)
+    return dict(model.options if given is None else given)
+
+
+def _encode_options(model: Any) -> dict[str, Any]:
+    """JSON-able constructor options of ``model``, checked to rebuild an equal model."""
+    cls = type(model)
+    options = {}
+    for key, value in _constructor_options(model).items():
+        try:
+            options[key] = _encode(value, key)
+        except _Unserialisable as e:
+            raise OptionError(
+                f"model option {key!r} = {value!r} (type {type(value).__name__}) is not "
+                "JSON-serialisable, so the fit cannot be saved; use numbers, strings, "
+                "booleans, None, lists, tuples, dicts or numpy arrays"
+                + ("" if e.where == key else f" (offending element {e.where})")
+            ) from None
+    # Check now, while the user can still act, that load() will rebuild the same model.
+    text = json.dumps(options, allow_nan=True)
+    try:
+        rebuilt = cls(**_loads(text))
+        same = _dumps(dict(rebuilt.options), "options") == _dumps(dict(model.options), "options")
+    except (PystatsError, _Unserialisable, TypeError, ValueError) as e:
+        raise OptionError(
+            f"{cls.__name__}(**options) cannot rebuild this model from its saved options "
+            f"({type(e).__name__}: {e}), so a saved fit could not be loaded; the family's "
+            "option validation must accept its own output (or the model must keep "
+            "'init_options')"
+        ) from e
+    if not same:
+        raise OptionError(
+            f"{cls.__name__}(**options) rebuilds a model with different options from the "
+            "saved ones, so a saved fit would not load as the same model"
+        )
+    return options
+
+
+def _root_attrs(fit: Fit) -> dict[str, Any]:
+    import pystats
+
+    model = fit.model
+    cls = type(model)
+    family = getattr(cls, "family", None)
+    if family is None:
+        raise OptionError(
+            f"model class {cls.__name__} has no 'family' name, so a saved fit could not be "
+            "rebuilt; set the class attribute 'family'"
+        )
+    options = _encode_options(model)
+    definition = [
+        {
+            "name": p.name,
+            "lower": p.lower,
+            "upper": p.upper,
+            "shape": list(p.shape),
+            "description": p.description,
+        }
+        for p in fit.parameters
+    ]
+    values = {k: v for k, v in fit.data.values.items() if not isinstance(v, np.ndarray)}
+    point = None if fit.point is None else dict(fit.point)
+    return {
+        "pystats_format": FORMAT,
+        "pystats_format_version": FORMAT_VERSION,
+        "pystats_version": getattr(pystats, "__version__", "unknown"),
+        "saved_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "family": str(family),
+        "model_class": f"{cls.__module__}:{cls.__qualname__}",
+        "model_repr": repr(model),
+        "options": json.dumps(options, allow_nan=True),
+        "method": fit.method,
+        "backend": fit.backend,
+        "max_tree_depth": int(fit.max_tree_depth),
+        "parameters": json.dumps(definition, allow_nan=True),
+        "point": _dumps_or(point, "point", PystatsError, "point estimate"),
+        "optimizer": _dumps_or(dict(fit.optimizer), "optimizer", PystatsError, "optimizer entry"),
+        "metadata": _dumps_or(dict(fit.metadata), "metadata", PystatsError, "metadata entry"),
+        "data_summary": _dumps_or(dict(fit.data.summary), "summary", DataError, "data"),
+        "data_scalars": _dumps_or(values, "values", DataError, "data"),
+        "data_order": json.dumps(list(fit.data.values)),
+        "data_hash": fit.data.hash,
+    }
+
+
+def save_fit(fit: Fit, path: str | os.PathLike[str]) -> Path:
+    """Write ``fit`` to one NetCDF file at ``path`` (overwritten atomically).
+
+    Parameters
+    ----------
+    fit : Fit
+        The fit to save; it is not modified.
+    path : str or path-like
+        Destination, conventionally ``*.nc``.  Parent folders must exist.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    OptionError
+        If a model option is not JSON-serialisable (the message names it).
+    DataError
+        If a data summary or scalar data value cannot be stored.
+    """
+    import xarray as xr
+
+    path = Path(path)
+    attrs = _root_attrs(fit)  # every check before touching the disk
+    groups: list[tuple[str, xr.Dataset]] = []
+    if fit.draws:
+        groups.append(("posterior", _dataset(fit.draws, ("chain", "draw"))))
+    if fit.sample_stats:
+        groups.append(("sample_stats", _dataset(fit.sample_stats, ("chain", "draw"))))
+    if fit.data.observed:
+        groups.append(("observed_data", _dataset(fit.data.observed)))
+    arrays = {k: v for k, v in fit.data.values.items() if isinstance(v, np.ndarray)}
+    if arrays:
+        groups.append(("pystats_data", _dataset(arrays)))
+    cov = {k: getattr(fit, k) for k in ("cov", "cov_unconstrained") if getattr(fit, k) is not None}
+    if cov:
+        groups.append(
+            (
+                "pystats_covariance",
+                xr.Dataset({k: xr.Variable(("row", "column"), v) for k, v in cov.items()}),
+            )
+        )
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        xr.Dataset(attrs=attrs).to_netcdf(tmp, mode="w", engine=_ENGINE)
+        for name, ds in groups:
+            ds.to_netcdf(tmp, mode="a", group=name, engine=_ENGINE, encoding=_encoding(ds))
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+# ---------------------------------------------------------------------- load
+def _not_a_fit(path: Path, why: str) -> DataError:
+    return DataError(f"{str(path)!r} is not a pystats fit file: {why}")
+
+
+def _read_layout(path: Path) -> tuple[dict[str, Any], set[str]]:
+    import h5netcdf
+
+    try:
+        with h5netcdf.File(path, "r") as f:
+            return dict(f.attrs), set(f.groups)
+    except (OSError, ValueError, KeyError) as e:
+        raise _not_a_fit(path, f"it cannot be read as NetCDF-4/HDF5 ({e})") from e
+
+
+def _model_class(path: Path, family: str, where: str) -> type:
+    from .model import family_class
+
+    module = where.split(":", 1)[0]
+    if module.split(".", 1)[0] == "pystats" and module not in sys.modules:
+        try:
+            importlib.import_module(module)
+        except ImportError as e:
+            raise DataError(
+                f"{str(path)!r} holds a fit of model family {family!r} whose module "
+                f"{module!r} cannot be imported: {e}"
+            ) from e
+    try:
+        return family_class(family)
+    except OptionError as e:
+        raise DataError(
+            f"{str(path)!r} holds a fit of model family {family!r}, which is not available "
+            f"in this session (class {where}); import the module that defines it first"
+        ) from e
+
+
+def load(path: str | os.PathLike[str]) -> Fit:
+    """Load a fit written by :meth:`Fit.save` (``pystats.load``).
+
+    The model is rebuilt from its family name and options, the data from the stored
+    values, so the returned fit summarises, predicts and reports like the original.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file written by :meth:`Fit.save`.
+
+    Returns
+    -------
+    Fit
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    DataError
+        If the file is not a pystats fit (or was written by a newer format version), its
+        model family is not available, or its data do not match the stored hash.
+    """
+    import xarray as xr
+
+    from .fit import Fit
+    from .model import PreparedData
+    from .parameters import Parameter, ParameterSet
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such file: {str(path)!r}")
+    attrs, groups = _read_layout(path)
+    if attrs.get("pystats_format") != FORMAT:
+        raise _not_a_fit(
+            path, f"attribute pystats_format is {attrs.get('pystats_format')!r}, not {FORMAT!r}"
+        )
+    version = int(attrs.get("pystats_format_version", -1))
+    if not 1 <= version <= FORMAT_VERSION:
+        raise _not_a_fit(
+            path,
+            f"format version {version} is not supported (this pystats reads 1..{FORMAT_VERSION})",
+        )
+    required = ("family", "model_class", "options", "method", "backend", "parameters", "point",
+                "optimizer", "metadata", "data_summary", "data_scalars", "data_hash")
+    missing = [k for k in required if k not in attrs]
+    if missing:
+        raise _not_a_fit(path, f"attribute(s) {', '.join(missing)} missing")
+
+    def group(name: str) -> dict[str, np.ndarray]:
+        if name not in groups:
+            return {}
+        with xr.open_dataset(path, group=name, engine=_ENGINE) as ds:
+            return _arrays(ds.load())
+
+    try:
+        options = _loads(str(attrs["options"]))
+        definition = json.loads(str(attrs["parameters"]))
+        point = _loads(str(attrs["point"]))
+        optimizer = _loads(str(attrs["optimizer"]))
+        metadata = _loads(str(attrs["metadata"]))
+        summary = _loads(str(attrs["data_summary"]))
+        scalars = _loads(str(attrs["data_scalars"]))
+        order = json.loads(str(attrs.get("data_order", "[]")))
+    except (json.JSONDecodeError, TypeError, ValueError) as e:
+        raise _not_a_fit(path, f"its JSON attributes cannot be decoded ({e})") from e
+
+    cls = _model_class(path, str(attrs["family"]), str(attrs["model_class"]))
+    try:
+        model = cls(**options)
+    except OptionError as e:
+        raise DataError(
+            f"{str(path)!r}: the stored options of {cls.__name__} are no longer valid: {e}"
+        ) from e
+
+    values = {**group("pystats_data"), **scalars}
+    values = {k: values[k] for k in dict.fromkeys([*order, *values])}
+    data = PreparedData(values=values, observed=group("observed_data"), summary=summary)
+    if data.hash != str(attrs["data_hash"]):
+        raise DataError(
+            f"{str(path)!r}: the stored data do not match the stored data hash "
+            f"{attrs['data_hash']}; the file is damaged"
+        )
+    parameters = ParameterSet(
+        [
+            Parameter(
+                name=d["name"],
+                lower=float(d["lower"]),
+                upper=float(d["upper"]),
+                shape=tuple(int(s) for s in d["shape"]),
+                description=d.get("description", ""),
+            )
+            for d in definition
+        ]
+    )
+    cov = group("pystats_covariance")
+    return Fit(
+        model=model,
+        data=data,
+        method=str(attrs["method"]),
+        backend=str(attrs["backend"]),
+        parameters=parameters,
+        point=point,
+        cov=cov.get("cov"),
+        cov_unconstrained=cov.get("cov_unconstrained"),
+        draws=group("posterior"),
+        sample_stats=group("sample_stats"),
+        optimizer=optimizer,
+        max_tree_depth=int(attrs.get("max_tree_depth", 10)),
+        metadata=metadata,
+    )
+

@@ -1,0 +1,464 @@
+"""Parameter tables of a :class:`~pystats.fit.Fit` as a DataFrame, plain text and HTML.
+
+Rows are scalar elements (``b``, ``mu[0]``, ``mu[1]``, ...), parameters first, then
+derived quantities; a ``kind`` column says which.  The columns depend on the method:
+
+``mle``, ``map``
+    ``estimate, se, lower, upper``.  ``se`` is the delta-method standard error from
+    ``fit.cov``; ``[lower, upper]`` is the Wald interval built on the unconstrained scale
+    (``u_hat +- z * sd(u)`` from ``fit.cov_unconstrained``) and mapped back through the
+    parameter's transform, so it respects the bounds (positive parameters get positive
+    bounds) and is not symmetric around the estimate.  Derived quantities are evaluated at
+    the estimate; their ``se`` and equal-tailed interval come from the asymptotic-normal
+    draws in ``fit.draws``.
+``laplace``
+    ``mean, sd, hdi_lower, hdi_upper`` of the Laplace-approximation draws.
+``nuts``
+    as ``laplace`` plus ``mcse_mean, ess_bulk, ess_tail, r_hat`` (rank-normalised split
+    R-hat and ESS of Vehtari et al. 2021, computed by arviz).
+
+References
+----------
+Vehtari, A., Gelman, A., Simpson, D., Carpenter, B. and Bürkner, P.-C. (2021).
+Rank-normalization, folding, and localization: an improved R-hat for assessing convergence
+of MCMC. Bayesian Analysis, 16(2), 667-718. https://doi.org/10.1214/20-BA1221
+
+Seabold, S. and Perktold, J. (2010). statsmodels: Econometric and statistical modeling with
+Python. Proceedings of the 9th Python in Science Conference, 92-96.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .arviz_io import draws_kind, import_arviz
+from .errors import OptionError
+
+if TYPE_CHECKING:
+    from .fit import Fit
+
+__all__ = [
+    "LOG_LIKELIHOOD_NAMES",
+    "derived_draws",
+    "element_names",
+    "format_value",
+    "n_data_text",
+    "summary_html",
+    "summary_table",
+    "summary_text",
+    "table_html",
+]
+
+LOG_LIKELIHOOD_NAMES = frozenset({"log_lik", "log_likelihood"})
+"""Draws of these names hold pointwise log-likelihoods (Stan's ``log_lik`` convention):
+they go to arviz's ``log_likelihood`` group and are not derived quantities."""
+
+OPTIMIZATION_COLUMNS = ("estimate", "se", "lower", "upper")
+SAMPLING_COLUMNS = ("mean", "sd", "hdi_lower", "hdi_upper")
+MCMC_COLUMNS = ("mcse_mean", "ess_bulk", "ess_tail", "r_hat")
+
+
+# ---------------------------------------------------------------------- helpers
+def element_names(name: str, shape: tuple[int, ...]) -> list[str]:
+    """Names of the scalar elements of ``name`` with ``shape`` (C order), as in ``Parameter``."""
+    if shape == ():
+        return [name]
+    return [f"{name}[{','.join(str(i) for i in idx)}]" for idx in np.ndindex(*shape)]
+
+
+def derived_draws(fit: Fit) -> dict[str, np.ndarray]:
+    """Draws ``(chain, draw, *shape)`` of the derived quantities of ``fit``.
+
+    By the :class:`~pystats.fit.Fit` contract every entry of ``fit.draws`` that is not a
+    parameter is a derived quantity, except pointwise log-likelihoods
+    (:data:`LOG_LIKELIHOOD_NAMES`).  Quantities the family's ``derived`` hook defines but
+    that ``fit.draws`` lacks are computed from the parameter draws.
+
+    Returns
+    -------
+    dict
+        In the order of ``fit.draws``, then the hook's order; empty without draws.
+    """
+    names = fit.parameters.names
+    if not fit.draws or any(n not in fit.draws for n in names):
+        return {}
+    out = {
+        k: np.asarray(v)
+        for k, v in fit.draws.items()
+        if k not in names and k not in LOG_LIKELIHOOD_NAMES
+    }
+    probe = fit.model.derived({n: np.asarray(fit.draws[n])[:1, :1] for n in names}, fit.data)
+    missing = [k for k in probe if k not in out and k not in names]
+    if missing:
+        computed = fit.model.derived({n: np.asarray(fit.draws[n]) for n in names}, fit.data)
+        for k in missing:
+            out[k] = np.asarray(computed[k])
+    return out
+
+
+def _stack(draws: Mapping[str, np.ndarray]) -> tuple[list[str], np.ndarray]:
+    """Flatten named draws ``(chain, draw, *shape)`` to element names and ``(chain, draw, K)``."""
+    labels: list[str] = []
+    pieces = []
+    for name, arr in draws.items():
+        arr = np.asarray(arr, dtype=float)
+        labels += element_names(name, arr.shape[2:])
+        pieces.append(arr.reshape(arr.shape[0], arr.shape[1], -1))
+    if not pieces:
+        return [], np.zeros((0, 0, 0))
+    return labels, np.concatenate(pieces, axis=-1)
+
+
+def _flat_value(value: Any) -> np.ndarray:
+    return np.ravel(np.asarray(value, dtype=float))
+
+
+def format_value(value: Any, column: str = "") -> str:
+    """Format one table cell: ESS as integers, R-hat with 3 decimals, else 4 decimals."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    v = float(value)
+    if math.isnan(v):
+        return "nan"
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    if column.startswith("ess"):
+        return f"{v:.0f}"
+    if column == "r_hat":
+        return f"{v:.3f}"
+    if v == 0 or 1e-3 <= abs(v) < 1e6:
+        return f"{v:.4f}"
+    return f"{v:.3e}"
+
+
+# ---------------------------------------------------------------------- tables
+def _interval_z(prob: float) -> float:
+    return float(stats.norm.ppf(0.5 + prob / 2.0))
+
+
+def _wald_bounds(fit: Fit, z: float) -> tuple[np.ndarray, np.ndarray]:
+    """Wald interval built on the unconstrained scale and mapped back, per flat element."""
+    ps = fit.parameters
+    x = ps.flatten(fit.point)
+    lower = np.full(x.size, np.nan)
+    upper = np.full(x.size, np.nan)
+    if fit.cov_unconstrained is None:
+        return lower, upper
+    var_u = np.diag(fit.cov_unconstrained).astype(float)
+    sd_u = np.where(np.isfinite(var_u) & (var_u >= 0), np.sqrt(np.abs(var_u)), np.nan)
+    se = np.full(x.size, np.nan) if fit.cov is None else _se(fit.cov)
+    start = 0
+    for p in ps:
+        sl = slice(start, start + p.size)
+        start += p.size
+        xv, sv = x[sl], sd_u[sl]
+        inside = (xv > p.lower) & (xv < p.upper) & np.isfinite(xv)
+        lo_p = np.full(p.size, np.nan)
+        hi_p = np.full(p.size, np.nan)
+        if np.any(inside):
+            u = np.asarray(p.unconstrain(xv[inside]), dtype=float)
+            a = np.asarray(p.constrain(u - z * sv[inside]), dtype=float)
+            b = np.asarray(p.constrain(u + z * sv[inside]), dtype=float)
+            lo_p[inside] = np.minimum(a, b)
+            hi_p[inside] = np.maximum(a, b)
+        on_bound = ~inside & np.isfinite(xv)
+        if np.any(on_bound):
+            # The estimate sits on a bound: the transform is singular there, so fall back to
+            # the constrained-scale Wald interval clipped to the support (diagnose flags it).
+            s = se[sl][on_bound]
+            lo_p[on_bound] = np.clip(xv[on_bound] - z * s, p.lower, p.upper)
+            hi_p[on_bound] = np.clip(xv[on_bound] + z * s, p.lower, p.upper)
+        lower[sl], upper[sl] = lo_p, hi_p
+    return lower, upper
+
+
+def _se(cov: np.ndarray) -> np.ndarray:
+    var = np.diag(np.asarray(cov, dtype=float))
+    return np.where(np.isfinite(var) & (var >= 0), np.sqrt(np.abs(var)), np.nan)
+
+
+def _optimization_table(fit: Fit, prob: float, derived: bool) -> pd.DataFrame:
+    ps = fit.parameters
+    names = ps.element_names()
+    if fit.point is None:
+        raise OptionError(
+            f"fit with method={fit.method!r} has no point estimate; cannot build its summary"
+        )
+    est = ps.flatten(fit.point)
+    se = np.full(est.size, np.nan) if fit.cov is None else _se(fit.cov)
+    lower, upper = _wald_bounds(fit, _interval_z(prob))
+    frame = pd.DataFrame(
+        {"estimate": est, "se": se, "lower": lower, "upper": upper}, index=names
+    )
+    frame["kind"] = "parameter"
+    if not derived:
+        return frame
+    ddraws = derived_draws(fit)
+    params_at_point = {n: np.asarray(fit.point[n]) for n in ps.names}
+    at_point = {k: v for k, v in fit.point.items() if k not in ps.names}
+    for k, v in fit.model.derived(params_at_point, fit.data).items():
+        at_point.setdefault(k, v)
+    rows = []
+    alpha = (1.0 - prob) / 2.0
+    for name in dict.fromkeys([*at_point, *ddraws]):
+        if name in ps.names:
+            continue
+        if name in ddraws:
+            arr = np.asarray(ddraws[name], dtype=float)
+            flat = arr.reshape(arr.shape[0] * arr.shape[1], -1)
+            shape = arr.shape[2:]
+            sd = flat.std(axis=0, ddof=1) if flat.shape[0] > 1 else np.full(flat.shape[1], np.nan)
+            lo, hi = np.quantile(flat, [alpha, 1.0 - alpha], axis=0)
+            point = (
+                _flat_value(at_point[name]) if name in at_point else flat.mean(axis=0)
+            )
+        else:
+            point = _flat_value(at_point[name])
+            shape = np.shape(at_point[name])
+            sd = lo = hi = np.full(point.size, np.nan)
+        for i, label in enumerate(element_names(name, tuple(shape))):
+            rows.append((label, point[i], sd[i], lo[i], hi[i]))
+    if rows:
+        extra = pd.DataFrame(
+            [r[1:] for r in rows], index=[r[0] for r in rows], columns=list(OPTIMIZATION_COLUMNS)
+        )
+        extra["kind"] = "derived"
+        frame = pd.concat([frame, extra])
+    return frame
+
+
+def _sampling_table(fit: Fit, prob: float, derived: bool) -> pd.DataFrame:
+    import xarray as xr
+
+    az = import_arviz()
+    missing = [n for n in fit.parameters.names if n not in fit.draws]
+    if missing:
+        raise OptionError(
+            f"fit with method={fit.method!r} has no draws of {', '.join(missing)}; "
+            "cannot build its summary"
+        )
+    pdraws = {n: fit.draws[n] for n in fit.parameters.names}
+    p_labels, p_arr = _stack(pdraws)
+    labels, arr = p_labels, p_arr
+    kinds = ["parameter"] * len(p_labels)
+    if derived:
+        d_labels, d_arr = _stack(derived_draws(fit))
+        if d_labels:
+            labels = [*p_labels, *d_labels]
+            arr = np.concatenate([p_arr, d_arr], axis=-1)
+            kinds += ["derived"] * len(d_labels)
+    flat = arr.reshape(-1, arr.shape[-1])
+    n = flat.shape[0]
+    frame = pd.DataFrame(
+        {
+            "mean": flat.mean(axis=0),
+            "sd": flat.std(axis=0, ddof=1) if n > 1 else np.full(flat.shape[1], np.nan),
+        },
+        index=labels,
+    )
+    ds = xr.Dataset({"x": (("chain", "draw", "element"), arr)})
+    hdi = az.hdi(ds, hdi_prob=prob)["x"].values
+    frame["hdi_lower"] = hdi[:, 0]
+    frame["hdi_upper"] = hdi[:, 1]
+    if fit.method == "nuts":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frame["mcse_mean"] = az.mcse(ds, method="mean")["x"].values
+            frame["ess_bulk"] = az.ess(ds, method="bulk")["x"].values
+            frame["ess_tail"] = az.ess(ds, method="tail")["x"].values
+            frame["r_hat"] = az.rhat(ds)["x"].values
+    frame["kind"] = kinds
+    return frame
+
+
+def _table(fit: Fit, prob: float, derived: bool) -> pd.DataFrame:
+    if fit.method in ("nuts", "laplace"):
+        frame = _sampling_table(fit, prob, derived)
+    else:
+        frame = _optimization_table(fit, prob, derived)
+    frame.index.name = "name"
+    frame.attrs.update(
+        {
+            "method": fit.method,
+            "backend": fit.backend,
+            "prob": prob,
+            "draws_kind": draws_kind(fit),
+        }
+    )
+    return frame
+
+
+def summary_table(fit: Fit, prob: float = 0.9, derived: bool = True) -> pd.DataFrame:
+    """The parameter table of ``fit`` (see the module docstring for the columns).
+
+    Parameters
+    ----------
+    fit : Fit
+        Any fit.
+    prob : float
+        Interval mass, ``0 < prob < 1``.
+    derived : bool
+        Append rows for derived quantities (``kind == "derived"``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by element name, point estimate in the first column, ``kind`` last.
+        ``attrs`` hold ``method``, ``backend``, ``prob``, ``draws_kind`` and the
+        renderings ``text`` and ``html`` (with the diagnostic notes).
+
+    Raises
+    ------
+    OptionError
+        If ``prob`` is outside (0, 1).
+    """
+    _check_prob(prob)
+    frame = _table(fit, prob, derived)
+    notes = _notes(fit, frame)
+    frame.attrs["text"] = _render_text(fit, frame, notes)
+    frame.attrs["html"] = _render_html(fit, frame, notes)
+    return frame
+
+
+def _check_prob(prob: float) -> None:
+    if not isinstance(prob, int | float | np.floating) or not 0 < prob < 1:
+        raise OptionError(f"prob={prob!r} is not allowed; use 0 < prob < 1")
+
+
+# ---------------------------------------------------------------------- renderings
+def n_data_text(fit: Fit) -> str:
+    """Number of data for the header: ``data.summary["n"]``-like entries, else observed sizes."""
+    for key in ("n", "n_obs", "n_events", "n_data", "n_observations"):
+        if key in fit.data.summary:
+            return str(fit.data.summary[key])
+    sizes = {k: int(np.size(v)) for k, v in fit.data.observed.items()}
+    if not sizes:
+        return "unknown"
+    if len(sizes) == 1:
+        return str(next(iter(sizes.values())))
+    return f"{sum(sizes.values())} (" + ", ".join(f"{k}: {v}" for k, v in sizes.items()) + ")"
+
+
+def _header_items(fit: Fit, frame: pd.DataFrame) -> list[tuple[str, str]]:
+    items = [
+        ("Model", repr(fit.model)),
+        ("Method", fit.method),
+        ("Backend", fit.backend),
+        ("No. data", n_data_text(fit)),
+        ("No. parameters", str(fit.parameters.dim)),
+    ]
+    if fit.draws and fit.n_chains:
+        first = next(iter(fit.draws.values()))
+        n_chain, n_draw = first.shape[:2]
+        items.append(
+            ("Draws", f"{n_chain} chain{'s' if n_chain > 1 else ''} x {n_draw} ({draws_kind(fit)})")
+        )
+    if fit.metadata.get("seed") is not None:
+        items.append(("Seed", str(fit.metadata["seed"])))
+    opt = fit.optimizer or {}
+    logd = opt.get("log_likelihood", opt.get("log_density"))
+    logd = float(logd) if logd is not None and math.isfinite(float(logd)) else None
+    if logd is not None and fit.method == "mle":
+        k = fit.parameters.dim
+        items += [("Log-likelihood", format_value(logd)), ("AIC", format_value(2 * k - 2 * logd))]
+    elif logd is not None and fit.method in ("map", "laplace"):
+        items.append(("Log posterior at mode", format_value(logd)))
+    prob = frame.attrs.get("prob", 0.9)
+    if fit.method in ("mle", "map"):
+        items.append(
+            ("Intervals", f"{prob:.0%} Wald, built on the unconstrained scale")
+        )
+    else:
+        items.append(("Intervals", f"{prob:.0%} highest density ({draws_kind(fit)} draws)"))
+    return items
+
+
+def _notes(fit: Fit, frame: pd.DataFrame) -> list[str]:
+    from .diagnostics import run_checks
+
+    return [p.message for p in run_checks(fit, frame).problems]
+
+
+def _formatted(frame: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame(index=frame.index)
+    for col in frame.columns:
+        out[col] = [format_value(v, col) for v in frame[col]]
+    return out
+
+
+def table_html(frame: pd.DataFrame) -> str:
+    """The formatted table alone as an HTML ``<table>`` (cells escaped)."""
+    shown = _formatted(frame)
+    shown.index.name = None
+    return shown.to_html(escape=True, classes="pystats-table", border=0)
+
+
+def _render_text(fit: Fit, frame: pd.DataFrame, notes: list[str]) -> str:
+    body = _formatted(frame).to_string()
+    width = max(78, max(len(line) for line in body.splitlines()))
+    title = f"{type(fit.model).__name__} results"
+    lines = [title.center(width), "=" * width]
+    items = _header_items(fit, frame)
+    key_w = max(len(k) for k, _ in items) + 2
+    lines += [f"{k + ':':<{key_w}}{v}" for k, v in items]
+    lines += ["=" * width, body, "=" * width]
+    if notes:
+        lines.append("Notes:")
+        lines += [f"[{i}] {note}" for i, note in enumerate(notes, start=1)]
+    else:
+        lines.append("Diagnostics: no problems detected.")
+    return "\n".join(lines)
+
+
+def _render_html(fit: Fit, frame: pd.DataFrame, notes: list[str]) -> str:
+    esc = html.escape
+    head = "".join(
+        f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in _header_items(fit, frame)
+    )
+    table = table_html(frame)
+    if notes:
+        note_html = "<ol class='pystats-notes'>" + "".join(
+            f"<li>{esc(n)}</li>" for n in notes
+        ) + "</ol>"
+    else:
+        note_html = "<p class='pystats-ok'>Diagnostics: no problems detected.</p>"
+    return (
+        "<div class='pystats-summary'>"
+        f"<table class='pystats-header'>{head}</table>{table}{note_html}</div>"
+    )
+
+
+def summary_text(fit: Fit, prob: float = 0.9) -> str:
+    """The summary as a statsmodels-like text block with numbered diagnostic notes.
+
+    Parameters
+    ----------
+    fit : Fit
+        Any fit.
+    prob : float
+        Interval mass, ``0 < prob < 1``.
+
+    Returns
+    -------
+    str
+        Header (model, method, backend, number of data, log-likelihood and AIC for MLE),
+        the table, then one numbered note per problem found by ``diagnose(warn=False)``.
+    """
+    _check_prob(prob)
+    frame = _table(fit, prob, True)
+    return _render_text(fit, frame, _notes(fit, frame))
+
+
+def summary_html(fit: Fit, prob: float = 0.9) -> str:
+    """The summary as an HTML fragment (header, table, notes); all text is escaped."""
+    _check_prob(prob)
+    frame = _table(fit, prob, True)
+    return _render_html(fit, frame, _notes(fit, frame))

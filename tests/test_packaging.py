@@ -1,0 +1,59 @@
+"""Packaging and project-layout checks that keep the README, CI and pyproject in step."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+import pystats
+from pystats.errors import (
+    BackendUnavailableError,
+    ConvergenceWarning,
+    DataError,
+    DataWarning,
+    MethodNotSupportedError,
+    OptionError,
+    PystatsError,
+    PystatsWarning,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_subpackage_is_listed_in_pyproject() -> None:
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "pystats").rglob("__init__.py")}
+    assert found - {"pystats.stan"} <= listed, f"add to pyproject packages: {found - listed}"
+    assert "pystats.stan" in listed
+
+
+def test_stan_programs_ship_as_package_resources() -> None:
+    on_disk = {p.name for p in (ROOT / "stan").glob("*.stan")}
+    shipped = {p.name for p in resources.files("pystats.stan").iterdir() if p.name.endswith(".stan")}
+    assert on_disk == shipped
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    readme = (ROOT / "README.md").read_text()
+    commands = re.findall(r"```bash\n\s*(python3 -m venv[^\n]+)\n\s*```", readme)
+    assert len(commands) == 2, "README must hold exactly two set-up commands"
+    assert commands[1] in (ROOT / ".ci" / "run").read_text()
+    assert "pystats demo" in commands[0]
+
+
+def test_error_and_warning_hierarchy() -> None:
+    assert issubclass(DataError, PystatsError) and issubclass(DataError, ValueError)
+    assert issubclass(OptionError, ValueError)
+    assert issubclass(MethodNotSupportedError, NotImplementedError)
+    assert issubclass(BackendUnavailableError, RuntimeError)
+    assert issubclass(ConvergenceWarning, PystatsWarning) and issubclass(DataWarning, PystatsWarning)
+    assert issubclass(PystatsWarning, UserWarning)
+
+
+@pytest.mark.parametrize("name", ["PystatsError", "PystatsWarning", "ConvergenceWarning"])
+def test_public_names(name: str) -> None:
+    assert hasattr(pystats, name)
