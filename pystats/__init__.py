@@ -26,22 +26,41 @@ from .errors import (
     PystatsWarning,
 )
 
+from .catalog import Catalog
+from .diagnostics import Diagnostics, Problem
+from .gr.completeness import McResult, estimate_mc
+from .gr.estimators import BValueResult, b_value
+from .gr.model import GutenbergRichter
+from .persistence import load
+from .readers import read_catalog, read_comcat
+
 try:
     __version__ = version("pystats")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
 __all__ = [
+    "BValueResult",
     "BackendError",
     "BackendUnavailableError",
+    "Catalog",
     "CompilationError",
     "ConvergenceWarning",
     "DataError",
     "DataWarning",
+    "Diagnostics",
     "FitError",
+    "GutenbergRichter",
+    "McResult",
     "MethodNotSupportedError",
     "OptionError",
+    "Problem",
     "PystatsError",
     "PystatsWarning",
     "__version__",
+    "b_value",
+    "estimate_mc",
+    "load",
+    "read_catalog",
+    "read_comcat",
 ]

@@ -1,0 +1,1423 @@
+"""The Gutenberg–Richter model family: b-value, rate, tapered law and detection model.
+
+``GutenbergRichter(kind=..., mc=..., ...)`` fits the frequency–magnitude distribution of an
+earthquake catalogue with every inference method of pystats (``mle``, ``map``,
+``laplace``, ``nuts``) through one interface.  Three kinds of model are available:
+
+``kind="gr"``
+    The Gutenberg–Richter law above a completeness magnitude ``mc``: parameters ``b``
+    and the Poisson ``rate`` of events at or above ``mc`` per unit time (per observation
+    period when the data carry no times and no ``duration`` is given).  ``estimator``
+    chooses the data of the b-value likelihood: ``"exact"`` (geometric law of binned
+    magnitudes, Tinti & Mulargia 1987; exponential law for continuous magnitudes),
+    ``"aki"`` (Aki's 1965 exponential approximation with Utsu's 1966 half-bin correction)
+    or ``"positive"`` (positive differences of consecutive magnitudes, van der Elst 2021).
+    ``mle`` has a closed form.
+``kind="tapered"``
+    The tapered Gutenberg–Richter law of Kagan (2002): parameters ``b`` and
+    ``corner_magnitude``.
+``kind="detection"``
+    The Gutenberg–Richter law thinned by a cumulative-normal detection probability
+    ``Phi((m - mu)/sigma)`` (Ogata & Katsura 1993), fitted to every magnitude at or above
+    ``m_min``: parameters ``b``, ``mu``, ``sigma``; the completeness magnitude is derived,
+    ``mc = mu + sigma * Phi^{-1}(detection_probability)``.
+
+The likelihoods are in :mod:`pystats.gr.likelihood` (PyTorch) and in the Stan programs
+``gr_binned.stan``, ``gr_tapered.stan`` and ``gr_detection.stan``; the priors are listed
+in :class:`GutenbergRichter` and in ``models/gutenberg_richter.md``.
+
+References
+----------
+Aki, K. (1965). Maximum likelihood estimate of b in the formula log N = a - bM and its
+confidence limits. Bulletin of the Earthquake Research Institute 43, 237-239.
+
+Jeffreys, H. (1946). An invariant form for the prior probability in estimation problems.
+Proceedings of the Royal Society of London A 186(1007), 453-461.
+https://doi.org/10.1098/rspa.1946.0056
+
+Kagan, Y. Y. (2002). Seismic moment distribution revisited: I. Statistical results.
+Geophysical Journal International 148(3), 520-541.
+https://doi.org/10.1046/j.1365-246x.2002.01594.x
+
+Marzocchi, W. and Sandri, L. (2003). A review and new insights on the estimation of the
+b-value and its uncertainty. Annals of Geophysics 46(6), 1271-1282.
+https://doi.org/10.4401/ag-3472
+
+Ogata, Y. and Katsura, K. (1993). Analysis of temporal and spatial heterogeneity of
+magnitude frequency distribution inferred from earthquake catalogues. Geophysical Journal
+International 113(3), 727-738. https://doi.org/10.1111/j.1365-246X.1993.tb04663.x
+
+Tinti, S. and Mulargia, F. (1987). Confidence intervals of b values for grouped
+magnitudes. Bulletin of the Seismological Society of America 77(6), 2125-2134.
+
+Utsu, T. (1966). A statistical significance test of the difference in b-value between two
+earthquake groups. Journal of Physics of the Earth 14(2), 37-40.
+https://doi.org/10.4294/jpe1952.14.37
+
+van der Elst, N. J. (2021). B-positive: A robust estimator of aftershock magnitude
+distribution in transiently incomplete catalogs. Journal of Geophysical Research: Solid
+Earth 126(2), e2020JB021027. https://doi.org/10.1029/2020JB021027
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from ..errors import DataError, DataWarning, OptionError
+from ..model import Model, PreparedData
+from ..parameters import Parameter, ParameterSet
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..fit import Fit
+
+__all__ = ["ESTIMATORS", "KINDS", "MC_METHODS", "GutenbergRichter"]
+
+KINDS = ("gr", "tapered", "detection")
+"""Model kinds of :class:`GutenbergRichter`."""
+ESTIMATORS = ("exact", "aki", "positive")
+"""Data used by the b-value likelihood of ``kind="gr"``."""
+MC_METHODS = ("maxc", "gft", "mbs", "emr")
+"""Completeness-magnitude estimators accepted as ``mc=`` (see :mod:`pystats.gr.completeness`)."""
+
+LN10 = math.log(10.0)
+MIN_EVENTS = 2
+"""Fewer b-value data than this raise :class:`DataError`."""
+FEW_EVENTS = 50
+"""Fewer b-value data than this give a :class:`DataWarning` (Marzocchi & Sandri 2003)."""
+LOG_LIK_MAX_N = 4000
+"""The Stan programs write the pointwise ``log_lik`` (for PSIS-LOO) only up to this many data."""
+PPC_MAX_BINS = 200
+"""Most bins of the replicated magnitude counts (``posterior_predictive``)."""
+
+_GRID_TOL = 1e-4  # in units of one bin, as in pystats.gr.distributions
+_STAN_PROGRAMS = {
+    "gr": "gr_binned.stan",
+    "tapered": "gr_tapered.stan",
+    "detection": "gr_detection.stan",
+}
+_DEFAULTS: dict[str, Any] = {
+    "kind": "gr",
+    "mc": None,
+    "delta_m": None,
+    "estimator": "exact",
+    "dmc": None,
+    "duration": None,
+    "m_min": None,
+    "mc_options": None,
+    "b_prior": (0.0, 0.5),
+    "rate_prior": "jeffreys",
+    "corner_bounds": None,
+    "mu_prior": None,
+    "sigma_prior": (math.log(0.25), 0.75),
+    "detection_probability": 0.99,
+}
+
+
+# ============================================================================ options
+def _number(
+    name: str, value: Any, allowed: str, *, positive: bool = False, nonneg: bool = False
+) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise OptionError(f"{name}={value!r} is not allowed; use {allowed}")
+    v = float(value)
+    if not math.isfinite(v) or (positive and v <= 0) or (nonneg and v < 0):
+        raise OptionError(f"{name}={value!r} is not allowed; use {allowed}")
+    return v
+
+
+def _same(value: Any, default: Any) -> bool:
+    """``value`` equals ``default``, lists and tuples compared by their elements."""
+    if isinstance(value, list | tuple) and isinstance(default, list | tuple):
+        return tuple(value) == tuple(default)
+    return value is None if default is None else bool(value == default)
+
+
+def _pair(
+    name: str, value: Any, allowed: str, *, second_positive: bool = True, increasing: bool = False
+) -> tuple[float, float]:
+    if isinstance(value, str | bytes) or not hasattr(value, "__len__") or len(value) != 2:
+        raise OptionError(f"{name}={value!r} is not allowed; use {allowed}")
+    a = _number(name, value[0], allowed)
+    b = _number(name, value[1], allowed, positive=second_positive)
+    if increasing and not a < b:
+        raise OptionError(f"{name}={value!r} is not allowed; use {allowed}")
+    return (a, b)
+
+
+# ============================================================================ data input
+def _read_input(data: Any) -> tuple[np.ndarray, np.ndarray | None, str]:
+    """Magnitudes (copy), times in days or ``None``, and a description of the source."""
+    import pandas as pd
+
+    from ..catalog import Catalog
+
+    if isinstance(data, Catalog):
+        return (
+            np.array(data.magnitudes, dtype=float, copy=True),
+            np.array(data.times, dtype=float, copy=True),
+            "Catalog",
+        )
+    if isinstance(data, pd.DataFrame):
+        if "magnitude" not in data.columns:
+            raise DataError(
+                "the DataFrame has no 'magnitude' column; its columns are "
+                f"{', '.join(map(str, data.columns))}. Pass a frame with a 'magnitude' column "
+                "(and optionally 'time'), a Catalog, or a 1-D array of magnitudes"
+            )
+        if "time" in data.columns:
+            cat = Catalog(data[["time", "magnitude"]])
+            return (
+                np.array(cat.magnitudes, dtype=float, copy=True),
+                np.array(cat.times, dtype=float, copy=True),
+                "DataFrame with times",
+            )
+        return _as_magnitudes(data["magnitude"], "column 'magnitude'"), None, "DataFrame"
+    if isinstance(data, pd.Series):
+        return _as_magnitudes(data, "Series"), None, "Series"
+    if isinstance(data, np.ndarray | list | tuple):
+        return _as_magnitudes(data, "array"), None, "array"
+    raise DataError(
+        f"data of type {type(data).__name__} is not allowed; use a pystats.Catalog, a 1-D "
+        "array (or list) of magnitudes, a pandas Series, or a DataFrame with a 'magnitude' "
+        "column"
+    )
+
+
+def _as_magnitudes(values: Any, what: str) -> np.ndarray:
+    import pandas as pd
+
+    if isinstance(values, pd.Series):
+        if pd.api.types.is_bool_dtype(values.dtype):
+            raise DataError(f"magnitudes ({what}) are booleans; allowed: numbers")
+        arr = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        bad_text = np.flatnonzero(values.notna().to_numpy() & np.isnan(arr))
+        if bad_text.size:
+            raise DataError(
+                f"magnitudes ({what}) are not numbers in {_rows(bad_text)} "
+                f"(0-based), e.g. {values.iloc[bad_text[0]]!r}; allowed: finite numbers"
+            )
+        arr = arr.copy()
+    else:
+        try:
+            arr = np.array(values, dtype=float, copy=True)
+        except (TypeError, ValueError) as e:
+            raise DataError(f"magnitudes ({what}) must be numbers; got {values!r:.80}") from e
+    if arr.ndim != 1:
+        raise DataError(f"magnitudes ({what}) must be one-dimensional; got shape {arr.shape}")
+    bad = np.flatnonzero(~np.isfinite(arr))
+    if bad.size:
+        raise DataError(
+            f"magnitudes ({what}) contain NaN or infinite values in {_rows(bad)} (0-based); "
+            "allowed: finite numbers. Drop those events first"
+        )
+    return arr
+
+
+def _rows(idx: np.ndarray, limit: int = 5) -> str:
+    shown = ", ".join(str(int(i)) for i in idx[:limit])
+    more = f", ... ({idx.size} rows in all)" if idx.size > limit else ""
+    return f"{'row' if idx.size == 1 else 'rows'} {shown}{more}"
+
+
+def _jsonable(obj: Any) -> Any:
+    """A JSON-friendly copy (numbers, strings, lists, dicts, numeric arrays) of ``obj``."""
+    if obj is None or isinstance(obj, bool | str):
+        return obj
+    if isinstance(obj, int | np.integer):
+        return int(obj)
+    if isinstance(obj, float | np.floating):
+        return float(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.copy() if obj.dtype.kind in "biuf" else None
+    if isinstance(obj, Mapping):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if hasattr(obj, "__dataclass_fields__"):
+        return {k: _jsonable(getattr(obj, k)) for k in obj.__dataclass_fields__}
+    return str(obj)
+
+
+# ============================================================================ the family
+class GutenbergRichter(Model):
+    """Gutenberg–Richter frequency–magnitude model (b-value, rate, taper, detection).
+
+    Parameters
+    ----------
+    kind : {"gr", "tapered", "detection"}
+        ``"gr"``: Gutenberg–Richter law above ``mc`` (parameters ``b`` and ``rate``);
+        ``"tapered"``: Kagan's (2002) tapered law (``b``, ``corner_magnitude``);
+        ``"detection"``: GR law times the detection probability ``Phi((m - mu)/sigma)``
+        over all magnitudes ``>= m_min`` (``b``, ``mu``, ``sigma``; ``mc`` is derived).
+    mc : float or {"maxc", "gft", "mbs", "emr"}, optional
+        Completeness magnitude (the centre of the lowest bin used, for binned magnitudes),
+        or the name of a method of :func:`pystats.gr.completeness.estimate_mc` to estimate
+        it from the data (its result is kept in ``fit.data.summary["mc_estimate"]``).
+        Required for ``kind="gr"`` and ``"tapered"``; not allowed for ``"detection"``.
+    delta_m : float, optional
+        Magnitude bin width (the catalogue's rounding step).  ``None`` infers it from the
+        data with :func:`pystats.gr.distributions.infer_delta_m`; ``0`` treats the
+        magnitudes as continuous.
+    estimator : {"exact", "aki", "positive"}
+        ``kind="gr"`` only.  ``"exact"``: geometric likelihood of binned magnitudes
+        (Tinti & Mulargia 1987), exponential for continuous ones; ``"aki"``: exponential
+        likelihood of ``m - (mc - delta_m/2)`` (Aki 1965, Utsu 1966), an approximation for
+        binned data; ``"positive"``: positive differences of consecutive magnitudes
+        ``>= dmc`` (van der Elst 2021), whose excess over ``dmc`` has the same geometric /
+        exponential law with the same ``b``.  Events are taken in time order (a Catalog or
+        a frame with a ``time`` column), else in the order given.
+    dmc : float, optional
+        ``estimator="positive"`` only: smallest magnitude difference used; default one bin
+        (``delta_m``) for binned data and 0 for continuous data.  Must be a positive
+        multiple of ``delta_m`` for binned data.
+    duration : float, optional
+        ``kind="gr"`` only: observation time, in the time unit of the catalogue (days for a
+        :class:`~pystats.Catalog`), for the rate.  Default: the time span of the
+        catalogue (last minus first event time).  Without times and duration, ``rate`` is
+        the number of events per observation period (the duration is 1 period).
+    m_min : float, optional
+        ``kind="detection"`` only: lowest magnitude modelled (a bin centre); default the
+        smallest magnitude in the data.
+    mc_options : dict, optional
+        Keyword arguments for ``estimate_mc`` when ``mc`` names a method.
+    b_prior : (float, float)
+        ``(mean_log, sd_log)`` of the lognormal prior on ``b``; default ``(0, 0.5)``
+        (median 1, 90 % prior interval 0.44-2.28).
+    rate_prior : "jeffreys" or (float, float)
+        Prior on ``rate``: Jeffreys' ``p(rate) ∝ rate^(-1/2)`` (default; posterior
+        Gamma(N + 1/2, T)) or a lognormal ``(mean_log, sd_log)``.
+    corner_bounds : (float, float), optional
+        ``kind="tapered"`` only: bounds of ``corner_magnitude``, with a uniform prior
+        between them; default ``(mc, max(mc + 6, max magnitude + 2))``.
+    mu_prior : (float, float), optional
+        ``kind="detection"`` only: ``(mean, sd)`` of the normal prior on ``mu``; default
+        ``(m_min, 1)``.
+    sigma_prior : (float, float)
+        ``kind="detection"`` only: ``(mean_log, sd_log)`` of the lognormal prior on
+        ``sigma``; default ``(log 0.25, 0.75)`` (90 % prior interval 0.07-0.86).
+    detection_probability : float
+        ``kind="detection"`` only: the derived ``mc`` is the magnitude detected with this
+        probability, ``mu + sigma * Phi^{-1}(p)``; default 0.99.
+
+    Raises
+    ------
+    OptionError
+        For an unknown option or a value that is not allowed (the message names the
+        option, the value and what is allowed).
+
+    Notes
+    -----
+    ``fit.predict(magnitudes=..., duration=..., n_events=...)`` gives exceedance
+    probabilities and expected numbers with intervals (:meth:`predict`).
+    Priors (used by ``map``, ``laplace`` and ``nuts``, never by ``mle``): ``b`` lognormal
+    (``b_prior``); ``rate`` Jeffreys or lognormal (``rate_prior``); ``corner_magnitude``
+    uniform on ``corner_bounds``; ``mu`` normal (``mu_prior``); ``sigma`` lognormal
+    (``sigma_prior``).
+
+    Examples
+    --------
+    >>> import numpy as np, pystats
+    >>> from pystats.gr.distributions import simulate_gr
+    >>> m = simulate_gr(2000, b=1.0, mc=2.0, delta_m=0.1, rng=1)
+    >>> fit = pystats.GutenbergRichter(mc=2.0).fit(m)      # closed-form MLE
+    >>> round(float(fit.estimate("b")), 2)
+    0.99
+    """
+
+    family: ClassVar[str] = "gutenberg_richter"
+    has_torch_likelihood: ClassVar[bool] = True
+
+    # ------------------------------------------------------------------ options
+    def _validate_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(options) - set(_DEFAULTS))
+        if unknown:
+            raise OptionError(
+                f"unknown option(s) {', '.join(map(repr, unknown))} for GutenbergRichter; "
+                f"allowed options are {', '.join(_DEFAULTS)}"
+            )
+        given = set(options)
+        o = {**_DEFAULTS, **options}
+        kind = o["kind"]
+        if kind not in KINDS:
+            raise OptionError(f"kind={kind!r} is not allowed; use one of {', '.join(KINDS)}")
+
+        def only_for(name: str, kinds: tuple[str, ...]) -> None:
+            # a default value is accepted for every kind (saved fits store all options)
+            same = _same(options.get(name), _DEFAULTS[name])
+            if name in given and not same and kind not in kinds:
+                raise OptionError(
+                    f"option {name}={options[name]!r} applies only to kind="
+                    f"{' or '.join(map(repr, kinds))}; this model has kind={kind!r}"
+                )
+
+        mc = o["mc"]
+        if kind == "detection":
+            if mc is not None:
+                raise OptionError(
+                    f"mc={mc!r} is not allowed for kind='detection': the detection model "
+                    "covers every magnitude >= m_min and derives mc from mu and sigma; use "
+                    "m_min= to set the lowest magnitude modelled"
+                )
+        elif mc is None:
+            raise OptionError(
+                f"mc is required for kind={kind!r}: give a number (the completeness "
+                f"magnitude) or a method name, one of {', '.join(MC_METHODS)}"
+            )
+        elif isinstance(mc, str):
+            if mc not in MC_METHODS:
+                raise OptionError(
+                    f"mc={mc!r} is not allowed; use a number or one of {', '.join(MC_METHODS)}"
+                )
+        else:
+            mc = _number("mc", mc, f"a finite number or one of {', '.join(MC_METHODS)}")
+        o["mc"] = mc
+
+        if o["delta_m"] is not None:
+            o["delta_m"] = _number(
+                "delta_m",
+                o["delta_m"],
+                "None (infer), 0 (continuous) or a bin width > 0",
+                nonneg=True,
+            )
+        only_for("estimator", ("gr",))
+        if o["estimator"] not in ESTIMATORS:
+            raise OptionError(
+                f"estimator={o['estimator']!r} is not allowed; use one of {', '.join(ESTIMATORS)}"
+            )
+        if o["dmc"] is not None:
+            if o["estimator"] != "positive":
+                raise OptionError(
+                    f"dmc={o['dmc']!r} applies only to estimator='positive'; this model has "
+                    f"estimator={o['estimator']!r}"
+                )
+            o["dmc"] = _number(
+                "dmc", o["dmc"], "a number >= 0 (a multiple of delta_m)", nonneg=True
+            )
+        only_for("duration", ("gr",))
+        if o["duration"] is not None:
+            o["duration"] = _number("duration", o["duration"], "a number > 0", positive=True)
+        only_for("m_min", ("detection",))
+        if o["m_min"] is not None:
+            o["m_min"] = _number("m_min", o["m_min"], "a finite number")
+        if o["mc_options"] is not None:
+            if not isinstance(mc, str):
+                raise OptionError(
+                    f"mc_options={o['mc_options']!r} applies only when mc names a method "
+                    f"({', '.join(MC_METHODS)})"
+                )
+            if not isinstance(o["mc_options"], Mapping) or not all(
+                isinstance(k, str) for k in o["mc_options"]
+            ):
+                raise OptionError(
+                    f"mc_options={o['mc_options']!r} is not allowed; use a dict of keyword "
+                    "arguments for estimate_mc"
+                )
+            o["mc_options"] = dict(o["mc_options"])
+        o["b_prior"] = _pair(
+            "b_prior", o["b_prior"], "(mean_log, sd_log) of a lognormal prior, sd_log > 0"
+        )
+        rp = o["rate_prior"]
+        only_for("rate_prior", ("gr",))
+        if rp != "jeffreys":
+            o["rate_prior"] = _pair(
+                "rate_prior", rp, "'jeffreys' or (mean_log, sd_log) of a lognormal prior"
+            )
+        only_for("corner_bounds", ("tapered",))
+        if o["corner_bounds"] is not None:
+            o["corner_bounds"] = _pair(
+                "corner_bounds",
+                o["corner_bounds"],
+                "(lower, upper) magnitudes with lower < upper",
+                second_positive=False,
+                increasing=True,
+            )
+        only_for("mu_prior", ("detection",))
+        if o["mu_prior"] is not None:
+            o["mu_prior"] = _pair("mu_prior", o["mu_prior"], "(mean, sd) of a normal prior, sd > 0")
+        only_for("sigma_prior", ("detection",))
+        o["sigma_prior"] = _pair(
+            "sigma_prior", o["sigma_prior"], "(mean_log, sd_log) of a lognormal prior, sd_log > 0"
+        )
+        only_for("detection_probability", ("detection",))
+        p = o["detection_probability"]
+        if isinstance(p, bool) or not isinstance(p, int | float | np.floating) or not 0 < p < 1:
+            raise OptionError(f"detection_probability={p!r} is not allowed; use a number in (0, 1)")
+        o["detection_probability"] = float(p)
+        return o
+
+    @property
+    def kind(self) -> str:
+        """``"gr"``, ``"tapered"`` or ``"detection"``."""
+        return self.options["kind"]
+
+    # ------------------------------------------------------------------ prepare
+    def prepare(self, data: Any) -> PreparedData:
+        """Validate and copy ``data``; select the magnitudes modelled.
+
+        Parameters
+        ----------
+        data : Catalog, array_like, pandas.Series or pandas.DataFrame
+            Magnitudes, with times when given as a :class:`~pystats.Catalog` or a frame
+            with a ``time`` column.  Never modified.
+
+        Returns
+        -------
+        PreparedData
+            ``summary`` holds ``n`` (data used), ``n_input``, ``n_below_mc``, ``mc``,
+            ``mc_method`` and ``mc_estimate``, ``delta_m`` (and whether it was inferred),
+            the magnitude range, ``duration`` and notes.
+
+        Raises
+        ------
+        DataError
+            Unreadable input, NaN or infinite magnitudes (the rows are named), magnitudes
+            off the ``delta_m`` grid, or too few events above ``mc``.
+        OptionError
+            ``mc`` (or ``m_min``, ``dmc``) off the magnitude grid.
+        """
+        o = self.options
+        m_all, times, source = _read_input(data)
+        if m_all.size == 0:
+            raise DataError("the data hold no magnitudes; at least 2 events are needed")
+        notes: list[str] = []
+
+        # bin width and grid
+        if o["delta_m"] is None:
+            from .distributions import infer_delta_m
+
+            if np.unique(m_all).size < 2:
+                raise DataError(
+                    f"all {m_all.size} magnitudes are equal ({m_all[0]}); the bin width cannot "
+                    "be inferred and b cannot be estimated"
+                )
+            delta_m = float(infer_delta_m(m_all))
+            dm_source = "inferred"
+        else:
+            delta_m = float(o["delta_m"])
+            dm_source = "given"
+        anchor = float(np.min(m_all))
+        if delta_m > 0:
+            k_all = (m_all - anchor) / delta_m
+            off = np.flatnonzero(np.abs(k_all - np.round(k_all)) > _GRID_TOL)
+            if off.size:
+                raise DataError(
+                    f"magnitudes are not on a grid of width delta_m={delta_m:g} (through "
+                    f"{anchor:g}) in {_rows(off)} (0-based), e.g. {m_all[off[0]]!r}; pass "
+                    "delta_m=None to infer the catalogue's step, or delta_m=0 for continuous "
+                    "magnitudes"
+                )
+            m_all = np.round(anchor + np.round(k_all) * delta_m, 10)
+
+        def on_grid(name: str, value: float) -> float:
+            if delta_m == 0:
+                return value
+            k = (value - anchor) / delta_m
+            if abs(k - round(k)) > _GRID_TOL:
+                lo = anchor + math.floor(k) * delta_m
+                raise OptionError(
+                    f"{name}={value!r} is not on the magnitude grid of the data (width "
+                    f"delta_m={delta_m:g}, e.g. {lo:.10g} or {lo + delta_m:.10g})"
+                )
+            return round(anchor + round(k) * delta_m, 10)
+
+        # completeness
+        mc_estimate = None
+        kind = o["kind"]
+        if kind == "detection":
+            m_min = anchor if o["m_min"] is None else on_grid("m_min", o["m_min"])
+            threshold, mc, mc_method = m_min, None, "derived from mu and sigma"
+        else:
+            if isinstance(o["mc"], str):
+                from .completeness import estimate_mc
+
+                # Mc methods bin the FMD with a width of at least 0.1: the complete range
+                # starts at the lower edge of the returned bin; on a finer data grid mc is
+                # the first bin centre at or above that edge (the events the FMD bin holds).
+                kw = {
+                    "delta_m": max(delta_m, 0.1) if delta_m > 0 else None,
+                    **(o["mc_options"] or {}),
+                }
+                res = estimate_mc(m_all, method=o["mc"], **kw)
+                mc_estimate = _jsonable(res)
+                fmd_width = float(res.details.get("delta_m", kw["delta_m"] or 0.1))
+                edge = float(res.mc) - fmd_width / 2
+                if delta_m > 0:
+                    k = math.ceil((edge - anchor) / delta_m - _GRID_TOL)
+                    mc = round(anchor + k * delta_m, 10)
+                else:
+                    mc = edge
+                mc_method = f"estimated ({o['mc']})"
+            else:
+                mc = on_grid("mc", float(o["mc"]))
+                mc_method = "given"
+            threshold = m_min = mc
+
+        if delta_m > 0:
+            k_sel = np.round((m_all - threshold) / delta_m).astype(np.int64)
+            keep = k_sel >= 0
+        else:
+            keep = m_all >= threshold
+        n_input = int(m_all.size)
+        n_below = int(n_input - keep.sum())
+        below_what = "m_min" if kind == "detection" else "mc"
+        if n_below:
+            notes.append(
+                f"{n_below} of {n_input} events below {below_what}={threshold:g} were dropped"
+            )
+        m = m_all[keep]
+        t = None if times is None else times[keep]
+
+        # duration for the rate
+        duration = None
+        dur_source = None
+        if kind == "gr":
+            if o["duration"] is not None:
+                duration, dur_source = float(o["duration"]), "option duration"
+            elif times is not None and times.size >= 2 and times[-1] > times[0]:
+                duration = float(times[-1] - times[0])
+                dur_source = "time span of the catalogue (last minus first event)"
+            else:
+                notes.append(
+                    "the data carry no event times and no duration= was given: "
+                    "rate is the number of events at or above mc per observation "
+                    "period (duration = 1 period)"
+                )
+
+        summary: dict[str, Any] = {
+            "kind": kind,
+            "source": source,
+            "n_input": n_input,
+            "n_below_mc" if kind != "detection" else "n_below_m_min": n_below,
+            "mc": mc,
+            "mc_method": mc_method,
+            "mc_estimate": mc_estimate,
+            "delta_m": delta_m,
+            "delta_m_source": dm_source,
+            "magnitude_min": float(m.min()) if m.size else None,
+            "magnitude_max": float(m.max()) if m.size else None,
+            "duration": duration,
+            "duration_source": dur_source,
+        }
+        if kind == "detection":
+            summary["m_min"] = m_min
+        observed: dict[str, np.ndarray] = {"magnitude": m, "magnitude_all": m_all}
+        builder = {
+            "gr": self._values_gr,
+            "tapered": self._values_tapered,
+            "detection": self._values_detection,
+        }[kind]
+        values = builder(m, t, delta_m, threshold, duration, summary, notes)
+        n_data = int(summary["n"])
+        if n_data < MIN_EVENTS:
+            raise DataError(
+                f"only {n_data} {summary['data_kind']} at or above {below_what}="
+                f"{threshold:g} ({n_input} events in the data); at least {MIN_EVENTS} are "
+                f"needed{'; lower mc' if kind != 'detection' else ''}"
+            )
+        if n_data < FEW_EVENTS:
+            warnings.warn(
+                f"only {n_data} {summary['data_kind']} are used; b-value estimates from fewer "
+                f"than {FEW_EVENTS} are unreliable (Marzocchi & Sandri 2003)",
+                DataWarning,
+                stacklevel=3,
+            )
+        # replicated-count bins for posterior predictive checks
+        values.update(self._ppc_bins(values, summary))
+        observed[values["ppc_name"]] = self._observed_counts(values)
+        values.pop("ppc_name")
+        if kind == "gr":
+            observed["n_events"] = np.asarray(values["n_rate"], dtype=np.int64)
+        summary["notes"] = notes
+        return PreparedData(values=values, observed=observed, summary=summary)
+
+    def _prior_values(self) -> dict[str, Any]:
+        o = self.options
+        return {"b_prior_mu": o["b_prior"][0], "b_prior_sigma": o["b_prior"][1]}
+
+    def _values_gr(
+        self,
+        m: np.ndarray,
+        t: np.ndarray | None,
+        delta_m: float,
+        mc: float,
+        duration: float | None,
+        summary: dict[str, Any],
+        notes: list[str],
+    ) -> dict[str, Any]:
+        o = self.options
+        est = o["estimator"]
+        n_rate = int(m.size)
+        if est == "positive":
+            if delta_m > 0:
+                dmc = delta_m if o["dmc"] is None else float(o["dmc"])
+                kd = dmc / delta_m
+                if dmc <= 0 or abs(kd - round(kd)) > _GRID_TOL:
+                    raise OptionError(
+                        f"dmc={o['dmc']!r} is not allowed for binned magnitudes "
+                        f"(delta_m={delta_m:g}): use a positive multiple of delta_m (ties, "
+                        "difference 0, do not follow the geometric law)"
+                    )
+                kd = round(kd)
+                dk = np.diff(np.round((m - mc) / delta_m).astype(np.int64))
+                sel = dk[dk >= kd]
+                x = (sel - kd) * delta_m
+                dmc = kd * delta_m
+            else:
+                dmc = 0.0 if o["dmc"] is None else float(o["dmc"])
+                d = np.diff(m)
+                sel = d[d > 0] if dmc == 0 else d[d >= dmc]
+                x = sel - dmc
+            width = delta_m
+            summary["dmc"] = dmc
+            summary["data_kind"] = f"positive magnitude differences (>= dmc={dmc:g})"
+            if t is None:
+                notes.append("b-positive: magnitudes taken in the order given (no times)")
+        elif est == "aki":
+            k = np.round((m - mc) / delta_m) if delta_m > 0 else None
+            x = (k * delta_m + delta_m / 2) if k is not None else m - mc
+            width = 0.0
+            summary["data_kind"] = "magnitudes"
+        else:
+            x = np.round((m - mc) / delta_m) * delta_m if delta_m > 0 else m - mc
+            width = delta_m
+            summary["data_kind"] = "magnitudes"
+        x = np.asarray(x, dtype=float)
+        summary["n"] = int(x.size)
+        summary["estimator"] = est
+        if x.size >= MIN_EVENTS and not np.sum(x) > 0:
+            raise DataError(
+                f"all {x.size} {summary['data_kind']} lie in the lowest bin "
+                f"({'mc' if est != 'positive' else 'dmc'}); the b-value estimate is infinite. "
+                "Lower mc or check delta_m"
+            )
+        o_rate = o["rate_prior"]
+        values: dict[str, Any] = {
+            "x": x,
+            "n": int(x.size),
+            "width": float(width),
+            "mc": float(mc),
+            "delta_m": float(delta_m),
+            "duration_known": int(duration is not None),
+            "n_rate": n_rate,
+            "duration": float(duration) if duration is not None else 1.0,
+            **self._prior_values(),
+            "rate_prior_lognormal": int(o_rate != "jeffreys"),
+            "rate_prior_mu": float(o_rate[0]) if o_rate != "jeffreys" else 0.0,
+            "rate_prior_sigma": float(o_rate[1]) if o_rate != "jeffreys" else 1.0,
+        }
+        return values
+
+    def _grouped(self, m: np.ndarray, summary: dict[str, Any]) -> dict[str, Any]:
+        uniq, inverse, counts = np.unique(m, return_inverse=True, return_counts=True)
+        summary["n"] = int(m.size)
+        summary["data_kind"] = "magnitudes"
+        return {
+            "m": uniq.astype(float),
+            "count": counts.astype(float),
+            "bin_of": inverse.astype(np.int64),
+            "n": int(m.size),
+        }
+
+    def _values_tapered(
+        self,
+        m: np.ndarray,
+        t: np.ndarray | None,
+        delta_m: float,
+        mc: float,
+        duration: float | None,
+        summary: dict[str, Any],
+        notes: list[str],
+    ) -> dict[str, Any]:
+        o = self.options
+        values = self._grouped(m, summary)
+        if o["corner_bounds"] is None:
+            top = float(m.max()) if m.size else mc
+            lower, upper = mc, max(mc + 6.0, top + 2.0)
+        else:
+            lower, upper = o["corner_bounds"]
+        summary["corner_bounds"] = (lower, upper)
+        values.update(
+            {
+                "delta_m": float(delta_m),
+                "mc": float(mc),
+                "corner_lower": float(lower),
+                "corner_upper": float(upper),
+                **self._prior_values(),
+            }
+        )
+        return values
+
+    def _values_detection(
+        self,
+        m: np.ndarray,
+        t: np.ndarray | None,
+        delta_m: float,
+        m_min: float,
+        duration: float | None,
+        summary: dict[str, Any],
+        notes: list[str],
+    ) -> dict[str, Any]:
+        from scipy.special import ndtri
+
+        o = self.options
+        values = self._grouped(m, summary)
+        mu_prior = o["mu_prior"] if o["mu_prior"] is not None else (m_min, 1.0)
+        summary["mu_prior"] = tuple(float(v) for v in mu_prior)
+        values.update(
+            {
+                "delta_m": float(delta_m),
+                "m_min": float(m_min),
+                "mc_z": float(ndtri(o["detection_probability"])),
+                **self._prior_values(),
+                "mu_prior_mean": float(mu_prior[0]),
+                "mu_prior_sd": float(mu_prior[1]),
+                "sigma_prior_mu": float(o["sigma_prior"][0]),
+                "sigma_prior_sigma": float(o["sigma_prior"][1]),
+            }
+        )
+        return values
+
+    # -------------------------------------------------------- predictive bins
+    def _ppc_bins(self, values: Mapping[str, Any], summary: Mapping[str, Any]) -> dict[str, Any]:
+        """Bins of the replicated counts: ``ppc_lower + j * ppc_width``, the last one open."""
+        kind = self.kind
+        if kind == "gr":
+            data = np.asarray(values["x"])
+            lower = 0.0
+            name = (
+                "difference_counts"
+                if self.options["estimator"] == "positive"
+                else "magnitude_counts"
+            )
+        else:
+            data = np.asarray(values["m"])
+            lower = (values["mc"] if kind == "tapered" else values["m_min"]) - values["delta_m"] / 2
+            name = "magnitude_counts"
+        step = values["delta_m"] if values["delta_m"] > 0 else 0.1
+        span = float(np.max(data)) - lower + 1e-9
+        width = step * max(1, math.ceil(span / step / PPC_MAX_BINS))
+        nbins = max(2, math.floor(span / width) + 2)
+        return {
+            "ppc_lower": float(lower),
+            "ppc_width": float(width),
+            "ppc_nbins": int(nbins),
+            "ppc_name": name,
+        }
+
+    def _observed_counts(self, values: Mapping[str, Any]) -> np.ndarray:
+        if self.kind == "gr":
+            data = np.asarray(values["x"])
+        else:
+            data = np.repeat(np.asarray(values["m"]), np.asarray(values["count"]).astype(int))
+        j = np.floor((data - values["ppc_lower"]) / values["ppc_width"] + 1e-9).astype(np.int64)
+        j = np.clip(j, 0, values["ppc_nbins"] - 1)
+        return np.bincount(j, minlength=values["ppc_nbins"]).astype(np.int64)
+
+    # ------------------------------------------------------------------ parameters
+    def parameters(self, data: PreparedData) -> ParameterSet:
+        """Parameters of the kind, in the order of its Stan program.
+
+        ``b, rate`` (gr); ``b, corner_magnitude``
+        (tapered); ``b, mu, sigma`` (detection).
+        """
+        v = data.values
+        b = Parameter("b", lower=0.0, description="Gutenberg–Richter b-value")
+        if self.kind == "gr":
+            per = "unit time" if v["duration_known"] else "observation period"
+            return ParameterSet(
+                [
+                    b,
+                    Parameter(
+                        "rate",
+                        lower=0.0,
+                        description=f"rate of events with M >= mc={v['mc']:g} per {per}",
+                    ),
+                ]
+            )
+        if self.kind == "tapered":
+            return ParameterSet(
+                [
+                    b,
+                    Parameter(
+                        "corner_magnitude",
+                        lower=v["corner_lower"],
+                        upper=v["corner_upper"],
+                        description="corner magnitude of the tapered law (Kagan 2002)",
+                    ),
+                ]
+            )
+        return ParameterSet(
+            [
+                b,
+                Parameter("mu", description="magnitude detected with probability 1/2"),
+                Parameter("sigma", lower=0.0, description="width of the detection ramp"),
+            ]
+        )
+
+    # ------------------------------------------------------------------ torch
+    def log_likelihood_torch(self, params: dict[str, Any], tensors: dict[str, Any]) -> Any:
+        """Log likelihood at constrained ``params`` (see :mod:`pystats.gr.likelihood`)."""
+        from . import likelihood as lk
+
+        b = params["b"]
+        if self.kind == "gr":
+            return lk.gr_logp(b, tensors["x"], tensors["width"]).sum() + lk.poisson_rate_loglik(
+                params["rate"], tensors["n_rate"], tensors["duration"]
+            )
+        if self.kind == "tapered":
+            lp = lk.tapered_logp(
+                tensors["m"], b, params["corner_magnitude"], tensors["mc"], tensors["delta_m"]
+            )
+        else:
+            lp = lk.detection_logp(
+                tensors["m"], b, params["mu"], params["sigma"], tensors["m_min"], tensors["delta_m"]
+            )
+        return (tensors["count"] * lp).sum()
+
+    def log_prior_torch(self, params: dict[str, Any], tensors: dict[str, Any]) -> Any:
+        """Log prior density at constrained ``params`` (the priors of the class docstring)."""
+        from . import likelihood as lk
+
+        out = lk.lognormal_logpdf(params["b"], tensors["b_prior_mu"], tensors["b_prior_sigma"])
+        if self.kind == "gr":
+            rate = params["rate"]
+            if tensors["rate_prior_lognormal"]:
+                out = out + lk.lognormal_logpdf(
+                    rate, tensors["rate_prior_mu"], tensors["rate_prior_sigma"]
+                )
+            else:
+                out = out - 0.5 * rate.log()
+        elif self.kind == "tapered":
+            out = out - math.log(tensors["corner_upper"] - tensors["corner_lower"])
+        else:
+            out = out + lk.normal_logpdf(
+                params["mu"], tensors["mu_prior_mean"], tensors["mu_prior_sd"]
+            )
+            out = out + lk.lognormal_logpdf(
+                params["sigma"], tensors["sigma_prior_mu"], tensors["sigma_prior_sigma"]
+            )
+        return out
+
+    # ------------------------------------------------------------------ Stan
+    def stan_program(self) -> str:
+        """``gr_binned.stan``, ``gr_tapered.stan`` or ``gr_detection.stan``."""
+        return _STAN_PROGRAMS[self.kind]
+
+    def stan_data(self, data: PreparedData) -> dict[str, Any]:
+        """The data block of the kind's Stan program (``include_prior`` is added by engines)."""
+        v = data.values
+        n = int(v["n"])
+        common = {
+            "b_prior_mu": v["b_prior_mu"],
+            "b_prior_sigma": v["b_prior_sigma"],
+            "save_log_lik": int(n <= LOG_LIK_MAX_N),
+        }
+        if self.kind == "gr":
+            keys = (
+                "width",
+                "mc",
+                "n_rate",
+                "duration",
+                "rate_prior_lognormal",
+                "rate_prior_mu",
+                "rate_prior_sigma",
+            )
+            return {
+                "N": n,
+                "x": np.asarray(v["x"], dtype=float).tolist(),
+                **{k: v[k] for k in keys},
+                **common,
+            }
+        grouped = {
+            "K": int(np.asarray(v["m"]).size),
+            "m": np.asarray(v["m"], dtype=float).tolist(),
+            "count": np.asarray(v["count"], dtype=float).tolist(),
+            "N": n,
+            "bin_of": (np.asarray(v["bin_of"]) + 1).astype(int).tolist(),
+            "delta_m": v["delta_m"],
+        }
+        if self.kind == "tapered":
+            return {
+                **grouped,
+                "mc": v["mc"],
+                "corner_lower": v["corner_lower"],
+                "corner_upper": v["corner_upper"],
+                **common,
+            }
+        keys = (
+            "m_min",
+            "mc_z",
+            "mu_prior_mean",
+            "mu_prior_sd",
+            "sigma_prior_mu",
+            "sigma_prior_sigma",
+        )
+        return {**grouped, **{k: v[k] for k in keys}, **common}
+
+    # ------------------------------------------------------------------ estimates
+    def _b_closed(self, v: Mapping[str, Any]) -> tuple[float, float]:
+        """Closed-form MLE of b and its Fisher-information standard error (kind gr)."""
+        x = np.asarray(v["x"], dtype=float)
+        n = x.size
+        xbar = float(x.mean())
+        w = float(v["width"])
+        if w > 0:
+            beta = math.log1p(w / xbar) / w
+            q = math.exp(-beta * w)
+            se_beta = -math.expm1(-beta * w) / (w * math.sqrt(n * q))
+        else:
+            beta = 1.0 / xbar
+            se_beta = beta / math.sqrt(n)
+        return beta / LN10, se_beta / LN10
+
+    def closed_form(self, data: PreparedData) -> tuple[dict[str, Any], np.ndarray] | None:
+        """Closed-form MLE for ``kind="gr"``; ``None`` for the other kinds.
+
+        ``b``: Tinti & Mulargia (1987) for binned magnitudes (and b-positive
+        differences), Aki (1965) for continuous ones and for ``estimator="aki"``, with the
+        exact Fisher-information standard error (the inverse of the observed information,
+        which is what the Hessian of the likelihood gives).  ``rate = N / T`` with standard
+        error ``sqrt(N) / T``.  The covariance is diagonal (the likelihood factorises).
+        """
+        if self.kind != "gr":
+            return None
+        v = data.values
+        b, se_b = self._b_closed(v)
+        point = {"b": b, "rate": v["n_rate"] / v["duration"]}
+        return point, np.diag([se_b**2, v["n_rate"] / v["duration"] ** 2])
+
+    def initial_values(self, data: PreparedData, rng: np.random.Generator) -> dict[str, Any]:
+        """Random starting point around a closed-form estimate (constrained scale)."""
+        v = data.values
+
+        def jitter(x: float, s: float = 0.15) -> float:
+            return float(x * math.exp(s * rng.standard_normal()))
+
+        if self.kind == "gr":
+            b, _ = self._b_closed(v)
+            return {"b": jitter(b), "rate": jitter(v["n_rate"] / v["duration"], 0.05)}
+        m, count = np.asarray(v["m"]), np.asarray(v["count"])
+        if self.kind == "tapered":
+            b = self._b_grouped(m, count, v["mc"], v["delta_m"])
+            lo, hi = v["corner_lower"], v["corner_upper"]
+            # near the largest magnitude: far above it the likelihood is flat in the corner
+            margin = 0.02 * (hi - lo)
+            corner = np.clip(float(m.max()) + rng.uniform(-0.5, 1.0), lo + margin, hi - margin)
+            return {"b": jitter(b), "corner_magnitude": float(corner)}
+        mode = float(m[np.argmax(count)])
+        above = m >= mode + 0.5
+        b = (
+            self._b_grouped(m[above], count[above], mode + 0.5, v["delta_m"])
+            if count[above].sum() >= 10
+            else 1.0
+        )
+        return {
+            "b": jitter(b),
+            "mu": float(mode - 0.2 + 0.1 * rng.standard_normal()),
+            "sigma": jitter(0.25, 0.3),
+        }
+
+    @staticmethod
+    def _b_grouped(m: np.ndarray, count: np.ndarray, mc: float, delta_m: float) -> float:
+        if count.sum() == 0:
+            return 1.0
+        xbar = float(np.sum(count * (m - mc)) / np.sum(count))
+        if not xbar > 0:
+            return 1.0
+        beta = math.log1p(delta_m / xbar) / delta_m if delta_m > 0 else 1.0 / xbar
+        return beta / LN10
+
+    def derived(self, draws: Mapping[str, np.ndarray], data: PreparedData) -> dict[str, Any]:
+        """Derived quantities: ``a_value`` (gr, tapered) or ``mc`` (detection).
+
+        ``a_value = log10(rate T) + b mc`` (``T`` the observation time) for kind gr,
+        ``log10(N) + b mc`` for the tapered law: the a-value of the catalogue period,
+        ``log10 N(>= mc) = a - b mc``.  Detection:
+        ``mc = mu + sigma Phi^{-1}(detection_probability)``.
+        """
+        v = data.values
+        b = np.asarray(draws["b"], dtype=float)
+        if self.kind == "gr":
+            count = np.asarray(draws["rate"], dtype=float) * v["duration"]
+            return {"a_value": np.log10(count) + b * v["mc"]}
+        if self.kind == "tapered":
+            return {"a_value": math.log10(v["n"]) + b * v["mc"]}
+        return {
+            "mc": np.asarray(draws["mu"], dtype=float)
+            + v["mc_z"] * np.asarray(draws["sigma"], dtype=float)
+        }
+
+    # ------------------------------------------------------------------ survival helpers
+    def _log_survival(
+        self, params: Mapping[str, np.ndarray], edges: np.ndarray, v: Mapping[str, Any]
+    ) -> np.ndarray:
+        """log P(M >= edge) of the continuous law behind the data, ``(*lead, len(edges))``.
+
+        For ``kind="gr"`` the edges are excesses over the threshold (``x``); otherwise
+        magnitudes.  Used for replicated counts, predictions and figures.
+        """
+        import torch
+
+        from . import likelihood as lk
+
+        def t(a: Any) -> Any:
+            return torch.as_tensor(np.array(a, dtype=float, copy=True)[..., None])
+
+        e = torch.as_tensor(np.array(edges, dtype=float, copy=True))
+        with torch.no_grad():
+            b = t(params["b"])
+            if self.kind == "gr":
+                out = -b * lk.LN10 * torch.clamp(e, min=0.0)
+            elif self.kind == "tapered":
+                m_t = v["mc"] - v["delta_m"] / 2
+                out = lk.tapered_log_survival(
+                    torch.clamp(e, min=m_t), b, t(params["corner_magnitude"]), m_t
+                )
+            else:
+                m0 = v["m_min"] - v["delta_m"] / 2
+                mu, sigma = t(params["mu"]), t(params["sigma"])
+                ee = torch.clamp(e, min=m0)
+                out = lk.detection_log_survival(ee, b, mu, sigma, m0) - lk.detection_log_survival(
+                    torch.full_like(ee[..., :1], m0), b, mu, sigma, m0
+                )
+        return out.numpy()
+
+    def _ppc_probabilities(
+        self, params: Mapping[str, np.ndarray], v: Mapping[str, Any]
+    ) -> np.ndarray:
+        edges = v["ppc_lower"] + v["ppc_width"] * np.arange(v["ppc_nbins"] + 1)
+        surv = np.exp(self._log_survival(params, edges, v))
+        surv[..., 0] = 1.0
+        surv[..., -1] = 0.0  # the last bin is open-ended
+        p = np.clip(-np.diff(surv, axis=-1), 0.0, None)
+        return p / p.sum(axis=-1, keepdims=True)
+
+    def posterior_predictive(
+        self, draws: Mapping[str, np.ndarray], data: PreparedData, rng: np.random.Generator
+    ) -> dict[str, np.ndarray]:
+        """Replicated magnitude counts per bin (and event counts) for each draw.
+
+        Returns
+        -------
+        dict
+            ``magnitude_counts`` (or ``difference_counts`` for b-positive): multinomial
+            counts of ``N`` replicated data in the bins ``ppc_lower + j * ppc_width`` of
+            ``data.values`` (the last bin open-ended), matching the observed counts of the
+            same name; ``n_events`` (kind gr): Poisson(``rate T``) replicated
+            numbers of events at or above ``mc``.
+        """
+        v = data.values
+        name = next(k for k in data.observed if k.endswith("_counts"))
+        p = self._ppc_probabilities(draws, v)
+        out = {name: rng.multinomial(int(v["n"]), p)}
+        if self.kind == "gr":
+            out["n_events"] = rng.poisson(np.asarray(draws["rate"]) * v["duration"])
+        return out
+
+    # ------------------------------------------------------------------ predictions
+    def _exceedance(
+        self, params: Mapping[str, np.ndarray], magnitudes: np.ndarray, v: Mapping[str, Any]
+    ) -> np.ndarray:
+        """P(M >= m) for a recorded (binned) magnitude of a modelled event, ``(n, len(m))``.
+
+        Binned data: a recorded magnitude ``>= m`` is a bin centre ``base + k delta_m >= m``,
+        i.e. a true magnitude ``>= base - delta_m/2 + k delta_m`` with ``k`` the first such
+        bin; ``base`` is ``mc`` (``m_min`` for the detection model).  Below ``base`` the
+        probability is 1.
+        """
+        dm = v["delta_m"]
+        base = v["m_min"] if self.kind == "detection" else v["mc"]
+        if dm > 0:
+            k = np.maximum(np.ceil((magnitudes - base) / dm - 1e-9), 0.0)
+            edges = k * dm if self.kind == "gr" else base - dm / 2 + k * dm
+        else:
+            edges = (
+                np.maximum(magnitudes - base, 0.0)
+                if self.kind == "gr"
+                else np.maximum(magnitudes, base)
+            )
+        return np.exp(self._log_survival(params, edges, v))
+
+    def predict(
+        self,
+        fit: Fit,
+        magnitudes: Any = None,
+        duration: float | None = None,
+        n_events: float | None = None,
+        prob: float = 0.9,
+    ) -> pd.DataFrame:
+        """Exceedance probabilities and expected numbers of events, with intervals.
+
+        Parameters
+        ----------
+        fit : Fit
+            A fit of this model (draws from the posterior, the Laplace approximation or
+            the asymptotic normal distribution of the MLE are used; without draws, the
+            point estimate).
+        magnitudes : array_like, optional
+            Magnitudes ``m`` (one row each); default ``mc``, ``mc + 0.5``, ... up to the
+            largest magnitude + 1.
+        duration : float, optional
+            Forecast period (catalogue time unit) for the expected number
+            ``rate * duration * P(M >= m)``; needs a ``rate`` parameter.
+        n_events : float, optional
+            Number of future events at or above ``mc`` (``m_min`` for the detection
+            model) instead of a duration: expected number ``n_events * P(M >= m)``.
+            Default (neither given): the observed duration (kind gr), else the observed
+            number of events.  Without event times in the data the duration is counted in
+            observation periods.
+        prob : float
+            Mass of the equal-tailed intervals (default 0.9).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per magnitude: ``magnitude``; ``p_exceed`` (``P(M >= m)`` for one event
+            of the modelled population; recorded, binned magnitudes for binned data, so
+            ``10^(-b (m - mc))`` on the grid for ``kind="gr"``), ``expected`` (number of
+            events with ``M >= m``) and ``p_at_least_one`` (probability of at least one:
+            ``1 - exp(-expected)`` for a Poisson number of events over ``duration``,
+            ``1 - (1 - p)^n_events`` for a fixed number), each as the mean over draws with
+            ``_lower``/``_upper`` quantiles.  ``attrs`` record ``duration``, ``n_events``,
+            ``prob`` and the kind of draws.
+
+        Raises
+        ------
+        OptionError
+            Bad ``magnitudes``, ``prob``, ``duration`` or ``n_events``; both of the latter;
+            ``duration`` for a model without a rate.
+        """
+        import pandas as pd
+
+        v = fit.data.values
+        if isinstance(prob, bool) or not isinstance(prob, int | float) or not 0 < prob < 1:
+            raise OptionError(f"prob={prob!r} is not allowed; use a number in (0, 1)")
+        base = v["m_min"] if self.kind == "detection" else v["mc"]
+        if magnitudes is None:
+            top = float(np.max(fit.data.observed["magnitude"])) + 1.0
+            magnitudes = np.round(np.arange(base, top + 1e-9, 0.5), 10)
+        try:
+            mags = np.array(magnitudes, dtype=float, copy=True).reshape(-1)
+        except (TypeError, ValueError) as e:
+            raise OptionError(f"magnitudes={magnitudes!r:.80} must be numbers") from e
+        if mags.size == 0 or not np.all(np.isfinite(mags)):
+            raise OptionError(
+                f"magnitudes={magnitudes!r:.80} is not allowed; use one or more finite numbers"
+            )
+        if duration is not None and n_events is not None:
+            raise OptionError("give duration or n_events, not both")
+        has_rate = "rate" in fit.parameters.names
+        if duration is not None:
+            duration = _number("duration", duration, "a number > 0", positive=True)
+            if not has_rate:
+                raise OptionError(
+                    f"duration= needs a rate, and kind={self.kind!r} has no 'rate' parameter "
+                    "(only kind='gr' has); pass n_events= instead"
+                )
+        elif n_events is not None:
+            n_events = _number("n_events", n_events, "a number >= 0", nonneg=True)
+        elif has_rate:
+            duration = float(v["duration"])
+        else:
+            n_events = float(v["n"] if self.kind != "gr" else v["n_rate"])
+
+        names = fit.parameters.names
+        try:
+            params = {n: np.asarray(fit.variable(n), dtype=float) for n in names}
+        except KeyError:
+            params = {n: np.atleast_1d(np.asarray(fit.estimate(n), dtype=float)) for n in names}
+        p = self._exceedance(params, mags, v)
+        if duration is not None:
+            expected = np.asarray(params["rate"])[:, None] * duration * p
+            at_least_one = -np.expm1(-expected)
+        else:
+            expected = n_events * p
+            with np.errstate(divide="ignore"):
+                at_least_one = -np.expm1(n_events * np.log1p(-np.minimum(p, 1.0)))
+        lo_q, hi_q = (1 - prob) / 2, (1 + prob) / 2
+        table: dict[str, Any] = {"magnitude": mags}
+        for key, arr in (("p_exceed", p), ("expected", expected), ("p_at_least_one", at_least_one)):
+            table[key] = arr.mean(axis=0)
+            table[f"{key}_lower"] = np.quantile(arr, lo_q, axis=0)
+            table[f"{key}_upper"] = np.quantile(arr, hi_q, axis=0)
+        df = pd.DataFrame(table)
+        from ..arviz_io import draws_kind
+
+        df.attrs.update(
+            {
+                "duration": duration,
+                "n_events": n_events,
+                "prob": prob,
+                "draws_kind": draws_kind(fit),
+                "n_draws": int(p.shape[0]),
+            }
+        )
+        return df
+
+    # ------------------------------------------------------------------ figures
+    def report_figures(self, fit: Fit) -> list[tuple[str, Any]]:
+        """The frequency–magnitude distribution with the fitted law; the detection curve.
+
+        Returns
+        -------
+        list of (str, matplotlib.figure.Figure)
+        """
+        figs = [("Frequency–magnitude distribution", _fmd_figure(self, fit))]
+        if self.kind == "detection":
+            figs.append(("Detection probability", _detection_figure(self, fit)))
+        return figs
+
+
+# ============================================================================ figures
+def _thinned_params(fit: Fit, max_draws: int = 400) -> dict[str, np.ndarray]:
+    names = fit.parameters.names
+    try:
+        params = {n: np.asarray(fit.variable(n), dtype=float) for n in names}
+    except KeyError:
+        return {n: np.atleast_1d(np.asarray(fit.estimate(n), dtype=float)) for n in names}
+    n = next(iter(params.values())).shape[0]
+    idx = np.unique(np.linspace(0, n - 1, min(n, max_draws)).round().astype(int))
+    return {k: a[idx] for k, a in params.items()}
+
+
+def _fmd_figure(model: GutenbergRichter, fit: Fit) -> Any:
+    """Cumulative and non-cumulative counts (log scale) with the fitted law and its band."""
+    from matplotlib.figure import Figure
+
+    v = fit.data.values
+    m_all = np.asarray(fit.data.observed["magnitude_all"], dtype=float)
+    dm = v["delta_m"]
+    w = dm * max(1, math.ceil(0.1 / dm - 1e-9)) if dm > 0 else 0.1
+    anchor = float(m_all.min())
+    centres = anchor + w * np.arange(math.floor((m_all.max() - anchor) / w + 1e-9) + 2)
+    half = dm / 2
+    cum = np.array([(m_all >= c - half - 1e-9).sum() for c in centres], dtype=float)
+    noncum = -np.diff(cum)
+    centres_n = centres[:-1]
+
+    base = v["m_min"] if model.kind == "detection" else v["mc"]
+    n_model = v["n_rate"] if model.kind == "gr" else v["n"]
+    params = _thinned_params(fit)
+    grid = centres[centres >= base - 1e-9]
+    p = model._exceedance(params, grid, v)
+    exp_cum = n_model * p
+    exp_non = n_model * (p[:, :-1] - p[:, 1:])
+    q = (5, 50, 95)
+    c_lo, c_med, c_hi = np.percentile(exp_cum, q, axis=0)
+    n_lo, n_med, n_hi = np.percentile(exp_non, q, axis=0)
+
+    fig = Figure(figsize=(7.0, 4.8))
+    ax = fig.add_subplot(1, 1, 1)
+    shown = cum > 0
+    ax.semilogy(centres[shown], cum[shown], "o", ms=3.5, color="0.2", label="observed, cumulative")
+    shown = noncum > 0
+    ax.semilogy(
+        centres_n[shown],
+        noncum[shown],
+        "s",
+        ms=3.5,
+        mfc="none",
+        color="tab:blue",
+        label=f"observed, per {w:g} bin",
+    )
+    ax.plot(grid, c_med, "-", color="tab:red", label="fitted law, cumulative")
+    ax.fill_between(grid, c_lo, c_hi, color="tab:red", alpha=0.25, lw=0, label="90% band")
+    ax.plot(grid[:-1], n_med, "-", color="tab:orange", label="fitted law, per bin")
+    ax.fill_between(grid[:-1], n_lo, n_hi, color="tab:orange", alpha=0.25, lw=0)
+    if model.kind == "detection":
+        mc_hat = float(np.mean(model.derived(params, fit.data)["mc"]))
+        ax.axvline(mc_hat, color="k", ls="--", lw=1, label=f"derived Mc = {mc_hat:.2f}")
+        ax.axvline(base, color="0.5", ls=":", lw=1, label=f"m_min = {base:g}")
+    else:
+        ax.axvline(
+            base,
+            color="k",
+            ls="--",
+            lw=1,
+            label=f"Mc = {base:g} ({fit.data.summary.get('mc_method', '')})",
+        )
+    ax.set_ylim(bottom=0.5)
+    ax.set_xlabel("magnitude")
+    ax.set_ylabel("number of events")
+    b_hat = float(np.asarray(fit.estimate("b")))
+    ax.set_title(f"Frequency–magnitude distribution ({model.kind}, {fit.method}): b = {b_hat:.3f}")
+    ax.legend(fontsize=8, loc="upper right")
+    ax.grid(True, which="both", alpha=0.2)
+    fig.tight_layout()
+    return fig
+
+
+def _detection_figure(model: GutenbergRichter, fit: Fit) -> Any:
+    """Detection probability ``Phi((m - mu)/sigma)`` with its band and empirical ratios."""
+    import torch
+    from matplotlib.figure import Figure
+    from scipy.special import ndtr
+
+    from . import likelihood as lk
+
+    v = fit.data.values
+    params = _thinned_params(fit)
+    mu, sigma = params["mu"], params["sigma"]
+    mc_hat = float(np.mean(model.derived(params, fit.data)["mc"]))
+    lo = min(v["m_min"], float(np.mean(mu) - 3 * np.mean(sigma))) - 0.2
+    grid = np.linspace(lo, max(mc_hat, v["m_min"]) + 1.0, 200)
+    curve = ndtr((grid[None, :] - mu[:, None]) / sigma[:, None])
+    q_lo, q_med, q_hi = np.percentile(curve, (5, 50, 95), axis=0)
+
+    # empirical detection ratio: observed counts / counts expected from the latent GR law
+    m = np.repeat(np.asarray(v["m"]), np.asarray(v["count"]).astype(int))
+    dm = v["delta_m"]
+    w = dm * max(1, math.ceil(0.1 / dm - 1e-9)) if dm > 0 else 0.1
+    m0 = v["m_min"] - dm / 2
+    edges = m0 + w * np.arange(math.floor((mc_hat + 1.0 - m0) / w) + 2)
+    counts = np.histogram(m, bins=edges)[0]
+    point = {
+        k: np.atleast_1d(np.asarray(fit.estimate(k), dtype=float)) for k in ("b", "mu", "sigma")
+    }
+    beta = float(point["b"][0]) * LN10
+    # detected fraction of the latent GR events above m0 is S(m0) (likelihood module)
+    with torch.no_grad():
+        s0 = float(
+            lk.detection_log_survival(
+                torch.tensor(m0, dtype=torch.float64),
+                torch.tensor(point["b"][0]),
+                torch.tensor(point["mu"][0]),
+                torch.tensor(point["sigma"][0]),
+                m0,
+            )
+        )
+    latent_n = len(m) * math.exp(-s0)
+    expected = latent_n * (np.exp(-beta * (edges[:-1] - m0)) - np.exp(-beta * (edges[1:] - m0)))
+    ratio = counts / expected
+    mids = 0.5 * (edges[:-1] + edges[1:])
+
+    fig = Figure(figsize=(7.0, 4.2))
+    ax = fig.add_subplot(1, 1, 1)
+    ax.plot(grid, q_med, color="tab:red", label="fitted detection probability")
+    ax.fill_between(grid, q_lo, q_hi, color="tab:red", alpha=0.25, lw=0, label="90% band")
+    ax.plot(
+        mids, ratio, "o", ms=3.5, color="0.2", label="observed / latent GR counts (point estimate)"
+    )
+    ax.axvline(
+        mc_hat,
+        color="k",
+        ls="--",
+        lw=1,
+        label=f"derived Mc = {mc_hat:.2f} (detection probability "
+        f"{model.options['detection_probability']:g})",
+    )
+    ax.set_ylim(0, 1.3)
+    ax.set_xlabel("magnitude")
+    ax.set_ylabel("detection probability")
+    ax.set_title("Detection model (Ogata & Katsura 1993)")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(True, alpha=0.2)
+    fig.tight_layout()
+    return fig
