@@ -203,8 +203,16 @@ def build_parser() -> argparse.ArgumentParser:
         description="Bayesian and likelihood models for earthquake catalogs and solid-earth data.",
     )
     parser.add_argument("--version", action="version", version=f"pystats {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-q", "--quiet", action="store_true", help="hide pystats warnings")
     parser.add_argument("-q", "--quiet", action="store_true", help="hide pystats warnings")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_parser = sub.add_parser
+
+    def add_parser(name: str, **kw: Any) -> argparse.ArgumentParser:
+        return _add_parser(name, parents=[common], **kw)
+
+    sub.add_parser = add_parser  # type: ignore[method-assign]
 
     p = sub.add_parser("fit", help="fit a model to a catalog CSV",
                        description="Fit a model to a catalog CSV and print its summary.")
