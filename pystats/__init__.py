@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from .catalog import Catalog
+from .diagnostics import Diagnostics, Problem
 from .errors import (
     BackendError,
     BackendUnavailableError,
@@ -25,9 +27,6 @@ from .errors import (
     PystatsError,
     PystatsWarning,
 )
-
-from .catalog import Catalog
-from .diagnostics import Diagnostics, Problem
 from .gr.completeness import McResult, estimate_mc
 from .gr.estimators import BValueResult, b_value
 from .gr.model import GutenbergRichter

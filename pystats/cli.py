@@ -45,7 +45,7 @@ def _model_options(args: argparse.Namespace) -> dict[str, Any]:
     return opts
 
 
-def _read(args: argparse.Namespace):  # noqa: ANN202 - returns a Catalog
+def _read(args: argparse.Namespace):
     from .readers import read_catalog
 
     kwargs: dict[str, Any] = {"format": args.format}
@@ -53,8 +53,11 @@ def _read(args: argparse.Namespace):  # noqa: ANN202 - returns a Catalog
         kwargs.update(missing_magnitude=args.missing_magnitude, on_missing=args.on_missing)
     cat = read_catalog(args.catalog, **kwargs)
     select = {k: getattr(args, k) for k in ("min_magnitude", "start", "end")}
-    select = {k: (float(v) if k != "min_magnitude" and _is_number(v) else v)
-              for k, v in select.items() if v is not None}
+    select = {
+        k: (float(v) if k != "min_magnitude" and _is_number(v) else v)
+        for k, v in select.items()
+        if v is not None
+    }
     return cat.select(**select) if select else cat
 
 
@@ -68,8 +71,13 @@ def _is_number(v: Any) -> bool:
 
 def _fit_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     return {
-        "method": args.method, "backend": args.backend, "device": args.device, "seed": args.seed,
-        "chains": args.chains, "draws": args.draws, "warmup": args.warmup,
+        "method": args.method,
+        "backend": args.backend,
+        "device": args.device,
+        "seed": args.seed,
+        "chains": args.chains,
+        "draws": args.draws,
+        "warmup": args.warmup,
         "verbose": args.verbose,
     }
 
@@ -156,21 +164,30 @@ def cmd_demo(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(args.seed)
     truth = {"b": 1.0, "mu": 1.4, "sigma": 0.25}
-    mags = d.simulate_detection(args.n, truth["b"], truth["mu"], truth["sigma"], delta_m=0.1, rng=rng)
+    mags = d.simulate_detection(
+        args.n, truth["b"], truth["mu"], truth["sigma"], delta_m=0.1, rng=rng
+    )
     times = np.sort(rng.uniform(0.0, 365.0, size=len(mags)))
     catalog = Catalog(pd.DataFrame({"time": times, "magnitude": mags}), name="pystats demo")
     catalog_path = out / "demo_catalog.csv"
     catalog.to_frame().to_csv(catalog_path, index=False)
-    print(f"simulated {len(catalog)} events (b={truth['b']}, detection mu={truth['mu']}, "
-          f"sigma={truth['sigma']}) -> {catalog_path}")
+    print(
+        f"simulated {len(catalog)} events (b={truth['b']}, detection mu={truth['mu']}, "
+        f"sigma={truth['sigma']}) -> {catalog_path}"
+    )
 
     mle = pystats.GutenbergRichter(mc="maxc").fit(catalog, method="mle", seed=args.seed)
     print("\n== Mc by MAXC, b by maximum likelihood ==")
     print(mle.summary_text())
     print(f"\n== Bayesian fit ({args.method}, {args.chains} chains x {args.draws} draws) ==")
     fit = pystats.GutenbergRichter(mc="maxc").fit(
-        catalog, method=args.method, seed=args.seed, chains=args.chains, draws=args.draws,
-        warmup=args.draws, progress=args.progress,
+        catalog,
+        method=args.method,
+        seed=args.seed,
+        chains=args.chains,
+        draws=args.draws,
+        warmup=args.draws,
+        progress=args.progress,
     )
     print(fit.summary_text())
     print("\n== Predicted exceedances over the next 365 days ==")
@@ -184,8 +201,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def _add_fit_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("inference")
     g.add_argument("--method", default="mle", choices=["mle", "map", "laplace", "nuts"])
-    g.add_argument("--backend", default="auto",
-                   choices=["auto", "torch", "stan", "pystan", "cmdstanpy"])
+    g.add_argument(
+        "--backend", default="auto", choices=["auto", "torch", "stan", "pystan", "cmdstanpy"]
+    )
     g.add_argument("--device", default="cpu", help="torch device: cpu, cuda or auto")
     g.add_argument("--seed", type=int, default=None)
     g.add_argument("--chains", type=int, default=4)
@@ -214,19 +232,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser = add_parser  # type: ignore[method-assign]
 
-    p = sub.add_parser("fit", help="fit a model to a catalog CSV",
-                       description="Fit a model to a catalog CSV and print its summary.")
+    p = sub.add_parser(
+        "fit",
+        help="fit a model to a catalog CSV",
+        description="Fit a model to a catalog CSV and print its summary.",
+    )
     p.add_argument("catalog", help="catalog CSV (ComCat, R-ETAS, SAPP, ... or generic)")
     p.add_argument("--model", default="gr", choices=sorted(MODELS))
-    p.add_argument("--kind", default="gr", choices=["gr", "tapered", "detection"],
-                   help="Gutenberg-Richter variant")
+    p.add_argument(
+        "--kind",
+        default="gr",
+        choices=["gr", "tapered", "detection"],
+        help="Gutenberg-Richter variant",
+    )
     p.add_argument("--mc", help="completeness magnitude, or maxc, gft, mbs, emr to estimate it")
     p.add_argument("--delta-m", type=float, help="magnitude bin width (default: inferred)")
     p.add_argument("--estimator", choices=["exact", "aki", "positive"])
     g = p.add_argument_group("catalog")
     g.add_argument("--format", default="auto", help="catalog format (default: detect)")
-    g.add_argument("--missing-magnitude", type=float,
-                   help="magnitude value that means 'missing' (e.g. 0.0 in SAPP files)")
+    g.add_argument(
+        "--missing-magnitude",
+        type=float,
+        help="magnitude value that means 'missing' (e.g. 0.0 in SAPP files)",
+    )
     g.add_argument("--on-missing", default="error", choices=["error", "drop"])
     g.add_argument("--min-magnitude", type=float)
     g.add_argument("--start", help="start time (ISO date or days)")
@@ -238,8 +266,11 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--summary-csv", help="write the summary table as CSV")
     p.set_defaults(func=cmd_fit)
 
-    p = sub.add_parser("predict", help="predictions from a saved fit",
-                       description="Exceedance probabilities and expected counts of M >= m.")
+    p = sub.add_parser(
+        "predict",
+        help="predictions from a saved fit",
+        description="Exceedance probabilities and expected counts of M >= m.",
+    )
     p.add_argument("fit", help="fit file written by 'pystats fit -o'")
     p.add_argument("--magnitudes", type=float, nargs="+", required=True)
     p.add_argument("--duration", type=float, help="forecast window (catalog time unit)")
@@ -248,14 +279,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="write the table as CSV")
     p.set_defaults(func=cmd_predict)
 
-    p = sub.add_parser("report", help="HTML report of a saved fit",
-                       description="Write the HTML posterior diagnostic report of a saved fit.")
+    p = sub.add_parser(
+        "report",
+        help="HTML report of a saved fit",
+        description="Write the HTML posterior diagnostic report of a saved fit.",
+    )
     p.add_argument("fit")
     p.add_argument("-o", "--output", required=True, help="HTML file to write")
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("simulate", help="simulate a catalog",
-                       description="Simulate a magnitude catalog (times uniform over --duration).")
+    p = sub.add_parser(
+        "simulate",
+        help="simulate a catalog",
+        description="Simulate a magnitude catalog (times uniform over --duration).",
+    )
     p.add_argument("model", choices=["gr", "tapered", "detection"])
     p.add_argument("-n", "--n", type=int, default=1000, help="number of events")
     p.add_argument("--b", type=float, default=1.0)
@@ -269,9 +306,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="CSV file to write")
     p.set_defaults(func=cmd_simulate)
 
-    p = sub.add_parser("demo", help="simulate, fit and report (needs no data)",
-                       description="Simulate an incomplete catalog, estimate Mc and b by MLE and "
-                       "by Stan NUTS, and write an HTML report.")
+    p = sub.add_parser(
+        "demo",
+        help="simulate, fit and report (needs no data)",
+        description="Simulate an incomplete catalog, estimate Mc and b by MLE and "
+        "by Stan NUTS, and write an HTML report.",
+    )
     p.add_argument("--output-dir", default="pystats-demo")
     p.add_argument("--n", type=int, default=3000)
     p.add_argument("--method", default="nuts", choices=["mle", "map", "laplace", "nuts"])

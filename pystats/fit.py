@@ -130,8 +130,7 @@ class Fit:
         """
         if name not in self.draws:
             raise KeyError(
-                f"Unknown variable name: {name}. Available variables are "
-                f"{', '.join(self.draws)}"
+                f"Unknown variable name: {name}. Available variables are {', '.join(self.draws)}"
             )
         arr = self.draws[name]
         return arr.reshape(-1, *arr.shape[2:])
@@ -146,7 +145,9 @@ class Fit:
         est = ", ".join(
             f"{n}={np.asarray(self.estimate(n)).round(4).tolist()}" for n in self.parameters.names
         )
-        return f"<Fit {type(self.model).__name__} method={self.method} backend={self.backend}: {est}>"
+        return (
+            f"<Fit {type(self.model).__name__} method={self.method} backend={self.backend}: {est}>"
+        )
 
     # ------------------------------------------------------------ delegated
     def summary(self, *, prob: float = 0.9, derived: bool = True) -> pd.DataFrame:
@@ -176,7 +177,7 @@ class Fit:
         return diagnose(self, warn=warn)
 
     def to_arviz(self) -> az.InferenceData:
-        """arviz ``InferenceData`` (posterior, sample_stats, observed_data, posterior_predictive)."""
+        """arviz ``InferenceData``: posterior, sample_stats, observed and predictive data."""
         from .arviz_io import to_inference_data
 
         return to_inference_data(self)

@@ -120,7 +120,10 @@ def maximize(
         if not np.isfinite(density.value_and_grad(u0, jacobian)[0]):
             continue
         res = _opt.minimize(
-            objective, u0, jac=True, method="L-BFGS-B",
+            objective,
+            u0,
+            jac=True,
+            method="L-BFGS-B",
             options={"maxiter": maxiter, "gtol": gtol, "ftol": 1e-13, "maxcor": 20},
         )
         results.append(res)
@@ -159,13 +162,13 @@ def _gaussian_draws(
     return rng.multivariate_normal(u, cov_u, size=n, method="eigh")
 
 
-def _shape_draws(
-    params: ParameterSet, u_draws: np.ndarray, chains: int
-) -> dict[str, np.ndarray]:
+def _shape_draws(params: ParameterSet, u_draws: np.ndarray, chains: int) -> dict[str, np.ndarray]:
     """Unconstrained draws ``(n, dim)`` -> constrained dict ``(chains, n/chains, *shape)``."""
     values = params.constrain(u_draws)
     per_chain = u_draws.shape[0] // chains
-    return {k: np.asarray(v).reshape(chains, per_chain, *np.shape(v)[1:]) for k, v in values.items()}
+    return {
+        k: np.asarray(v).reshape(chains, per_chain, *np.shape(v)[1:]) for k, v in values.items()
+    }
 
 
 def _pareto_k(log_ratios: np.ndarray) -> float:
@@ -177,7 +180,7 @@ def _pareto_k(log_ratios: np.ndarray) -> float:
 
 def _at_boundary(params: ParameterSet, u: np.ndarray) -> list[str]:
     names = []
-    for p, piece in zip(params, params.split(u).values()):
+    for p, piece in zip(params, params.split(u).values(), strict=True):
         if np.isinf(p.lower) and np.isinf(p.upper):
             continue
         if np.any(np.abs(np.asarray(piece)) > BOUNDARY_U):
@@ -187,7 +190,9 @@ def _at_boundary(params: ParameterSet, u: np.ndarray) -> list[str]:
 
 def _flat_directions(params: ParameterSet, eig_vectors: np.ndarray, small: np.ndarray) -> list[str]:
     elements = params.element_names()
-    return sorted({elements[int(np.argmax(np.abs(eig_vectors[:, i])))] for i in np.flatnonzero(small)})
+    return sorted(
+        {elements[int(np.argmax(np.abs(eig_vectors[:, i])))] for i in np.flatnonzero(small)}
+    )
 
 
 def run(
@@ -238,9 +243,15 @@ def run(
         cov_u = np.asarray(cov) / np.outer(jac, jac)
         pd = bool(np.all(np.linalg.eigvalsh(cov_u) > 0)) if cov_u.size else True
         optimizer = {
-            "converged": True, "log_density": float("nan"), "grad_norm": 0.0, "n_starts": 0,
-            "optima": (), "hessian_pd": pd, "at_boundary": _at_boundary(params, u_hat),
-            "flat_directions": [], "message": "closed-form maximum-likelihood estimate",
+            "converged": True,
+            "log_density": float("nan"),
+            "grad_norm": 0.0,
+            "n_starts": 0,
+            "optima": (),
+            "hessian_pd": pd,
+            "at_boundary": _at_boundary(params, u_hat),
+            "flat_directions": [],
+            "message": "closed-form maximum-likelihood estimate",
         }
         log.info("method='mle' used the closed-form estimator of %s", type(model).__name__)
         draws_u = _gaussian_draws(params, u_hat, cov_u, n_total, rng) if pd else None
@@ -262,13 +273,21 @@ def run(
         jac = params.dconstrain(opt.u)
         cov = cov_u * np.outer(jac, jac)
         optimizer = {
-            "converged": opt.converged, "log_density": opt.log_density,
-            "grad_norm": opt.grad_norm, "n_starts": len(opt.optima), "optima": opt.optima,
-            "hessian_pd": pd, "at_boundary": _at_boundary(params, opt.u),
+            "converged": opt.converged,
+            "log_density": opt.log_density,
+            "grad_norm": opt.grad_norm,
+            "n_starts": len(opt.optima),
+            "optima": opt.optima,
+            "hessian_pd": pd,
+            "at_boundary": _at_boundary(params, opt.u),
             "flat_directions": _flat_directions(params, evecs, small),
-            "message": opt.message, "n_evaluations": opt.n_evaluations,
-            "objective": {"mle": "log likelihood", "map": "log posterior (constrained)",
-                          "laplace": "log posterior (unconstrained, with Jacobian)"}[method],
+            "message": opt.message,
+            "n_evaluations": opt.n_evaluations,
+            "objective": {
+                "mle": "log likelihood",
+                "map": "log posterior (constrained)",
+                "laplace": "log posterior (unconstrained, with Jacobian)",
+            }[method],
         }
         if method == "mle":
             optimizer["log_likelihood"] = opt.log_density
@@ -284,14 +303,23 @@ def run(
                 proposal = -0.5 * np.einsum("ij,jk,ik->i", diff, prec, diff)
                 finite = np.isfinite(target)
                 optimizer["pareto_k"] = _pareto_k(np.where(finite, target - proposal, -np.inf))
+        metadata.update(getattr(density, "info", {}))
         metadata.update(engine=backend_name)
     else:  # nuts
         backend_name = resolve_backend(method, backend, model)
         engine = get_backend(backend_name)
         inits = [params_to_init(model, data, params, rng) for _ in range(chains)]
         result = engine.sample(
-            model, data, chains=chains, draws=draws, warmup=warmup, seed=seed, inits=inits,
-            max_tree_depth=max_tree_depth, adapt_delta=adapt_delta, verbose=verbose,
+            model,
+            data,
+            chains=chains,
+            draws=draws,
+            warmup=warmup,
+            seed=seed,
+            inits=inits,
+            max_tree_depth=max_tree_depth,
+            adapt_delta=adapt_delta,
+            verbose=verbose,
             progress=bool(progress),
         )
         post = dict(result.draws)
@@ -313,9 +341,19 @@ def run(
     metadata["backend"] = backend_name
     metadata["fit_seconds"] = time.perf_counter() - started
     fit = Fit(
-        model=model, data=data, method=method, backend=backend_name, parameters=params,
-        point=point, cov=cov, cov_unconstrained=cov_u, draws=post, sample_stats=sample_stats,
-        optimizer=optimizer, max_tree_depth=max_tree_depth, metadata=metadata,
+        model=model,
+        data=data,
+        method=method,
+        backend=backend_name,
+        parameters=params,
+        point=point,
+        cov=cov,
+        cov_unconstrained=cov_u,
+        draws=post,
+        sample_stats=sample_stats,
+        optimizer=optimizer,
+        max_tree_depth=max_tree_depth,
+        metadata=metadata,
     )
     # stacklevel 4: warnings.warn <- diagnose <- run <- Model.fit <- the user's call
     diagnose(fit, warn=True, stacklevel=4)

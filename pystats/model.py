@@ -262,12 +262,18 @@ class Model(ABC):
                 f"{type(self).__name__} cannot be fitted with method={method!r}; "
                 f"it supports {', '.join(self.methods)}"
             )
-        for name, value, low in (("chains", chains, 1), ("draws", draws, 1),
-                                 ("warmup", warmup, 0), ("n_starts", n_starts, 1)):
+        for name, value, low in (
+            ("chains", chains, 1),
+            ("draws", draws, 1),
+            ("warmup", warmup, 0),
+            ("n_starts", n_starts, 1),
+        ):
             if not isinstance(value, int | np.integer) or value < low:
                 raise OptionError(f"{name}={value!r} is not allowed; use an integer >= {low}")
         if not 0 < adapt_delta < 1:
-            raise OptionError(f"adapt_delta={adapt_delta!r} is not allowed; use 0 < adapt_delta < 1")
+            raise OptionError(
+                f"adapt_delta={adapt_delta!r} is not allowed; use 0 < adapt_delta < 1"
+            )
         return run(
             self,
             self.prepare(data),

@@ -71,9 +71,7 @@ class Parameter:
         """Names of the scalar elements, ``b`` or ``mu[0]``, ``mu[1]``, ... (C order)."""
         if self.shape == ():
             return [self.name]
-        return [
-            f"{self.name}[{','.join(str(i) for i in idx)}]" for idx in np.ndindex(*self.shape)
-        ]
+        return [f"{self.name}[{','.join(str(i) for i in idx)}]" for idx in np.ndindex(*self.shape)]
 
     # -- transforms, written once for numpy and torch (both support these ufuncs) --
     def constrain(self, u: Any) -> Any:
@@ -210,7 +208,8 @@ class ParameterSet:
 
     def constrain(self, u: Any) -> dict[str, Any]:
         """Flat unconstrained vector(s) -> dict of parameter values (numpy or torch)."""
-        return {p.name: p.constrain(v) for p, v in zip(self.parameters, self.split(u).values())}
+        parts = self.split(u)
+        return {p.name: p.constrain(parts[p.name]) for p in self.parameters}
 
     def log_abs_det_jacobian(self, u: Any) -> Any:
         """Total log-Jacobian of the transform at ``u`` (summed over the last axis)."""
@@ -218,7 +217,7 @@ class ParameterSet:
         total = 0.0
         for p in self.parameters:
             j = p.log_abs_det_jacobian(parts[p.name])
-            total = total + j.reshape(tuple(j.shape[: j.ndim - len(p.shape)]) + (-1,)).sum(-1)
+            total = total + j.reshape((*j.shape[: j.ndim - len(p.shape)], -1)).sum(-1)
         return total
 
     def grad_log_abs_det_jacobian(self, u: np.ndarray) -> np.ndarray:

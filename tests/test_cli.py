@@ -24,12 +24,18 @@ def test_help_on_every_subcommand(sub: str | None, capsys: pytest.CaptureFixture
 
 
 def test_entry_point_is_installed() -> None:
-    out = subprocess.run([sys.executable, "-m", "pystats.cli", "--version"], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "pystats.cli", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert out.stdout.startswith("pystats ")
 
 
-def test_bad_input_exits_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_input_exits_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("time,magnitude\n0.5,2.0\n1.0,nan\n2.0,3.1\n")
     assert main(["fit", str(bad), "--mc", "2.0"]) == EXIT_USAGE
@@ -51,25 +57,74 @@ def test_argparse_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert exc.value.code == 2
 
 
-def test_simulate_fit_predict_report_round_trip(tmp_path: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_simulate_fit_predict_report_round_trip(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     cat = tmp_path / "sim.csv"
-    assert main(["simulate", "gr", "-n", "3000", "--b", "1.2", "--mc", "2.0", "--seed", "5",
-                 "-o", str(cat)]) == EXIT_OK
+    assert (
+        main(
+            [
+                "simulate",
+                "gr",
+                "-n",
+                "3000",
+                "--b",
+                "1.2",
+                "--mc",
+                "2.0",
+                "--seed",
+                "5",
+                "-o",
+                str(cat),
+            ]
+        )
+        == EXIT_OK
+    )
     frame = pd.read_csv(cat)
     assert len(frame) == 3000 and frame["magnitude"].min() >= 1.95
     fitted = tmp_path / "fit.nc"
     report = tmp_path / "fit.html"
     summary = tmp_path / "summary.csv"
-    assert main(["fit", str(cat), "--mc", "2.0", "-o", str(fitted), "--report", str(report),
-                 "--summary-csv", str(summary), "--seed", "1"]) == EXIT_OK
+    assert (
+        main(
+            [
+                "fit",
+                str(cat),
+                "--mc",
+                "2.0",
+                "-o",
+                str(fitted),
+                "--report",
+                str(report),
+                "--summary-csv",
+                str(summary),
+                "--seed",
+                "1",
+            ]
+        )
+        == EXIT_OK
+    )
     table = pd.read_csv(summary, index_col=0)
     b, se = table.loc["b", "estimate"], table.loc["b", "se"]
     assert abs(b - 1.2) < 3 * se
     assert report.read_text().count("data:image/png") >= 1
     out_csv = tmp_path / "pred.csv"
-    assert main(["predict", str(fitted), "--magnitudes", "3", "4", "--n-events", "100",
-                 "-o", str(out_csv)]) == EXIT_OK
+    assert (
+        main(
+            [
+                "predict",
+                str(fitted),
+                "--magnitudes",
+                "3",
+                "4",
+                "--n-events",
+                "100",
+                "-o",
+                str(out_csv),
+            ]
+        )
+        == EXIT_OK
+    )
     pred = pd.read_csv(out_csv)
     # P(M >= 3 | M >= 2) = 10^(-b) for binned magnitudes with bin centres at 2.0, 2.1, ...
     expected = 10 ** (-b * (3.0 - 2.0))
@@ -90,11 +145,26 @@ def test_demo_with_mle_writes_report(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert len(sim) == 1500 and np.all(np.diff(sim["time"]) >= 0)
 
 
-def test_miyagi_needs_the_missing_magnitude_option(shared_data: Path,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_miyagi_needs_the_missing_magnitude_option(
+    shared_data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = shared_data / "catalogs" / "miyagi2003_aftershocks_sapp.csv"
     assert main(["fit", str(path), "--mc", "maxc"]) == EXIT_USAGE
     assert "missing_magnitude" in capsys.readouterr().err
-    assert main(["fit", str(path), "--mc", "maxc", "--missing-magnitude", "0.0",
-                 "--on-missing", "drop", "-q"]) == EXIT_OK
+    assert (
+        main(
+            [
+                "fit",
+                str(path),
+                "--mc",
+                "maxc",
+                "--missing-magnitude",
+                "0.0",
+                "--on-missing",
+                "drop",
+                "-q",
+            ]
+        )
+        == EXIT_OK
+    )
     assert "GutenbergRichter" in capsys.readouterr().out

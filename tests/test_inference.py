@@ -37,8 +37,9 @@ class NormalModel(Model):
         return torch.distributions.Normal(p["mu"], p["sigma"]).log_prob(t["y"]).sum()
 
     def log_prior_torch(self, p, t):
-        return (torch.distributions.Normal(0.0, 10.0).log_prob(p["mu"])
-                + torch.distributions.HalfNormal(5.0).log_prob(p["sigma"]))
+        return torch.distributions.Normal(0.0, 10.0).log_prob(
+            p["mu"]
+        ) + torch.distributions.HalfNormal(5.0).log_prob(p["sigma"])
 
     def initial_values(self, data, rng):
         return {"mu": rng.normal(), "sigma": rng.uniform(0.5, 2.0)}
@@ -77,8 +78,9 @@ def test_mle_equals_closed_form_with_exact_standard_errors(y: np.ndarray) -> Non
     assert fit.point["mu"] == pytest.approx(y.mean(), rel=1e-7)
     assert fit.point["sigma"] == pytest.approx(s, rel=1e-7)
     # Fisher information of the normal: se(mu) = s/sqrt(n), se(sigma) = s/sqrt(2n)
-    np.testing.assert_allclose(np.sqrt(np.diag(fit.cov)), [s / np.sqrt(n), s / np.sqrt(2 * n)],
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        np.sqrt(np.diag(fit.cov)), [s / np.sqrt(n), s / np.sqrt(2 * n)], rtol=1e-5
+    )
     assert fit.optimizer["converged"] and fit.optimizer["hessian_pd"]
     expected_ll = -0.5 * n * (np.log(2 * np.pi * s**2) + 1)
     assert fit.optimizer["log_likelihood"] == pytest.approx(expected_ll, rel=1e-9)
@@ -93,7 +95,8 @@ def test_map_is_pulled_by_prior_and_laplace_is_calibrated(y: np.ndarray) -> None
     # the N(0, 10) prior pulls mu toward 0 by about sigma^2 / (n * 100) * mu
     assert mp.point["mu"] < mle.point["mu"]
     assert mle.point["mu"] - mp.point["mu"] == pytest.approx(
-        mle.point["mu"] * mle.point["sigma"] ** 2 / (y.size * 100), rel=0.05)
+        mle.point["mu"] * mle.point["sigma"] ** 2 / (y.size * 100), rel=0.05
+    )
     lap = NormalModel().fit(y, method="laplace", seed=3, draws=1000, chains=4)
     assert lap.draws["mu"].shape == (1, 4000)
     mu = lap.variable("mu")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import tomllib
-from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -25,16 +24,52 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_every_subpackage_is_listed_in_pyproject() -> None:
-    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
-    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "pystats").rglob("__init__.py")}
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    found = {
+        ".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "pystats").rglob("__init__.py")
+    }
     assert found - {"pystats.stan"} <= listed, f"add to pyproject packages: {found - listed}"
     assert "pystats.stan" in listed
 
 
-def test_stan_programs_ship_as_package_resources() -> None:
+def test_stan_programs_are_found_and_stan_is_not_shadowed() -> None:
+    from pystats.backends.stan_cache import stan_programs_dir
+
     on_disk = {p.name for p in (ROOT / "stan").glob("*.stan")}
-    shipped = {p.name for p in resources.files("pystats.stan").iterdir() if p.name.endswith(".stan")}
-    assert on_disk == shipped
+    found = {p.name for p in stan_programs_dir().iterdir() if p.name.endswith(".stan")}
+    assert on_disk == found and "gr_binned.stan" in found
+    # a regular package named `stan` at the repository root would shadow pystan
+    assert not (ROOT / "stan" / "__init__.py").exists()
+
+
+@pytest.mark.slow
+def test_wheel_ships_the_stan_programs(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import zipfile
+
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("pystats-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    on_disk = {p.name for p in (ROOT / "stan").glob("*.stan")}
+    assert {n.split("/")[-1] for n in names if n.startswith("pystats/stan/")} >= on_disk
 
 
 def test_ci_runs_the_readme_test_command() -> None:
@@ -50,7 +85,9 @@ def test_error_and_warning_hierarchy() -> None:
     assert issubclass(OptionError, ValueError)
     assert issubclass(MethodNotSupportedError, NotImplementedError)
     assert issubclass(BackendUnavailableError, RuntimeError)
-    assert issubclass(ConvergenceWarning, PystatsWarning) and issubclass(DataWarning, PystatsWarning)
+    assert issubclass(ConvergenceWarning, PystatsWarning) and issubclass(
+        DataWarning, PystatsWarning
+    )
     assert issubclass(PystatsWarning, UserWarning)
 
 

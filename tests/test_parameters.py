@@ -50,7 +50,8 @@ def test_torch_and_numpy_agree() -> None:
         np.testing.assert_allclose(np.asarray(np_vals[k]), t_vals[k].numpy(), rtol=1e-12)
     assert np_vals["v"].shape == (2, 3)
     np.testing.assert_allclose(
-        float(ps.log_abs_det_jacobian(u)), float(ps.log_abs_det_jacobian(torch.tensor(u))),
+        float(ps.log_abs_det_jacobian(u)),
+        float(ps.log_abs_det_jacobian(torch.tensor(u))),
         rtol=1e-12,
     )
 

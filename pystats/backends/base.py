@@ -203,7 +203,12 @@ def _stan_implementation() -> str:
     return "cmdstanpy" if cmdstan_path_or_none() is not None else "pystan"
 
 
-CAPABILITY_OF_METHOD = {"mle": "optimize", "map": "optimize", "laplace": "laplace", "nuts": "sample"}
+CAPABILITY_OF_METHOD = {
+    "mle": "optimize",
+    "map": "optimize",
+    "laplace": "laplace",
+    "nuts": "sample",
+}
 
 
 def resolve_backend(method: str, backend: str, model: Model) -> str:

@@ -33,7 +33,9 @@ def resolve_device(device: str) -> Any:
     import torch
 
     if not isinstance(device, str) or not (device in DEVICES or device.startswith("cuda:")):
-        raise OptionError(f"device={device!r} is not allowed; use 'cpu', 'cuda', 'cuda:N' or 'auto'")
+        raise OptionError(
+            f"device={device!r} is not allowed; use 'cpu', 'cuda', 'cuda:N' or 'auto'"
+        )
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device.startswith("cuda") and not torch.cuda.is_available():
@@ -74,7 +76,12 @@ class TorchLogDensity(LogDensity):
     """
 
     def __init__(
-        self, model: Model, data: PreparedData, params: ParameterSet, *, include_prior: bool,
+        self,
+        model: Model,
+        data: PreparedData,
+        params: ParameterSet,
+        *,
+        include_prior: bool,
         device: Any,
     ) -> None:
         self.model = model
@@ -134,6 +141,9 @@ class TorchBackend(Backend):
         self, model: Model, data: PreparedData, *, include_prior: bool, device: str = "cpu"
     ) -> LogDensity:
         return TorchLogDensity(
-            model, data, model.parameters(data), include_prior=include_prior,
+            model,
+            data,
+            model.parameters(data),
+            include_prior=include_prior,
             device=resolve_device(device),
         )

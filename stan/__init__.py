@@ -1,1 +1,0 @@
-"""Stan programs shipped with pystats (read with importlib.resources)."""
