@@ -177,7 +177,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
 
     mle = pystats.GutenbergRichter(mc="maxc").fit(catalog, method="mle", seed=args.seed)
-    print("\n== Mc by MAXC, b by maximum likelihood ==")
+    print(f"\n== Mc by MAXC (+0.2): {mle.data.summary['mc']:.2f}; b by maximum likelihood ==")
     print(mle.summary_text())
     print(f"\n== Bayesian fit ({args.method}, {args.chains} chains x {args.draws} draws) ==")
     fit = pystats.GutenbergRichter(mc="maxc").fit(

@@ -187,6 +187,17 @@ class Model(ABC):
         """
         return {}
 
+    def pointwise_log_likelihood(
+        self, draws: Mapping[str, np.ndarray], data: PreparedData
+    ) -> dict[str, np.ndarray]:
+        """Log likelihood of each observation for each draw, for PSIS-LOO / WAIC.
+
+        Computed on demand (by :meth:`Fit.to_arviz`), never stored with the fit, so fits
+        of large catalogs stay small.  Returns observed-variable name -> array
+        ``(*leading axes of draws, n_observations)``; empty if the family has none.
+        """
+        return {}
+
     def posterior_predictive(
         self, draws: Mapping[str, np.ndarray], data: PreparedData, rng: np.random.Generator
     ) -> dict[str, np.ndarray]:
