@@ -106,6 +106,9 @@ class Model(ABC):
     """Registry name of the family, e.g. ``"gutenberg_richter"``."""
     methods: ClassVar[tuple[str, ...]] = METHODS
     """Inference methods this family supports."""
+    data_options: ClassVar[tuple[str, ...]] = ()
+    """Keyword arguments of ``fit`` that describe the data (e.g. ``t_start``, ``t_end``);
+    they are passed on to :meth:`prepare`."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -137,8 +140,12 @@ class Model(ABC):
 
     # ------------------------------------------------------------------ hooks
     @abstractmethod
-    def prepare(self, data: Any) -> PreparedData:
-        """Validate ``data`` and return :class:`PreparedData` (never modify ``data``)."""
+    def prepare(self, data: Any, **data_options: Any) -> PreparedData:
+        """Validate ``data`` and return :class:`PreparedData` (never modify ``data``).
+
+        ``data_options`` are the keyword arguments of ``fit`` named in
+        :attr:`data_options` (e.g. the fitting window ``t_start``, ``t_end``).
+        """
 
     @abstractmethod
     def parameters(self, data: PreparedData) -> ParameterSet:
@@ -229,6 +236,7 @@ class Model(ABC):
         adapt_delta: float = 0.8,
         verbose: bool = False,
         progress: bool | None = None,
+        **data_options: Any,
     ) -> Fit:
         """Fit the model to ``data``.
 
@@ -259,6 +267,9 @@ class Model(ABC):
             Show engine output (compiler, sampler).
         progress : bool, optional
             Progress bar for long runs; default: on for interactive terminals.
+        **data_options
+            Family-specific description of the data, listed in :attr:`data_options`
+            (e.g. ``t_start`` and ``t_end`` for ETAS).
 
         Returns
         -------
@@ -285,9 +296,16 @@ class Model(ABC):
             raise OptionError(
                 f"adapt_delta={adapt_delta!r} is not allowed; use 0 < adapt_delta < 1"
             )
+        unknown = sorted(set(data_options) - set(self.data_options))
+        if unknown:
+            allowed = ", ".join(self.data_options) or "none"
+            raise OptionError(
+                f"{type(self).__name__}.fit() got unknown argument(s) {', '.join(unknown)}; "
+                f"its data options are: {allowed}"
+            )
         return run(
             self,
-            self.prepare(data),
+            self.prepare(data, **data_options),
             method=method,
             backend=backend,
             device=device,

@@ -170,3 +170,8 @@ def test_torch_fit_on_cuda_matches_cpu(y: np.ndarray) -> None:
     gpu = NormalModel().fit(y, method="mle", seed=1, device="cuda")
     assert gpu.point["mu"] == pytest.approx(cpu.point["mu"], rel=1e-9)
     np.testing.assert_allclose(gpu.cov, cpu.cov, rtol=1e-6)
+
+
+def test_unknown_fit_argument_is_named(y: np.ndarray) -> None:
+    with pytest.raises(OptionError, match=r"unknown argument\(s\) t_start; its data options are: none"):
+        NormalModel().fit(y, method="mle", t_start=0.0)
