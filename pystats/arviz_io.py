@@ -8,8 +8,19 @@ One converter serves every family and method.  The groups written are
   scale), for ``laplace`` draws from the Laplace approximation; ``attrs["draws_kind"]``
   says which (``"posterior"``, ``"laplace"`` or ``"asymptotic_normal"``);
 * ``sample_stats`` (``nuts`` only), with arviz's names (``lp``, ``diverging``, ...);
-* ``log_likelihood``: pointwise log-likelihood draws (``log_lik``, Stan's convention),
-  named after the observed variable when there is one, for ``arviz.loo``;
+* ``log_likelihood``: the pointwise log likelihood, one value per observation and draw,
+  for ``arviz.loo`` / ``arviz.waic``.  It is computed here, on demand, by the family's
+  :meth:`~pystats.model.Model.pointwise_log_likelihood` hook from the parameter draws and
+  is never stored with a fit (so saved fits of large catalogues stay small); each
+  variable is named after the ``observed_data`` variable it belongs to and shares its
+  dimension.  Families without the hook may instead write Stan's ``log_lik`` generated
+  quantity into ``fit.draws``: such draws are used when the hook returns nothing, named
+  after the observed variable when there is exactly one of matching shape.  The group
+  is written for every fit with draws: for ``nuts`` they are posterior draws; for
+  ``laplace`` draws of the Laplace approximation; for ``mle``/``map`` draws from the
+  asymptotic normal distribution of the estimator, so that PSIS-LOO computed from them
+  is only indicative (it treats that normal as a posterior under a flat prior; check its
+  Pareto k values).  ``attrs["draws_kind"]`` of the group says which;
 * ``observed_data``: ``fit.data.observed``;
 * ``posterior_predictive``: when the family's ``posterior_predictive`` hook returns
   replicated data, drawn with a generator seeded from ``fit.metadata["seed"]`` so the
@@ -35,7 +46,13 @@ if TYPE_CHECKING:
 
     from .fit import Fit
 
-__all__ = ["draws_kind", "import_arviz", "posterior_predictive_draws", "to_inference_data"]
+__all__ = [
+    "draws_kind",
+    "import_arviz",
+    "pointwise_log_likelihood_draws",
+    "posterior_predictive_draws",
+    "to_inference_data",
+]
 
 _PPC_STREAM = 0x5059_5043  # "PYPC": spawn key separating the predictive stream from inference
 
@@ -107,6 +124,57 @@ def posterior_predictive_draws(
     return {k: np.asarray(v) for k, v in (pp or {}).items()}
 
 
+def pointwise_log_likelihood_draws(
+    fit: Fit, max_draws: int | None = None
+) -> dict[str, np.ndarray]:
+    """Pointwise log likelihood from the family's ``pointwise_log_likelihood`` hook.
+
+    Parameters
+    ----------
+    fit : Fit
+        A fit with draws.
+    max_draws : int, optional
+        Thin the draws to about this many in total first.
+
+    Returns
+    -------
+    dict
+        Observed-variable name -> array ``(chain, draw, n_observations)``; empty when
+        the family defines no pointwise log likelihood or the fit holds no draws.
+
+    Raises
+    ------
+    FitError
+        If the hook returns an array whose leading axes are not the ``(chain, draw)``
+        axes of the draws, or NaN values (a bug of the family, reported rather than
+        passed on to ``arviz.loo``).
+    """
+    from .errors import FitError
+
+    draws = parameter_draws(fit, max_draws)
+    if not draws:
+        return {}
+    lead = next(iter(draws.values())).shape[:2]
+    out = {}
+    for name, value in (fit.model.pointwise_log_likelihood(draws, fit.data) or {}).items():
+        arr = np.asarray(value, dtype=float)
+        if arr.ndim != 3 or arr.shape[:2] != lead:
+            raise FitError(
+                f"{type(fit.model).__name__}.pointwise_log_likelihood returned {name!r} of "
+                f"shape {arr.shape}; expected (chain, draw, n_observations) with "
+                f"(chain, draw) = {lead}"
+            )
+        n_nan = int(np.isnan(arr).sum())
+        if n_nan:
+            raise FitError(
+                f"{type(fit.model).__name__}.pointwise_log_likelihood returned {n_nan} NaN "
+                f"value(s) in {name!r}; the pointwise log likelihood must be a number or "
+                "-inf for every observation and draw"
+            )
+        out[str(name)] = arr
+    return out
+
+
 def _dims(name: str, value: np.ndarray, leading: tuple[str, ...]) -> list[str]:
     return [*leading, *(f"{name}_dim_{i}" for i in range(value.ndim - len(leading)))]
 
@@ -128,9 +196,23 @@ def to_inference_data(fit: Fit) -> az.InferenceData:
     Returns
     -------
     arviz.InferenceData
-        Groups ``posterior``, ``sample_stats`` (NUTS), ``observed_data``,
-        ``posterior_predictive`` (when the family defines it) and ``constant_data``;
-        ``attrs`` hold ``draws_kind``, ``method``, ``backend``, ``family`` and ``seed``.
+        Groups ``posterior``, ``sample_stats`` (NUTS), ``log_likelihood`` (when the
+        family defines a pointwise log likelihood; see the module docstring),
+        ``observed_data``, ``posterior_predictive`` (when the family defines it) and
+        ``constant_data``; ``attrs`` hold ``draws_kind``, ``method``, ``backend``,
+        ``family`` and ``seed``.
+
+    Raises
+    ------
+    FitError
+        If the family's pointwise log likelihood has the wrong shape or NaN values.
+
+    Examples
+    --------
+    PSIS-LOO of a NUTS fit (for ``mle``/``map`` fits only indicative)::
+
+        import arviz as az
+        loo = az.loo(fit.to_arviz())
     """
     from .summary import LOG_LIKELIHOOD_NAMES, derived_draws
 
@@ -138,7 +220,13 @@ def to_inference_data(fit: Fit) -> az.InferenceData:
     posterior: dict[str, np.ndarray] = {
         k: np.asarray(v) for k, v in fit.draws.items() if k not in LOG_LIKELIHOOD_NAMES
     }
-    log_lik = {k: np.asarray(v) for k, v in fit.draws.items() if k in LOG_LIKELIHOOD_NAMES}
+    log_lik = pointwise_log_likelihood_draws(fit) if posterior else {}
+    if not log_lik:  # Stan's ``log_lik`` generated quantity (families without the hook)
+        log_lik = {
+            k: np.asarray(v)
+            for k, v in fit.draws.items()
+            if k in LOG_LIKELIHOOD_NAMES and np.asarray(v).ndim > 2 and np.asarray(v).size
+        }
     if posterior:
         for k, v in derived_draws(fit).items():
             posterior.setdefault(k, np.asarray(v))
@@ -155,12 +243,12 @@ def to_inference_data(fit: Fit) -> az.InferenceData:
     observed = {k: np.asarray(v) for k, v in fit.data.observed.items()}
     for k, v in observed.items():
         dims[k] = _dims(k, v, ())
-    if len(log_lik) == 1 and len(observed) == 1:
-        # name the pointwise log-likelihood after the observed variable, as arviz expects
+    if len(log_lik) == 1 and next(iter(log_lik)) in LOG_LIKELIHOOD_NAMES:
+        # name Stan's log_lik after the one observed variable of its shape, as arviz expects
         value = next(iter(log_lik.values()))
-        obs_name, obs = next(iter(observed.items()))
-        if value.shape[2:] == obs.shape:
-            log_lik = {obs_name: value}
+        matches = [k for k, v in observed.items() if v.shape == value.shape[2:]]
+        if len(matches) == 1:
+            log_lik = {matches[0]: value}
     for k, v in log_lik.items():
         dims.setdefault(k, _dims(k, v, ("chain", "draw"))[2:])
 
@@ -198,6 +286,7 @@ def to_inference_data(fit: Fit) -> az.InferenceData:
             dims=dims,
             attrs=attrs,
             posterior_attrs={"draws_kind": attrs["draws_kind"]},
+            log_likelihood_attrs={"draws_kind": attrs["draws_kind"]},
         )
     return idata
 

@@ -8,9 +8,12 @@
 //     x exponential with rate beta (Aki 1965);
 //   * b-positive (van der Elst 2021): x = positive magnitude differences minus dmc, with
 //     the same law.
-// Rate: n_rate events at or above mc in `duration` are Poisson with mean rate * duration;
-// the term n log(rate T) - rate T leaves out -log(n!).  Without event times or a duration
-// pystats passes duration = 1: the rate is then per observation period.
+// Rate: n_rate events at or above mc in `duration` are Poisson with mean rate * duration
+// (normalised poisson_lpmf).  Without event times or a duration pystats passes
+// duration = 1: the rate is then per observation period.
+// Every likelihood term is a normalised log probability (density), so the likelihood part
+// of target is the log likelihood of the data.  The pointwise log likelihood for PSIS-LOO
+// is computed in Python on demand (GutenbergRichter.pointwise_log_likelihood), not here.
 // Priors (include_prior = 1): b ~ lognormal(b_prior_mu, b_prior_sigma);
 // rate: Jeffreys p(rate) ∝ rate^(-1/2) (rate_prior_lognormal = 0) or
 // lognormal(rate_prior_mu, rate_prior_sigma) (rate_prior_lognormal = 1).
@@ -26,7 +29,6 @@ data {
   int<lower=0, upper=1> rate_prior_lognormal;
   real rate_prior_mu;
   real<lower=0> rate_prior_sigma;
-  int<lower=0, upper=1> save_log_lik;    // 1: write log_lik (one value per datum)
   int<lower=0, upper=1> include_prior;
 }
 transformed data {
@@ -38,12 +40,14 @@ parameters {
 }
 model {
   real beta = b * log(10);
+  // sum over the data of the geometric log pmf log(1 - q) - beta x (q = exp(-beta width)),
+  // or of exponential_lpdf(x | beta) = log(beta) - beta x, through the sufficient statistic
   if (width > 0) {
     target += N * log1m_exp(-beta * width) - beta * sum_x;
   } else {
     target += N * log(beta) - beta * sum_x;
   }
-  target += n_rate * log(rate * duration) - rate * duration;
+  target += poisson_lpmf(n_rate | rate * duration);
   if (include_prior) {
     target += lognormal_lpdf(b | b_prior_mu, b_prior_sigma);
     if (rate_prior_lognormal) {
@@ -56,12 +60,4 @@ model {
 generated quantities {
   // a-value of the catalogue period: log10 N(>= mc) = a - b mc
   real a_value = log10(rate * duration) + b * mc;
-  vector[save_log_lik ? N : 0] log_lik;
-  if (save_log_lik) {
-    real beta = b * log(10);
-    real c = width > 0 ? log1m_exp(-beta * width) : log(beta);
-    for (i in 1:N) {
-      log_lik[i] = c - beta * x[i];
-    }
-  }
 }

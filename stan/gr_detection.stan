@@ -11,6 +11,8 @@
 // F(x) = S(-inf) - S(x) = exp(-beta (x - m0)) [exp(s z + s^2/2) Phi(z + s) - Phi(z)],
 // s = beta sigma, where S(lo) and S(hi) would cancel.  Continuous: f(m) / S(m0).
 // Derived: mc = mu + mc_z * sigma (detection probability Phi(mc_z)).
+// The pointwise log likelihood for PSIS-LOO is computed in Python on demand
+// (GutenbergRichter.pointwise_log_likelihood), not here.
 // Priors (include_prior = 1): b ~ lognormal(b_prior_mu, b_prior_sigma);
 // mu ~ normal(mu_prior_mean, mu_prior_sd); sigma ~ lognormal(sigma_prior_mu, sigma_prior_sigma).
 functions {
@@ -67,8 +69,6 @@ data {
   int<lower=1> K;                        // distinct magnitudes (bins)
   vector[K] m;                           // their values (bin centres)
   vector<lower=0>[K] count;              // events per distinct magnitude
-  int<lower=1> N;                        // events
-  array[N] int<lower=1, upper=K> bin_of; // distinct-magnitude index of each event
   real<lower=0> delta_m;                 // bin width; 0 = continuous
   real m_min;                            // lowest modelled magnitude (lowest bin centre)
   real mc_z;                             // derived mc = mu + mc_z * sigma
@@ -78,7 +78,6 @@ data {
   real<lower=0> mu_prior_sd;
   real sigma_prior_mu;
   real<lower=0> sigma_prior_sigma;
-  int<lower=0, upper=1> save_log_lik;
   int<lower=0, upper=1> include_prior;
 }
 parameters {
@@ -96,11 +95,4 @@ model {
 }
 generated quantities {
   real mc = mu + mc_z * sigma;
-  vector[save_log_lik ? N : 0] log_lik;
-  if (save_log_lik) {
-    vector[K] lp = detection_logp(m, b * log(10), mu, sigma, m_min, delta_m);
-    for (i in 1:N) {
-      log_lik[i] = lp[bin_of[i]];
-    }
-  }
 }

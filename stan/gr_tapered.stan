@@ -5,7 +5,9 @@
 //   S(m) = 10^(-b (m - m_t)) * exp(10^(1.5 (m_t - m_corner)) - 10^(1.5 (m - m_corner))),
 // 10^(1.5 (m - m_corner)) being the seismic-moment ratio M0(m) / M0(m_corner).
 // Binned data: P(bin m) = S(m - delta_m/2) - S(m + delta_m/2); continuous: density -S'(m).
-// The data come grouped: K distinct magnitudes with their counts.
+// The data come grouped: K distinct magnitudes with their counts.  The pointwise log
+// likelihood for PSIS-LOO is computed in Python on demand
+// (GutenbergRichter.pointwise_log_likelihood), not here.
 // Priors (include_prior = 1): b ~ lognormal(b_prior_mu, b_prior_sigma);
 // corner_magnitude ~ uniform(corner_lower, corner_upper).
 functions {
@@ -33,15 +35,13 @@ data {
   int<lower=1> K;                        // distinct magnitudes (bins)
   vector[K] m;                           // their values (bin centres)
   vector<lower=0>[K] count;              // events per distinct magnitude
-  int<lower=1> N;                        // events
-  array[N] int<lower=1, upper=K> bin_of; // distinct-magnitude index of each event
+  int<lower=1> N;                        // events (sum of count)
   real<lower=0> delta_m;                 // bin width; 0 = continuous
   real mc;                               // completeness magnitude (lowest bin centre)
   real corner_lower;
   real<lower=corner_lower> corner_upper;
   real b_prior_mu;
   real<lower=0> b_prior_sigma;
-  int<lower=0, upper=1> save_log_lik;
   int<lower=0, upper=1> include_prior;
 }
 transformed data {
@@ -55,17 +55,10 @@ model {
   target += dot_product(count, tapered_logp(m, b * log(10), corner_magnitude, m_t, delta_m));
   if (include_prior) {
     target += lognormal_lpdf(b | b_prior_mu, b_prior_sigma);
-    target += -log(corner_upper - corner_lower);
+    target += uniform_lpdf(corner_magnitude | corner_lower, corner_upper);
   }
 }
 generated quantities {
   // a-value of the catalogue period: log10 N(>= mc) = a - b mc
   real a_value = log10(N) + b * mc;
-  vector[save_log_lik ? N : 0] log_lik;
-  if (save_log_lik) {
-    vector[K] lp = tapered_logp(m, b * log(10), corner_magnitude, m_t, delta_m);
-    for (i in 1:N) {
-      log_lik[i] = lp[bin_of[i]];
-    }
-  }
 }

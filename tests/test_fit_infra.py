@@ -375,15 +375,82 @@ def test_to_arviz_mle_is_asymptotic_normal(mle_fit: Fit) -> None:
     assert idata.posterior.attrs["draws_kind"] == "asymptotic_normal"
 
 
-def test_pointwise_log_lik_goes_to_log_likelihood_group(y: np.ndarray) -> None:
-    draws = _iid_draws(seed=12)
-    mu, sigma = draws["mu"][..., None], draws["sigma"][..., None]
-    draws["log_lik"] = stats.norm.logpdf(y, mu, sigma)
-    fit = sampled_fit(NormalModel(), y, draws, sample_stats=clean_stats(N_CHAINS, N_DRAWS))
-    assert list(fit.summary().index) == ["mu", "sigma", "precision"]
+def test_stored_log_lik_draws_go_to_log_likelihood_group() -> None:
+    # a family without the pointwise hook whose Stan program writes log_lik
+    rng = np.random.default_rng(12)
+    group = np.arange(60) % 3
+    yy = rng.normal(np.array([0.0, 1.0, 2.0])[group], 1.0)
+    draws = {
+        "mu": rng.normal([0.0, 1.0, 2.0], 0.2, (N_CHAINS, N_DRAWS, 3)),
+        "sigma": np.exp(rng.normal(0.0, 0.1, (N_CHAINS, N_DRAWS))),
+    }
+    mu = np.take(draws["mu"], group, axis=-1)
+    draws["log_lik"] = stats.norm.logpdf(yy, mu, draws["sigma"][..., None])
+    fit = sampled_fit(GroupMeansModel(n_groups=3), (yy, group), draws,
+                      sample_stats=clean_stats(N_CHAINS, N_DRAWS))
+    assert list(fit.summary().index) == ["mu[0]", "mu[1]", "mu[2]", "sigma", "spread"]
     idata = fit.to_arviz()
     assert "log_lik" not in idata.posterior
+    # named after the one observed variable of its shape, as arviz.loo expects
     np.testing.assert_array_equal(idata.log_likelihood["y"].values, draws["log_lik"])
+    assert idata.log_likelihood["y"].dims[2] == idata.observed_data["y"].dims[0]
+
+
+def test_pointwise_hook_gives_log_likelihood_group_and_loo(nuts_fit: Fit, y: np.ndarray) -> None:
+    import arviz as az
+
+    assert "log_lik" not in nuts_fit.draws  # nothing pointwise is stored with the fit
+    idata = nuts_fit.to_arviz()
+    ll = idata.log_likelihood["y"]
+    assert ll.dims == ("chain", "draw", idata.observed_data["y"].dims[0])
+    mu, sigma = nuts_fit.draws["mu"][..., None], nuts_fit.draws["sigma"][..., None]
+    np.testing.assert_allclose(ll.values, stats.norm.logpdf(y, mu, sigma), rtol=1e-12)
+    assert idata.log_likelihood.attrs["draws_kind"] == "posterior"
+    loo = az.loo(idata)
+    # the draws are those of the posterior of (mu, sigma) for n = 200: two effective
+    # parameters (Vehtari, Gelman & Gabry 2017), every Pareto k good
+    assert abs(loo.p_loo - 2.0) < 0.6
+    assert not loo.warning
+
+
+def test_pointwise_hook_takes_precedence_over_stored_log_lik(y: np.ndarray) -> None:
+    draws = _iid_draws(seed=13)
+    draws["log_lik"] = np.zeros((N_CHAINS, N_DRAWS, y.size))
+    fit = sampled_fit(NormalModel(), y, draws)
+    ll = fit.to_arviz().log_likelihood
+    assert list(ll.data_vars) == ["y"]
+    assert np.all(ll["y"].values < 0)  # the hook's values, not the stored zeros
+
+
+def test_mle_log_likelihood_from_asymptotic_draws(mle_fit: Fit) -> None:
+    import arviz as az
+
+    idata = mle_fit.to_arviz()
+    assert idata.log_likelihood.attrs["draws_kind"] == "asymptotic_normal"
+    assert idata.log_likelihood["y"].shape == (1, 2000, 200)
+    # indicative only, but for a regular model elpd_loo ~ log L(MLE) - k (Stone 1977)
+    loo = az.loo(idata)
+    assert abs(loo.elpd_loo - (mle_fit.optimizer["log_density"] - 2)) < 0.6
+
+
+@pytest.mark.parametrize(
+    ("returned", "match"),
+    [
+        (lambda draws, n: np.zeros((n,)), r"shape \(200,\); expected \(chain, draw"),
+        (lambda draws, n: np.full((*np.shape(draws["mu"]), n), np.nan), "NaN"),
+    ],
+)
+def test_bad_pointwise_hook_raises(y: np.ndarray, monkeypatch, returned, match) -> None:
+    from pystats.errors import FitError
+
+    fit = sampled_fit(NormalModel(), y, _iid_draws(seed=14))
+    monkeypatch.setattr(
+        NormalModel,
+        "pointwise_log_likelihood",
+        lambda self, draws, data: {"y": returned(draws, data.values["n"])},
+    )
+    with pytest.raises(FitError, match=match):
+        fit.to_arviz()
 
 
 # ---------------------------------------------------------------------- persistence
@@ -440,7 +507,13 @@ def _assert_same_fit(a: Fit, b: Fit) -> None:
 def test_save_load_round_trip_nuts(nuts_fit: Fit, tmp_path) -> None:
     path = nuts_fit.save(tmp_path / "fit.nc")
     assert path.is_file()
-    _assert_same_fit(nuts_fit, load(path))
+    loaded = load(path)
+    _assert_same_fit(nuts_fit, loaded)
+    # the pointwise log likelihood is recomputed identically from the loaded fit
+    np.testing.assert_array_equal(
+        loaded.to_arviz().log_likelihood["y"].values,
+        nuts_fit.to_arviz().log_likelihood["y"].values,
+    )
 
 
 def test_save_load_round_trip_mle_with_rich_metadata(mle_fit: Fit, tmp_path) -> None:

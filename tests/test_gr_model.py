@@ -17,6 +17,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from scipy.special import ndtri
 
 from pystats.catalog import Catalog
@@ -283,8 +284,7 @@ def _numpy_loglik(model: GutenbergRichter, data, m: np.ndarray, p: dict[str, flo
             d = np.round(d / dm) * dm if dm > 0 else d
             d = d[d >= dmc - 1e-9] if dm > 0 else d[d > 0]
             ll = dist.gr_logpmf(d, p["b"], dmc, dm).sum()
-        mean = p["rate"] * v["duration"]
-        return float(ll + v["n_rate"] * math.log(mean) - mean)
+        return float(ll + stats.poisson.logpmf(v["n_rate"], p["rate"] * v["duration"]))
     if model.kind == "tapered":
         return float(dist.tapered_gr_logpmf_binned(m, p["b"], 2.0, p["corner_magnitude"], dm).sum())
     return float(dist.detection_logpmf_binned(m, p["b"], p["mu"], p["sigma"], dm, 1.2).sum())
@@ -310,6 +310,59 @@ def test_torch_likelihood_equals_numpy_reference(kind: str, estimator: str, dm: 
         assert got == pytest.approx(ref, rel=1e-10, abs=1e-9)
 
 
+POINTWISE_POINTS = {
+    "gr": {"b": [0.9, 1.4], "rate": [18.0, 25.0]},
+    "tapered": {"b": [0.9, 1.2], "corner_magnitude": [3.5, 6.5]},
+    "detection": {"b": [0.9, 1.0, 0.89], "mu": [1.8, 0.0, 2.7], "sigma": [0.2, 0.1, 0.2]},
+}
+
+
+@pytest.mark.parametrize(("kind", "estimator", "dm"), LIKELIHOOD_CASES)
+def test_pointwise_log_likelihood_sums_to_the_fitted_likelihood(
+    kind: str, estimator: str, dm: float
+) -> None:
+    model, data, _ = _case(kind, estimator, dm)
+    points = POINTWISE_POINTS[kind]
+    n_points = len(points["b"])
+    # draws with two leading axes (chain, draw): the points repeated over 2 "chains"
+    draws = {k: np.tile(np.asarray(v, dtype=float), (2, 1)) for k, v in points.items()}
+    out = model.pointwise_log_likelihood(draws, data)
+    name = "magnitude_difference" if estimator == "positive" else "magnitude"
+    assert list(out) == [name]
+    ll = out[name]
+    # one value per modelled event (or b-positive difference), matching observed_data
+    n = data.observed[name].size
+    assert n == data.summary["n"] and ll.shape == (2, n_points, n)
+    assert np.all(np.isfinite(ll))
+    v = data.values
+    for j in range(n_points):
+        p = {k: vals[j] for k, vals in points.items()}
+        total = ll[1, j].sum()
+        if kind == "gr":  # the Poisson count term is not pointwise (docstring)
+            total += stats.poisson.logpmf(v["n_rate"], p["rate"] * v["duration"])
+        assert total == pytest.approx(_torch_loglik(model, data, p), rel=1e-11, abs=1e-9)
+        np.testing.assert_array_equal(ll[0, j], ll[1, j])
+
+
+def test_pointwise_values_are_per_event_in_data_order() -> None:
+    # tapered and detection fit grouped magnitudes: each event still gets its own value
+    model, data, m = _case("detection", "exact", 0.1, seed=3)
+    p = {"b": 1.1, "mu": 2.1, "sigma": 0.25}
+    ll = model.pointwise_log_likelihood({k: np.array([v]) for k, v in p.items()}, data)
+    ref = dist.detection_logpmf_binned(
+        data.observed["magnitude"], p["b"], p["mu"], p["sigma"], 0.1, 1.2
+    )
+    np.testing.assert_allclose(ll["magnitude"][0], ref, rtol=1e-13)
+    np.testing.assert_allclose(data.observed["magnitude"], m[m >= 1.15], rtol=1e-12)
+    # b-positive: the observed differences are those of consecutive magnitudes >= dmc
+    model, data, m = _case("gr", "positive", 0.1, seed=3)
+    d = np.round(np.diff(m), 10)
+    np.testing.assert_allclose(data.observed["magnitude_difference"], d[d >= 0.1 - 1e-9])
+    ll = model.pointwise_log_likelihood({"b": np.array(1.0), "rate": np.array(5.0)}, data)
+    ref = dist.gr_logpmf(data.observed["magnitude_difference"], 1.0, 0.1, 0.1)
+    np.testing.assert_allclose(ll["magnitude_difference"], ref, rtol=1e-12)
+
+
 def test_detection_likelihood_tends_to_gr_when_everything_is_detected() -> None:
     m = dist.simulate_gr(500, 1.0, 2.0, 0.1, rng=3)
     model = GutenbergRichter(kind="detection", m_min=2.0)
@@ -320,7 +373,6 @@ def test_detection_likelihood_tends_to_gr_when_everything_is_detected() -> None:
 
 def test_priors_are_the_documented_densities(gr_magnitudes: np.ndarray) -> None:
     import torch
-    from scipy import stats
 
     from pystats.backends.torch import to_tensors
 
@@ -613,14 +665,67 @@ def test_nuts_agrees_with_mle_and_closed_form_posterior(gr_nuts) -> None:
     )
 
 
-def test_nuts_pointwise_log_lik(gr_nuts, gr_magnitudes: np.ndarray) -> None:
-    _, _, nuts = gr_nuts
-    ll = nuts.variable("log_lik")
-    b = nuts.variable("b")
-    assert ll.shape == (b.size, 2000)
-    for i in (0, 1234, b.size - 1):
-        ref = dist.gr_logpmf(gr_magnitudes, b[i], 2.0, 0.1)
-        np.testing.assert_allclose(ll[i], ref, rtol=1e-5)  # Stan writes 6 significant digits
+def test_nuts_pointwise_log_likelihood_and_loo(gr_nuts, gr_magnitudes: np.ndarray) -> None:
+    import arviz as az
+
+    _, mle, nuts = gr_nuts
+    # the pointwise log likelihood is not stored with the fit (nor written by Stan) ...
+    assert set(nuts.draws) == {"b", "rate", "a_value"}
+    idata = nuts.to_arviz()
+    # ... but computed on demand, named and dimensioned like the observed magnitudes
+    ll = idata.log_likelihood["magnitude"]
+    assert list(idata.log_likelihood.data_vars) == ["magnitude"]
+    assert ll.dims == ("chain", "draw", *idata.observed_data["magnitude"].dims)
+    assert ll.shape == (4, 1000, 2000)
+    b = nuts.draws["b"]
+    for c, i in ((0, 0), (2, 617), (3, 999)):
+        ref = dist.gr_logpmf(gr_magnitudes, b[c, i], 2.0, 0.1)
+        np.testing.assert_allclose(ll.values[c, i], ref, rtol=1e-13)
+    assert idata.log_likelihood.attrs["draws_kind"] == "posterior"
+    loo = az.loo(idata, pointwise=True)
+    assert np.isfinite(loo.elpd_loo) and np.all(loo.pareto_k.values < 0.7)
+    # one parameter (b) in the magnitude likelihood: p_loo close to 1, and elpd_loo close
+    # to the maximised log likelihood minus 1 (the AIC correspondence, Stone 1977)
+    assert abs(loo.p_loo - 1.0) < 0.4
+    ll_max = dist.gr_logpmf(gr_magnitudes, mle.point["b"], 2.0, 0.1).sum()
+    assert abs(loo.elpd_loo - (ll_max - 1.0)) < 0.5
+
+
+def test_mle_fit_log_likelihood_group_is_marked_asymptotic(gr_nuts) -> None:
+    import arviz as az
+
+    _, mle, _ = gr_nuts
+    idata = mle.to_arviz()
+    assert idata.log_likelihood.attrs["draws_kind"] == "asymptotic_normal"
+    assert idata.log_likelihood["magnitude"].shape[:2] == mle.draws["b"].shape
+    assert np.isfinite(az.loo(idata).elpd_loo)
+
+
+def test_saved_nuts_fit_is_small_and_round_trips(tmp_path) -> None:
+    from pystats.persistence import load
+
+    m = dist.simulate_gr(5000, 1.0, 2.0, 0.1, rng=55)
+    fit = GutenbergRichter(mc=2.0, duration=100.0).fit(
+        m, method="nuts", seed=6, chains=4, draws=1000, warmup=500
+    )
+    assert "log_lik" not in fit.draws
+    path = fit.save(tmp_path / "gr5000.nc")
+    size = path.stat().st_size
+    # the pointwise log likelihood alone would be 4000 x 5000 float64 = 160 MB
+    assert size < 2_000_000, size
+    back = load(path)
+    for name in ("draws", "sample_stats"):
+        a, z = getattr(fit, name), getattr(back, name)
+        assert list(a) == list(z)
+        for k in a:
+            assert a[k].dtype == z[k].dtype
+            np.testing.assert_array_equal(a[k], z[k])
+    assert back.data.hash == fit.data.hash
+    pd.testing.assert_frame_equal(back.summary(), fit.summary())
+    np.testing.assert_array_equal(
+        back.to_arviz().log_likelihood["magnitude"].values,
+        fit.to_arviz().log_likelihood["magnitude"].values,
+    )
 
 
 @pytest.mark.slow
@@ -639,6 +744,20 @@ def test_nuts_detection_model_agrees_with_mle(detection_fit) -> None:
     np.testing.assert_allclose(
         nuts.variable("mc"), nuts.variable("mu") + ndtri(0.99) * nuts.variable("sigma"), rtol=1e-5
     )
+    _check_loo(nuts, n_params=3)
+
+
+def _check_loo(fit: Fit, n_params: int) -> None:
+    """PSIS-LOO of a NUTS fit: one value per event, good Pareto k, p_loo near the number
+    of parameters of the magnitude law (a regular model with n >> p)."""
+    import arviz as az
+
+    assert "log_lik" not in fit.draws
+    idata = fit.to_arviz()
+    assert idata.log_likelihood["magnitude"].shape[2] == fit.data.summary["n"]
+    loo = az.loo(idata, pointwise=True)
+    assert np.isfinite(loo.elpd_loo) and np.all(loo.pareto_k.values < 0.7)
+    assert abs(loo.p_loo - n_params) < 0.25 * n_params + 0.3
 
 
 @pytest.mark.slow
@@ -650,6 +769,7 @@ def test_nuts_tapered_model_runs_and_recovers_b() -> None:
     assert abs(post.loc["b", "mean"] - 1.0) < 3 * post.loc["b", "sd"]
     assert abs(post.loc["corner_magnitude", "mean"] - 4.0) < 3 * post.loc["corner_magnitude", "sd"]
     assert post.loc["b", "r_hat"] < 1.01
+    _check_loo(nuts, n_params=2)
 
 
 # ============================================================================ coverage

@@ -109,3 +109,34 @@ def test_nuts_agrees_with_mle_and_writes_a_report(nuts_fits, tmp_path) -> None:
     text = path.read_text(encoding="utf-8")
     assert path.stat().st_size > 10_000
     assert "Frequency–magnitude distribution" in text or "Frequency&ndash;magnitude" in text
+
+
+@pytest.mark.slow
+def test_nuts_loo_on_the_whole_catalogue_and_small_saved_fit(nuts_fits, tmp_path) -> None:
+    import arviz as az
+
+    from pystats.persistence import load
+
+    name, _, mle, nuts = nuts_fits
+    n = nuts.data.summary["n"]
+    # PSIS-LOO over every event above mc, computed on demand: nothing pointwise is stored
+    assert "log_lik" not in nuts.draws
+    idata = nuts.to_arviz()
+    assert idata.log_likelihood["magnitude"].shape == (4, 1000, n)
+    loo = az.loo(idata, pointwise=True)
+    assert np.isfinite(loo.elpd_loo) and np.all(loo.pareto_k.values < 0.7)
+    # one parameter (b) in the magnitude likelihood: elpd_loo ~ max log L - 1 (Stone 1977)
+    ll_max = mle.model.pointwise_log_likelihood(
+        {"b": np.asarray(mle.point["b"]), "rate": np.asarray(mle.point["rate"])}, mle.data
+    )["magnitude"].sum()
+    assert abs(loo.p_loo - 1.0) < 0.5
+    assert abs(loo.elpd_loo - (ll_max - 1.0)) < 1.0
+    # the saved fit holds draws, not n values per draw: well under 1 MB here
+    path = nuts.save(tmp_path / f"{name}_gr_nuts.nc")
+    assert path.stat().st_size < 1_000_000
+    back = load(path)
+    np.testing.assert_array_equal(back.draws["b"], nuts.draws["b"])
+    np.testing.assert_array_equal(
+        back.to_arviz().log_likelihood["magnitude"].values,
+        idata.log_likelihood["magnitude"].values,
+    )

@@ -1,7 +1,9 @@
 """Small model families for testing the fit infrastructure without an inference engine.
 
-``NormalModel``: ``y ~ Normal(mu, sigma)`` with ``sigma > 0``.
-``GroupMeansModel``: ``y[j] ~ Normal(mu[group[j]], sigma)`` with an array parameter ``mu``.
+``NormalModel``: ``y ~ Normal(mu, sigma)`` with ``sigma > 0``, with a pointwise log
+likelihood (``pointwise_log_likelihood`` hook).
+``GroupMeansModel``: ``y[j] ~ Normal(mu[group[j]], sigma)`` with an array parameter ``mu``
+and no pointwise log likelihood hook.
 
 :func:`make_fit` builds :class:`~pystats.fit.Fit` objects directly from synthetic draws or
 closed-form estimates, so the summary, diagnostics, arviz, persistence and report code can
@@ -56,6 +58,14 @@ class NormalModel(Model):
 
     def derived(self, draws: Mapping[str, np.ndarray], data: PreparedData) -> dict[str, Any]:
         return {"precision": 1.0 / np.asarray(draws["sigma"]) ** 2}
+
+    def pointwise_log_likelihood(
+        self, draws: Mapping[str, np.ndarray], data: PreparedData
+    ) -> dict[str, np.ndarray]:
+        mu = np.asarray(draws["mu"], dtype=float)[..., None]
+        sigma = np.asarray(draws["sigma"], dtype=float)[..., None]
+        y = np.asarray(data.values["y"])
+        return {"y": -0.5 * np.log(2 * np.pi * sigma**2) - (y - mu) ** 2 / (2 * sigma**2)}
 
     def posterior_predictive(
         self, draws: Mapping[str, np.ndarray], data: PreparedData, rng: np.random.Generator

@@ -23,8 +23,8 @@ catalogue with completeness magnitude ``mc`` (a bin centre) starts at ``mc - del
   exp(beta (m0 - mu) + beta² sigma² / 2) Phi(-z - beta sigma)``, ``z = (x - mu) / sigma``;
   both terms are positive, so ``log S`` is a stable log-sum-exp of ``log Phi`` values.
 * **Rate**: the number ``N`` of events above ``mc`` in time ``T`` is Poisson with mean
-  ``rate T``: ``N log(rate T) - rate T`` (the constant ``-log N!`` is left out, as in the
-  Stan programs).
+  ``rate T``: ``N log(rate T) - rate T``; :meth:`GutenbergRichter.log_likelihood_torch`
+  adds the constant ``-log N!`` so the density is normalised, as ``poisson_lpmf`` is in Stan.
 
 References
 ----------
@@ -112,7 +112,10 @@ def gr_logp(b: torch.Tensor, x: torch.Tensor, width: float) -> torch.Tensor:
 
 
 def poisson_rate_loglik(rate: torch.Tensor, n: float, duration: float) -> torch.Tensor:
-    """Poisson log-likelihood of ``n`` events in ``duration`` at ``rate`` (no ``-log n!``)."""
+    """Poisson log-likelihood of ``n`` events in ``duration`` at ``rate``, without ``-log n!``.
+
+    The caller adds the constant where a normalised value is needed.
+    """
     mean = rate * duration
     return n * torch.log(mean) - mean
 

@@ -23,8 +23,11 @@ earthquake catalogue with every inference method of pystats (``mle``, ``map``,
     ``mc = mu + sigma * Phi^{-1}(detection_probability)``.
 
 The likelihoods are in :mod:`pystats.gr.likelihood` (PyTorch) and in the Stan programs
-``gr_binned.stan``, ``gr_tapered.stan`` and ``gr_detection.stan``; the priors are listed
-in :class:`GutenbergRichter` and in ``models/gutenberg_richter.md``.
+``gr_binned.stan``, ``gr_tapered.stan`` and ``gr_detection.stan`` (normalised: the
+Poisson term of the event count includes ``-log N!``); the pointwise log likelihood for
+PSIS-LOO is computed on demand from :mod:`pystats.gr.distributions`
+(:meth:`GutenbergRichter.pointwise_log_likelihood`); the priors are listed in
+:class:`GutenbergRichter` and in ``models/gutenberg_richter.md``.
 
 References
 ----------
@@ -91,8 +94,6 @@ MIN_EVENTS = 2
 """Fewer b-value data than this raise :class:`DataError`."""
 FEW_EVENTS = 50
 """Fewer b-value data than this give a :class:`DataWarning` (Marzocchi & Sandri 2003)."""
-LOG_LIK_MAX_N = 4000
-"""The Stan programs write the pointwise ``log_lik`` (for PSIS-LOO) only up to this many data."""
 PPC_MAX_BINS = 200
 """Most bins of the replicated magnitude counts (``posterior_predictive``)."""
 
@@ -316,6 +317,9 @@ class GutenbergRichter(Model):
     -----
     ``fit.predict(magnitudes=..., duration=..., n_events=...)`` gives exceedance
     probabilities and expected numbers with intervals (:meth:`predict`).
+    ``az.loo(fit.to_arviz())`` gives PSIS-LOO over the modelled magnitudes: the pointwise
+    log likelihood is computed on demand (:meth:`pointwise_log_likelihood`), never stored
+    with the fit or written by the Stan programs, so saved fits stay small.
     Priors (used by ``map``, ``laplace`` and ``nuts``, never by ``mle``): ``b`` lognormal
     (``b_prior``); ``rate`` Jeffreys or lognormal (``rate_prior``); ``corner_magnitude``
     uniform on ``corner_bounds``; ``mu`` normal (``mu_prior``); ``sigma`` lognormal
@@ -472,7 +476,12 @@ class GutenbergRichter(Model):
         PreparedData
             ``summary`` holds ``n`` (data used), ``n_input``, ``n_below_mc``, ``mc``,
             ``mc_method`` and ``mc_estimate``, ``delta_m`` (and whether it was inferred),
-            the magnitude range, ``duration`` and notes.
+            the magnitude range, ``duration`` and notes.  ``observed`` holds
+            ``magnitude`` (the magnitudes modelled, in data order), ``magnitude_all``,
+            the binned counts of the predictive checks (``magnitude_counts`` or
+            ``difference_counts``), for ``estimator="positive"``
+            ``magnitude_difference`` (the positive differences used) and for kind gr
+            ``n_events``.
 
         Raises
         ------
@@ -633,6 +642,10 @@ class GutenbergRichter(Model):
         observed[values["ppc_name"]] = self._observed_counts(values)
         values.pop("ppc_name")
         if kind == "gr":
+            if o["estimator"] == "positive":
+                # the data of the b-value likelihood (pointwise_log_likelihood)
+                diff = np.asarray(values["x"]) + summary["dmc"]
+                observed["magnitude_difference"] = np.round(diff, 10) if delta_m > 0 else diff
             observed["n_events"] = np.asarray(values["n_rate"], dtype=np.int64)
         summary["notes"] = notes
         return PreparedData(values=values, observed=observed, summary=summary)
@@ -863,13 +876,21 @@ class GutenbergRichter(Model):
 
     # ------------------------------------------------------------------ torch
     def log_likelihood_torch(self, params: dict[str, Any], tensors: dict[str, Any]) -> Any:
-        """Log likelihood at constrained ``params`` (see :mod:`pystats.gr.likelihood`)."""
+        """Log likelihood at constrained ``params`` (see :mod:`pystats.gr.likelihood`).
+
+        Normalised, as the Stan programs: for kind gr the Poisson term of the number of
+        events includes its constant ``-log(n_rate!)``, so the value is the log
+        probability of the data (and the AIC of an ``mle`` fit is the usual one).
+        """
         from . import likelihood as lk
 
         b = params["b"]
         if self.kind == "gr":
-            return lk.gr_logp(b, tensors["x"], tensors["width"]).sum() + lk.poisson_rate_loglik(
-                params["rate"], tensors["n_rate"], tensors["duration"]
+            n_rate = tensors["n_rate"]
+            return (
+                lk.gr_logp(b, tensors["x"], tensors["width"]).sum()
+                + lk.poisson_rate_loglik(params["rate"], n_rate, tensors["duration"])
+                - math.lgamma(float(n_rate) + 1.0)
             )
         if self.kind == "tapered":
             lp = lk.tapered_logp(
@@ -914,11 +935,7 @@ class GutenbergRichter(Model):
         """The data block of the kind's Stan program (``include_prior`` is added by engines)."""
         v = data.values
         n = int(v["n"])
-        common = {
-            "b_prior_mu": v["b_prior_mu"],
-            "b_prior_sigma": v["b_prior_sigma"],
-            "save_log_lik": int(n <= LOG_LIK_MAX_N),
-        }
+        common = {"b_prior_mu": v["b_prior_mu"], "b_prior_sigma": v["b_prior_sigma"]}
         if self.kind == "gr":
             keys = (
                 "width",
@@ -939,13 +956,12 @@ class GutenbergRichter(Model):
             "K": int(np.asarray(v["m"]).size),
             "m": np.asarray(v["m"], dtype=float).tolist(),
             "count": np.asarray(v["count"], dtype=float).tolist(),
-            "N": n,
-            "bin_of": (np.asarray(v["bin_of"]) + 1).astype(int).tolist(),
             "delta_m": v["delta_m"],
         }
         if self.kind == "tapered":
             return {
                 **grouped,
+                "N": n,
                 "mc": v["mc"],
                 "corner_lower": v["corner_lower"],
                 "corner_upper": v["corner_upper"],
@@ -1053,6 +1069,82 @@ class GutenbergRichter(Model):
             "mc": np.asarray(draws["mu"], dtype=float)
             + v["mc_z"] * np.asarray(draws["sigma"], dtype=float)
         }
+
+    # ------------------------------------------------------------------ pointwise
+    def pointwise_log_likelihood(
+        self, draws: Mapping[str, np.ndarray], data: PreparedData
+    ) -> dict[str, np.ndarray]:
+        """Log likelihood of each modelled event for each draw, for PSIS-LOO and WAIC.
+
+        Computed on demand (by :meth:`Fit.to_arviz <pystats.fit.Fit.to_arviz>`) with the
+        NumPy functions of :mod:`pystats.gr.distributions`, never stored with a fit.
+
+        Parameters
+        ----------
+        draws : mapping
+            Parameter name -> values with any leading axes (e.g. ``(chain, draw)``).
+        data : PreparedData
+            The prepared data of this model.
+
+        Returns
+        -------
+        dict
+            One entry, named after the ``observed_data`` variable it belongs to, of shape
+            ``(*leading axes, n)``:
+
+            * ``magnitude`` (kinds gr with estimators ``exact``/``aki``, tapered,
+              detection): one value per magnitude at or above ``mc`` (``m_min``), in the
+              order of ``data.observed["magnitude"]``.  Binned magnitudes give the log
+              probability of their bin, continuous ones the log density (``aki``: the
+              exponential density of ``m - (mc - delta_m/2)``).  Tapered and detection
+              models group equal magnitudes for the fit; here each event gets its own
+              value, so the sum over events is the magnitude log likelihood.
+            * ``magnitude_difference`` (``estimator="positive"``): one value per positive
+              magnitude difference ``>= dmc`` used by b-positive.
+
+        Notes
+        -----
+        The Poisson term of kind gr, ``log Poisson(n_events | rate * T)``, is left out: it
+        is a single observation of the event count, not one per event, and leaving one
+        event out does not remove it.  The full log likelihood used for fitting
+        (:meth:`log_likelihood_torch`, the Stan programs) is the sum of the values
+        returned here plus, for kind gr, ``scipy.stats.poisson.logpmf(n_rate, rate * T)``
+        with ``T = data.values["duration"]``.  ``arviz.loo`` therefore compares models of
+        the same magnitudes (b-value laws, tapers, detection ramps), not rate models.
+        """
+        from . import distributions as dist
+
+        v = data.values
+        b = np.asarray(draws["b"], dtype=float)
+        lead = b.shape
+        flat = {
+            k: np.asarray(draws[k], dtype=float).reshape(-1, 1)
+            for k in self.parameters(data).names
+        }
+        if self.kind == "gr":
+            name = (
+                "magnitude_difference" if self.options["estimator"] == "positive" else "magnitude"
+            )
+            # the excesses x take few distinct values when binned: evaluate those once
+            uniq, index = np.unique(np.asarray(v["x"], dtype=float), return_inverse=True)
+            lp = dist.gr_logpmf(uniq, flat["b"], 0.0, float(v["width"]))
+        else:
+            name = "magnitude"
+            uniq, index = np.asarray(v["m"], dtype=float), np.asarray(v["bin_of"])
+            dm = float(v["delta_m"])
+            if self.kind == "tapered":
+                # tapered_gr_logpmf_binned takes one corner magnitude: loop over draws
+                rows = [
+                    dist.tapered_gr_logpmf_binned(uniq, bi, v["mc"], ci, dm)
+                    for bi, ci in zip(flat["b"][:, 0], flat["corner_magnitude"][:, 0], strict=True)
+                ]
+                lp = np.stack(rows) if rows else np.empty((0, uniq.size))
+            else:
+                lp = dist.detection_logpmf_binned(
+                    uniq, flat["b"], flat["mu"], flat["sigma"], dm, v["m_min"]
+                )
+        lp = np.asarray(lp, dtype=float).reshape(-1, uniq.size)
+        return {name: np.take(lp, np.ravel(index), axis=-1).reshape(*lead, index.size)}
 
     # ------------------------------------------------------------------ survival helpers
     def _log_survival(
