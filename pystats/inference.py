@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
+import sys
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -320,7 +321,7 @@ def run(
             max_tree_depth=max_tree_depth,
             adapt_delta=adapt_delta,
             verbose=verbose,
-            progress=bool(progress),
+            progress=sys.stderr.isatty() if progress is None else bool(progress),
         )
         post = dict(result.draws)
         sample_stats = dict(result.sample_stats)
