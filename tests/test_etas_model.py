@@ -1,0 +1,628 @@
+"""The ETAS and Omori–Utsu families behind the uniform API (pystats/etas/model.py).
+
+Recovery on catalogues simulated with known parameters (MLE within 3 standard errors),
+closed forms (Omori profile K, mu-only forecasts, the branching ratio, the pointwise
+decomposition of the log likelihood), option and data errors, immutability, forecasts,
+residuals, reports and persistence.  Long statistical checks are marked ``slow``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from scipy import stats
+
+import pystats
+from pystats.errors import ConvergenceWarning, DataError, DataWarning, OptionError
+from pystats.etas.kernels import kernel, kernel_integral
+from pystats.etas.likelihood import etas_loglik_exact
+from pystats.etas.model import ETAS, OmoriUtsu, moment_matching_K
+from pystats.etas.omori import omori_loglik, omori_profile_K
+from pystats.etas.simulate import branching_ratio, simulate_etas, simulate_omori
+from pystats.etas.stan import SOE_SAMPLING_RTOL
+
+NAMES = ("mu", "K", "c", "alpha", "p")
+TRUTH = {"mu": 0.4, "K": 0.02, "c": 0.01, "alpha": 1.5, "p": 1.2}
+M_REF = MC = 3.0
+
+
+def simulate(truth: dict, t_end: float, seed: int, **kw):
+    return simulate_etas(**truth, m_ref=M_REF, t_end=t_end, mc=MC, b=1.0, rng=seed, **kw)
+
+
+def aftershock_sequence(seed: int, t_end: float = 30.0):
+    """A main shock M6.5 at t = 0 and its ETAS aftershocks (M_ref = 6.5, mu = 0)."""
+    truth = {"mu": 0.0, "K": 20.0, "c": 0.02, "alpha": 2.2, "p": 1.1}
+    seq = simulate_etas(**truth, m_ref=6.5, t_end=t_end, mc=MC, b=1.2, rng=seed,
+                        history={"times": [0.0], "mags": [6.5]}, t_start=0.0)
+    times = np.concatenate([[0.0], seq.times])
+    mags = np.concatenate([[6.5], seq.magnitudes])
+    return times, mags, truth
+
+
+def z_scores(fit, truth: dict) -> dict[str, float]:
+    s = fit.summary()
+    return {n: (s.loc[n, "estimate"] - truth[n]) / s.loc[n, "se"] for n in fit.parameters.names}
+
+
+@pytest.fixture(scope="module")
+def cat_large():
+    cat = simulate(TRUTH, 2000.0, seed=3)
+    assert 1500 < len(cat) < 2600
+    return cat
+
+
+@pytest.fixture(scope="module")
+def fit_large(cat_large):
+    return ETAS(mc=MC).fit(cat_large, seed=1, n_starts=2)
+
+
+# ============================================================================ recovery
+@pytest.mark.parametrize(
+    ("t_end", "seed", "likelihood", "engine"),
+    [(220.0, 11, "exact", "exact"), (2000.0, 3, "auto", "fast")],
+    ids=["N~250-exact", "N~1850-fast"],
+)
+def test_mle_recovers_known_parameters_within_3_se(t_end, seed, likelihood, engine,
+                                                   cat_large, fit_large) -> None:
+    if engine == "fast":
+        cat, fit = cat_large, fit_large
+    else:
+        cat = simulate(TRUTH, t_end, seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataWarning)
+            fit = ETAS(mc=MC, likelihood=likelihood).fit(cat, seed=2, n_starts=2)
+    assert fit.data.summary["likelihood"] == engine
+    assert fit.data.summary["n"] == len(cat)
+    assert fit.parameters.names == list(NAMES)
+    assert fit.diagnose(warn=False).ok
+    for name, z in z_scores(fit, TRUTH).items():
+        assert abs(z) < 3, (name, z)
+    # the best optimum is the log likelihood at the estimate
+    ll = float(etas_loglik_exact(dict(fit.point), cat.times, cat.magnitudes, cat.times[0],
+                                 cat.times[-1], M_REF))
+    assert fit.optimizer["log_likelihood"] == pytest.approx(ll, rel=1e-8, abs=1e-6)
+
+
+def test_near_critical_catalogue_recovery_branching_ratio_0_9() -> None:
+    t_end = 2000.0
+    truth = {"mu": 0.1, "c": 0.01, "alpha": 1.5, "p": 1.2}
+    truth["K"] = 0.9 / branching_ratio(1.0, 1.5, 1.0, 0.01, 1.2, MC, M_REF, t_max=t_end)
+    cat = simulate(truth, t_end, seed=100)
+    fit = ETAS(mc=MC).fit(cat, seed=1, n_starts=2)
+    for name, z in z_scores(fit, truth).items():
+        assert abs(z) < 3, (name, z)
+    s = fit.summary()
+    br = s.loc["branching_ratio"]
+    assert abs(br["estimate"] - 0.9) < 3 * br["se"], br
+    assert br["upper"] < 1.05  # the fit sees a subcritical process
+
+
+def test_pointwise_log_likelihood_sums_to_the_log_likelihood() -> None:
+    cat = simulate(TRUTH, 300.0, seed=3)
+    model = ETAS(mc=MC)
+    data = model.prepare(cat, t_start=5.0)
+    draws = {"mu": np.array([[0.4, 0.3]]), "K": np.array([[0.02, 0.03]]),
+             "c": np.array([[0.01, 0.02]]), "alpha": np.array([[1.5, 1.2]]),
+             "p": np.array([[1.2, 1.1]])}
+    pw = model.pointwise_log_likelihood(draws, data)["time"]
+    assert pw.shape == (1, 2, data.summary["n"])
+    for j in range(2):
+        ps = {k: float(a[0, j]) for k, a in draws.items()}
+        ll = float(etas_loglik_exact(ps, cat.times, cat.magnitudes, 5.0, cat.times[-1], M_REF))
+        assert pw[0, j].sum() == pytest.approx(ll, rel=1e-10)
+
+
+def test_derived_branching_ratio_and_b_match_closed_forms(fit_large, cat_large) -> None:
+    v = fit_large.data.values
+    assert v["delta_m"] == 0.0  # simulated magnitudes are continuous
+    b_hat = pystats.b_value(cat_large.magnitudes, MC, delta_m=0.0)
+    assert v["b"] == pytest.approx(b_hat.b, rel=1e-12)
+    pt = fit_large.point
+    expected = branching_ratio(pt["K"], pt["alpha"], v["b"], pt["c"], pt["p"], MC, M_REF,
+                               t_max=v["t_end"] - v["t_start"])
+    assert float(pt["branching_ratio"]) == pytest.approx(expected, rel=1e-10)
+    # b's draws carry its standard error (independent of the ETAS parameters)
+    b_draws = fit_large.variable("b")
+    assert b_draws.std() == pytest.approx(b_hat.se, rel=0.1)
+    assert abs(np.corrcoef(b_draws, fit_large.variable("K"))[0, 1]) < 0.1
+
+
+def test_binned_magnitudes_use_the_geometric_mean_productivity(cat_large) -> None:
+    m = np.round(cat_large.magnitudes, 1)
+    fit = ETAS(mc=MC).fit((cat_large.times, m), seed=1, n_starts=1)
+    v = fit.data.values
+    assert v["delta_m"] == pytest.approx(0.1)
+    pt = fit.point
+    beta, dm = v["b"] * math.log(10), 0.1
+    k = np.arange(0, 400)
+    pk = (1 - math.exp(-beta * dm)) * np.exp(-beta * dm * k)
+    mean_a = np.sum(pk * np.exp(pt["alpha"] * (MC + k * dm - M_REF)))
+    expected = pt["K"] * mean_a * kernel_integral(0.0, v["t_end"] - v["t_start"], pt["c"],
+                                                   pt["p"])
+    assert float(pt["branching_ratio"]) == pytest.approx(expected, rel=1e-9)
+
+
+def test_fixed_parameters_are_left_out_and_used() -> None:
+    cat = simulate(TRUTH, 1000.0, seed=7)
+    model = ETAS(mc=MC, fixed={"alpha": 1.5, "c": 0.01})
+    fit = model.fit(cat, seed=1, n_starts=2)
+    assert fit.parameters.names == ["mu", "K", "p"]
+    for name, z in z_scores(fit, TRUTH).items():
+        assert abs(z) < 3, (name, z)
+    ll = float(etas_loglik_exact({**dict(fit.point), "alpha": 1.5, "c": 0.01}, cat.times,
+                                 cat.magnitudes, cat.times[0], cat.times[-1], M_REF))
+    assert fit.optimizer["log_likelihood"] == pytest.approx(ll, rel=1e-8)
+    sd = model.stan_data(fit.data)
+    assert sd["alpha"] == 1.5 and sd["c"] == 0.01
+    assert "alpha_prior_loc" not in sd and "c_prior_loc" not in sd
+    assert {"mu_prior_loc", "K_prior_scale", "p_prior_loc"} <= set(sd)
+
+
+def test_reference_magnitude_rescales_K_only(fit_large, cat_large) -> None:
+    fit2 = ETAS(mc=MC, reference_magnitude=5.0).fit(cat_large, seed=1, n_starts=2)
+    a = fit_large.point
+    b = fit2.point
+    assert float(b["K"]) == pytest.approx(float(a["K"]) * math.exp(float(a["alpha"]) * 2.0),
+                                          rel=1e-4)
+    for n in ("mu", "c", "alpha", "p"):
+        assert float(b[n]) == pytest.approx(float(a[n]), rel=1e-4)
+    assert float(b["branching_ratio"]) == pytest.approx(float(a["branching_ratio"]), rel=1e-4)
+
+
+def test_history_before_t_start_excites_but_is_not_a_target() -> None:
+    # an aftershock sequence: main shock at 0 (history), mu fixed at 0 as in SAPP
+    times, mags, truth = aftershock_sequence(seed=5)
+    model = ETAS(mc=MC, mu=0.0, reference_magnitude=6.5)
+    fit = model.fit((times, mags), t_start=1e-3, t_end=30.0, seed=1, n_starts=2)
+    assert fit.data.summary["n_history"] >= 1
+    assert fit.parameters.names == ["K", "c", "alpha", "p"]
+    for name, z in z_scores(fit, truth).items():
+        assert abs(z) < 3, (name, z)
+    # starting the window at the main shock with mu = 0 leaves its intensity at 0
+    with pytest.raises(DataError, match="mu is fixed at 0"):
+        model.fit((times, mags), t_start=0.0, t_end=30.0)
+
+
+def test_omori_utsu_recovers_known_parameters_and_profile_K() -> None:
+    truth = {"K": 80.0, "c": 0.05, "p": 1.1}
+    t = simulate_omori(**truth, t_start=0.01, t_end=30.0, rng=4)
+    fit = OmoriUtsu().fit(t, t_start=0.01, t_end=30.0, seed=1)
+    assert fit.parameters.names == ["K", "c", "p"]
+    for name, z in z_scores(fit, truth).items():
+        assert abs(z) < 3, (name, z)
+    # closed form: for mu = 0 the MLE of K given (c, p) is n / ∫ (t + c)^-p dt
+    pt = fit.point
+    assert float(pt["K"]) == pytest.approx(
+        omori_profile_K(float(pt["c"]), float(pt["p"]), t.size, 0.01, 30.0), rel=1e-6)
+    assert float(pt["expected_events"]) == pytest.approx(t.size, rel=1e-6)
+    # the sequential decomposition of the log likelihood sums to the total
+    pw = fit.model.pointwise_log_likelihood({k: np.asarray(v) for k, v in pt.items()
+                                             if k in fit.parameters.names}, fit.data)["time"]
+    ll = float(omori_loglik({k: float(pt[k]) for k in ("K", "c", "p")}, t, 0.01, 30.0))
+    assert pw.shape == (t.size,)
+    assert pw.sum() == pytest.approx(ll, rel=1e-10)
+    assert fit.optimizer["log_likelihood"] == pytest.approx(ll, rel=1e-9)
+
+
+def test_omori_utsu_with_background_and_main_shock_time() -> None:
+    truth = {"mu": 2.0, "K": 60.0, "c": 0.03, "p": 1.2}
+    t = simulate_omori(truth["K"], truth["c"], truth["p"], 0.0, 60.0, rng=8, mu=truth["mu"])
+    shifted = pd.DataFrame({"time": t + 100.0, "magnitude": 3.0 + np.random.default_rng(1)
+                            .exponential(1 / math.log(10), t.size)})
+    model = OmoriUtsu(background=True, main_shock_time=100.0)
+    fit = model.fit(shifted, seed=1, n_starts=3)
+    assert fit.parameters.names == ["mu", "K", "c", "p"]
+    for name, z in z_scores(fit, truth).items():
+        assert abs(z) < 3, (name, z)
+    assert fit.data.values["t_start"] == 0.0
+    sd = model.stan_data(fit.data)
+    assert sd["N"] == t.size and sd["t"][0] == pytest.approx(t[0])
+
+
+def test_diagnostics_flag_alpha_at_its_bound() -> None:
+    # no magnitude dependence at all: the likelihood pushes alpha to its bound 0
+    cat = simulate({**TRUTH, "K": 0.03, "alpha": 0.0, "mu": 0.5}, 2000.0, seed=5)
+    with pytest.warns(ConvergenceWarning, match="alpha"):
+        fit = ETAS(mc=MC).fit(cat, seed=1, n_starts=2)
+    diag = fit.diagnose(warn=False)
+    failed = {p.check for p in diag.problems}
+    assert {"boundary", "flat"} <= failed
+    assert "alpha" in diag.checks["boundary"].verdict and "alpha" in diag.checks["flat"].verdict
+    assert float(fit.point["alpha"]) < 0.05
+    # nothing diverges: the other estimates stay near the truth
+    assert abs(float(fit.point["mu"]) - 0.5) < 0.15
+    assert 0.5 < float(fit.point["p"]) < 3
+
+
+def test_laplace_intervals_contain_the_truth(cat_large) -> None:
+    cat = simulate(TRUTH, 400.0, seed=21)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # Pareto k may exceed 0.7
+        fit = ETAS(mc=MC).fit(cat, method="laplace", seed=3, chains=1, draws=300, n_starts=2)
+    assert fit.method == "laplace" and fit.variable("K").shape == (300,)
+    for n in NAMES:
+        lo, hi = np.quantile(fit.variable(n), [0.0005, 0.9995])
+        assert lo < TRUTH[n] < hi, (n, lo, hi)
+    # importance ratios of the posterior against the approximation have a finite mean
+    assert fit.optimizer["pareto_k"] < 1.0
+
+
+def test_priors_are_the_documented_lognormals(fit_large) -> None:
+    model, data = fit_large.model, fit_large.data
+    v = data.values
+    x = {"mu": 0.3, "K": 0.01, "c": 0.02, "alpha": 1.1, "p": 1.3}
+    got = float(model.log_prior_torch({k: torch.tensor(val, dtype=torch.float64)
+                                       for k, val in x.items()},
+                                      dict(v)))
+    want = sum(stats.lognorm.logpdf(x[n], s=v[f"{n}_prior_scale"],
+                                    scale=math.exp(v[f"{n}_prior_loc"])) for n in NAMES)
+    assert got == pytest.approx(want, rel=1e-12)
+    n, span = v["n_targets"], v["t_end"] - v["t_start"]
+    assert v["mu_prior_loc"] == pytest.approx(math.log(n / span / 2))
+    assert (v["c_prior_loc"], v["p_prior_loc"]) == (math.log(0.01), math.log(1.1))
+    k0 = moment_matching_K(v["t"], v["m"], v["t_start"], v["t_end"], M_REF, n / 2)
+    assert v["K_prior_loc"] == pytest.approx(math.log(k0))
+    # user priors replace the defaults; the MAP moves towards a tight prior on p
+    tight = ETAS(mc=MC, priors={"p": (math.log(1.5), 0.01)})
+    m = tight.fit(data_source(fit_large), method="map", seed=1, n_starts=1)
+    assert abs(float(m.point["p"]) - 1.5) < abs(float(fit_large.point["p"]) - 1.5)
+
+
+def data_source(fit):
+    v = fit.data.values
+    return (np.asarray(v["t"]), np.asarray(v["m"]))
+
+
+def test_moment_matching_initial_values_reproduce_the_count(fit_large) -> None:
+    model, data = fit_large.model, fit_large.data
+    v = data.values
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        init = model.initial_values(data, rng)
+        assert set(init) == set(NAMES)
+        lam = init["mu"] * (v["t_end"] - v["t_start"]) + init["K"] / moment_matching_K(
+            v["t"], v["m"], v["t_start"], v["t_end"], M_REF, 1.0, init["c"], init["p"],
+            init["alpha"])
+        assert lam == pytest.approx(v["n_targets"], rel=1e-9)
+
+
+# ============================================================================ Stan data
+def test_stan_data_follows_the_contract_and_its_soe_lattice_is_accurate() -> None:
+    times, mags, _ = aftershock_sequence(seed=5)
+    model = ETAS(mc=MC, mu=0.0, reference_magnitude=6.5, likelihood="fast")
+    data = model.prepare((times, mags), t_start=0.05, t_end=25.0)
+    sd = model.stan_data(data)
+    keep = times <= 25.0
+    assert sd["N"] == int(keep.sum()) and len(sd["t"]) == sd["N"] == len(sd["m"])
+    assert sd["first"] == int(np.searchsorted(times, 0.05)) + 1  # 1-based
+    assert (sd["t_start"], sd["t_end"], sd["m_ref"], sd["use_soe"]) == (0.05, 25.0, 6.5, 1)
+    assert sd["mu"] == 0.0 and "mu_prior_loc" not in sd
+    for n in ("K", "c", "alpha", "p"):
+        assert f"{n}_prior_loc" in sd and sd[f"{n}_prior_scale"] > 0
+    assert sd["n_soe"] == len(sd["soe_log_s"]) and sd["soe_rtol"] == SOE_SAMPLING_RTOL
+    assert model.stan_data(ETAS(mc=MC, mu=0.0, reference_magnitude=6.5, likelihood="exact")
+                           .prepare((times, mags), t_start=0.05))["use_soe"] == 0
+    # the fixed lattice reproduces the kernel for every (c, p) the sampler may visit
+    x, h = np.asarray(sd["soe_log_s"]), sd["soe_h"]
+    s = np.exp(x)
+    delays = np.concatenate([[0.0], np.geomspace(1e-6, 25.0, 200)])
+    for c in (1e-5, 1e-2, 1.0):
+        for p in (0.5, 1.0, 1.6, 2.5):
+            lg = math.lgamma(p)
+            w = np.exp(math.log(h) - lg + p * x - s * c)
+            w0 = math.exp(math.log(h) - lg + p * x[0]) / math.expm1(p * h)
+            approx = w0 + np.exp(-np.outer(delays, s)) @ w
+            exact = kernel(delays, c, p)
+            assert np.max(np.abs(approx / exact - 1)) < 2 * SOE_SAMPLING_RTOL, (c, p)
+
+
+def test_omori_stan_data_contract() -> None:
+    t = simulate_omori(80.0, 0.05, 1.1, 0.0, 10.0, rng=1)
+    model = OmoriUtsu(fixed={"p": 1.1})
+    sd = model.stan_data(model.prepare(t, t_start=0.01))
+    assert set(sd) == {"N", "t", "t_start", "t_end", "p", "K_prior_loc", "K_prior_scale",
+                       "c_prior_loc", "c_prior_scale"}
+    assert sd["N"] == int(np.sum(t >= 0.01)) and sd["p"] == 1.1
+
+
+# ============================================================================ errors
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"bogus": 1}, "unknown option"),
+        ({"mu": -1.0}, "mu=-1.0"),
+        ({"mu": "zero"}, "mu="),
+        ({"fixed": {"beta": 1.0}}, "unknown parameter 'beta'"),
+        ({"fixed": {"K": 0.0}}, r"fixed\['K'\]"),
+        ({"fixed": {"c": float("nan")}}, r"fixed\['c'\]"),
+        ({"fixed": [1, 2]}, "fixed="),
+        ({"mu": 0.0, "fixed": {"mu": 0.1}}, "both"),
+        ({"fixed": dict.fromkeys(NAMES, 1.0)}, "every ETAS parameter is fixed"),
+        ({"likelihood": "approx"}, "likelihood='approx'"),
+        ({"priors": {"alpha": (0.0, -1.0)}}, "scale"),
+        ({"mu": 0.0, "priors": {"mu": (0.0, 1.0)}}, "not a free parameter"),
+        ({"b": 0.0}, "b=0.0"),
+        ({"mc": "maxc"}, "mc='maxc'"),
+        ({"delta_m": -0.1}, "delta_m"),
+    ],
+)
+def test_bad_etas_options_raise_option_error(options, match) -> None:
+    with pytest.raises(OptionError, match=match):
+        ETAS(**options)
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"background": "yes"}, "background"),
+        ({"fixed": {"mu": 1.0}}, "background=True"),
+        ({"fixed": {"alpha": 1.0}}, "unknown parameter 'alpha'"),
+        ({"fixed": {"K": 1.0, "c": 0.1, "p": 1.1}}, "every Omori"),
+        ({"main_shock_time": None}, "main_shock_time"),
+    ],
+)
+def test_bad_omori_options_raise_option_error(options, match) -> None:
+    with pytest.raises(OptionError, match=match):
+        OmoriUtsu(**options)
+
+
+def test_bad_data_raise_data_or_option_errors() -> None:
+    t = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    m = np.array([3.0, 3.5, 3.1, 4.0, 3.2])
+    model = ETAS(mc=3.0, b=1.0)
+    with pytest.raises(DataError, match="time"):  # unsorted (Catalog)
+        model.fit((t[[0, 2, 1, 3, 4]], m))
+    with pytest.raises(DataError, match="same time"):  # duplicates (Catalog.check_times)
+        model.fit((np.array([1.0, 2.0, 2.0, 4.0, 5.0]), m))
+    with pytest.raises(DataError, match="magnitude"):
+        model.fit((t, np.array([3.0, np.nan, 3.1, 4.0, 3.2])))
+    with pytest.raises(OptionError, match=r"t_start=.* must be below t_end"):
+        model.fit((t, m), t_start=4.0, t_end=4.0)
+    with pytest.raises(DataError, match="window"):
+        model.fit((t, m), t_start=5.5, t_end=9.0)
+    with pytest.raises(DataError, match="mc=9"):
+        ETAS(mc=9.0).fit((t, m))
+    with pytest.raises(DataError, match="'magnitude'"):
+        model.fit(pd.DataFrame({"time": t}))
+    with pytest.raises(DataError, match="not allowed"):
+        model.fit("catalog.csv")
+    with pytest.raises(OptionError, match="unknown argument"):
+        model.fit((t, m), t_begin=1.0)
+    with pytest.raises(OptionError, match="date-time"):
+        model.fit((t, m), t_start="2020-01-01")
+    with pytest.raises(DataError, match="main shock"):
+        OmoriUtsu(main_shock_time=10.0).fit(t)
+    with pytest.raises(OptionError, match="before the main shock"):
+        OmoriUtsu(main_shock_time=1.5).fit(t, t_start=1.0)
+
+
+def test_few_events_warn(recwarn) -> None:
+    cat = simulate(TRUTH, 40.0, seed=2)
+    assert len(cat) < 30
+    with pytest.warns(DataWarning, match="only"):
+        ETAS(mc=MC).prepare(cat)
+
+
+# ============================================================================ immutability
+def test_fit_never_modifies_inputs_or_the_model(cat_large) -> None:
+    t = np.array(cat_large.times, copy=True)
+    m = np.array(cat_large.magnitudes, copy=True)
+    frame = pd.DataFrame({"time": t, "magnitude": m})
+    before = frame.copy(deep=True)
+    fixed = {"c": 0.01}
+    model = ETAS(mc=MC, fixed=fixed)
+    fixed["c"] = 99.0  # the caller's dict changes afterwards: the model does not
+    assert model.fixed["c"] == 0.01 and model.init_options["fixed"]["c"] == 0.01
+    with pytest.raises(TypeError):
+        model.options["fixed"]["c"] = 1.0  # read-only
+    fit1 = model.fit(frame, seed=1, n_starts=1)
+    pd.testing.assert_frame_equal(frame, before)
+    assert np.array_equal(t, cat_large.times) and np.array_equal(m, cat_large.magnitudes)
+    with pytest.raises(ValueError):
+        fit1.data.values["t"][0] = 0.0
+    # a second fit on other data is independent of the first
+    fit2 = model.fit((t[: t.size // 2], m[: t.size // 2]), seed=1, n_starts=1)
+    assert fit2.data.summary["n"] < fit1.data.summary["n"]
+    assert fit1.data.summary["n"] == t.size
+
+
+def test_save_and_load_round_trip(tmp_path, fit_large) -> None:
+    path = fit_large.save(tmp_path / "etas.nc")
+    back = pystats.load(path)
+    assert isinstance(back.model, ETAS)
+    assert dict(back.model.options["fixed"]) == dict(fit_large.model.options["fixed"])
+    for n in NAMES:
+        assert float(back.point[n]) == pytest.approx(float(fit_large.point[n]))
+    res1, res2 = fit_large.model.residuals(fit_large), back.model.residuals(back)
+    assert res1.ks_uniform_statistic == pytest.approx(res2.ks_uniform_statistic)
+
+
+# ============================================================================ predictions
+def test_predict_mu_only_matches_poisson_theory() -> None:
+    rng = np.random.default_rng(4)
+    t_end, mu = 500.0, 0.6
+    t = np.sort(rng.uniform(0, t_end, rng.poisson(mu * t_end)))
+    m = 3.0 + rng.exponential(1 / math.log(10), t.size)
+    fixed = {"K": 1e-12, "c": 0.01, "alpha": 1.0, "p": 1.2}
+    fit = ETAS(mc=3.0, fixed=fixed).fit((t, m), t_start=0.0, t_end=t_end, seed=1, n_starts=1)
+    mu_hat = float(fit.point["mu"])
+    assert mu_hat == pytest.approx(t.size / t_end, rel=1e-5)  # closed form N / T
+    assert float(fit.summary().loc["mu", "se"]) == pytest.approx(math.sqrt(t.size) / t_end,
+                                                                 rel=1e-3)
+    dt = 5.0
+    n_sims = 4000
+    pred = fit.predict(t1=t_end, t2=t_end + dt, magnitudes=[3.0, 4.0], n_sims=n_sims, seed=2)
+    mu_draws = fit.variable("mu")
+    b_draws = fit.variable("b")
+    for row, shift in ((0, 0.0), (1, 1.0)):
+        rate = mu_draws * dt * 10 ** (-b_draws * shift)
+        mean_theory = rate.mean()
+        var_theory = mean_theory + rate.var()
+        got = pred.loc[row, "mean"]
+        assert abs(got - mean_theory) < 4 * math.sqrt(var_theory / n_sims), (row, got)
+        p1 = (-np.expm1(-rate)).mean()
+        assert abs(pred.loc[row, "p_at_least_one"] - p1) < 4 * math.sqrt(p1 * (1 - p1) / n_sims)
+    assert pred.attrs["draws_kind"] == "asymptotic_normal"
+    assert pred.attrs["counts"].shape == (n_sims, 2)
+
+
+def test_predict_covers_the_realised_count(fit_large) -> None:
+    # simulate beyond the fitted window, then forecast the continuation from the history
+    cat = simulate(TRUTH, 2100.0, seed=3)
+    fit = ETAS(mc=MC).fit(cat, t_start=0.0, t_end=2000.0, seed=1, n_starts=1)
+    pred = fit.predict(t1=2000.0, t2=2100.0, magnitudes=[3.0, 4.0], n_sims=400, seed=5)
+    sel = cat.times > 2000.0
+    for row, thr in enumerate((3.0, 4.0)):
+        realised = int(np.sum(cat.magnitudes[sel] >= thr))
+        counts = pred.attrs["counts"][:, row]
+        assert np.mean(counts <= realised) > 0.005 and np.mean(counts >= realised) > 0.005
+    assert pred.attrs["n_history"] == fit.data.summary["n"]
+    assert list(pred.columns) == ["magnitude", "mean", "sd", "median", "lower", "upper",
+                                  "p_at_least_one"]
+    assert (pred["lower"] <= pred["median"]).all() and (pred["median"] <= pred["upper"]).all()
+
+
+def test_predict_bad_arguments(fit_large) -> None:
+    t_end = fit_large.data.values["t_end"]
+    with pytest.raises(OptionError, match=r"t1=.* must be below t2"):
+        fit_large.predict(t1=t_end, t2=t_end)
+    with pytest.raises(OptionError, match="mc=3"):
+        fit_large.predict(magnitudes=[2.0])
+    with pytest.raises(OptionError, match="n_sims"):
+        fit_large.predict(n_sims=0)
+    with pytest.raises(OptionError, match="prob"):
+        fit_large.predict(prob=1.5)
+    with pytest.raises(OptionError, match="m_max"):
+        fit_large.predict(m_max=2.0)
+
+
+def test_predict_refuses_supercritical_draws_unless_allowed() -> None:
+    cat = simulate(TRUTH, 300.0, seed=9)
+    fit = ETAS(mc=MC, b=0.5).fit(cat, seed=1, n_starts=1)  # alpha > b ln 10: infinite
+    with pytest.raises(OptionError, match="supercritical"):
+        fit.predict(n_sims=5, seed=1)
+    # truncating the magnitudes makes the mean productivity finite
+    beta, a = 0.5 * math.log(10), float(fit.point["alpha"])
+    x = np.linspace(0, 3, 300_001)
+    dens = beta * np.exp(-beta * x) * np.exp(a * x)
+    expected = np.trapezoid(dens, x) / -math.expm1(-3 * beta)
+    from pystats.etas.model import _mean_productivity_truncated
+
+    assert _mean_productivity_truncated(a, beta, MC, MC, 0.0, 6.0) == pytest.approx(
+        expected, rel=1e-6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pred = fit.predict(n_sims=20, seed=1, t2=fit.data.values["t_end"] + 0.5, m_max=5.0,
+                           allow_supercritical=True, max_events=50_000)
+    assert 0 <= pred.attrs["n_supercritical"] <= 20 and np.isfinite(pred["mean"]).all()
+
+
+def test_omori_predict_matches_the_closed_form_mean() -> None:
+    truth = {"K": 80.0, "c": 0.05, "p": 1.1}
+    t = simulate_omori(**truth, t_start=0.01, t_end=30.0, rng=4)
+    m = 2.0 + np.random.default_rng(3).exponential(1 / math.log(10), t.size)
+    fit = OmoriUtsu(mc=2.0).fit(pd.DataFrame({"time": t, "magnitude": m}), t_start=0.01,
+                                t_end=30.0, seed=1)
+    n_sims = 20_000
+    pred = fit.predict(t1=30.0, t2=40.0, magnitudes=[2.0, 3.0], n_sims=n_sims, seed=3)
+    K, c, p = (fit.variable(n) for n in ("K", "c", "p"))
+    lam = K * kernel_integral(30.0, 40.0, c, p)
+    for row, shift in ((0, 0.0), (1, 1.0)):
+        rate = lam * 10 ** (-fit.data.values["b"] * shift)
+        sd = math.sqrt((rate.mean() + rate.var() + 0.1 * rate.mean() ** 2) / n_sims)
+        assert abs(pred.loc[row, "mean"] - rate.mean()) < 4 * sd
+    with pytest.raises(OptionError, match="magnitudes"):
+        OmoriUtsu().fit(t, t_start=0.01, seed=1).predict(magnitudes=[3.0])
+
+
+# ============================================================================ residuals
+def test_residuals_and_background_probabilities(fit_large, cat_large) -> None:
+    model = fit_large.model
+    res = model.residuals(fit_large)
+    assert res.n == len(cat_large)
+    assert res.ks_uniform_pvalue > 1e-3 and res.ks_gaps_pvalue > 1e-3
+    assert res.total == pytest.approx(len(cat_large), rel=1e-6)  # MLE: Λ = N when mu is free
+    bg = model.background_probabilities(fit_large)
+    assert list(bg.columns) == ["time", "magnitude", "p_background"]
+    assert len(bg) == len(cat_large) and bg["p_background"].between(0, 1).all()
+    # the expected number of background events is close to the true one
+    n_bg = int(cat_large.is_background.sum())
+    assert abs(bg.attrs["expected_background"] - n_bg) < 4 * math.sqrt(n_bg)
+    # and background events have higher probabilities than triggered ones
+    p = bg["p_background"].to_numpy()
+    assert p[cat_large.is_background].mean() > p[~cat_large.is_background].mean() + 0.2
+
+
+def test_report_has_the_etas_figures_with_the_ks_statistic(tmp_path, fit_large) -> None:
+    figs = fit_large.model.report_figures(fit_large)
+    titles = [t for t, _ in figs]
+    assert titles[0] == "Conditional intensity and events"
+    assert titles[1].startswith("Transformed-time residuals") and "KS D =" in titles[1]
+    assert titles[2].startswith("Background probabilities")
+    html = fit_large.report(tmp_path / "etas.html").read_text()
+    assert "ETAS figures" in html and "KS D =" in html
+    assert "could not be drawn" not in html
+
+
+def test_omori_report_and_arviz(tmp_path) -> None:
+    t = simulate_omori(80.0, 0.05, 1.1, 0.01, 30.0, rng=4)
+    fit = OmoriUtsu().fit(t, t_start=0.01, t_end=30.0, seed=1)
+    html = fit.report(tmp_path / "omori.html").read_text()
+    assert "Omori" in html and "KS D =" in html and "could not be drawn" not in html
+    idata = fit.to_arviz()
+    assert idata.log_likelihood["time"].shape[-1] == t.size
+    assert int(np.asarray(idata.observed_data["n_events"]).sum()) == t.size
+
+
+def test_stan_program_is_the_generated_one_when_available() -> None:
+    stan = pytest.importorskip("pystats.etas.stan", reason="the ETAS Stan programs are written "
+                               "by another module (pystats/etas/stan.py)")
+    model = ETAS(mu=0.0, fixed={"alpha": 1.0})
+    prog = model.stan_program()
+    assert prog == stan.etas_stan_program(("mu", "alpha"))
+    assert OmoriUtsu(background=True).stan_program() == stan.omori_stan_program((), True)
+
+
+# ============================================================================ slow
+@pytest.mark.slow
+def test_laplace_90_percent_intervals_have_nominal_coverage() -> None:
+    """100 simulated catalogues (T = 600 d, ~600 events each): the equal-tailed 90 %
+    Laplace intervals must cover each true parameter 90 times on average; with
+    Binomial(100, 0.9) (sd 3) we accept 81-98 covers per parameter (3 sd)."""
+    n_rep = 100
+    covered = dict.fromkeys(NAMES, 0)
+    for rep in range(n_rep):
+        cat = simulate(TRUTH, 600.0, seed=1000 + rep)
+        fit = ETAS(mc=MC).fit(cat, method="laplace", seed=rep, chains=1, draws=400,
+                              n_starts=2)
+        for n in NAMES:
+            lo, hi = np.quantile(fit.variable(n), [0.05, 0.95])
+            covered[n] += int(lo <= TRUTH[n] <= hi)
+    for n in NAMES:
+        assert 81 <= covered[n] <= 98, (n, covered[n], covered)
+
+
+@pytest.mark.slow
+def test_forecasts_are_calibrated_over_replicates() -> None:
+    """60 replicates: fit [0, 1000] d, forecast (1000, 1010] d; the realised count's
+    randomised PIT must be uniform (KS p > 0.001) and fall in the central 90 % interval
+    54 times on average (Binomial(60, 0.9), sd 2.3: accept 47-60)."""
+    pits, inside = [], 0
+    rng = np.random.default_rng(0)
+    for rep in range(60):
+        cat = simulate(TRUTH, 1010.0, seed=2000 + rep)
+        fit = ETAS(mc=MC).fit(cat, t_start=0.0, t_end=1000.0, seed=rep, n_starts=1)
+        pred = fit.predict(t1=1000.0, t2=1010.0, magnitudes=[MC], n_sims=400, seed=rep)
+        counts = pred.attrs["counts"][:, 0]
+        realised = int(np.sum(cat.times > 1000.0))
+        lo, hi = np.mean(counts < realised), np.mean(counts <= realised)
+        pits.append(lo + rng.uniform() * (hi - lo))
+        inside += int(pred.loc[0, "lower"] <= realised <= pred.loc[0, "upper"])
+    assert stats.kstest(pits, "uniform").pvalue > 1e-3
+    assert 47 <= inside <= 60, inside
