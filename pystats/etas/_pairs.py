@@ -23,13 +23,19 @@ glibc's heap by gigabytes in an earlier checkpoint-based version).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
 _TILE_ENTRIES = 1 << 16
 """Entries per tile (rows x history columns): 512 KiB of float64."""
+
+DENSE_MAX_ENTRIES = 1 << 22
+"""Up to this many (query, history) entries (32 MiB of float64 per array, N ~ 2,000
+events), all pairs are one tile and ``log x`` and ``x^-p`` are kept between the moments of
+one evaluation (value, gradient and Hessian share them): the small-catalogue fast path,
+where per-tile Python overhead dominated."""
 
 
 @dataclass(frozen=True)
@@ -40,13 +46,33 @@ class PairSet:
     th: torch.Tensor
     blocks: tuple[tuple[int, int, int, int], ...]  # (j0, j1, width, n_before)
     tile_cols: int
+    dense: bool = False
+    _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     @staticmethod
-    def build(tq: torch.Tensor, th: torch.Tensor, rows: int) -> PairSet:
+    def build(tq: torch.Tensor, th: torch.Tensor, rows: int,
+              geometry: dict | None = None, *, dense: bool = True) -> PairSet:
         """Blocks of ``rows`` queries; ``width``: history strictly before the last query of
-        the block, ``n_before``: history strictly before its first query (no mask needed)."""
+        the block, ``n_before``: history strictly before its first query (no mask needed).
+
+        Small problems (at most :data:`DENSE_MAX_ENTRIES` pairs; unless ``dense`` is false)
+        are one dense tile; their
+        parameter-free part (time differences and the causal mask) is kept in ``geometry``
+        when given, so repeated evaluations on the same times (an optimiser) reuse it.
+        """
         widths = torch.searchsorted(th, tq, side="left").tolist()
         nq = len(widths)
+        if dense and nq and nq * max(1, widths[-1]) <= DENSE_MAX_ENTRIES:
+            width = widths[-1]
+            cache = geometry if geometry is not None else {}
+            key = (nq, width, tq.device)
+            if cache.get("shape") != key:
+                dt = tq[:, None] - th[None, :width]
+                mask = (dt > 0).to(dt.dtype)  # float multiplies beat where / bool masks
+                cache.clear()
+                cache.update(shape=key, dt=dt.clamp_min_(0.0), mask=mask)  # masked: x = c
+            return PairSet(tq=tq, th=th, blocks=((0, nq, width, widths[0]),),
+                           tile_cols=max(1, width), dense=True, _cache=cache)
         blocks = []
         for j0 in range(0, nq, rows):
             j1 = min(nq, j0 + rows)
@@ -64,6 +90,8 @@ class PairSet:
         self, j0: int, j1: int, k0: int, k1: int, masked: bool, c: torch.Tensor,
         p: torch.Tensor, k: int, l_pow: int,
     ) -> torch.Tensor:
+        if self.dense:
+            return self._dense_values(c, p, k, l_pow)
         q = self.tq[j0:j1]
         if masked:
             dt = q[:, None] - self.th[None, k0:k1]
@@ -78,6 +106,37 @@ class PairSet:
             val.mul_(lx)
         if masked:
             val.mul_(mask)
+        return val
+
+    def _dense_values(self, c: torch.Tensor, p: torch.Tensor, k: int,
+                      l_pow: int) -> torch.Tensor:
+        """All pairs at once.  ``x``, ``log x`` and ``x^-p`` live in preallocated buffers
+        (fresh multi-MiB arrays cost page faults that took longer than the arithmetic),
+        valid for the ``(c, p)`` recorded with them and shared by the moments of value,
+        gradient and Hessian; derivative moments are written to one scratch buffer, used
+        at once by the caller's matrix-vector product."""
+        g = self._cache
+        key = (float(c), float(p))
+        if g.get("cp") != key:
+            if "x" not in g:
+                g.update(x=torch.empty_like(g["dt"]), lx=torch.empty_like(g["dt"]),
+                         base=torch.empty_like(g["dt"]), scratch=torch.empty_like(g["dt"]))
+            torch.add(g["dt"], c.to(g["dt"].dtype), out=g["x"])
+            torch.log(g["x"], out=g["lx"])
+            torch.mul(g["lx"], -p, out=g["base"]).exp_().mul_(g["mask"])
+            g["cp"] = key
+        if k == 0 and l_pow == 0:
+            return g["base"]
+        val = g["scratch"]
+        if k == 0:
+            torch.mul(g["base"], g["lx"], out=val)
+            l_pow -= 1
+        elif k == 1:
+            torch.div(g["base"], g["x"], out=val)
+        else:
+            torch.mul(g["lx"], -k, out=val).exp_().mul_(g["base"])
+        for _ in range(l_pow):
+            val.mul_(g["lx"])
         return val
 
     def moments(self, a: torch.Tensor, c: torch.Tensor, p: torch.Tensor, k: int,

@@ -7,11 +7,12 @@ before each time,
 .. math:: (M_k b)_g = \\sum_{h < g} b_h e^{-s_k (u_g - u_h)},
 
 computed by the recursion :math:`A_g = d_g (A_{g-1} + b_{g-1})` with
-:math:`d_g = e^{-s_k (u_g - u_{g-1})} \\in [0, 1]`.  The recursion is evaluated with a
-blocked Hillis–Steele parallel prefix scan of the affine maps ``y -> d y + beta``: every
-multiplier is a product of numbers in ``[0, 1]``, so nothing overflows whatever the rates
-and gaps (underflow to zero is the correct limit), and the work is
-``O(K G log(block))`` vectorised torch operations instead of a Python loop over events.
+:math:`d_g = e^{-s_k (u_g - u_{g-1})} \\in [0, 1]`.  The recursion is evaluated block-wise
+(:func:`affine_scan`): sequentially within blocks of 64 times, all blocks and rates at
+once, then across blocks.  Every multiplier is a product of numbers in ``[0, 1]``, so
+nothing overflows whatever the rates and gaps (underflow to zero is the correct limit),
+and the work is ``O(K G)`` in place, with a Python loop of 64 steps instead of one over
+events.
 
 Three bilinear maps built on :math:`M_k` are exposed as autograd functions whose backward
 passes are again these maps, so gradients *and* Hessians (double backward) work while
@@ -30,7 +31,7 @@ from typing import Any
 import torch
 
 _BLOCK = 64
-_CHUNK_ELEMENTS = 1 << 19  # rates x times per chunk (4 MB per float64 array)
+_CHUNK_ELEMENTS = 1 << 20  # rates x times per chunk (8 MiB per float64 array)
 
 
 @dataclass(frozen=True)
@@ -49,90 +50,96 @@ class Timeline:
         step = max(1, _CHUNK_ELEMENTS // max(1, self.n_times))
         return [slice(i, min(k, i + step)) for i in range(0, k, step)]
 
-    def decays(self, sl: slice) -> torch.Tensor:
-        """``d[k, g] = exp(-s_k gap_g)`` for the rates in ``sl``; ``d[:, 0] = 0``."""
-        d = torch.exp(-self.rates[sl, None] * self.gaps[None, :])
-        d[:, 0] = 0.0
-        return d
+    def reversed(self) -> Timeline:
+        """The time-reversed timeline: gap ``m`` of the reversal is ``gaps[G - m]``."""
+        g = self.gaps
+        return Timeline(rates=self.rates, gaps=torch.cat([g[:1], torch.flip(g, [0])[:-1]]))
 
 
-def _hillis_steele(d: torch.Tensor, y: torch.Tensor) -> None:
-    """In-place inclusive scan of ``y_g = d_g y_{g-1} + y_g`` along the last axis.
+def _to_blocks(v: torch.Tensor) -> torch.Tensor:
+    """``(G,)`` -> ``(_BLOCK, n_blocks)``: element ``g`` at ``[g % _BLOCK, g // _BLOCK]``
+    (zero-padded); consecutive times are consecutive rows, all blocks side by side."""
+    g = v.shape[0]
+    nb = -(-g // _BLOCK)
+    if nb * _BLOCK > g:
+        v = torch.cat([v, v.new_zeros(nb * _BLOCK - g)])
+    return v.view(nb, _BLOCK).t()
 
-    On return ``d`` holds the running products of the decays within the scanned axis.
-    """
-    n = y.shape[-1]
-    off = 1
-    while off < n:
-        y_new = torch.addcmul(y[..., off:], d[..., off:], y[..., :-off])
-        d_new = d[..., off:] * d[..., :-off]
-        y[..., off:] = y_new
-        d[..., off:] = d_new
-        off *= 2
+
+def _from_blocks(v3: torch.Tensor, g: int) -> torch.Tensor:
+    """Inverse of :func:`_to_blocks` for ``(_BLOCK, n_blocks)``."""
+    return v3.t().reshape(-1)[:g]
 
 
 def affine_scan(d: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
     """``y_g = d_g y_{g-1} + beta_g`` (``y_{-1} = 0``) along the last axis of ``(K, G)``.
 
-    ``d`` and ``beta`` are consumed (modified in place).
+    ``d`` and ``beta`` are consumed (modified in place).  Used for the block carries
+    (short sequences); the long scans go through :func:`_blocked_scan`.
     """
     k, g = beta.shape
     if g <= _BLOCK:
-        _hillis_steele(d, beta)
+        for i in range(1, g):
+            beta[:, i].addcmul_(d[:, i], beta[:, i - 1])
         return beta
     nb = -(-g // _BLOCK)
     pad = nb * _BLOCK - g
     if pad:
         d = torch.cat([d, d.new_ones(k, pad)], dim=1)
         beta = torch.cat([beta, beta.new_zeros(k, pad)], dim=1)
-    d3 = d.view(k, nb, _BLOCK)
-    y3 = beta.view(k, nb, _BLOCK)
-    _hillis_steele(d3, y3)
-    # carry across blocks: state at the end of block b, then push it into block b + 1
-    carry = affine_scan(d3[:, :, -1].clone(), y3[:, :, -1].clone())
-    y3[:, 1:, :].addcmul_(d3[:, 1:, :], carry[:, :-1, None])
-    return y3.reshape(k, nb * _BLOCK)[:, :g]
+    d3 = d.view(k, nb, _BLOCK).permute(2, 0, 1).contiguous()
+    y3 = beta.view(k, nb, _BLOCK).permute(2, 0, 1).contiguous()
+    _blocked_scan(d3, y3)
+    return y3.permute(1, 2, 0).reshape(k, nb * _BLOCK)[:, :g]
+
+
+def _blocked_scan(d3: torch.Tensor, y3: torch.Tensor) -> None:
+    """In place: the recursion ``y <- d y_prev + y`` over times laid out as
+    ``(_BLOCK, K, n_blocks)`` (time ``g`` at ``[g % _BLOCK, :, g // _BLOCK]``).
+
+    A Python loop over the position within a block runs the recursion on contiguous
+    ``(K, n_blocks)`` slabs for all blocks at once (about 2 K G flops); the blocks are then
+    joined by a scan over their end states, pushed into each block through the running
+    products of its decays.  ``d3`` is consumed.
+    """
+    for i in range(1, _BLOCK):
+        y3[i].addcmul_(d3[i], y3[i - 1])
+    if y3.shape[2] == 1:
+        return
+    d3.cumprod_(0)  # decay from each block's start to every position in it
+    carry = affine_scan(d3[-1].clone(), y3[-1].clone())  # state at the end of each block
+    y3[:, :, 1:].addcmul_(d3[:, :, 1:], carry[None, :, :-1])
 
 
 def _history(tl: Timeline, sl: slice, b: torch.Tensor) -> torch.Tensor:
-    """``(M_k b)`` for the rates in ``sl``: shape ``(len, G)``."""
-    d = tl.decays(sl)
-    beta = torch.zeros_like(d)
-    beta[:, 1:] = d[:, 1:] * b[None, :-1]
-    return affine_scan(d, beta)
-
-
-def _history_t(tl: Timeline, sl: slice, z: torch.Tensor) -> torch.Tensor:
-    """``(M_kᵀ z)`` for the rates in ``sl``: a reverse-time scan, shape ``(len, G)``."""
-    d = tl.decays(sl)
-    # reversed recursion r_h = d_{h+1} (r_{h+1} + z_{h+1}); in reversed index m = G-1-h the
-    # decay applied at step m is d_{G-m}.
-    dr = torch.zeros_like(d)
-    dr[:, 1:] = torch.flip(d, dims=[1])[:, :-1]
-    zr = torch.flip(z, dims=[0])
-    beta = torch.zeros_like(dr)
-    beta[:, 1:] = dr[:, 1:] * zr[None, :-1]
-    return torch.flip(affine_scan(dr, beta), dims=[1])
+    """``(M_k b)`` for the rates in ``sl``, in the block layout ``(_BLOCK, len, n_blocks)``."""
+    gaps3 = _to_blocks(tl.gaps)
+    d3 = torch.exp(tl.rates[sl][None, :, None] * (-gaps3[:, None, :]))
+    d3[0, :, 0] = 0.0  # no predecessor for the first time
+    b_prev = _to_blocks(torch.cat([b.new_zeros(1), b[:-1]]))
+    y3 = d3 * b_prev[:, None, :]
+    _blocked_scan(d3, y3)
+    return y3
 
 
 def _sum_forward(tl: Timeline, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    out = b.new_zeros(tl.n_times)
+    out = None
     for sl in tl.rate_chunks():
-        out += w[sl] @ _history(tl, sl, b)
-    return out
+        part = torch.einsum("k,bkn->bn", w[sl], _history(tl, sl, b))
+        out = part if out is None else out + part
+    return _from_blocks(out, tl.n_times) if out is not None else b.new_zeros(tl.n_times)
 
 
 def _sum_t_forward(tl: Timeline, w: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-    out = z.new_zeros(tl.n_times)
-    for sl in tl.rate_chunks():
-        out += w[sl] @ _history_t(tl, sl, z)
-    return out
+    # M_k^T z is the forward recursion on the time-reversed timeline, reversed back
+    return torch.flip(_sum_forward(tl.reversed(), w, torch.flip(z, [0])), [0])
 
 
 def _pair_forward(tl: Timeline, b: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     out = b.new_empty(tl.rates.shape[0])
+    z3 = _to_blocks(z)
     for sl in tl.rate_chunks():
-        out[sl] = _history(tl, sl, b) @ z
+        out[sl] = torch.einsum("bkn,bn->k", _history(tl, sl, b), z3)
     return out
 
 

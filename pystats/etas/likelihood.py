@@ -76,13 +76,14 @@ __all__ = [
 ETAS_PARAMETERS = ("mu", "K", "c", "alpha", "p")
 """Parameter names of the temporal ETAS model, in Ogata's order."""
 
-AUTO_EXACT_MAX_EVENTS = 300
+AUTO_EXACT_MAX_EVENTS = 1200
 """``method="auto"`` uses the exact likelihood up to this many events (up to ``t_end``).
 
-Measured by ``tests/benchmarks/bench_etas_likelihood.py`` on one CPU thread: value and
-gradient cost the same near 200–300 events (~300 evaluations/s), the value alone near 500;
-above that the SOE path is faster (4.7x for value + gradient at 1 100 events, 28x at 11 000,
-250x at 130 000) and accurate to ~1e-10 relative (observed ~1e-13)."""
+Measured on one CPU thread (value + gradient, dense exact path with its ``cache``): exact
+3.8 ms vs fast 7.2 ms at 700 events, 7.8 vs 12.6 ms at 1 100, 14.7 vs 18.0 ms at 1 600;
+beyond the dense limit (~2 000 events) the tiled exact path is 3-4x slower than the fast
+one and the gap grows linearly (28x at 11 000 events, 250x at 130 000).  The fast path is
+accurate to ~1e-10 relative (observed ~1e-13)."""
 
 _DEFAULT_ROWS = 64
 """Target events per block of the exact pair sums (``chunk_size`` default)."""
@@ -253,6 +254,7 @@ def _exact_history(
     chunk_size: int | None,
     use_checkpoint: bool,
     lo: torch.Tensor | None = None,
+    geometry: dict | None = None,
 ) -> torch.Tensor:
     """Pair sums for sorted queries ``tq`` over sorted history ``th`` (strictly earlier).
 
@@ -262,9 +264,10 @@ def _exact_history(
     (recomputed per block through ``torch.utils.checkpoint`` when gradients are needed).
     """
     rows = _default_chunk(chunk_size)
-    ps = _pairs.PairSet.build(tq, th, rows)
     if lo is None:
+        ps = _pairs.PairSet.build(tq, th, rows, geometry)
         return _pairs.pair_moment(torch.exp(log_a), c, p, ps)
+    ps = _pairs.PairSet.build(tq, th, rows, dense=False)
     use_checkpoint = use_checkpoint and len(ps.blocks) > 1
     parts = []
     for j0, j1, width, _ in ps.blocks:
@@ -396,6 +399,7 @@ def etas_loglik_exact(
     chunk_size: int | None = None,
     *,
     device: Any = "cpu",
+    cache: dict | None = None,
 ) -> torch.Tensor:
     """Exact ETAS log-likelihood on ``[t_start, t_end]`` (all pairs, tiled).
 
@@ -406,11 +410,17 @@ def etas_loglik_exact(
     mask.  Each block streams over the history in equal-size tiles of
     ``max(chunk_size x 256, 2**16)`` pairs, each summed by a matrix-vector product.
 
-    Memory bound: at most about six tile-sized float64 arrays are alive at once (3 MiB with
-    the default ``chunk_size``; ``48 * max(256 * chunk_size, 2**16)`` bytes in general) plus
-    ``O(N)`` vectors, whatever ``N`` — also for gradients and Hessians: the pair sums are an
-    autograd function whose derivatives in ``(a_i, c, p)`` are again exact pair sums
-    (moments ``Σ a_i x^-(p+k) log(x)^l``), so no graph over the ``N^2`` pairs is stored.
+    Small catalogues (at most :data:`pystats.etas._pairs.DENSE_MAX_ENTRIES` = 4 194 304
+    pairs of targets and history, about 2 000 events) take all pairs in one dense tile
+    (about 5 arrays of 32 MiB at the limit), ``log x`` and ``x^-p`` being shared by value,
+    gradient and Hessian; this is several times faster than tiles there.
+
+    Memory bound (larger catalogues): at most about six tile-sized float64 arrays are alive
+    at once (3 MiB with the default ``chunk_size``; ``48 * max(256 * chunk_size, 2**16)``
+    bytes in general) plus ``O(N)`` vectors, whatever ``N`` — also for gradients and
+    Hessians: the pair sums are an autograd function whose derivatives in ``(a_i, c, p)``
+    are again exact pair sums (moments ``Σ a_i x^-(p+k) log(x)^l``), so no graph over the
+    ``N^2`` pairs is stored.
     Measured: +24 MiB for value and gradient at N = 35 000.  Work: ``N^2 / 2`` kernel
     evaluations per pass (value: 1 pass; gradient: 3 more).
 
@@ -431,6 +441,10 @@ def etas_loglik_exact(
         Target events per block (see above; default 64).
     device : str or torch.device
         ``"cpu"``, ``"cuda"`` or ``"auto"``.
+    cache : dict, optional
+        An empty dict to be passed again with the *same* times, magnitudes and window
+        (an optimiser's repeated calls): the parameter-free pair geometry of the dense path
+        is kept in it.  Never pass one dict for different data.
 
     Returns
     -------
@@ -460,7 +474,8 @@ def etas_loglik_exact(
     t, m = t[keep], m[keep]
     j0 = _targets(t, ts)
     log_a = ps["alpha"] * (m - m_ref)
-    hist = _exact_history(t[j0:], t, log_a, ps["c"], ps["p"], chunk_size, _needs_grad(ps))
+    hist = _exact_history(t[j0:], t, log_a, ps["c"], ps["p"], chunk_size, _needs_grad(ps),
+                          geometry=cache)
     return _log_sum(ps, hist) - _integral(ps, t, m, ts, te, m_ref)
 
 
@@ -565,7 +580,7 @@ def etas_loglik(
         As in :func:`etas_loglik_exact`.
     method : {"auto", "exact", "fast"}
         ``auto``: :func:`etas_loglik_exact` when at most :data:`AUTO_EXACT_MAX_EVENTS`
-        (300) events lie before ``t_end``, else :func:`etas_loglik_fast`.
+        (1 200) events lie before ``t_end``, else :func:`etas_loglik_fast`.
     device : str or torch.device
         Where to compute.
     **kwargs
@@ -585,7 +600,7 @@ def etas_loglik(
                    else times.device)
     n = int((t <= _scalar("t_end", t_end)).sum())
     chosen = _pick_method(method, n)
-    allowed = {"exact": {"chunk_size"}, "fast": {"n_terms", "rtol"}}[chosen]
+    allowed = {"exact": {"chunk_size", "cache"}, "fast": {"n_terms", "rtol"}}[chosen]
     extra = set(kwargs) - allowed
     if extra:
         raise OptionError(

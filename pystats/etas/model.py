@@ -603,7 +603,7 @@ class ETAS(_PointProcessModel):
     likelihood : {"auto", "exact", "fast"}
         Evaluation of the log-likelihood (:func:`pystats.etas.likelihood.etas_loglik`):
         ``exact`` (all pairs, ``O(N^2)``), ``fast`` (sum of exponentials, ``O(N)``,
-        relative error ~1e-10), ``auto``: exact up to 300 events before ``t_end``.  The
+        relative error ~1e-10), ``auto``: exact up to 1 200 events before ``t_end``.  The
         same choice is passed to Stan (``use_soe``).
     priors : dict, optional
         Replace default priors: parameter name -> ``(loc, scale)`` of a log-normal prior
@@ -840,11 +840,14 @@ class ETAS(_PointProcessModel):
         from .likelihood import etas_loglik
 
         t = tensors["t"]
-        return etas_loglik(
-            self._full(params), t, tensors["m"], tensors["t_start"], tensors["t_end"],
-            tensors["m_ref"], method="fast" if int(tensors["use_soe"]) else "exact",
-            device=t.device,
-        )
+        if int(tensors["use_soe"]):
+            return etas_loglik(self._full(params), t, tensors["m"], tensors["t_start"],
+                               tensors["t_end"], tensors["m_ref"], method="fast",
+                               device=t.device)
+        # the pair geometry is kept with these data for the optimiser's repeated calls
+        return etas_loglik(self._full(params), t, tensors["m"], tensors["t_start"],
+                           tensors["t_end"], tensors["m_ref"], method="exact",
+                           device=t.device, cache=tensors.setdefault("_pair_geometry", {}))
 
     # ------------------------------------------------------------------ Stan
     def stan_program(self) -> Any:
