@@ -1,14 +1,17 @@
 """The ``pystats`` command line, mirroring the Python API.
 
 Subcommands: ``fit``, ``predict``, ``report``, ``simulate``, ``demo``; ``pystats SUB --help``
-describes each.  Bad input ends with a one-line ``pystats: error: ...`` message on stderr
-and exit status 2; an internal failure exits with status 1.
+describes each.  ``fit --model`` takes ``gr`` (Gutenberg–Richter), ``etas`` or ``omori``
+(Omori–Utsu); an option of another model is refused with a message naming it.  Bad input
+ends with a one-line ``pystats: error: ...`` message on stderr and exit status 2; an
+internal failure exits with status 1.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 import warnings
 from collections.abc import Sequence
@@ -17,14 +20,44 @@ from typing import Any
 
 import numpy as np
 
-from .errors import PystatsError, PystatsWarning
+from .errors import OptionError, PystatsError, PystatsWarning
 
 __all__ = ["main"]
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
 
-MODELS = {"gr": "GutenbergRichter"}
+MODELS = {"etas": "ETAS", "gr": "GutenbergRichter", "omori": "OmoriUtsu"}
 """CLI model names -> pystats classes."""
+
+FAMILIES = {"etas": "etas", "gutenberg_richter": "gr", "omori_utsu": "omori"}
+"""Model families of saved fits -> CLI model names."""
+
+FIT_OPTIONS = {
+    "kind": ("gr",),
+    "estimator": ("gr",),
+    "reference_magnitude": ("etas",),
+    "mu": ("etas",),
+    "likelihood": ("etas",),
+    "b": ("etas", "omori"),
+    "fix": ("etas", "omori"),
+    "background": ("omori",),
+    "main_shock_time": ("omori",),
+    "t_start": ("etas", "omori"),
+    "t_end": ("etas", "omori"),
+}
+"""``fit`` options (argparse dests) that only some models take -> those models."""
+
+PREDICT_OPTIONS = {
+    "duration": ("gr",),
+    "n_events": ("gr",),
+    "t1": ("etas", "omori"),
+    "t2": ("etas", "omori"),
+    "n_sims": ("etas", "omori"),
+    "seed": ("etas", "omori"),
+    "m_max": ("etas",),
+    "allow_supercritical": ("etas",),
+}
+"""``predict`` options that only fits of some models take -> those models."""
 
 
 def _mc(value: str) -> float | str:
@@ -34,15 +67,74 @@ def _mc(value: str) -> float | str:
         return value
 
 
+def _number_or_text(value: str) -> float | str:
+    """A time on the catalog's axis: days as a number, else a date-time string."""
+    return float(value) if _is_number(value) else value
+
+
+def _flag(dest: str) -> str:
+    return "--" + dest.replace("_", "-")
+
+
+def _check_applies(args: argparse.Namespace, table: dict[str, tuple[str, ...]], model: str,
+                   message: str) -> None:
+    """Refuse options (given, i.e. not ``None``/``False``) that ``model`` does not take.
+
+    ``message`` is formatted with ``flag``, ``takes`` (the models that take it) and
+    ``model``.
+    """
+    for dest, models in table.items():
+        value = getattr(args, dest, None)
+        if value is None or value is False or model in models:
+            continue
+        takes = " or ".join(f"--model {m}" for m in models)
+        raise OptionError(message.format(flag=_flag(dest), takes=takes, model=model))
+
+
+def _fixed(items: list[str] | None) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not _is_number(value):
+            raise OptionError(
+                f"--fix {item!r} is not allowed; use NAME=VALUE with a number, e.g. --fix "
+                "alpha=1.2"
+            )
+        out[name.strip()] = float(value)
+    return out
+
+
 def _model_options(args: argparse.Namespace) -> dict[str, Any]:
-    opts: dict[str, Any] = {"kind": args.kind}
+    _check_applies(args, FIT_OPTIONS, args.model,
+                   "{flag} is an option of {takes} only, not of --model {model}")
+    opts: dict[str, Any] = {}
+    if args.model == "gr":
+        opts["kind"] = args.kind or "gr"
+        if args.estimator is not None:
+            opts["estimator"] = args.estimator
     if args.mc is not None:
         opts["mc"] = _mc(args.mc)
     if args.delta_m is not None:
         opts["delta_m"] = args.delta_m
-    if args.estimator is not None:
-        opts["estimator"] = args.estimator
+    for dest in ("reference_magnitude", "mu", "likelihood", "b"):
+        if getattr(args, dest) is not None:
+            opts[dest] = getattr(args, dest)
+    if args.fix:
+        opts["fixed"] = _fixed(args.fix)
+    if args.background:
+        opts["background"] = True
+    if args.main_shock_time is not None:
+        opts["main_shock_time"] = _number_or_text(args.main_shock_time)
     return opts
+
+
+def _data_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The fitting window (``t_start``, ``t_end``) of ``fit`` for ETAS and Omori–Utsu."""
+    return {
+        k: _number_or_text(getattr(args, k))
+        for k in ("t_start", "t_end")
+        if getattr(args, k) is not None
+    }
 
 
 def _read(args: argparse.Namespace):
@@ -85,9 +177,10 @@ def _fit_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 def cmd_fit(args: argparse.Namespace) -> int:
     import pystats
 
+    options = _model_options(args)
     catalog = _read(args)
-    model = getattr(pystats, MODELS[args.model])(**_model_options(args))
-    fit = model.fit(catalog, **_fit_kwargs(args))
+    model = getattr(pystats, MODELS[args.model])(**options)
+    fit = model.fit(catalog, **_fit_kwargs(args), **_data_options(args))
     print(fit.summary_text())
     if args.output:
         print(f"saved fit to {fit.save(args.output)}")
@@ -99,12 +192,16 @@ def cmd_fit(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _predict_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+def _predict_kwargs(args: argparse.Namespace, model: str | None) -> dict[str, Any]:
+    """Keyword arguments of ``Fit.predict`` for a fit of CLI model ``model``."""
+    if model is not None:
+        _check_applies(args, PREDICT_OPTIONS, model,
+                       "{flag} applies only to fits of {takes}; this is a fit of --model {model}")
     kw: dict[str, Any] = {"magnitudes": args.magnitudes, "prob": args.prob}
-    if args.duration is not None:
-        kw["duration"] = args.duration
-    if args.n_events is not None:
-        kw["n_events"] = args.n_events
+    for dest in PREDICT_OPTIONS:
+        value = getattr(args, dest)
+        if value is not None and value is not False:
+            kw[dest] = _number_or_text(value) if dest in ("t1", "t2") else value
     return kw
 
 
@@ -114,7 +211,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from .persistence import load
 
     fit = load(args.fit)
-    table = fit.predict(**_predict_kwargs(args))
+    table = fit.predict(**_predict_kwargs(args, FAMILIES.get(fit.model.family)))
+    if "t1" in table.attrs and "t2" in table.attrs:
+        print(
+            f"events with M >= magnitude in [{table.attrs['t1']:g}, {table.attrs['t2']:g}] "
+            f"(days on the catalog's time axis), {table.attrs['n_sims']} simulations"
+        )
     with pd.option_context("display.width", 160, "display.max_columns", 20):
         print(table.to_string())
     if args.output:
@@ -148,6 +250,37 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     frame = pd.DataFrame({"time": times, "magnitude": np.asarray(m)})
     frame.to_csv(args.output, index=False, float_format="%.6g")
     print(f"wrote {len(frame)} simulated events to {args.output}")
+    return EXIT_OK
+
+
+def cmd_simulate_etas(args: argparse.Namespace) -> int:
+    """Simulate an ETAS catalog (:func:`pystats.etas.simulate.simulate_etas`) to a CSV file."""
+    from .etas.simulate import simulate_etas
+    from .gr.distributions import simulate_gr
+
+    if args.delta_m < 0:
+        raise OptionError(
+            f"delta_m={args.delta_m!r} is not allowed; use 0 (continuous magnitudes) or a bin "
+            "width > 0"
+        )
+    m_ref = args.mc if args.m_ref is None else args.m_ref
+    magnitudes: dict[str, Any] = {"b": args.b}
+    if args.delta_m > 0:
+        # Gutenberg-Richter on the grid mc, mc + delta_m, ... (as `pystats simulate gr`)
+        b, mc, dm = args.b, args.mc, args.delta_m
+        if not (math.isfinite(b) and b > 0):
+            raise OptionError(f"b={b!r} is not allowed; use a finite number > 0")
+        magnitudes = {"magnitude_sampler": lambda rng, n: simulate_gr(n, b, mc, dm, rng)}
+    sim = simulate_etas(
+        args.mu, args.K, args.c, args.alpha, args.p, m_ref, args.t_end, mc=args.mc,
+        rng=args.seed, allow_supercritical=args.allow_supercritical, **magnitudes,
+    )
+    frame = sim.to_frame()[["time", "magnitude", "generation", "parent"]]
+    frame.to_csv(args.output, index=False)  # full precision: times must stay distinct
+    print(
+        f"wrote {len(frame)} simulated ETAS events ({int(sim.is_background.sum())} background) "
+        f"in [0, {args.t_end:g}] days to {args.output}"
+    )
     return EXIT_OK
 
 
@@ -222,7 +355,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"pystats {__version__}")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("-q", "--quiet", action="store_true", help="hide pystats warnings")
+    # SUPPRESS: a subcommand does not reset a -q given before it (pystats -q fit ...)
+    common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                        help="hide pystats warnings")
     parser.add_argument("-q", "--quiet", action="store_true", help="hide pystats warnings")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_parser = sub.add_parser
@@ -238,16 +373,57 @@ def build_parser() -> argparse.ArgumentParser:
         description="Fit a model to a catalog CSV and print its summary.",
     )
     p.add_argument("catalog", help="catalog CSV (ComCat, R-ETAS, SAPP, ... or generic)")
-    p.add_argument("--model", default="gr", choices=sorted(MODELS))
     p.add_argument(
-        "--kind",
+        "--model",
         default="gr",
-        choices=["gr", "tapered", "detection"],
-        help="Gutenberg-Richter variant",
+        choices=sorted(MODELS),
+        help="gr: Gutenberg-Richter (default); etas: temporal ETAS; omori: Omori-Utsu law",
     )
-    p.add_argument("--mc", help="completeness magnitude, or maxc, gft, mbs, emr to estimate it")
+    p.add_argument(
+        "--mc",
+        help="completeness magnitude; --model gr also takes maxc, gft, mbs, emr to estimate it",
+    )
     p.add_argument("--delta-m", type=float, help="magnitude bin width (default: inferred)")
-    p.add_argument("--estimator", choices=["exact", "aki", "positive"])
+    g = p.add_argument_group("Gutenberg-Richter (--model gr)")
+    g.add_argument(
+        "--kind", choices=["gr", "tapered", "detection"], help="variant (default: gr)"
+    )
+    g.add_argument("--estimator", choices=["exact", "aki", "positive"])
+    g = p.add_argument_group("ETAS and Omori-Utsu (--model etas, omori)")
+    g.add_argument(
+        "--reference-magnitude",
+        type=float,
+        help="etas: M_ref of the productivity K exp(alpha (M - M_ref)) (default: mc)",
+    )
+    g.add_argument(
+        "--mu",
+        type=float,
+        help="etas: fix the background rate (events/day), e.g. 0 for one aftershock "
+        "sequence (default: estimated)",
+    )
+    g.add_argument(
+        "--b", type=float, help="Gutenberg-Richter b-value of the magnitudes (default: estimated)"
+    )
+    g.add_argument(
+        "--fix",
+        action="append",
+        metavar="NAME=VALUE",
+        help="hold a parameter fixed, e.g. --fix alpha=1.2 (repeatable)",
+    )
+    g.add_argument("--likelihood", choices=["auto", "exact", "fast"], help="etas: evaluation")
+    g.add_argument(
+        "--background", action="store_true", help="omori: add a background rate mu"
+    )
+    g.add_argument(
+        "--main-shock-time",
+        help="omori: main-shock time (days or ISO date; default 0: times count from it)",
+    )
+    g.add_argument(
+        "--t-start",
+        help="start of the fitting window (days or ISO date); etas: earlier events excite "
+        "the rate but are not fitted (default: first event)",
+    )
+    g.add_argument("--t-end", help="end of the fitting window (default: last event)")
     g = p.add_argument_group("catalog")
     g.add_argument("--format", default="auto", help="catalog format (default: detect)")
     g.add_argument(
@@ -269,14 +445,30 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "predict",
         help="predictions from a saved fit",
-        description="Exceedance probabilities and expected counts of M >= m.",
+        description="Gutenberg-Richter fits: exceedance probabilities and expected counts "
+        "of M >= m. ETAS and Omori-Utsu fits: forecast of the number of events M >= m in a "
+        "time window, by simulation.",
     )
     p.add_argument("fit", help="fit file written by 'pystats fit -o'")
-    p.add_argument("--magnitudes", type=float, nargs="+", required=True)
-    p.add_argument("--duration", type=float, help="forecast window (catalog time unit)")
-    p.add_argument("--n-events", type=int, help="number of future events above Mc")
+    p.add_argument(
+        "--magnitudes", type=float, nargs="+", help="thresholds m (default: from mc upwards)"
+    )
     p.add_argument("--prob", type=float, default=0.9, help="interval mass")
     p.add_argument("-o", "--output", help="write the table as CSV")
+    g = p.add_argument_group("Gutenberg-Richter fits")
+    g.add_argument("--duration", type=float, help="forecast window (catalog time unit)")
+    g.add_argument("--n-events", type=int, help="number of future events above Mc")
+    g = p.add_argument_group("ETAS and Omori-Utsu fits")
+    g.add_argument("--t1", help="start of the forecast window (days or ISO date; default: "
+                   "end of the fitting window)")
+    g.add_argument("--t2", help="end of the forecast window (default: t1 + 1 day)")
+    g.add_argument("--n-sims", type=int, help="number of simulations (default 1000 for "
+                   "etas, 4000 for omori)")
+    g.add_argument("--seed", type=int, help="random seed (default: from the fit)")
+    g.add_argument("--m-max", type=float, help="etas: largest simulated magnitude; needed "
+                   "when alpha >= b ln 10")
+    g.add_argument("--allow-supercritical", action="store_true",
+                   help="etas: forecast even from a supercritical estimate")
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser(
@@ -291,20 +483,57 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "simulate",
         help="simulate a catalog",
-        description="Simulate a magnitude catalog (times uniform over --duration).",
+        description="Simulate a catalog CSV (readable by pystats.read_catalog): magnitudes "
+        "of a Gutenberg-Richter law (gr, tapered, detection; times uniform over --duration) "
+        "or a temporal ETAS catalog (etas).",
     )
-    p.add_argument("model", choices=["gr", "tapered", "detection"])
-    p.add_argument("-n", "--n", type=int, default=1000, help="number of events")
-    p.add_argument("--b", type=float, default=1.0)
-    p.add_argument("--mc", type=float, default=2.0)
-    p.add_argument("--delta-m", type=float, default=0.1)
-    p.add_argument("--corner-magnitude", type=float, default=7.0)
-    p.add_argument("--mu", type=float, default=1.5, help="detection: 50%% magnitude")
-    p.add_argument("--sigma", type=float, default=0.3, help="detection: width")
-    p.add_argument("--duration", type=float, default=365.0)
-    p.add_argument("--seed", type=int, default=None)
-    p.add_argument("-o", "--output", required=True, help="CSV file to write")
-    p.set_defaults(func=cmd_simulate)
+    models = p.add_subparsers(dest="model", required=True, metavar="MODEL")
+    magnitudes = argparse.ArgumentParser(add_help=False)
+    magnitudes.add_argument("-n", "--n", type=int, default=1000, help="number of events")
+    magnitudes.add_argument("--b", type=float, default=1.0)
+    magnitudes.add_argument("--mc", type=float, default=2.0)
+    magnitudes.add_argument("--delta-m", type=float, default=0.1)
+    magnitudes.add_argument("--duration", type=float, default=365.0)
+    magnitudes.add_argument("--seed", type=int, default=None)
+    magnitudes.add_argument("-o", "--output", required=True, help="CSV file to write")
+    for name, text in (
+        ("gr", "Gutenberg-Richter magnitudes"),
+        ("tapered", "tapered Gutenberg-Richter magnitudes"),
+        ("detection", "Gutenberg-Richter magnitudes thinned by a detection probability"),
+    ):
+        q = models.add_parser(name, parents=[common, magnitudes], help=text,
+                              description=f"Simulate {text} (times uniform over --duration).")
+        if name == "tapered":
+            q.add_argument("--corner-magnitude", type=float, default=7.0)
+        if name == "detection":
+            q.add_argument("--mu", type=float, default=1.5, help="50%% detection magnitude")
+            q.add_argument("--sigma", type=float, default=0.3, help="width of the detection")
+        q.set_defaults(func=cmd_simulate)
+    q = models.add_parser(
+        "etas",
+        parents=[common],
+        help="temporal ETAS catalog",
+        description="Simulate a temporal ETAS catalog on [0, --t-end] days by branching "
+        "(pystats.etas.simulate.simulate_etas): rate mu + sum K exp(alpha (M_i - m_ref)) "
+        "(t - t_i + c)^(-p), Gutenberg-Richter magnitudes >= mc. Columns: time (days), "
+        "magnitude, generation (0: background) and parent (row of the parent, -1: none).",
+    )
+    q.add_argument("--mu", type=float, default=0.4, help="background rate (events/day)")
+    q.add_argument("--K", type=float, default=0.02, help="productivity")
+    q.add_argument("--c", type=float, default=0.01, help="Omori-Utsu c (days)")
+    q.add_argument("--alpha", type=float, default=1.5, help="magnitude sensitivity")
+    q.add_argument("--p", type=float, default=1.2, help="Omori-Utsu p")
+    q.add_argument("--m-ref", type=float, help="reference magnitude (default: mc)")
+    q.add_argument("--mc", type=float, default=3.0, help="smallest magnitude")
+    q.add_argument("--b", type=float, default=1.0, help="Gutenberg-Richter b-value")
+    q.add_argument("--delta-m", type=float, default=0.1,
+                   help="magnitude bin width; 0 for continuous magnitudes")
+    q.add_argument("--t-end", type=float, default=1000.0, help="length of the catalog (days)")
+    q.add_argument("--seed", type=int, default=None)
+    q.add_argument("--allow-supercritical", action="store_true",
+                   help="simulate even with a branching ratio >= 1 over the window")
+    q.add_argument("-o", "--output", required=True, help="CSV file to write")
+    q.set_defaults(func=cmd_simulate_etas)
 
     p = sub.add_parser(
         "demo",
@@ -323,6 +552,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_CLI_HINTS = {
+    "pass allow_supercritical=True": "pass --allow-supercritical",
+    "pass m_max=": "pass --m-max",
+}
+"""Advice in library messages that names a Python argument -> the command-line option."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status."""
     parser = build_parser()
@@ -333,7 +569,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.func(args)
     except (PystatsError, FileNotFoundError, IsADirectoryError, PermissionError) as e:
-        print(f"pystats: error: {' '.join(str(e).split())}", file=sys.stderr)
+        message = " ".join(str(e).split())
+        for python, cli in _CLI_HINTS.items():
+            message = message.replace(python, cli)
+        print(f"pystats: error: {message}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:  # pragma: no cover
         return 130

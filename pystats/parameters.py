@@ -75,15 +75,22 @@ class Parameter:
 
     # -- transforms, written once for numpy and torch (both support these ufuncs) --
     def constrain(self, u: Any) -> Any:
-        """Map unconstrained values ``u`` (numpy array or torch tensor) to the parameter scale."""
+        """Map unconstrained values ``u`` (numpy array or torch tensor) to the parameter scale.
+
+        Extreme ``u`` map to the bounds without warnings: with one bound, ``exp(u)``
+        overflows to ``inf`` for ``u`` above ~709, which gives the open end (``+inf`` for a
+        lower bound only, ``-inf`` for an upper bound only), and underflows to the bound
+        itself for very negative ``u``.
+        """
         lo, hi = self.lower, self.upper
         lib = _lib(u)
         if math.isinf(lo) and math.isinf(hi):
             return u
-        if math.isinf(hi):
-            return lo + lib.exp(u)
-        if math.isinf(lo):
-            return hi - lib.exp(u)
+        with np.errstate(over="ignore"):
+            if math.isinf(hi):
+                return lo + lib.exp(u)
+            if math.isinf(lo):
+                return hi - lib.exp(u)
         return lo + (hi - lo) * _sigmoid(u)
 
     def unconstrain(self, x: Any) -> Any:
@@ -126,8 +133,10 @@ class Parameter:
         return 1.0 - 2.0 * _sigmoid(u)
 
     def dconstrain(self, u: np.ndarray) -> np.ndarray:
-        """Elementwise ``dx/du`` (numpy), used for delta-method standard errors."""
-        return np.exp(self.log_abs_det_jacobian(np.asarray(u, dtype=float)))
+        """Elementwise ``dx/du`` (numpy), used for delta-method standard errors
+        (``inf`` without a warning where it overflows)."""
+        with np.errstate(over="ignore"):
+            return np.exp(self.log_abs_det_jacobian(np.asarray(u, dtype=float)))
 
 
 def _lib(x: Any) -> Any:

@@ -17,6 +17,10 @@ derived quantities; a ``kind`` column says which.  The columns depend on the met
     as ``laplace`` plus ``mcse_mean, ess_bulk, ess_tail, r_hat`` (rank-normalised split
     R-hat and ESS of Vehtari et al. 2021, computed by arviz).
 
+Derived quantities may be infinite (the ETAS branching ratio for ``alpha >= b ln 10``):
+their statistics raise no RuntimeWarning, a mean or quantile in an infinite tail is ``inf``,
+the ``se``/``sd`` is ``inf`` when only some draws are infinite and NaN when all are.
+
 References
 ----------
 Vehtari, A., Gelman, A., Simpson, D., Carpenter, B. and Bürkner, P.-C. (2021).
@@ -31,7 +35,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -118,6 +122,63 @@ def _stack(draws: Mapping[str, np.ndarray]) -> tuple[list[str], np.ndarray]:
 
 def _flat_value(value: Any) -> np.ndarray:
     return np.ravel(np.asarray(value, dtype=float))
+
+
+# Derived quantities may be infinite (the ETAS branching ratio is +inf for alpha >= b ln 10):
+# their statistics are computed without RuntimeWarnings, and an infinite value stays
+# infinite where the statistic has a value (a mean, a quantile, the spread of draws only
+# some of which are infinite), NaN where it has none (the sd of draws that are all +inf).
+def _sd(flat: np.ndarray) -> np.ndarray:
+    """Sample standard deviation (``ddof=1``) of each column of ``flat`` ``(n, k)``.
+
+    ``inf`` for a column with infinite draws that are not all equal, NaN for fewer than two
+    draws or with NaN draws.
+    """
+    if flat.shape[0] < 2:
+        return np.full(flat.shape[1], np.nan)
+    with np.errstate(invalid="ignore", over="ignore"):
+        sd = flat.std(axis=0, ddof=1)
+    spread_inf = (
+        np.isinf(flat).any(axis=0)
+        & ~np.isnan(flat).any(axis=0)
+        & ~np.all(flat == flat[:1], axis=0)
+    )
+    return np.where(spread_inf, np.inf, sd)
+
+
+def _mean(flat: np.ndarray) -> np.ndarray:
+    """Column means of ``flat`` ``(n, k)`` (``inf`` with infinite draws of one sign)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return flat.mean(axis=0)
+
+
+def _quantiles(flat: np.ndarray, probs: Sequence[float]) -> np.ndarray:
+    """Quantiles ``(len(probs), k)`` of the columns of ``flat``, linear interpolation.
+
+    Where interpolation meets an infinite draw (``inf - inf`` or ``0 * inf``), the nearest
+    order statistic is used instead, so a quantile in an infinite tail is ``inf``.
+    """
+    with np.errstate(invalid="ignore", over="ignore"):
+        q = np.quantile(flat, probs, axis=0)
+        bad = np.isnan(q) & ~np.isnan(flat).any(axis=0)
+        if np.any(bad):
+            q = np.where(bad, np.quantile(flat, probs, axis=0, method="nearest"), q)
+    return q
+
+
+def _hdi_nonfinite(column: np.ndarray, prob: float) -> tuple[float, float]:
+    """Highest-density interval of draws with infinite values (arviz's rule).
+
+    The shortest window holding ``floor(prob * n) + 1`` sorted draws, where a window
+    between two equal infinities has width 0 (a point mass at infinity), not NaN.
+    """
+    x = np.sort(column)
+    n_in = int(np.floor(prob * x.size))
+    with np.errstate(invalid="ignore", over="ignore"):
+        width = x[n_in:] - x[: x.size - n_in]
+    width = np.where(np.isnan(width), 0.0, width)
+    i = int(np.argmin(width))
+    return float(x[i]), float(x[i + n_in])
 
 
 def format_value(value: Any, column: str = "") -> str:
@@ -216,11 +277,9 @@ def _optimization_table(fit: Fit, prob: float, derived: bool) -> pd.DataFrame:
             arr = np.asarray(ddraws[name], dtype=float)
             flat = arr.reshape(arr.shape[0] * arr.shape[1], -1)
             shape = arr.shape[2:]
-            sd = flat.std(axis=0, ddof=1) if flat.shape[0] > 1 else np.full(flat.shape[1], np.nan)
-            lo, hi = np.quantile(flat, [alpha, 1.0 - alpha], axis=0)
-            point = (
-                _flat_value(at_point[name]) if name in at_point else flat.mean(axis=0)
-            )
+            sd = _sd(flat)
+            lo, hi = _quantiles(flat, [alpha, 1.0 - alpha])
+            point = _flat_value(at_point[name]) if name in at_point else _mean(flat)
         else:
             point = _flat_value(at_point[name])
             shape = np.shape(at_point[name])
@@ -258,19 +317,17 @@ def _sampling_table(fit: Fit, prob: float, derived: bool) -> pd.DataFrame:
             kinds += ["derived"] * len(d_labels)
     flat = arr.reshape(-1, arr.shape[-1])
     n = flat.shape[0]
-    frame = pd.DataFrame(
-        {
-            "mean": flat.mean(axis=0),
-            "sd": flat.std(axis=0, ddof=1) if n > 1 else np.full(flat.shape[1], np.nan),
-        },
-        index=labels,
-    )
+    frame = pd.DataFrame({"mean": _mean(flat), "sd": _sd(flat)}, index=labels)
     ds = xr.Dataset({"x": (("chain", "draw", "element"), arr)})
-    hdi = az.hdi(ds, hdi_prob=prob)["x"].values
+    with np.errstate(invalid="ignore", over="ignore"):
+        hdi = np.array(az.hdi(ds, hdi_prob=prob)["x"].values, dtype=float)
+    if n > 1:
+        for j in np.flatnonzero(np.isinf(flat).any(axis=0) & ~np.isnan(flat).any(axis=0)):
+            hdi[j] = _hdi_nonfinite(flat[:, j], prob)
     frame["hdi_lower"] = hdi[:, 0]
     frame["hdi_upper"] = hdi[:, 1]
     if fit.method == "nuts":
-        with np.errstate(invalid="ignore", divide="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             frame["mcse_mean"] = az.mcse(ds, method="mean")["x"].values
             frame["ess_bulk"] = az.ess(ds, method="bulk")["x"].values
             frame["ess_tail"] = az.ess(ds, method="tail")["x"].values

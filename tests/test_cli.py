@@ -168,3 +168,154 @@ def test_miyagi_needs_the_missing_magnitude_option(
         == EXIT_OK
     )
     assert "GutenbergRichter" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------- ETAS and Omori-Utsu
+ETAS_TRUTH = {"mu": 0.4, "K": 0.02, "c": 0.01, "alpha": 1.5, "p": 1.2}
+
+
+def test_simulate_etas_help_lists_its_parameters(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["simulate", "etas", "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert all(f"--{k}" in out for k in (*ETAS_TRUTH, "m-ref", "mc", "b", "t-end", "seed"))
+
+
+def test_quiet_before_the_subcommand_is_kept() -> None:
+    from pystats.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["-q", "report", "f.nc", "-o", "r.html"]).quiet
+    assert parser.parse_args(["report", "f.nc", "-o", "r.html", "-q"]).quiet
+    assert not parser.parse_args(["simulate", "etas", "-o", "x.csv"]).quiet
+
+
+def test_simulate_etas_fit_predict_round_trip(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pystats
+
+    cat = tmp_path / "etas.csv"
+    args = [f"--{k}={v}" for k, v in ETAS_TRUTH.items()]
+    assert main(["simulate", "etas", *args, "--mc", "3.0", "--b", "1.0", "--t-end", "500",
+                 "--seed", "3", "-o", str(cat)]) == EXIT_OK
+    assert "simulated ETAS events" in capsys.readouterr().out
+    catalog = pystats.read_catalog(cat)  # the CSV is a catalog pystats reads
+    n = len(catalog)
+    assert 200 < n < 800 and np.all(np.diff(catalog.times) > 0)
+    frame = pd.read_csv(cat)
+    assert list(frame.columns) == ["time", "magnitude", "generation", "parent"]
+    assert frame["magnitude"].min() >= 3.0 - 1e-9 and frame["time"].max() <= 500
+    # magnitudes on the 0.1 grid (--delta-m default), as recorded catalogs
+    np.testing.assert_allclose(frame["magnitude"] * 10, np.round(frame["magnitude"] * 10),
+                               atol=1e-6)
+
+    fitted, summary = tmp_path / "etas.nc", tmp_path / "etas_summary.csv"
+    assert main(["fit", str(cat), "--model", "etas", "--mc", "3.0", "--t-start", "0",
+                 "--t-end", "500", "--seed", "1", "-q", "-o", str(fitted),
+                 "--summary-csv", str(summary)]) == EXIT_OK
+    assert "ETAS results" in capsys.readouterr().out
+    table = pd.read_csv(summary, index_col=0)
+    for name, truth in ETAS_TRUTH.items():
+        est, se = table.loc[name, "estimate"], table.loc[name, "se"]
+        assert abs(est - truth) < 3 * se, (name, est, se)
+    assert 0 < table.loc["branching_ratio", "estimate"] < 1
+
+    out_csv = tmp_path / "etas_pred.csv"
+    assert main(["predict", str(fitted), "--t1", "500", "--t2", "510", "--magnitudes", "3",
+                 "4", "--n-sims", "100", "--seed", "2", "-o", str(out_csv)]) == EXIT_OK
+    assert "[500, 510]" in capsys.readouterr().out
+    pred = pd.read_csv(out_csv)
+    assert list(pred["magnitude"]) == [3.0, 4.0]
+    # at least the background: mu * 10 days events with M >= 3
+    assert pred.loc[0, "mean"] > 0.5 * ETAS_TRUTH["mu"] * 10
+    assert pred.loc[1, "mean"] < pred.loc[0, "mean"]
+
+
+def test_fit_omori_with_a_window(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from pystats.etas.simulate import simulate_omori
+
+    times = simulate_omori(50.0, 0.05, 1.1, 0.0, 30.0, rng=4)
+    cat = tmp_path / "omori.csv"
+    pd.DataFrame({"time": times, "magnitude": 3.0}).to_csv(cat, index=False)
+    fitted = tmp_path / "omori.nc"
+    assert main(["fit", str(cat), "--model", "omori", "--t-start", "0", "--t-end", "30",
+                 "--seed", "1", "-q", "-o", str(fitted)]) == EXIT_OK
+    assert "OmoriUtsu results" in capsys.readouterr().out
+    assert main(["predict", str(fitted), "--t2", "31", "--n-sims", "200"]) == EXIT_OK
+    assert "[30, 31]" in capsys.readouterr().out
+    assert main(["predict", str(fitted), "--m-max", "7"]) == EXIT_USAGE
+    assert "--m-max applies only to fits of --model etas" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "names"),
+    [
+        (["simulate", "etas", "--K", "-1"], ["K=-1.0"]),
+        (["simulate", "etas", "--c", "0"], ["c=0.0"]),
+        (["simulate", "etas", "--b", "0"], ["b=0.0"]),
+        (["simulate", "etas", "--delta-m", "-0.1"], ["delta_m=-0.1"]),
+        (["simulate", "etas", "--t-end", "-5"], ["t_end=-5.0"]),
+        (["simulate", "etas", "--K", "1"], ["branching ratio", "--allow-supercritical"]),
+    ],
+)
+def test_simulate_etas_bad_values_name_the_field(
+    argv: list[str], names: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "x.csv"
+    assert main([*argv, "-o", str(out)]) == EXIT_USAGE
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("pystats: error:") and "\n" not in err
+    assert all(n in err for n in names), err
+    assert not out.exists()
+
+
+@pytest.fixture()
+def small_catalog(tmp_path: Path) -> Path:
+    path = tmp_path / "small.csv"
+    main(["simulate", "etas", "--t-end", "200", "--seed", "1", "-o", str(path)])
+    return path
+
+
+@pytest.mark.parametrize(
+    ("options", "names"),
+    [
+        (["--model", "etas", "--kind", "tapered"], ["--kind", "--model gr", "--model etas"]),
+        (["--model", "etas", "--estimator", "aki"], ["--estimator"]),
+        (["--model", "gr", "--t-start", "1"], ["--t-start", "--model etas"]),
+        (["--model", "gr", "--mu", "0"], ["--mu"]),
+        (["--model", "omori", "--reference-magnitude", "5"], ["--reference-magnitude"]),
+        (["--model", "etas", "--background"], ["--background", "--model omori"]),
+        (["--model", "etas", "--mc", "maxc"], ["mc='maxc'"]),
+        (["--model", "etas", "--fix", "alpha"], ["--fix", "NAME=VALUE"]),
+        (["--model", "etas", "--fix", "beta=1"], ["beta"]),
+        (["--model", "etas", "--mu", "-1"], ["mu=-1.0"]),
+        (["--model", "etas", "--t-start", "10", "--t-end", "5"], ["t_start=10.0"]),
+        (["--model", "etas", "--t-start", "2020-01-01"], ["t_start='2020-01-01'"]),
+        (["--model", "omori", "--main-shock-time", "500"], ["main shock"]),
+    ],
+)
+def test_fit_bad_model_options_name_the_field(
+    options: list[str], names: list[str], small_catalog: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["fit", str(small_catalog), *options, "-q"]) == EXIT_USAGE
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("pystats: error:") and "\n" not in err
+    assert all(n in err for n in names), err
+
+
+def test_predict_refuses_options_of_another_family(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cat = tmp_path / "gr.csv"
+    main(["simulate", "gr", "-n", "500", "--seed", "1", "-o", str(cat)])
+    fitted = tmp_path / "gr.nc"
+    assert main(["fit", str(cat), "--mc", "2.0", "--seed", "1", "-o", str(fitted)]) == EXIT_OK
+    capsys.readouterr()
+    for option in (["--t1", "5"], ["--n-sims", "10"], ["--m-max", "7"]):
+        assert main(["predict", str(fitted), *option]) == EXIT_USAGE
+        err = capsys.readouterr().err
+        assert f"{option[0]} applies only to fits of --model etas" in err
+        assert "this is a fit of --model gr" in err

@@ -173,5 +173,7 @@ def test_torch_fit_on_cuda_matches_cpu(y: np.ndarray) -> None:
 
 
 def test_unknown_fit_argument_is_named(y: np.ndarray) -> None:
-    with pytest.raises(OptionError, match=r"unknown argument\(s\) t_start; its data options are: none"):
+    with pytest.raises(
+        OptionError, match=r"unknown argument\(s\) t_start; its data options are: none"
+    ):
         NormalModel().fit(y, method="mle", t_start=0.0)

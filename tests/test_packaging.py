@@ -94,3 +94,25 @@ def test_error_and_warning_hierarchy() -> None:
 @pytest.mark.parametrize("name", ["PystatsError", "PystatsWarning", "ConvergenceWarning"])
 def test_public_names(name: str) -> None:
     assert hasattr(pystats, name)
+
+
+def test_etas_names_are_public_and_imported_on_first_use() -> None:
+    import subprocess
+    import sys
+
+    names = ("ETAS", "OmoriUtsu", "branching_ratio", "simulate_etas")
+    assert set(names) <= set(pystats.__all__) and set(names) <= set(dir(pystats))
+    from pystats.etas.model import ETAS, OmoriUtsu
+    from pystats.etas.simulate import branching_ratio, simulate_etas
+
+    assert (pystats.ETAS, pystats.OmoriUtsu) == (ETAS, OmoriUtsu)
+    assert pystats.simulate_etas is simulate_etas and pystats.branching_ratio is branching_ratio
+    with pytest.raises(AttributeError, match="no attribute 'nonexistent'"):
+        pystats.nonexistent  # noqa: B018
+    # `import pystats` does not load the ETAS modules (it stays as fast as without them)
+    code = (
+        "import sys, pystats; "
+        "assert not {'pystats.etas.model', 'pystats.etas.simulate'} & set(sys.modules); "
+        "from pystats import *; assert ETAS.family == 'etas'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

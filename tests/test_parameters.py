@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -76,3 +77,25 @@ def test_bad_values_are_named() -> None:
         ParameterSet([Parameter("b"), Parameter("b")])
     with pytest.raises(KeyError, match="Available parameters are b"):
         ps["c"]
+
+
+@pytest.mark.parametrize(
+    ("lower", "upper", "ends"),
+    [(0.0, math.inf, (0.0, math.inf)), (-math.inf, 2.0, (2.0, -math.inf)),
+     (-1.0, 3.0, (-1.0, 3.0))],
+)
+def test_extreme_unconstrained_values_give_the_bounds_without_warnings(
+    lower: float, upper: float, ends: tuple[float, float]
+) -> None:
+    p = Parameter("x", lower=lower, upper=upper)
+    u = np.array([-1e4, 1e4])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow RuntimeWarning would fail here
+        x = p.constrain(u)
+        assert p.constrain(1e4) == ends[1]
+        assert np.all(np.isfinite(p.dconstrain(u)) | np.isposinf(p.dconstrain(u)))
+        ps = ParameterSet([p])
+        assert float(ps.constrain(u[1:])["x"]) == ends[1]
+    np.testing.assert_array_equal(x, ends)
+    xt = p.constrain(torch.tensor(u, dtype=torch.float64)).numpy()
+    np.testing.assert_array_equal(xt, ends)
