@@ -38,7 +38,7 @@ import numpy as np
 from scipy import optimize as _opt
 
 from .backends import get_backend, resolve_backend
-from .diagnostics import diagnose
+from .diagnostics import OPTIMA_TOL, diagnose
 from .errors import FitError
 from .fit import Fit
 
@@ -93,8 +93,15 @@ def maximize(
     jacobian: bool,
     gtol: float = 1e-6,
     maxiter: int = 2000,
+    early_stop: bool = True,
 ) -> OptimumResult:
-    """Maximise ``density`` from each start with L-BFGS; return the best optimum.
+    """Maximise ``density`` from the starts with L-BFGS; return the best optimum.
+
+    Starts run in turn; with ``early_stop`` the remaining ones are skipped as soon as two
+    starts have reached the best log density found so far (within
+    :data:`pystats.diagnostics.OPTIMA_TOL`): a second start confirming the optimum is the
+    check multi-start exists for, and further ones would cost as much again (an ETAS fit
+    of 37 581 events: ~45 evaluations of 0.3 s per start).
 
     Parameters
     ----------
@@ -108,6 +115,8 @@ def maximize(
         Convergence tolerance on the largest gradient component.
     maxiter : int
         Iteration limit per start.
+    early_stop : bool
+        Stop once two starts agree on the best optimum (see above).
 
     Raises
     ------
@@ -137,6 +146,10 @@ def maximize(
             options={"maxiter": maxiter, "gtol": gtol, "ftol": 1e-13, "maxcor": 20},
         )
         results.append(res)
+        if early_stop and len(results) >= 2:
+            values = np.sort([-float(r.fun) for r in results])
+            if values[-1] - values[-2] <= OPTIMA_TOL:
+                break
     if not results:
         raise FitError(
             "the log density is not finite at any starting point; check the data and the "

@@ -261,7 +261,9 @@ class Model(ABC):
             NUTS settings (``draws`` is also the number of Laplace / MLE-covariance draws
             per chain).
         n_starts : int
-            Optimizer starts (best one kept; disagreement is reported by ``diagnose``).
+            Largest number of optimizer starts (the best optimum is kept; disagreement is
+            reported by ``diagnose``).  Starts stop early once two of them reach the same
+            best log density (``fit.optimizer["optima"]`` lists those run).
         max_tree_depth, adapt_delta
             NUTS settings.
         verbose : bool
