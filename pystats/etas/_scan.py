@@ -63,7 +63,8 @@ def _to_blocks(v: torch.Tensor) -> torch.Tensor:
     nb = -(-g // _BLOCK)
     if nb * _BLOCK > g:
         v = torch.cat([v, v.new_zeros(nb * _BLOCK - g)])
-    return v.view(nb, _BLOCK).t()
+    # contiguous, so that arrays broadcast from it are laid out (position, rate, block)
+    return v.view(nb, _BLOCK).t().contiguous()
 
 
 def _from_blocks(v3: torch.Tensor, g: int) -> torch.Tensor:
@@ -125,7 +126,7 @@ def _history(tl: Timeline, sl: slice, b: torch.Tensor) -> torch.Tensor:
 def _sum_forward(tl: Timeline, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     out = None
     for sl in tl.rate_chunks():
-        part = torch.einsum("k,bkn->bn", w[sl], _history(tl, sl, b))
+        part = torch.matmul(w[sl], _history(tl, sl, b))  # (B, K, nb) -> (B, nb), no copy
         out = part if out is None else out + part
     return _from_blocks(out, tl.n_times) if out is not None else b.new_zeros(tl.n_times)
 
@@ -139,7 +140,7 @@ def _pair_forward(tl: Timeline, b: torch.Tensor, z: torch.Tensor) -> torch.Tenso
     out = b.new_empty(tl.rates.shape[0])
     z3 = _to_blocks(z)
     for sl in tl.rate_chunks():
-        out[sl] = torch.einsum("bkn,bn->k", _history(tl, sl, b), z3)
+        out[sl] = torch.matmul(_history(tl, sl, b), z3[:, :, None]).sum(dim=(0, 2))
     return out
 
 

@@ -310,14 +310,26 @@ def _soe_history(
     p: torch.Tensor,
     rtol: float,
     n_terms: int | None,
+    geometry: dict | None = None,
 ) -> torch.Tensor:
-    """``Σ_{i: t_i < q} a_i (q - t_i + c)^(-p)`` at each query ``q`` via the SOE scan."""
+    """``Σ_{i: t_i < q} a_i (q - t_i + c)^(-p)`` at each query ``q`` via the SOE scan.
+
+    ``geometry`` (a dict kept by the caller for repeated calls on the same times) holds the
+    parameter-free timeline (distinct times, where events and queries land)."""
     if t_events.numel() == 0 or t_queries.numel() == 0:
         return t_queries.new_zeros(t_queries.shape[0]) + 0.0 * c
-    lo = min(float(t_events[0]), float(t_queries.min()))
-    span = float(t_queries.max()) - lo
-    rates, w = _soe(c, p, span, rtol, n_terms)
-    tl, _, inv_e, inv_q = _timeline(t_events, t_queries, rates)
+    key = (int(t_events.shape[0]), int(t_queries.shape[0]), t_events.device)
+    if geometry is not None and geometry.get("soe_key") == key:
+        span, gaps, inv_e, inv_q = geometry["soe_timeline"]
+        rates, w = _soe(c, p, span, rtol, n_terms)
+        tl = _scan.Timeline(rates=rates, gaps=gaps)
+    else:
+        lo = min(float(t_events[0]), float(t_queries.min()))
+        span = float(t_queries.max()) - lo
+        rates, w = _soe(c, p, span, rtol, n_terms)
+        tl, _, inv_e, inv_q = _timeline(t_events, t_queries, rates)
+        if geometry is not None:
+            geometry.update(soe_key=key, soe_timeline=(span, tl.gaps, inv_e, inv_q))
     b = a.new_zeros(tl.n_times).index_add(0, inv_e, a)
     return _scan.soe_sum(w, b, tl)[inv_q]
 
@@ -490,6 +502,7 @@ def etas_loglik_fast(
     *,
     rtol: float = SOE_DEFAULT_RTOL,
     device: Any = "cpu",
+    cache: dict | None = None,
 ) -> torch.Tensor:
     """ETAS log-likelihood with the kernel as a sum of exponentials: ``O(N K_soe)``.
 
@@ -519,6 +532,9 @@ def etas_loglik_fast(
         Target relative error of the kernel approximation.
     device : str or torch.device
         ``"cpu"``, ``"cuda"`` or ``"auto"``.
+    cache : dict, optional
+        As in :func:`etas_loglik_exact`: an empty dict passed again with the same times,
+        magnitudes and window keeps the parameter-free timeline between calls.
 
     Returns
     -------
@@ -548,7 +564,7 @@ def etas_loglik_fast(
     t, m = t[keep], m[keep]
     j0 = _targets(t, ts)
     a = torch.exp(ps["alpha"] * (m - m_ref))
-    hist = _soe_history(t, a, t[j0:], ps["c"], ps["p"], rtol, n_terms)
+    hist = _soe_history(t, a, t[j0:], ps["c"], ps["p"], rtol, n_terms, geometry=cache)
     return _log_sum(ps, hist) - _integral(ps, t, m, ts, te, m_ref)
 
 
@@ -600,7 +616,7 @@ def etas_loglik(
                    else times.device)
     n = int((t <= _scalar("t_end", t_end)).sum())
     chosen = _pick_method(method, n)
-    allowed = {"exact": {"chunk_size", "cache"}, "fast": {"n_terms", "rtol"}}[chosen]
+    allowed = {"exact": {"chunk_size", "cache"}, "fast": {"n_terms", "rtol", "cache"}}[chosen]
     extra = set(kwargs) - allowed
     if extra:
         raise OptionError(

@@ -840,14 +840,11 @@ class ETAS(_PointProcessModel):
         from .likelihood import etas_loglik
 
         t = tensors["t"]
-        if int(tensors["use_soe"]):
-            return etas_loglik(self._full(params), t, tensors["m"], tensors["t_start"],
-                               tensors["t_end"], tensors["m_ref"], method="fast",
-                               device=t.device)
-        # the pair geometry is kept with these data for the optimiser's repeated calls
+        # the parameter-free geometry is kept with these data for the optimiser's calls
         return etas_loglik(self._full(params), t, tensors["m"], tensors["t_start"],
-                           tensors["t_end"], tensors["m_ref"], method="exact",
-                           device=t.device, cache=tensors.setdefault("_pair_geometry", {}))
+                           tensors["t_end"], tensors["m_ref"],
+                           method="fast" if int(tensors["use_soe"]) else "exact",
+                           device=t.device, cache=tensors.setdefault("_geometry", {}))
 
     # ------------------------------------------------------------------ Stan
     def stan_program(self) -> Any:
