@@ -327,11 +327,21 @@ def _sampling_table(fit: Fit, prob: float, derived: bool) -> pd.DataFrame:
     frame["hdi_lower"] = hdi[:, 0]
     frame["hdi_upper"] = hdi[:, 1]
     if fit.method == "nuts":
-        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            frame["mcse_mean"] = az.mcse(ds, method="mean")["x"].values
-            frame["ess_bulk"] = az.ess(ds, method="bulk")["x"].values
-            frame["ess_tail"] = az.ess(ds, method="tail")["x"].values
-            frame["r_hat"] = az.rhat(ds)["x"].values
+        # MCMC statistics of quantities with non-finite draws (an infinite branching ratio)
+        # are undefined: NaN, without asking arviz (which logs a warning for each)
+        finite = np.flatnonzero(np.isfinite(flat).all(axis=0))
+        sub = ds.isel(element=finite)
+        for col in MCMC_COLUMNS:
+            frame[col] = np.nan
+        if finite.size:
+            with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+                cols = frame.columns.get_indexer(list(MCMC_COLUMNS))
+                frame.iloc[finite, cols] = np.column_stack([
+                    az.mcse(sub, method="mean")["x"].values,
+                    az.ess(sub, method="bulk")["x"].values,
+                    az.ess(sub, method="tail")["x"].values,
+                    az.rhat(sub)["x"].values,
+                ])
     frame["kind"] = kinds
     return frame
 

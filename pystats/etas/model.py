@@ -136,6 +136,11 @@ STAN_SOE_C_RANGE = (1e-6, 10.0)
 (:func:`pystats.etas.stan.etas_history_stan_data`)."""
 STAN_SOE_P_RANGE = (0.3, 3.0)
 """Range of ``p`` covered by the fixed SOE lattice passed to Stan."""
+STAN_EXACT_MAX_EVENTS = 300
+"""``likelihood="auto"`` gives Stan the exact ``O(N^2)`` history sums up to this many
+events, the SOE ones above.  Lower than the torch switch (1 200): Stan's reverse-mode
+autodiff records every pair, so the exact sums cost far more per gradient there (the
+Miyagi NUTS fit, 553 events: ~86 s with SOE, over 15 minutes exact)."""
 
 _DESCRIPTIONS = {
     "mu": "background rate (events per day with M >= mc)",
@@ -603,8 +608,9 @@ class ETAS(_PointProcessModel):
     likelihood : {"auto", "exact", "fast"}
         Evaluation of the log-likelihood (:func:`pystats.etas.likelihood.etas_loglik`):
         ``exact`` (all pairs, ``O(N^2)``), ``fast`` (sum of exponentials, ``O(N)``,
-        relative error ~1e-10), ``auto``: exact up to 1 200 events before ``t_end``.  The
-        same choice is passed to Stan (``use_soe``).
+        relative error ~1e-10), ``auto``: exact up to 1 200 events before ``t_end`` in
+        torch, up to :data:`STAN_EXACT_MAX_EVENTS` (300) in Stan (``use_soe``), whose
+        autodiff makes exact sums costlier; ``exact`` or ``fast`` apply to both.
     priors : dict, optional
         Replace default priors: parameter name -> ``(loc, scale)`` of a log-normal prior
         (``loc`` is the log of the median); see the module docstring for the defaults.
@@ -710,7 +716,7 @@ class ETAS(_PointProcessModel):
         PreparedData
             ``values``: ``t``, ``m`` (events at or above ``mc`` up to ``t_end``, history
             first), ``first`` (0-based index of the first target), window, ``m_ref``,
-            ``mc``, ``b``, ``b_se``, ``delta_m``, ``use_soe`` and the prior
+            ``mc``, ``b``, ``b_se``, ``delta_m``, ``use_soe``, ``stan_use_soe`` and the prior
             hyperparameters; ``observed``: ``time``, ``magnitude`` of the targets;
             ``summary``: counts, window, b-value and notes.
 
@@ -776,8 +782,10 @@ class ETAS(_PointProcessModel):
         lik = o["likelihood"]
         from .likelihood import AUTO_EXACT_MAX_EVENTS
 
+        lik_stan = lik
         if lik == "auto":
             lik = "exact" if times.size <= AUTO_EXACT_MAX_EVENTS else "fast"
+            lik_stan = "exact" if times.size <= STAN_EXACT_MAX_EVENTS else "fast"
         # priors
         n_trig = self._triggered_share(n_targets, span)
         fx = self.fixed
@@ -802,6 +810,7 @@ class ETAS(_PointProcessModel):
             "b_estimated": int(o["b"] is None),
             "delta_m": delta_m,
             "use_soe": int(lik == "fast"),
+            "stan_use_soe": int(lik_stan == "fast"),
             **self._prior_entries(defaults),
         }
         summary = {
@@ -822,6 +831,7 @@ class ETAS(_PointProcessModel):
             "b_source": "estimated from the target events" if o["b"] is None else "given",
             "delta_m": delta_m,
             "likelihood": lik,
+            "stan_likelihood": lik_stan,
             "fixed": dict(self.fixed),
             "notes": notes,
         }
@@ -868,7 +878,7 @@ class ETAS(_PointProcessModel):
         # the SOE lattice is data in Stan: it covers every (c, p) the sampler may visit
         history = etas_history_stan_data(
             int(t.size), max(float(v["t_end"]) - float(t[0]), 1e-9),
-            method="soe" if int(v["use_soe"]) else "exact",
+            method="soe" if int(v["stan_use_soe"]) else "exact",
             c_range=STAN_SOE_C_RANGE, p_range=STAN_SOE_P_RANGE,
         )
         history = {k: (np.asarray(x, dtype=float).tolist() if isinstance(x, np.ndarray) else x)
