@@ -46,10 +46,19 @@ def test_stan_programs_are_found_and_stan_is_not_shadowed() -> None:
 
 @pytest.mark.slow
 def test_wheel_ships_the_stan_programs(tmp_path: Path) -> None:
+    import shutil
     import subprocess
     import sys
     import zipfile
 
+    # build from a copy: setuptools writes build/ into the source tree it builds
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, src / name)
+    for name in ("pystats", "stan"):
+        shutil.copytree(ROOT / name, src / name,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     subprocess.run(
         [
             sys.executable,
@@ -61,7 +70,7 @@ def test_wheel_ships_the_stan_programs(tmp_path: Path) -> None:
             "--no-build-isolation",
             "-w",
             str(tmp_path),
-            str(ROOT),
+            str(src),
         ],
         check=True,
         capture_output=True,

@@ -102,15 +102,16 @@ def slope(ns: list[int], ts: list[float]) -> float:
     return float(np.polyfit(x, y, 1)[0])
 
 
-def run(sizes: list[int], exact_max: int, mle_max: int, exact_mle_max: int) -> list[dict]:
+def run(sizes: list[int], exact_max: int, mle_max: int, exact_mle_max: int,
+        device: str = "cpu") -> list[dict]:
     rows = []
     for n in sizes:
         t, m, t_end = catalogue(n)
         row = {"N": len(t)}
         # as the model classes call them: a cache dict per catalogue keeps the
         # parameter-free geometry (dense pair differences / SOE timeline) between calls
-        paths = (("exact", functools.partial(etas_loglik_exact, cache={})),
-                 ("fast", functools.partial(etas_loglik_fast, cache={})))
+        paths = (("exact", functools.partial(etas_loglik_exact, cache={}, device=device)),
+                 ("fast", functools.partial(etas_loglik_fast, cache={}, device=device)))
         for name, fn in paths:
             if name == "exact" and len(t) > exact_max:
                 row.update({f"{name}_value_s": math.nan, f"{name}_grad_s": math.nan,
@@ -170,6 +171,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--device", default="cpu", help='"cpu" or "cuda" (e.g. --sizes 100000 '
+                    '1000000 --exact-max 0 on a GPU)')
     ap.add_argument("--exact-max", type=int, default=20_000)
     ap.add_argument("--mle-max", type=int, default=200_000, help="largest N for the fast MLE")
     ap.add_argument("--exact-mle-max", type=int, default=20_000,
@@ -177,7 +180,9 @@ def main() -> None:
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    print_table(run(args.sizes, args.exact_max, args.mle_max, args.exact_mle_max))
+    print(f"device: {args.device}")
+    print_table(run(args.sizes, args.exact_max, args.mle_max, args.exact_mle_max,
+                    args.device))
 
 
 if __name__ == "__main__":
