@@ -424,8 +424,8 @@ def etas_loglik_exact(
 
     Small catalogues (at most :data:`pystats.etas._pairs.DENSE_MAX_ENTRIES` = 4 194 304
     pairs of targets and history, about 2 000 events) take all pairs in one dense tile
-    (about 5 arrays of 32 MiB at the limit), ``log x`` and ``x^-p`` being shared by value,
-    gradient and Hessian; this is several times faster than tiles there.
+    (6 arrays of 32 MiB at the limit, of 11 MiB at 1 200 events), ``log x`` and ``x^-p``
+    being shared by value, gradient and Hessian; several times faster than tiles there.
 
     Memory bound (larger catalogues): at most about six tile-sized float64 arrays are alive
     at once (3 MiB with the default ``chunk_size``; ``48 * max(256 * chunk_size, 2**16)``
