@@ -488,6 +488,26 @@ def test_predict_covers_the_realised_count(fit_large) -> None:
     assert (pred["lower"] <= pred["median"]).all() and (pred["median"] <= pred["upper"]).all()
 
 
+def test_simulate_from_the_fit_matches_predict_and_uses_the_draws(fit_large) -> None:
+    t_end = float(fit_large.data.values["t_end"])
+    sims = fit_large.model.simulate(fit_large, t2=t_end + 50.0, n_catalogs=200, seed=7)
+    assert len(sims) == 200
+    for sim in sims[:20]:
+        assert sim.t_start == t_end and sim.t_end == t_end + 50.0
+        assert np.all((sim.times >= t_end) & (sim.times <= t_end + 50.0))
+        assert np.all(sim.magnitudes >= MC - 1e-9)
+        assert set(sim.params) >= {"mu", "K", "c", "alpha", "p", "b"}
+    # one parameter draw each (MLE covariance draws differ), the same law as predict
+    assert len({s.params["K"] for s in sims}) > 100
+    pred = fit_large.predict(t1=t_end, t2=t_end + 50.0, magnitudes=[MC], n_sims=200, seed=7)
+    counts = np.array([np.sum(s.magnitudes >= MC - 1e-9) for s in sims])
+    assert np.array_equal(np.sort(counts), np.sort(pred.attrs["counts"][:, 0]))
+    with pytest.raises(OptionError, match=r"t2=.* must be after the end of the data"):
+        fit_large.model.simulate(fit_large, t2=t_end - 1.0)
+    with pytest.raises(OptionError, match="n_catalogs=0"):
+        fit_large.model.simulate(fit_large, n_catalogs=0)
+
+
 def test_predict_bad_arguments(fit_large) -> None:
     t_end = fit_large.data.values["t_end"]
     with pytest.raises(OptionError, match=r"t1=.* must be below t2"):

@@ -75,10 +75,11 @@ https://doi.org/10.1029/2001JB001580
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as _dt
 import math
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -93,6 +94,7 @@ if TYPE_CHECKING:
 
     from ..fit import Fit
     from .residuals import ResidualAnalysis
+    from .simulate import SimulatedCatalog
 
 __all__ = [
     "ETAS",
@@ -1099,9 +1101,7 @@ class ETAS(_PointProcessModel):
             point estimate without ``allow_supercritical``; a simulated catalogue larger
             than ``max_events``.
         """
-        from ..arviz_io import draws_kind, predictive_rng
-        from .kernels import kernel_integral
-        from .simulate import simulate_etas
+        from ..arviz_io import draws_kind
 
         self._check_fit(fit)
         v = fit.data.values
@@ -1110,11 +1110,92 @@ class ETAS(_PointProcessModel):
         t2 = t1 + 1.0 if t2 is None else _time_value("t2", t2, ref)
         if not t1 < t2:
             raise OptionError(f"t1={t1!r} must be below t2={t2!r} (the forecast window)")
-        mc, dm = float(v["mc"]), float(v["delta_m"])
-        mags = self._thresholds(magnitudes, mc, fit)
-        n_sims = self._count("n_sims", n_sims)
+        mags = self._thresholds(magnitudes, float(v["mc"]), fit)
         if isinstance(prob, bool) or not isinstance(prob, int | float) or not 0 < prob < 1:
             raise OptionError(f"prob={prob!r} is not allowed; use a number in (0, 1)")
+        counts = np.zeros((self._count("n_sims", n_sims), mags.size), dtype=np.int64)
+        info: dict[str, Any] = {}
+        for s, sim in enumerate(self._simulations(
+                fit, t1, t2, n_sims, seed, m_max, allow_supercritical, max_events, info)):
+            sm = sim.magnitudes[sim.times >= t1]
+            counts[s] = (sm[:, None] >= mags[None, :] - 1e-9).sum(axis=0)
+        df = self._count_table(mags, counts, prob)
+        df.attrs.update({
+            "t1": t1, "t2": t2, "n_sims": int(counts.shape[0]), "prob": prob,
+            "draws_kind": draws_kind(fit) if info["n_draws"] > 1 else "point",
+            "n_history": info["n_history"], "n_supercritical": info["n_supercritical"],
+            "counts": counts,
+        })
+        return df
+
+    def simulate(
+        self,
+        fit: Fit,
+        t2: Any = None,
+        n_catalogs: int = 1,
+        seed: int | None = None,
+        m_max: float | None = None,
+        allow_supercritical: bool = False,
+        max_events: int = 1_000_000,
+    ) -> list[SimulatedCatalog]:
+        """Catalogues continuing the observed one to ``t2``, from the fit's parameter draws.
+
+        Each catalogue takes one parameter draw (posterior, Laplace, or the asymptotic
+        normal law of the MLE; the point estimate when the fit has no draws) and one
+        b-value, and simulates the ETAS branching process from the end of the data to
+        ``t2``, excited by every observed event (as :meth:`predict` does, which summarises
+        such catalogues as counts).  For catalogues with given parameters use
+        :func:`pystats.simulate_etas`.
+
+        Parameters
+        ----------
+        fit : Fit
+            A fit of this model.
+        t2 : float or date-time, optional
+            End of the simulated window (days on the data's time axis); default one day
+            after the end of the data.
+        n_catalogs : int
+            Number of catalogues (default 1).
+        seed, m_max, allow_supercritical, max_events
+            As in :meth:`predict`.
+
+        Returns
+        -------
+        list of SimulatedCatalog
+            Events in ``[t_end, t2]`` of each catalogue (the observed history excites
+            them and is not repeated); ``params`` holds the draw used and its ``b``.
+
+        Raises
+        ------
+        OptionError
+            Bad window or count; a supercritical point estimate without
+            ``allow_supercritical``; a catalogue larger than ``max_events``.
+        """
+        self._check_fit(fit)
+        v = fit.data.values
+        t_end = float(v["t_end"])
+        t2 = t_end + 1.0 if t2 is None else _time_value(
+            "t2", t2, fit.data.summary.get("reference_time"))
+        if not t_end < t2:
+            raise OptionError(f"t2={t2!r} must be after the end of the data ({t_end:g})")
+        n_catalogs = self._count("n_catalogs", n_catalogs)
+        return list(self._simulations(fit, t_end, t2, n_catalogs, seed, m_max,
+                                      allow_supercritical, max_events, {}))
+
+    def _simulations(
+        self, fit: Fit, t1: float, t2: float, n_sims: Any, seed: int | None,
+        m_max: Any, allow_supercritical: bool, max_events: int, info: dict[str, Any],
+    ) -> Iterator[SimulatedCatalog]:
+        """Simulations from ``min(t1, t_end)`` to ``t2``, one parameter draw each (see
+        :meth:`predict`); fills ``info`` with ``n_draws``, ``n_history`` and
+        ``n_supercritical`` (complete once exhausted)."""
+        from ..arviz_io import predictive_rng
+        from .kernels import kernel_integral
+        from .simulate import simulate_etas
+
+        v = fit.data.values
+        mc, dm = float(v["mc"]), float(v["delta_m"])
+        n_sims = self._count("n_sims", n_sims)
         if m_max is not None:
             m_max = _number("m_max", m_max, "None or a number above mc")
             if m_max <= mc:
@@ -1144,8 +1225,7 @@ class ETAS(_PointProcessModel):
                 "m_max= (a largest magnitude), forecast a shorter window, or pass "
                 "allow_supercritical=True"
             )
-        counts = np.zeros((n_sims, mags.size), dtype=np.int64)
-        n_super = 0
+        info.update(n_draws=n_draws, n_history=int(hist.sum()), n_supercritical=0)
         for s, i in enumerate(idx):
             beta = float(b[i]) * LN10
             kw: dict[str, Any] = {}
@@ -1165,17 +1245,9 @@ class ETAS(_PointProcessModel):
                     raise OptionError(
                         f"simulation {s} (parameter draw {int(i)}) failed: {e}"
                     ) from e
-            n_super += int(any("branching ratio" in str(w.message) for w in caught))
-            sel = sim.times >= t1
-            sm = sim.magnitudes[sel]
-            counts[s] = (sm[:, None] >= mags[None, :] - 1e-9).sum(axis=0)
-        df = self._count_table(mags, counts, prob)
-        df.attrs.update({
-            "t1": t1, "t2": t2, "n_sims": n_sims, "prob": prob,
-            "draws_kind": draws_kind(fit) if n_draws > 1 else "point",
-            "n_history": int(hist.sum()), "n_supercritical": n_super, "counts": counts,
-        })
-        return df
+            info["n_supercritical"] += int(any("branching ratio" in str(w.message)
+                                               for w in caught))
+            yield dataclasses.replace(sim, params={**sim.params, "b": float(b[i])})
 
     # ------------------------------------------------------------------ figures
     def report_figures(self, fit: Fit) -> list[tuple[str, Any]]:
