@@ -85,6 +85,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from .._checks import check_prob, magnitude_array
 from ..errors import DataError, DataWarning, MethodNotSupportedError, OptionError
 from ..model import Model, PreparedData
 from ..parameters import Parameter, ParameterSet
@@ -542,14 +543,7 @@ class _PointProcessModel(Model):
         if magnitudes is None:
             top = float(np.max(fit.data.observed["magnitude"]))
             return np.round(mc + np.arange(0.0, max(top - mc, 0.0) + 1e-9, 1.0), 10)
-        try:
-            mags = np.array(magnitudes, dtype=float, copy=True).reshape(-1)
-        except (TypeError, ValueError) as e:
-            raise OptionError(f"magnitudes={magnitudes!r:.80} must be numbers") from e
-        if mags.size == 0 or not np.all(np.isfinite(mags)):
-            raise OptionError(
-                f"magnitudes={magnitudes!r:.80} is not allowed; use one or more finite numbers"
-            )
+        mags = magnitude_array(magnitudes)
         if np.any(mags < mc - 1e-9):
             raise OptionError(
                 f"magnitudes={mags.tolist()!r} is not allowed: the model only describes events "
@@ -1111,8 +1105,7 @@ class ETAS(_PointProcessModel):
         if not t1 < t2:
             raise OptionError(f"t1={t1!r} must be below t2={t2!r} (the forecast window)")
         mags = self._thresholds(magnitudes, float(v["mc"]), fit)
-        if isinstance(prob, bool) or not isinstance(prob, int | float) or not 0 < prob < 1:
-            raise OptionError(f"prob={prob!r} is not allowed; use a number in (0, 1)")
+        check_prob(prob)
         counts = np.zeros((self._count("n_sims", n_sims), mags.size), dtype=np.int64)
         info: dict[str, Any] = {}
         for s, sim in enumerate(self._simulations(
@@ -1601,8 +1594,7 @@ class OmoriUtsu(_PointProcessModel):
                 f"main_shock_time={t_ms!r} <= t1 < t2"
             )
         n_sims = self._count("n_sims", n_sims)
-        if isinstance(prob, bool) or not isinstance(prob, int | float) or not 0 < prob < 1:
-            raise OptionError(f"prob={prob!r} is not allowed; use a number in (0, 1)")
+        check_prob(prob)
         has_b = math.isfinite(float(v["b"]))
         if magnitudes is None:
             mags = np.array([float(v["mc"])])

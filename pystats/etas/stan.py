@@ -484,17 +484,10 @@ def etas_event_data(
     OptionError
         A bad window or reference magnitude.
     """
-    t = _times("times", times)
+    t = _sorted_times(times)
     m = _times("mags", mags)
     if m.shape != t.shape:
         raise DataError(f"mags has {m.size} values but times has {t.size}; they must match")
-    back = np.flatnonzero(np.diff(t) < 0)
-    if back.size:
-        i = int(back[0]) + 1
-        raise DataError(
-            f"times must be sorted (non-decreasing); times[{i}]={t[i]!r} < "
-            f"times[{i - 1}]={t[i - 1]!r}"
-        )
     ts, te = _window(t_start, t_end)
     try:
         m_ref = float(m_ref)
@@ -509,6 +502,18 @@ def etas_event_data(
     first = int(np.searchsorted(t, ts, side="left")) + 1
     return {"N": int(t.size), "t": t, "m": m, "first": first, "t_start": ts, "t_end": te,
             "m_ref": m_ref}
+
+
+def _sorted_times(times: Any) -> np.ndarray:
+    t = _times("times", times)
+    back = np.flatnonzero(np.diff(t) < 0)
+    if back.size:
+        i = int(back[0]) + 1
+        raise DataError(
+            f"times must be sorted (non-decreasing); times[{i}]={t[i]!r} < "
+            f"times[{i - 1}]={t[i - 1]!r}"
+        )
+    return t
 
 
 def omori_event_data(times: Any, t_start: float, t_end: float) -> dict[str, Any]:
@@ -535,14 +540,7 @@ def omori_event_data(times: Any, t_start: float, t_end: float) -> dict[str, Any]
     OptionError
         A bad window.
     """
-    t = _times("times", times)
-    back = np.flatnonzero(np.diff(t) < 0)
-    if back.size:
-        i = int(back[0]) + 1
-        raise DataError(
-            f"times must be sorted (non-decreasing); times[{i}]={t[i]!r} < "
-            f"times[{i - 1}]={t[i - 1]!r}"
-        )
+    t = _sorted_times(times)
     ts, te = _window(t_start, t_end)
     if ts < 0:
         raise OptionError(

@@ -71,6 +71,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from .._checks import check_prob, magnitude_array
 from ..errors import DataError, DataWarning, OptionError
 from ..model import Model, PreparedData
 from ..parameters import Parameter, ParameterSet
@@ -1289,20 +1290,12 @@ class GutenbergRichter(Model):
         import pandas as pd
 
         v = fit.data.values
-        if isinstance(prob, bool) or not isinstance(prob, int | float) or not 0 < prob < 1:
-            raise OptionError(f"prob={prob!r} is not allowed; use a number in (0, 1)")
+        check_prob(prob)
         base = v["m_min"] if self.kind == "detection" else v["mc"]
         if magnitudes is None:
             top = float(np.max(fit.data.observed["magnitude"])) + 1.0
             magnitudes = np.round(np.arange(base, top + 1e-9, 0.5), 10)
-        try:
-            mags = np.array(magnitudes, dtype=float, copy=True).reshape(-1)
-        except (TypeError, ValueError) as e:
-            raise OptionError(f"magnitudes={magnitudes!r:.80} must be numbers") from e
-        if mags.size == 0 or not np.all(np.isfinite(mags)):
-            raise OptionError(
-                f"magnitudes={magnitudes!r:.80} is not allowed; use one or more finite numbers"
-            )
+        mags = magnitude_array(magnitudes)
         if duration is not None and n_events is not None:
             raise OptionError("give duration or n_events, not both")
         has_rate = "rate" in fit.parameters.names
