@@ -1,12 +1,25 @@
-"""Validation of arguments shared by the model families' ``predict`` methods (internal)."""
+"""Validation of option and argument values shared by the model families (internal)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from .errors import OptionError
+
+
+def number(name: str, value: Any, allowed: str, *, positive: bool = False,
+           nonneg: bool = False) -> float:
+    """A finite real ``value`` (``> 0`` with ``positive``, ``>= 0`` with ``nonneg``) as a
+    float; otherwise :class:`OptionError` naming ``name``, the value and ``allowed``."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise OptionError(f"{name}={value!r} is not allowed; use {allowed}")
+    v = float(value)
+    if not math.isfinite(v) or (positive and v <= 0) or (nonneg and v < 0):
+        raise OptionError(f"{name}={value!r} is not allowed; use {allowed}")
+    return v
 
 
 def check_prob(prob: Any) -> float:

@@ -86,6 +86,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from .._checks import check_prob, magnitude_array
+from .._checks import number as _number
 from ..errors import DataError, DataWarning, MethodNotSupportedError, OptionError
 from ..model import Model, PreparedData
 from ..parameters import Parameter, ParameterSet
@@ -155,16 +156,6 @@ _DESCRIPTIONS = {
 
 
 # ============================================================================ helpers
-def _number(name: str, value: Any, allowed: str, *, positive: bool = False,
-            nonneg: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise OptionError(f"{name}={value!r} is not allowed; use {allowed}")
-    v = float(value)
-    if not math.isfinite(v) or (positive and v <= 0) or (nonneg and v < 0):
-        raise OptionError(f"{name}={value!r} is not allowed; use {allowed}")
-    return v
-
-
 def _time_value(name: str, value: Any, reference: str | None) -> float:
     """A time bound as days on the catalogue's axis: a number, or a date-time."""
     import pandas as pd

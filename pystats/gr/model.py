@@ -72,6 +72,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from .._checks import check_prob, magnitude_array
+from .._checks import number as _number
 from ..errors import DataError, DataWarning, OptionError
 from ..model import Model, PreparedData
 from ..parameters import Parameter, ParameterSet
@@ -123,17 +124,6 @@ _DEFAULTS: dict[str, Any] = {
 
 
 # ============================================================================ options
-def _number(
-    name: str, value: Any, allowed: str, *, positive: bool = False, nonneg: bool = False
-) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise OptionError(f"{name}={value!r} is not allowed; use {allowed}")
-    v = float(value)
-    if not math.isfinite(v) or (positive and v <= 0) or (nonneg and v < 0):
-        raise OptionError(f"{name}={value!r} is not allowed; use {allowed}")
-    return v
-
-
 def _same(value: Any, default: Any) -> bool:
     """``value`` equals ``default``, lists and tuples compared by their elements."""
     if isinstance(value, list | tuple) and isinstance(default, list | tuple):
