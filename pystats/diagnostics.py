@@ -55,6 +55,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConvergenceWarning
+from .summary import rhat_text
 
 if TYPE_CHECKING:
     from .fit import Fit
@@ -255,14 +256,19 @@ def _nuts_checks(fit: Fit, table: pd.DataFrame, out: _Collector) -> None:
     bad = [n for n, r in zip(params.index, rhat, strict=True) if not (r <= RHAT_MAX)]
     finite = rhat[np.isfinite(rhat)]
     rmax = float(finite.max()) if finite.size else math.nan
-    if not bad:
-        out.add("r_hat", "R-hat", True, f"all <= {RHAT_MAX} (max {rmax:.3f}) — chains agree",
+    if fit.n_chains < 2:
+        out.add("r_hat", "R-hat", None,
+                f"not computable from {fit.n_chains} chain (R-hat compares chains; run at "
+                "least 2, preferably 4)")
+    elif not bad:
+        out.add("r_hat", "R-hat", True,
+                f"all <= {RHAT_MAX} (max {rhat_text(rmax, RHAT_MAX)}) — chains agree",
                 value=rmax, threshold=RHAT_MAX)
     else:
         nan_names = [n for n, r in zip(params.index, rhat, strict=True) if not np.isfinite(r)]
-        detail = f"max {rmax:.3f}" if finite.size else "not computable"
+        detail = f"max {rhat_text(rmax, RHAT_MAX)}" if finite.size else "not computable"
         if nan_names:
-            detail += f"; not computable (constant draws) for {_names(nan_names)}"
+            detail += f"; not computable (non-finite or constant draws) for {_names(nan_names)}"
         out.add(
             "r_hat", "R-hat", False,
             f"{len(bad)} of {len(rhat)} above {RHAT_MAX} ({detail}) — chains disagree",
@@ -630,7 +636,7 @@ def diagnose(fit: Fit, warn: bool = True, *, stacklevel: int = 3) -> Diagnostics
     ConvergenceWarning
         When ``warn`` is true and a check failed.
     """
-    result = run_checks(fit)
+    result = fit._diagnostics()  # computed once per fit (run_checks), then cached
     if warn and result.problems:
         warnings.warn(warning_message(fit, result), ConvergenceWarning, stacklevel=stacklevel)
     return result

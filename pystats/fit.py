@@ -96,6 +96,10 @@ class Fit:
     optimizer: Mapping[str, Any] = field(default_factory=dict)
     max_tree_depth: int = 10
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    _cache: dict[Any, Any] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    """Summary tables and diagnostics, computed once (the fit never changes)."""
 
     def __post_init__(self) -> None:
         for name in ("point", "draws", "sample_stats", "optimizer", "metadata"):
@@ -154,15 +158,19 @@ class Fit:
         """Parameter table indexed by parameter name; the point estimate is the first column.
 
         Columns: MLE/MAP -> ``estimate, se, lower, upper`` (Wald interval built on the
-        unconstrained scale); NUTS/Laplace -> ``mean, sd, hdi_lower, hdi_upper`` plus
-        ``mcse_mean, ess_bulk, ess_tail, r_hat`` for NUTS.  ``prob`` is the interval mass.
-        ``.attrs["text"]``/``["html"]`` hold renderings; see also :meth:`summary_text`.
+        unconstrained scale; delta-method ``se`` for derived quantities); NUTS/Laplace ->
+        ``mean, sd, hdi_lower, hdi_upper`` plus ``mcse_mean, ess_bulk, ess_tail, r_hat``
+        for NUTS.  ``prob`` is the interval mass.  A plain DataFrame (a copy of the table
+        cached on the fit); render it with :meth:`summary_text` or :meth:`summary_html`.
         """
-        from .summary import summary_table
-
-        if not 0 < prob < 1:
+        if not isinstance(prob, int | float | np.floating) or not 0 < prob < 1:
             raise OptionError(f"prob={prob!r} is not allowed; use 0 < prob < 1")
-        return summary_table(self, prob=prob, derived=derived)
+        key = ("summary", float(prob), bool(derived))
+        if key not in self._cache:
+            from .summary import summary_table
+
+            self._cache[key] = summary_table(self, prob=prob, derived=derived)
+        return self._cache[key].copy()
 
     def summary_text(self, *, prob: float = 0.9) -> str:
         """The summary as plain text, with numbered notes on detected problems."""
@@ -170,11 +178,32 @@ class Fit:
 
         return summary_text(self, prob=prob)
 
+    def summary_html(self, *, prob: float = 0.9) -> str:
+        """The summary as an HTML fragment (header, table, numbered notes)."""
+        from .summary import summary_html
+
+        return summary_html(self, prob=prob)
+
+    def _repr_html_(self) -> str:
+        return self.summary_html()
+
     def diagnose(self, *, warn: bool = True) -> Diagnostics:
-        """Convergence diagnostics; issues a :class:`ConvergenceWarning` if any check fails."""
+        """Convergence diagnostics; issues a :class:`ConvergenceWarning` if any check fails.
+
+        The checks run once per fit; later calls reuse the result (and warn again).
+        """
         from .diagnostics import diagnose
 
         return diagnose(self, warn=warn)
+
+    def _diagnostics(self) -> Diagnostics:
+        """The fit's diagnostics, computed on first use from the cached summary table."""
+        if "diagnostics" not in self._cache:
+            from .diagnostics import run_checks
+
+            table = self.summary(derived=False) if self.method == "nuts" and self.draws else None
+            self._cache["diagnostics"] = run_checks(self, table)
+        return self._cache["diagnostics"]
 
     def to_arviz(self) -> az.InferenceData:
         """arviz ``InferenceData``: posterior, sample_stats, observed and predictive data."""

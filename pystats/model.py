@@ -195,6 +195,15 @@ class Model(ABC):
         """
         return {}
 
+    def derived_inputs(self, data: PreparedData) -> dict[str, tuple[float, float]]:
+        """Independent plug-in estimates that :meth:`derived` reads besides the parameters.
+
+        Name -> ``(estimate, standard error)``, e.g. ETAS's ``b`` from Aki's estimator.
+        :meth:`derived` must use ``draws[name]`` when given; the delta-method standard
+        errors of ``Fit.summary`` treat these as independent of the parameters.
+        """
+        return {}
+
     def pointwise_log_likelihood(
         self, draws: Mapping[str, np.ndarray], data: PreparedData
     ) -> dict[str, np.ndarray]:
@@ -210,6 +219,15 @@ class Model(ABC):
         self, draws: Mapping[str, np.ndarray], data: PreparedData, rng: np.random.Generator
     ) -> dict[str, np.ndarray]:
         """Replicated data, one per draw (leading axes of ``draws``), for predictive checks."""
+        return {}
+
+    def observed_coordinates(self, data: PreparedData) -> dict[str, tuple[str, np.ndarray]]:
+        """What each observed vector is indexed by, for predictive-check plots.
+
+        Observed-variable name -> ``(axis label, values)`` with one value per element (e.g.
+        the magnitude of each count bin).  Variables not listed are plotted against their
+        element index.
+        """
         return {}
 
     def predict(self, fit: Fit, **kwargs: Any) -> pd.DataFrame:

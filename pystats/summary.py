@@ -9,13 +9,20 @@ derived quantities; a ``kind`` column says which.  The columns depend on the met
     (``u_hat +- z * sd(u)`` from ``fit.cov_unconstrained``) and mapped back through the
     parameter's transform, so it respects the bounds (positive parameters get positive
     bounds) and is not symmetric around the estimate.  Derived quantities are evaluated at
-    the estimate; their ``se`` and equal-tailed interval come from the asymptotic-normal
-    draws in ``fit.draws``.
+    the estimate; their ``se`` is the delta-method standard error (numerical Jacobian of the
+    family's ``derived`` hook at the estimate, on the unconstrained scale of
+    ``fit.cov_unconstrained``, plus the independent plug-in estimates the family lists in
+    :meth:`~pystats.model.Model.derived_inputs`), and their interval is the equal-tailed
+    interval of the asymptotic-normal draws in ``fit.draws``.
 ``laplace``
     ``mean, sd, hdi_lower, hdi_upper`` of the Laplace-approximation draws.
 ``nuts``
     as ``laplace`` plus ``mcse_mean, ess_bulk, ess_tail, r_hat`` (rank-normalised split
-    R-hat and ESS of Vehtari et al. 2021, computed by arviz).
+    R-hat and ESS of Vehtari et al. 2021, computed by arviz).  R-hat needs at least two
+    chains: with one chain it is NaN (``diagnose`` says why).
+
+:func:`summary_table` returns a plain DataFrame; :func:`summary_text` and
+:func:`summary_html` render it on demand (``Fit`` caches the table and the diagnostics).
 
 Derived quantities may be infinite (the ETAS branching ratio for ``alpha >= b ln 10``):
 their statistics raise no RuntimeWarning, a mean or quantile in an infinite tail is ``inf``,
@@ -50,10 +57,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LOG_LIKELIHOOD_NAMES",
+    "delta_method_se",
     "derived_draws",
+    "draws_items",
     "element_names",
     "format_value",
     "n_data_text",
+    "rhat_text",
     "summary_html",
     "summary_table",
     "summary_text",
@@ -181,8 +191,24 @@ def _hdi_nonfinite(column: np.ndarray, prob: float) -> tuple[float, float]:
     return float(x[i]), float(x[i + n_in])
 
 
+def rhat_text(value: float, threshold: float = 1.01) -> str:
+    """R-hat with 3 decimals, or as many more as it takes to show it is above ``threshold``.
+
+    ``1.010015`` is shown as ``1.01002`` (not ``1.010``), so a reader sees why a check
+    against 1.01 failed.
+    """
+    v = float(value)
+    if not math.isfinite(v):
+        return str(v)
+    for digits in range(3, 10):
+        text = f"{v:.{digits}f}"
+        if v <= threshold or float(text) > threshold:
+            return text
+    return repr(v)
+
+
 def format_value(value: Any, column: str = "") -> str:
-    """Format one table cell: ESS as integers, R-hat with 3 decimals, else 4 decimals."""
+    """Format one table cell: ESS as integers, R-hat by :func:`rhat_text`, else 4 decimals."""
     if value is None:
         return ""
     if isinstance(value, str):
@@ -195,7 +221,7 @@ def format_value(value: Any, column: str = "") -> str:
     if column.startswith("ess"):
         return f"{v:.0f}"
     if column == "r_hat":
-        return f"{v:.3f}"
+        return rhat_text(v)
     if v == 0 or 1e-3 <= abs(v) < 1e6:
         return f"{v:.4f}"
     return f"{v:.3e}"
@@ -247,6 +273,72 @@ def _se(cov: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(var) & (var >= 0), np.sqrt(np.abs(var)), np.nan)
 
 
+def _derived_at(fit: Fit, u: np.ndarray, inputs: Mapping[str, float]) -> dict[str, np.ndarray]:
+    """Derived quantities (flat, by name) at unconstrained parameters ``u`` and plug-ins."""
+    values = {k: np.asarray(v) for k, v in fit.parameters.constrain(np.asarray(u)).items()}
+    values.update({k: np.asarray(float(x)) for k, x in inputs.items()})
+    return {
+        k: _flat_value(v)
+        for k, v in fit.model.derived(values, fit.data).items()
+        if k not in fit.parameters.names
+    }
+
+
+def delta_method_se(fit: Fit) -> dict[str, np.ndarray]:
+    """Delta-method standard errors of the derived quantities of an optimisation fit.
+
+    ``se(g) = sqrt(J Sigma J^T)``: ``J`` is the central-difference Jacobian of the family's
+    ``derived`` hook at the estimate with respect to the unconstrained parameters (the scale
+    of ``fit.cov_unconstrained``, ``Sigma``) and to the independent plug-in estimates of
+    :meth:`~pystats.model.Model.derived_inputs` (each with its own variance).
+
+    Returns
+    -------
+    dict
+        Name -> flat array of standard errors; empty without an interior estimate or a
+        covariance.  Elements whose derivative is not finite (an infinite branching ratio)
+        get NaN.
+    """
+    if fit.point is None or fit.cov_unconstrained is None:
+        return {}
+    try:
+        u0 = fit.parameters.unconstrain(fit.point)
+    except ValueError:  # an estimate on a bound: the transform is singular there
+        return {}
+    plugins = {str(k): (float(v[0]), float(v[1]))
+               for k, v in (fit.model.derived_inputs(fit.data) or {}).items()}
+    x0 = np.concatenate([u0, [est for est, _ in plugins.values()]])
+    n_u = u0.size
+    names = list(plugins)
+    cov = np.zeros((x0.size, x0.size))
+    cov[:n_u, :n_u] = np.asarray(fit.cov_unconstrained, dtype=float)
+    for i, (_, se) in enumerate(plugins.values()):
+        cov[n_u + i, n_u + i] = se**2
+
+    def g(x: np.ndarray) -> dict[str, np.ndarray]:
+        return _derived_at(fit, x[:n_u], dict(zip(names, x[n_u:], strict=True)))
+
+    base = g(x0)
+    if not base:
+        return {}
+    jac = {k: np.zeros((v.size, x0.size)) for k, v in base.items()}
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        for j in range(x0.size):
+            h = 1e-5 * max(1.0, abs(x0[j]))
+            up, down = x0.copy(), x0.copy()
+            up[j] += h
+            down[j] -= h
+            g_up, g_down = g(up), g(down)
+            for k in jac:
+                jac[k][:, j] = (g_up[k] - g_down[k]) / (2 * h)
+        out = {}
+        for k, jk in jac.items():
+            var = np.einsum("ij,jk,ik->i", jk, cov, jk)
+            ok = np.all(np.isfinite(jk), axis=1) & np.isfinite(var) & (var >= 0)
+            out[k] = np.where(ok, np.sqrt(np.abs(var)), np.nan)
+    return out
+
+
 def _optimization_table(fit: Fit, prob: float, derived: bool) -> pd.DataFrame:
     ps = fit.parameters
     names = ps.element_names()
@@ -268,6 +360,7 @@ def _optimization_table(fit: Fit, prob: float, derived: bool) -> pd.DataFrame:
     at_point = {k: v for k, v in fit.point.items() if k not in ps.names}
     for k, v in fit.model.derived(params_at_point, fit.data).items():
         at_point.setdefault(k, v)
+    delta_se = delta_method_se(fit)
     rows = []
     alpha = (1.0 - prob) / 2.0
     for name in dict.fromkeys([*at_point, *ddraws]):
@@ -284,6 +377,11 @@ def _optimization_table(fit: Fit, prob: float, derived: bool) -> pd.DataFrame:
             point = _flat_value(at_point[name])
             shape = np.shape(at_point[name])
             sd = lo = hi = np.full(point.size, np.nan)
+        if name in delta_se and delta_se[name].size == point.size:
+            # the delta method, not the spread of the asymptotic-normal draws (which
+            # carries Monte Carlo error); NaN where the Jacobian is not finite keeps the
+            # draws' value (e.g. inf for a partly infinite branching ratio)
+            sd = np.where(np.isfinite(delta_se[name]), delta_se[name], sd)
         for i, label in enumerate(element_names(name, tuple(shape))):
             rows.append((label, point[i], sd[i], lo[i], hi[i]))
     if rows:
@@ -336,11 +434,15 @@ def _sampling_table(fit: Fit, prob: float, derived: bool) -> pd.DataFrame:
         if finite.size:
             with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
                 cols = frame.columns.get_indexer(list(MCMC_COLUMNS))
+                # R-hat compares chains: with one chain it is undefined (NaN; diagnose says
+                # so) rather than arviz's "Shape validation failed" log message
+                rhat = (az.rhat(sub)["x"].values if fit.n_chains >= 2
+                        else np.full(finite.size, np.nan))
                 frame.iloc[finite, cols] = np.column_stack([
                     az.mcse(sub, method="mean")["x"].values,
                     az.ess(sub, method="bulk")["x"].values,
                     az.ess(sub, method="tail")["x"].values,
-                    az.rhat(sub)["x"].values,
+                    rhat,
                 ])
     frame["kind"] = kinds
     return frame
@@ -352,19 +454,13 @@ def _table(fit: Fit, prob: float, derived: bool) -> pd.DataFrame:
     else:
         frame = _optimization_table(fit, prob, derived)
     frame.index.name = "name"
-    frame.attrs.update(
-        {
-            "method": fit.method,
-            "backend": fit.backend,
-            "prob": prob,
-            "draws_kind": draws_kind(fit),
-        }
-    )
     return frame
 
 
 def summary_table(fit: Fit, prob: float = 0.9, derived: bool = True) -> pd.DataFrame:
     """The parameter table of ``fit`` (see the module docstring for the columns).
+
+    Computed afresh on each call; :meth:`Fit.summary` caches it on the (immutable) fit.
 
     Parameters
     ----------
@@ -378,9 +474,8 @@ def summary_table(fit: Fit, prob: float = 0.9, derived: bool = True) -> pd.DataF
     Returns
     -------
     pandas.DataFrame
-        Indexed by element name, point estimate in the first column, ``kind`` last.
-        ``attrs`` hold ``method``, ``backend``, ``prob``, ``draws_kind`` and the
-        renderings ``text`` and ``html`` (with the diagnostic notes).
+        A plain frame indexed by element name, point estimate in the first column,
+        ``kind`` last; render it with :func:`summary_text` or :func:`summary_html`.
 
     Raises
     ------
@@ -388,11 +483,7 @@ def summary_table(fit: Fit, prob: float = 0.9, derived: bool = True) -> pd.DataF
         If ``prob`` is outside (0, 1).
     """
     _check_prob(prob)
-    frame = _table(fit, prob, derived)
-    notes = _notes(fit, frame)
-    frame.attrs["text"] = _render_text(fit, frame, notes)
-    frame.attrs["html"] = _render_html(fit, frame, notes)
-    return frame
+    return _table(fit, prob, derived)
 
 
 def _check_prob(prob: float) -> None:
@@ -414,7 +505,29 @@ def n_data_text(fit: Fit) -> str:
     return f"{sum(sizes.values())} (" + ", ".join(f"{k}: {v}" for k, v in sizes.items()) + ")"
 
 
-def _header_items(fit: Fit, frame: pd.DataFrame) -> list[tuple[str, str]]:
+def draws_items(fit: Fit) -> list[tuple[str, str]]:
+    """Header lines saying what the fit's draws are (none for a fit without draws).
+
+    NUTS: ``Draws: 4 chains x 1000 (posterior)``; Laplace: ``Draws: 4000 from the Laplace
+    approximation``; MLE/MAP: ``Uncertainty draws: 4000 from the asymptotic normal`` (they
+    serve predictions and derived-quantity intervals, not MCMC).
+    """
+    if not fit.draws or not fit.n_chains:
+        return []
+    n_chain, n_draw = next(iter(fit.draws.values())).shape[:2]
+    if fit.method == "nuts":
+        return [("Draws", f"{n_chain} chain{'s' if n_chain > 1 else ''} x {n_draw} (posterior)")]
+    total = n_chain * n_draw
+    if fit.method == "laplace":
+        return [("Draws", f"{total} from the Laplace approximation at the mode")]
+    return [(
+        "Uncertainty draws",
+        f"{total} from the asymptotic normal of the estimator (for predictions and "
+        "derived-quantity intervals)",
+    )]
+
+
+def _header_items(fit: Fit, frame: pd.DataFrame, prob: float) -> list[tuple[str, str]]:
     items = [
         ("Model", repr(fit.model)),
         ("Method", fit.method),
@@ -422,12 +535,7 @@ def _header_items(fit: Fit, frame: pd.DataFrame) -> list[tuple[str, str]]:
         ("No. data", n_data_text(fit)),
         ("No. parameters", str(fit.parameters.dim)),
     ]
-    if fit.draws and fit.n_chains:
-        first = next(iter(fit.draws.values()))
-        n_chain, n_draw = first.shape[:2]
-        items.append(
-            ("Draws", f"{n_chain} chain{'s' if n_chain > 1 else ''} x {n_draw} ({draws_kind(fit)})")
-        )
+    items += draws_items(fit)
     if fit.metadata.get("seed") is not None:
         items.append(("Seed", str(fit.metadata["seed"])))
     opt = fit.optimizer or {}
@@ -438,7 +546,6 @@ def _header_items(fit: Fit, frame: pd.DataFrame) -> list[tuple[str, str]]:
         items += [("Log-likelihood", format_value(logd)), ("AIC", format_value(2 * k - 2 * logd))]
     elif logd is not None and fit.method in ("map", "laplace"):
         items.append(("Log posterior at mode", format_value(logd)))
-    prob = frame.attrs.get("prob", 0.9)
     if fit.method in ("mle", "map"):
         items.append(
             ("Intervals", f"{prob:.0%} Wald, built on the unconstrained scale")
@@ -448,10 +555,8 @@ def _header_items(fit: Fit, frame: pd.DataFrame) -> list[tuple[str, str]]:
     return items
 
 
-def _notes(fit: Fit, frame: pd.DataFrame) -> list[str]:
-    from .diagnostics import run_checks
-
-    return [p.message for p in run_checks(fit, frame).problems]
+def _notes(fit: Fit) -> list[str]:
+    return [p.message for p in fit.diagnose(warn=False).problems]
 
 
 def _formatted(frame: pd.DataFrame) -> pd.DataFrame:
@@ -468,12 +573,12 @@ def table_html(frame: pd.DataFrame) -> str:
     return shown.to_html(escape=True, classes="pystats-table", border=0)
 
 
-def _render_text(fit: Fit, frame: pd.DataFrame, notes: list[str]) -> str:
+def _render_text(fit: Fit, frame: pd.DataFrame, notes: list[str], prob: float) -> str:
     body = _formatted(frame).to_string()
     width = max(78, max(len(line) for line in body.splitlines()))
     title = f"{type(fit.model).__name__} results"
     lines = [title.center(width), "=" * width]
-    items = _header_items(fit, frame)
+    items = _header_items(fit, frame, prob)
     key_w = max(len(k) for k, _ in items) + 2
     lines += [f"{k + ':':<{key_w}}{v}" for k, v in items]
     lines += ["=" * width, body, "=" * width]
@@ -485,10 +590,10 @@ def _render_text(fit: Fit, frame: pd.DataFrame, notes: list[str]) -> str:
     return "\n".join(lines)
 
 
-def _render_html(fit: Fit, frame: pd.DataFrame, notes: list[str]) -> str:
+def _render_html(fit: Fit, frame: pd.DataFrame, notes: list[str], prob: float) -> str:
     esc = html.escape
     head = "".join(
-        f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in _header_items(fit, frame)
+        f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in _header_items(fit, frame, prob)
     )
     table = table_html(frame)
     if notes:
@@ -518,14 +623,13 @@ def summary_text(fit: Fit, prob: float = 0.9) -> str:
     str
         Header (model, method, backend, number of data, log-likelihood and AIC for MLE),
         the table, then one numbered note per problem found by ``diagnose(warn=False)``.
+        The table and the diagnostics are the fit's cached ones.
     """
     _check_prob(prob)
-    frame = _table(fit, prob, True)
-    return _render_text(fit, frame, _notes(fit, frame))
+    return _render_text(fit, fit.summary(prob=prob), _notes(fit), prob)
 
 
 def summary_html(fit: Fit, prob: float = 0.9) -> str:
     """The summary as an HTML fragment (header, table, notes); all text is escaped."""
     _check_prob(prob)
-    frame = _table(fit, prob, True)
-    return _render_html(fit, frame, _notes(fit, frame))
+    return _render_html(fit, fit.summary(prob=prob), _notes(fit), prob)

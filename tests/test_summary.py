@@ -91,7 +91,10 @@ def test_partly_infinite_derived_draws_mle(y: np.ndarray) -> None:
     fit = _mle_fit(y, cap=cap)
     row = _quiet(summary_table, fit).loc["ratio"]
     assert math.isfinite(row["estimate"]) and math.isfinite(row["lower"])
-    assert row["se"] == np.inf  # some draws are infinite: an unbounded spread
+    # the delta method at the (finite) estimate: d/d log sigma of 1/(cap - sigma)
+    s_hat, n = fit.point["sigma"], y.size
+    exact = s_hat / (cap - s_hat) ** 2 / math.sqrt(2 * n)
+    assert row["se"] == pytest.approx(exact, rel=1e-6)
     table = _quiet(summary_table, fit, 0.99)
     assert table.loc["ratio", "upper"] == np.inf  # the 99.5 % quantile is in the inf tail
 
@@ -110,3 +113,97 @@ def test_infinite_derived_draws_sampled(y: np.ndarray, method: str) -> None:
     assert math.isfinite(row["hdi_lower"]) and row["hdi_upper"] == np.inf
     # the parameters' rows are unaffected
     assert table.loc["sigma", "mean"] == pytest.approx(sigma.mean())
+
+
+# ---------------------------------------------------------------------- issue #6/#7 points
+def test_summary_is_a_plain_frame_rendered_on_demand(y: np.ndarray) -> None:
+    fit = normal_mle_fit(y)
+    table = fit.summary()
+    assert table.attrs == {}
+    table.loc["mu", "estimate"] = -99.0  # a copy: the fit's cached table is untouched
+    assert fit.summary().loc["mu", "estimate"] == pytest.approx(y.mean())
+    text = fit.summary_text()
+    assert "NormalModel results" in text and "mu" in text
+    html_ = fit.summary_html()
+    assert html_ == fit._repr_html_() and "<table" in html_ and "pystats-summary" in html_
+
+
+def test_diagnostics_computed_once_per_fit(y: np.ndarray, monkeypatch) -> None:
+    import pystats.diagnostics as diagnostics
+
+    calls = []
+    original = diagnostics.run_checks
+    monkeypatch.setattr(diagnostics, "run_checks",
+                        lambda *a, **k: calls.append(1) or original(*a, **k))
+    fit = _sampled(y, cap=10.0, method="nuts")
+    for _ in range(3):
+        fit.summary_text()
+        fit.summary_html()
+        fit.diagnose(warn=False)
+    assert len(calls) == 1
+
+
+def test_mle_header_does_not_read_like_mcmc(y: np.ndarray) -> None:
+    text = normal_mle_fit(y, n_draws=1000).summary_text()
+    assert "chains x" not in text
+    assert "Uncertainty draws:" in text and "1000 from the asymptotic normal" in text
+    nuts = _sampled(y, cap=10.0, method="nuts").summary_text()
+    assert "Draws:" in nuts and f"{N_CHAINS} chains x {N_DRAWS} (posterior)" in nuts
+
+
+def test_rhat_printed_with_the_digits_that_show_the_failure(y: np.ndarray) -> None:
+    from pystats.summary import format_value, rhat_text
+
+    assert rhat_text(1.010015) == "1.01002"
+    assert rhat_text(1.0049) == "1.005" and rhat_text(1.234) == "1.234"
+    assert format_value(1.010015, "r_hat") == "1.01002"
+    # a fit whose worst R-hat is just above 1.01: the verdict shows why it failed
+    fit = _sampled(y, cap=10.0, method="nuts")
+    table = fit.summary(derived=False)
+    table.loc["mu", "r_hat"] = 1.010015
+    table.loc["sigma", "r_hat"] = 1.002
+    from pystats.diagnostics import run_checks
+
+    check = run_checks(fit, table).checks["r_hat"]
+    assert check.passed is False and "max 1.01002" in check.verdict
+
+
+def test_one_chain_nuts_rhat_not_computable(y: np.ndarray, caplog) -> None:
+    rng = np.random.default_rng(3)
+    draws = {"mu": rng.normal(1.5, 0.05, (1, 400)),
+             "sigma": np.exp(rng.normal(math.log(0.7), 0.05, (1, 400)))}
+    fit = sampled_fit(CappedModel(cap=10.0), y, draws, sample_stats=clean_stats(1, 400))
+    with caplog.at_level("WARNING"):
+        table = fit.summary()
+        diag = fit.diagnose(warn=False)
+    assert "Shape validation failed" not in caplog.text
+    assert table["r_hat"].isna().all() and (table["ess_bulk"] > 200).all()
+    check = diag.checks["r_hat"]
+    assert check.passed is None
+    assert "1 chain" in check.verdict and "constant" not in check.verdict
+    assert "constant" not in fit.summary_text()
+
+
+def test_etas_b_se_is_the_delta_method_value() -> None:
+    """ETAS's derived ``b`` (Aki's estimate, independent of the ETAS parameters): its
+    delta-method se is exactly Aki's se, not the spread of 4000 seeded normal draws."""
+    from pystats.etas.model import ETAS
+    from pystats.etas.simulate import simulate_etas
+
+    truth = {"mu": 0.4, "K": 0.02, "c": 0.01, "alpha": 1.5, "p": 1.2}
+    cat = simulate_etas(**truth, m_ref=3.0, t_end=400.0, mc=3.0, b=1.0, rng=5)
+    model = ETAS(mc=3.0)
+    data = model.prepare(cat)
+    ps = model.parameters(data)
+    point = {n: np.asarray(truth[n]) for n in ps.names}
+    u0 = ps.unconstrain(point)
+    cov_u = np.diag(np.full(u0.size, 0.01))
+    u = np.random.default_rng(1).multivariate_normal(u0, cov_u, size=(4, 1000))
+    draws = ps.constrain(u)
+    draws.update(model.derived(draws, data))
+    fit = Fit(model=model, data=data, method="mle", backend="synthetic", parameters=ps,
+              point=point, cov_unconstrained=cov_u, draws=draws,
+              optimizer={"converged": True, "hessian_pd": True})
+    row = fit.summary().loc["b"]
+    assert row["estimate"] == pytest.approx(data.values["b"])
+    assert row["se"] == pytest.approx(data.values["b_se"], rel=1e-8)

@@ -912,15 +912,26 @@ class ETAS(_PointProcessModel):
         full = {"mu": mu, "K": K, "c": c, "alpha": alpha, "p": p}
         return {k: full[k] for k in self.free_parameters}
 
+    def derived_inputs(self, data: PreparedData) -> dict[str, tuple[float, float]]:
+        """``{"b": (b, se)}`` when ``b`` is estimated from the magnitudes (Aki's estimator)."""
+        v = data.values
+        if not v["b_estimated"] or v["b_se"] <= 0:
+            return {}
+        return {"b": (float(v["b"]), float(v["b_se"]))}
+
     def derived(self, draws: Mapping[str, np.ndarray], data: PreparedData) -> dict[str, Any]:
-        """``branching_ratio`` (window length) and, when estimated, ``b``; see the class."""
+        """``branching_ratio`` (window length) and, when estimated, ``b``; see the class.
+
+        ``b`` is read from ``draws["b"]`` when given (:meth:`derived_inputs`), else drawn
+        from its sampling distribution for each draw (the estimate for a single point)."""
         from .kernels import kernel_integral
 
         v = data.values
         full = {k: np.asarray(x, dtype=float) for k, x in self._full(draws).items()}
         shape = np.broadcast_shapes(*(np.shape(x) for x in full.values()))
         full = {k: np.broadcast_to(x, shape) for k, x in full.items()}
-        b = self._b_draws(shape, data)
+        b = (np.broadcast_to(np.asarray(draws["b"], dtype=float), shape) if "b" in draws
+             else self._b_draws(shape, data))
         prod = _gr_mean_productivity(full["alpha"], b * LN10, v["mc"], v["m_ref"], v["delta_m"])
         span = v["t_end"] - v["t_start"]
         integral = kernel_integral(0.0, span, full["c"], full["p"])
