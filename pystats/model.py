@@ -166,6 +166,33 @@ class Model(ABC):
         """Log prior density at constrained ``params`` (used by ``map``/``laplace``/torch)."""
         raise MethodNotSupportedError(f"{type(self).__name__} has no torch prior")
 
+    def log_prior(self, values: Mapping[str, Any], data: PreparedData) -> np.ndarray:
+        """Log prior density (numpy) at constrained ``values``, batched over leading axes.
+
+        ``values`` maps every parameter name to an array ``(*batch, *shape)``; the result
+        has shape ``batch``.  Evaluates :meth:`log_prior_torch` on the CPU without
+        gradients, so every family with a torch prior has it.
+
+        Raises
+        ------
+        MethodNotSupportedError
+            If the family defines no prior density.
+        """
+        import torch
+
+        from .backends.torch import to_tensors
+
+        tensors = to_tensors(dict(data.values), torch.device("cpu"))
+        params = {k: torch.as_tensor(np.asarray(v, dtype=np.float64)) for k, v in values.items()}
+        batch = np.broadcast_shapes(
+            *(np.shape(values[p.name])[: np.ndim(values[p.name]) - len(p.shape)]
+              for p in self.parameters(data))
+        )
+        with torch.no_grad():
+            out = self.log_prior_torch(params, tensors)
+        out = out.numpy() if isinstance(out, torch.Tensor) else np.asarray(out, dtype=float)
+        return np.broadcast_to(out, batch).astype(float)
+
     def stan_program(self) -> str | None:
         """File name of the Stan program in ``pystats.stan`` (``None`` if there is none).
 

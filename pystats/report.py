@@ -1,21 +1,35 @@
 """A self-contained HTML report of a :class:`~pystats.fit.Fit`.
 
-One file, no external resources: figures are embedded as base64 PNG (drawn on
-:class:`matplotlib.figure.Figure` objects that pyplot does not manage, so the user's
-backend and open figures are left alone), styles are inline and every piece of text that
-comes from the model, the data or the engine is escaped with :func:`html.escape`.
+One file, no external resources: figures are embedded as base64 PNG (drawn by
+:mod:`pystats.plots` on :class:`matplotlib.figure.Figure` objects that pyplot does not
+manage, so the user's backend and open figures are left alone), styles are inline and
+every piece of text that comes from the model, the data or the engine is escaped with
+:func:`html.escape`.
 
 Sections: header (model, method, backend, seed, versions, timings, data hash); data
-summary; parameters and the summary table; convergence diagnostics with plain-language
-verdicts; for ``nuts`` rank plots, pair plot and energy plot, for the other methods
-marginal densities and intervals; a predictive check when the family defines
-``posterior_predictive``; the family's own figures (``Model.report_figures``).
+summary (each observed variable described by its size, range, quartiles and mean);
+parameters and the summary table; convergence diagnostics with plain-language verdicts;
+for ``nuts`` the sampler parameters per chain (step size, acceptance, leapfrog steps, tree
+depth, divergences, E-BFMI); figures: for ``nuts`` trace, rank, autocorrelation, forest
+(per-chain intervals with R-hat and ESS), pair and energy plots, for the other methods
+marginal densities, for every fit the parameter-correlation matrix and, where the fit
+uses priors (not ``mle``), prior-versus-posterior overlays; PSIS-LOO with Pareto-k counts
+(``nuts`` and ``laplace``, from the family's pointwise log likelihood); a predictive check
+when the family defines ``posterior_predictive`` (against what the family says each
+observed vector is indexed by, ``Model.observed_coordinates``); the family's own figures
+(``Model.report_figures``).  Whatever is skipped is named with the reason.
 
-A figure that fails to draw is replaced by a visible red note naming the error (and
-logged on the ``pystats`` logger); the rest of the report is still written.
+Long runs are thinned for the figures that do not need every draw (traces, pairs, LOO,
+predictive checks), so writing a report stays fast.  A figure that fails to draw is
+replaced by a visible red note naming the error (and logged on the ``pystats`` logger);
+the rest of the report is still written.
 
 References
 ----------
+Vehtari, A., Gelman, A. and Gabry, J. (2017). Practical Bayesian model evaluation using
+leave-one-out cross-validation and WAIC. Statistics and Computing, 27, 1413-1432.
+https://doi.org/10.1007/s11222-016-9696-4
+
 Gabry, J., Simpson, D., Vehtari, A., Betancourt, M. and Gelman, A. (2019). Visualization in
 Bayesian workflow. Journal of the Royal Statistical Society A, 182(2), 389-402.
 https://doi.org/10.1111/rssa.12378
@@ -37,8 +51,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .arviz_io import draws_kind, import_arviz, posterior_predictive_draws
-from .summary import element_names, summary_table, table_html
+from .arviz_io import (
+    draws_kind,
+    import_arviz,
+    pointwise_log_likelihood_draws,
+    posterior_predictive_draws,
+)
+from .plots._base import scalar_draws
+from .summary import LOG_LIKELIHOOD_NAMES, draws_items, format_value, table_html
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -50,15 +70,14 @@ __all__ = ["write_report"]
 log = logging.getLogger("pystats")
 
 MAX_PLOT_PARAMETERS = 6
-"""Scalar parameters shown in trace/rank and pair plots (the first ones, in order)."""
-MAX_MARGINALS = 12
-"""Scalar parameters shown as marginal densities for optimisation / Laplace fits."""
-MAX_PAIR_DRAWS = 1000
+"""Scalar parameters shown in trace, rank, autocorrelation and pair plots (the first ones)."""
+MAX_FOREST_PARAMETERS = 30
+"""Scalar parameters shown in the forest plot and the prior-versus-posterior overlays."""
 MAX_PPC_DRAWS = 100
-MAX_PPC_ELEMENTS = 100
-"""Observed variables with at most this many values (binned counts, a few measurements) are
-checked value by value against their replicated intervals; larger ones (a catalogue's
-magnitudes) by overlaying replicated and observed distributions (``arviz.plot_ppc``)."""
+MAX_LOO_DRAWS = 1000
+"""Draws (all chains together) used for PSIS-LOO; fewer when the data are large."""
+LOO_CELLS = 20_000_000
+"""Most pointwise log-likelihood values (draws x observations) computed for PSIS-LOO."""
 DPI = 80
 
 _CSS = """
@@ -79,6 +98,7 @@ li.diag-na{background:#f1f1f4;color:#555}
 figure{margin:1em 0}figcaption{color:#446;font-weight:bold;margin-bottom:.3em}
 img{max-width:100%}
 .note{color:#555;font-size:.9em}
+table.sampler td:first-child{text-align:left}
 """
 
 
@@ -94,7 +114,9 @@ def _kv_table(items: list[tuple[str, Any]]) -> str:
 
 def _png(fig: Any) -> str:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
+    # constrained-layout figures are laid out already; "tight" would draw them twice
+    tight = fig.get_layout_engine() is None
+    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight" if tight else None)
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
@@ -104,8 +126,13 @@ def _close(fig: Any) -> None:
     plt.close(fig)  # no-op for figures pyplot does not manage
 
 
-def _figure_html(title: str, make: Callable[[], Figure | None]) -> str:
-    """Draw with ``make`` and embed; a failure becomes a visible note."""
+def _figure_html(
+    title: str,
+    make: Callable[[], Figure | None],
+    reraise: tuple[type[BaseException], ...] = (),
+) -> str:
+    """Draw with ``make`` and embed; a failure becomes a visible note (``reraise``: errors
+    passed on to the caller instead)."""
     fig = None
     try:
         with warnings.catch_warnings():
@@ -116,6 +143,8 @@ def _figure_html(title: str, make: Callable[[], Figure | None]) -> str:
             if fig is None:
                 return ""
             data = _png(fig)
+    except reraise:
+        raise
     except Exception as e:  # a broken plot must not lose the rest of the report
         log.warning("report figure %r failed: %s: %s", title, type(e).__name__, e)
         return (
@@ -131,164 +160,6 @@ def _figure_html(title: str, make: Callable[[], Figure | None]) -> str:
     )
 
 
-def _new_figure(width: float, height: float) -> Figure:
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width, height), layout="constrained")
-
-
-def _scalar_draws(fit: Fit, limit: int) -> tuple[dict[str, np.ndarray], int]:
-    """The first ``limit`` scalar parameter elements as ``label -> (chain, draw)``."""
-    out: dict[str, np.ndarray] = {}
-    total = fit.parameters.dim
-    for p in fit.parameters:
-        if p.name not in fit.draws:
-            continue
-        arr = np.asarray(fit.draws[p.name], dtype=float)
-        flat = arr.reshape(arr.shape[0], arr.shape[1], -1)
-        for i, label in enumerate(element_names(p.name, p.shape)):
-            if len(out) >= limit:
-                return out, total
-            out[label] = flat[:, :, i]
-    return out, total
-
-
-def _thin(arr: np.ndarray, max_draws: int) -> np.ndarray:
-    n_chain, n_draw = arr.shape[:2]
-    per_chain = max(1, max_draws // max(n_chain, 1))
-    if per_chain >= n_draw:
-        return arr
-    idx = np.unique(np.linspace(0, n_draw - 1, per_chain).round().astype(int))
-    return arr[:, idx]
-
-
-def _idata(posterior: dict[str, np.ndarray], stats: dict[str, np.ndarray] | None = None) -> Any:
-    az = import_arviz()
-    return az.from_dict(posterior=posterior, sample_stats=stats or None)
-
-
-# ---------------------------------------------------------------------- figures
-def _rank_figure(fit: Fit, draws: dict[str, np.ndarray]) -> Figure:
-    az = import_arviz()
-    k = len(draws)
-    fig = _new_figure(10, 1.9 * k + 0.4)
-    axes = fig.subplots(k, 2, squeeze=False)
-    az.plot_trace(_idata(draws), kind="rank_bars", axes=axes, compact=False, show=False)
-    return fig
-
-
-def _pair_figure(fit: Fit, draws: dict[str, np.ndarray]) -> Figure | None:
-    az = import_arviz()
-    k = len(draws)
-    if k < 2:
-        return None
-    thinned = {n: _thin(v, MAX_PAIR_DRAWS) for n, v in draws.items()}
-    stats = None
-    divergences = False
-    if "diverging" in fit.sample_stats:
-        div = np.asarray(fit.sample_stats["diverging"]).astype(bool)
-        first = next(iter(draws.values()))
-        if div.shape == first.shape:
-            stats = {"diverging": _thin(div, MAX_PAIR_DRAWS)}
-            divergences = bool(stats["diverging"].any())
-    size = min(max(2.2 * (k - 1) + 0.6, 4.0), 11.0)
-    fig = _new_figure(size, size)
-    axes = fig.subplots(k - 1, k - 1, squeeze=False)
-    az.plot_pair(
-        _idata(thinned, stats),
-        kind="scatter",
-        divergences=divergences,
-        ax=axes,
-        scatter_kwargs={"alpha": 0.5, "s": 12},
-        show=False,
-    )
-    return fig
-
-
-def _energy_figure(fit: Fit) -> Figure | None:
-    if "energy" not in fit.sample_stats:
-        return None
-    az = import_arviz()
-    energy = np.asarray(fit.sample_stats["energy"], dtype=float)
-    fig = _new_figure(6, 3.5)
-    ax = fig.subplots()
-    idata = az.from_dict(posterior={"_": np.zeros(energy.shape)}, sample_stats={"energy": energy})
-    az.plot_energy(idata, ax=ax, show=False)
-    return fig
-
-
-def _marginal_figure(fit: Fit, frame: Any) -> Figure | None:
-    draws, _ = _scalar_draws(fit, MAX_MARGINALS)
-    labels = [n for n in frame.index[frame["kind"] == "parameter"]][:MAX_MARGINALS]
-    if not labels:
-        return None
-    est_col, lo_col, hi_col = (
-        ("estimate", "lower", "upper")
-        if "estimate" in frame.columns
-        else ("mean", "hdi_lower", "hdi_upper")
-    )
-    k = len(labels)
-    ncol = min(k, 3)
-    nrow = -(-k // ncol)
-    fig = _new_figure(3.3 * ncol, 2.4 * nrow)
-    axes = np.atleast_1d(fig.subplots(nrow, ncol, squeeze=False)).ravel()
-    for ax, label in zip(axes, labels, strict=False):
-        row = frame.loc[label]
-        if label in draws:
-            ax.hist(np.ravel(draws[label]), bins=40, density=True, color="#8da0cb", alpha=0.8)
-        if np.isfinite(row[lo_col]) and np.isfinite(row[hi_col]):
-            ax.axvspan(row[lo_col], row[hi_col], color="#fc8d62", alpha=0.25, lw=0)
-        if np.isfinite(row[est_col]):
-            ax.axvline(row[est_col], color="#d95f02", lw=1.5)
-        ax.set_title(label, fontsize=10)
-        ax.set_yticks([])
-    for ax in axes[k:]:
-        ax.set_visible(False)
-    return fig
-
-
-def _ppc_figure(fit: Fit, name: str, replicated: np.ndarray) -> Figure:
-    observed = np.asarray(fit.data.observed[name])
-    if observed.size <= MAX_PPC_ELEMENTS:
-        return _ppc_elements_figure(name, observed, replicated)
-    return _ppc_density_figure(name, observed, replicated)
-
-
-def _ppc_elements_figure(name: str, observed: np.ndarray, replicated: np.ndarray) -> Figure:
-    """Each observed value against the 90 % interval and median of its replicates."""
-    obs = np.ravel(observed).astype(float)
-    rep = np.asarray(replicated, dtype=float).reshape(-1, obs.size)
-    lo, med, hi = np.quantile(rep, [0.05, 0.5, 0.95], axis=0)
-    x = np.arange(obs.size)
-    outside = (obs < lo) | (obs > hi)
-    fig = _new_figure(7, 3.5)
-    ax = fig.subplots()
-    ax.fill_between(x, lo, hi, step="mid", color="#8da0cb", alpha=0.5,
-                    label="replicated 90% interval")
-    ax.step(x, med, where="mid", color="#3b4cc0", lw=1, label="replicated median")
-    ax.plot(x[~outside], obs[~outside], "o", color="black", ms=3, label="observed")
-    if outside.any():
-        ax.plot(x[outside], obs[outside], "o", color="#d62728", ms=4,
-                label=f"observed outside interval ({int(outside.sum())} of {obs.size})")
-    ax.set_xlabel(f"{name} (element index)")
-    ax.legend(fontsize=8)
-    return fig
-
-
-def _ppc_density_figure(name: str, observed: np.ndarray, replicated: np.ndarray) -> Figure:
-    az = import_arviz()
-    dims = [f"{name}_dim_{i}" for i in range(observed.ndim)]
-    idata = az.from_dict(
-        posterior_predictive={name: replicated},
-        observed_data={name: observed},
-        dims={name: dims},
-    )
-    fig = _new_figure(6, 3.5)
-    ax = fig.subplots()
-    az.plot_ppc(idata, var_names=[name], ax=ax, num_pp_samples=MAX_PPC_DRAWS, show=False)
-    return fig
-
-
 # ---------------------------------------------------------------------- sections
 def _header(fit: Fit) -> str:
     import matplotlib
@@ -302,7 +173,7 @@ def _header(fit: Fit) -> str:
         ("Family", getattr(type(fit.model), "family", type(fit.model).__name__)),
         ("Method", fit.method),
         ("Backend", fit.backend),
-        ("Draws", draws_kind(fit) if fit.draws else "none"),
+        *(draws_items(fit) or [("Draws", "none")]),
         ("Seed", md.get("seed", "not recorded")),
     ]
     if fit.method == "nuts":
@@ -330,28 +201,58 @@ def _header(fit: Fit) -> str:
     return f"<h2>Fit</h2>{_kv_table(items)}"
 
 
+def describe_values(value: Any) -> str:
+    """A one-line numeric description of an observed variable.
+
+    A scalar is shown as is; a vector by its size, range, quartiles and mean (integer data
+    also by their total), e.g. ``2000 values: min 2.5, quartiles 2.6 / 2.8 / 3.1, max 6.2,
+    mean 2.93``.
+    """
+    arr = np.asarray(value)
+    if arr.size == 0:
+        return "empty"
+    if arr.dtype.kind not in "biuf":
+        return f"{arr.size} values of type {arr.dtype}"
+    x = arr.astype(float).ravel()
+    if arr.size == 1:
+        return format_value(x[0]) if arr.dtype.kind == "f" else str(int(x[0]))
+    finite = x[np.isfinite(x)]
+    shape = f" (shape {'x'.join(map(str, arr.shape))})" if arr.ndim > 1 else ""
+    if finite.size == 0:
+        return f"{arr.size} values{shape}, none finite"
+    q1, q2, q3 = np.quantile(finite, [0.25, 0.5, 0.75])
+
+    def f(v: float) -> str:
+        return f"{v:.6g}"
+
+    text = (f"{arr.size} values{shape}: min {f(finite.min())}, quartiles {f(q1)} / {f(q2)} / "
+            f"{f(q3)}, max {f(finite.max())}, mean {f(finite.mean())}")
+    if arr.dtype.kind in "biu":
+        text += f", total {int(finite.sum())}"
+    if finite.size < x.size:
+        text += f" ({x.size - finite.size} non-finite)"
+    return text
+
+
 def _data_section(fit: Fit) -> str:
     items = [(k, v) for k, v in fit.data.summary.items()]
-    observed = [
-        (k, f"shape {tuple(np.shape(v))}, dtype {np.asarray(v).dtype}")
-        for k, v in fit.data.observed.items()
-    ]
+    observed = [(k, describe_values(v)) for k, v in fit.data.observed.items()]
     body = _kv_table(items) if items else "<p class='note'>No data summary.</p>"
     if observed:
         body += "<p class='note'>Observed data:</p>" + _kv_table(observed)
     return f"<h2>Data</h2>{body}"
 
 
-def _parameter_section(fit: Fit, frame: Any) -> str:
+def _parameter_section(fit: Fit, frame: Any, prob: float) -> str:
     defs = "".join(
         f"<tr><th>{_esc(p.name)}</th><td>{_esc(p.shape if p.shape else 'scalar')}</td>"
         f"<td>{_esc(_support(p.lower, p.upper))}</td><td style='text-align:left'>"
         f"{_esc(p.description)}</td></tr>"
         for p in fit.parameters
     )
-    prob = frame.attrs.get("prob", 0.9)
     how = (
-        f"{prob:.0%} Wald intervals built on the unconstrained scale and mapped back"
+        f"{prob:.0%} Wald intervals built on the unconstrained scale and mapped back; "
+        "standard errors of derived quantities by the delta method"
         if "estimate" in frame.columns
         else f"{prob:.0%} highest-density intervals of the {draws_kind(fit)} draws"
     )
@@ -368,10 +269,8 @@ def _support(lower: float, upper: float) -> str:
     return f"({lo}, {hi})"
 
 
-def _diagnostics_section(fit: Fit, frame: Any) -> str:
-    from .diagnostics import run_checks
-
-    diag = run_checks(fit, frame)
+def _diagnostics_section(fit: Fit) -> str:
+    diag = fit.diagnose(warn=False)
     verdict = (
         "<p class='verdict-ok'>All checks passed.</p>"
         if diag.ok
@@ -385,22 +284,108 @@ def _diagnostics_section(fit: Fit, frame: Any) -> str:
     return f"<h2>Diagnostics</h2>{verdict}{diag.to_html()}{problems}"
 
 
-def _figures_section(fit: Fit, frame: Any) -> str:
+def sampler_table(fit: Fit) -> list[dict[str, Any]]:
+    """Per-chain NUTS sampler parameters from ``fit.sample_stats``.
+
+    Returns
+    -------
+    list of dict
+        One row per chain with ``chain``, ``step_size`` (the adapted step size),
+        ``acceptance`` (mean acceptance statistic), ``leapfrog_mean``/``leapfrog_max``
+        (leapfrog steps per draw), ``tree_depth_mean``/``tree_depth_max``,
+        ``divergences`` and ``e_bfmi``; statistics the engine did not report are
+        missing from the rows.
+    """
+    from .diagnostics import e_bfmi
+
+    st = {k: np.asarray(v) for k, v in fit.sample_stats.items()}
+    if not st:
+        return []
+    n_chain = next(iter(st.values())).shape[0]
+    bfmi = e_bfmi(st["energy"]) if "energy" in st else None
+    rows = []
+    for c in range(n_chain):
+        row: dict[str, Any] = {"chain": c}
+        if "step_size" in st:
+            row["step_size"] = float(np.median(st["step_size"][c]))
+        if "acceptance_rate" in st:
+            row["acceptance"] = float(np.mean(st["acceptance_rate"][c]))
+        if "n_steps" in st:
+            row["leapfrog_mean"] = float(np.mean(st["n_steps"][c]))
+            row["leapfrog_max"] = int(np.max(st["n_steps"][c]))
+        if "tree_depth" in st:
+            row["tree_depth_mean"] = float(np.mean(st["tree_depth"][c]))
+            row["tree_depth_max"] = int(np.max(st["tree_depth"][c]))
+        if "diverging" in st:
+            row["divergences"] = int(st["diverging"][c].astype(bool).sum())
+        if bfmi is not None:
+            row["e_bfmi"] = float(bfmi[c])
+        rows.append(row)
+    return rows
+
+
+_SAMPLER_COLUMNS = {
+    "chain": "chain",
+    "step_size": "step size",
+    "acceptance": "mean acceptance",
+    "leapfrog_mean": "leapfrog steps (mean)",
+    "leapfrog_max": "leapfrog steps (max)",
+    "tree_depth_mean": "tree depth (mean)",
+    "tree_depth_max": "tree depth (max)",
+    "divergences": "divergences",
+    "e_bfmi": "E-BFMI",
+}
+
+
+def _sampler_section(fit: Fit) -> str:
+    if fit.method != "nuts":
+        return ""
+    rows = sampler_table(fit)
+    if not rows:
+        return ("<h2>Sampler</h2><p class='note'>The engine reported no sampler statistics."
+                "</p>")
+    cols = [c for c in _SAMPLER_COLUMNS if c in rows[0]]
+    head = "".join(f"<th>{_esc(_SAMPLER_COLUMNS[c])}</th>" for c in cols)
+
+    def cell(v: Any) -> str:
+        return str(v) if isinstance(v, int) else f"{v:.4g}"
+
+    body = "".join(
+        "<tr>" + "".join(f"<td>{_esc(cell(r[c]))}</td>" for c in cols) + "</tr>" for r in rows
+    )
+    note = (f"Max tree depth {fit.max_tree_depth}; the step size is the one adapted in warmup; "
+            "acceptance is Stan's accept_stat (target adapt_delta).")
+    return (f"<h2>Sampler</h2><table class='sampler'><tr>{head}</tr>{body}</table>"
+            f"<p class='note'>{_esc(note)}</p>")
+
+
+def _figures_section(fit: Fit, frame: Any, prob: float) -> str:
+    from .plots import diagnostic as dp
+
     parts = []
     if fit.method == "nuts" and fit.draws:
-        draws, total = _scalar_draws(fit, MAX_PLOT_PARAMETERS)
+        draws, total = scalar_draws(fit, MAX_PLOT_PARAMETERS)
         shown = (
             f"the first {len(draws)} of {total} scalar parameters"
             if total > len(draws)
             else "all parameters"
         )
-        parts.append(f"<p class='note'>Plots show {_esc(shown)}.</p>")
+        parts.append(f"<p class='note'>Trace, rank, autocorrelation and pair plots show "
+                     f"{_esc(shown)}.</p>")
+        parts.append(_figure_html("Traces (left: per-chain densities; right: draws)",
+                                  lambda: dp.trace_figure(draws)))
         parts.append(_figure_html("Rank plots (uniform bars = well-mixed chains)",
-                                  lambda: _rank_figure(fit, draws)))
+                                  lambda: dp.rank_figure(draws)))
+        parts.append(_figure_html("Autocorrelation (chains combined)",
+                                  lambda: dp.autocorr_figure(draws)))
+        forest, _ = scalar_draws(fit, MAX_FOREST_PARAMETERS)
+        parts.append(_figure_html(
+            f"Forest plot: per-chain {prob:.0%} intervals with R-hat and bulk ESS",
+            lambda: dp.forest_figure(forest, prob)))
         parts.append(_figure_html("Pairs (divergent transitions highlighted)",
-                                  lambda: _pair_figure(fit, draws)))
+                                  lambda: dp.pair_figure(fit, draws)))
         parts.append(_figure_html("Energy: marginal vs transition (similar = good E-BFMI)",
-                                  lambda: _energy_figure(fit)))
+                                  lambda: dp.energy_figure(fit)))
     else:
         what = {
             "laplace": "Laplace-approximation draws",
@@ -409,16 +394,121 @@ def _figures_section(fit: Fit, frame: Any) -> str:
         }.get(fit.method, "draws")
         parts.append(_figure_html(
             f"Marginal densities ({what}) with estimate and interval",
-            lambda: _marginal_figure(fit, frame),
+            lambda: dp.marginal_figure(fit, frame),
         ))
+    parts.append(_figure_html("Parameter correlations", lambda: dp.correlation_figure(fit)))
+    parts.append(_prior_part(fit))
     return "<h2>Figures</h2>" + "".join(parts)
 
 
+def _prior_part(fit: Fit) -> str:
+    from .errors import MethodNotSupportedError
+    from .plots.prior import prior_posterior_figure
+
+    title = "Prior (line) vs posterior (histogram)"
+    if fit.method == "mle":
+        return ""  # no priors in a maximum-likelihood fit
+    if not fit.draws:
+        return f"<p class='note'>{_esc(title)}: skipped, the fit holds no draws.</p>"
+    labels = fit.parameters.element_names()[:MAX_FOREST_PARAMETERS]
+    notes: list[str] = []
+
+    def make() -> Figure | None:
+        fig, why = prior_posterior_figure(fit, labels)
+        notes.extend(why)
+        return fig
+
+    try:
+        out = _figure_html(title, make, reraise=(MethodNotSupportedError,))
+    except MethodNotSupportedError:
+        return (f"<p class='note'>{_esc(title)}: skipped, {_esc(type(fit.model).__name__)} "
+                "defines no prior density.</p>")
+    if notes:
+        out += "<p class='note'>Not drawn: " + _esc("; ".join(notes)) + ".</p>"
+    return out
+
+
+def loo_summary(fit: Fit) -> tuple[Any, int] | str:
+    """PSIS-LOO of ``fit`` (arviz's ``ELPDData``) and the number of draws used, or the
+    reason it was skipped.
+
+    Uses the family's pointwise log likelihood (or stored ``log_lik`` draws) on at most
+    :data:`MAX_LOO_DRAWS` draws, fewer when draws x observations would exceed
+    :data:`LOO_CELLS`.  Only for ``nuts`` and ``laplace``: the draws of ``mle``/``map``
+    fits are not posterior draws.
+    """
+    if fit.method not in ("nuts", "laplace"):
+        return (f"skipped: the {draws_kind(fit).replace('_', '-')} draws of a "
+                f"{fit.method!r} fit are not posterior draws")
+    if not fit.draws:
+        return "skipped: the fit holds no draws"
+    n_obs = sum(int(np.size(v)) for v in fit.data.observed.values()) or 1
+    max_draws = int(min(MAX_LOO_DRAWS, max(100, LOO_CELLS // n_obs)))
+    log_lik = pointwise_log_likelihood_draws(fit, max_draws=max_draws)
+    if not log_lik:
+        from .plots._base import thin
+
+        log_lik = {k: thin(np.asarray(v, dtype=float), max_draws) for k, v in fit.draws.items()
+                   if k in LOG_LIKELIHOOD_NAMES and np.ndim(v) > 2}
+    if not log_lik:
+        return (f"skipped: {type(fit.model).__name__} defines no pointwise log likelihood "
+                "(Model.pointwise_log_likelihood)")
+    if len(log_lik) > 1:
+        return (f"skipped: the log likelihood has {len(log_lik)} observed variables "
+                f"({', '.join(log_lik)}); LOO needs one")
+    az = import_arviz()
+    name, value = next(iter(log_lik.items()))
+    value = value.reshape(*value.shape[:2], -1)
+    data = az.from_dict(posterior={"_": np.zeros(value.shape[:2])}, log_likelihood={name: value})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        loo = az.loo(data, pointwise=True)
+    return loo, int(value.shape[0] * value.shape[1])
+
+
+def _loo_section(fit: Fit) -> str:
+    head = "<h2>PSIS-LOO</h2>"
+    try:
+        result = loo_summary(fit)
+    except Exception as e:
+        log.warning("PSIS-LOO failed: %s: %s", type(e).__name__, e)
+        return (f"{head}<p class='error'>PSIS-LOO could not be computed: "
+                f"{_esc(type(e).__name__)}: {_esc(e)}</p>")
+    if isinstance(result, str):
+        return f"{head}<p class='note'>{_esc(result)}.</p>"
+    loo, n_draws = result
+    k = np.asarray(loo.pareto_k, dtype=float).ravel()
+    good = float(getattr(loo, "good_k", 0.7) or 0.7)
+    bins = [
+        (f"(-inf, {good:.2f}] good", int(np.sum(k <= good))),
+        (f"({good:.2f}, 1] bad", int(np.sum((k > good) & (k <= 1)))),
+        ("(1, inf) very bad", int(np.sum(k > 1))),
+    ]
+    items = [
+        ("elpd_loo", f"{loo.elpd_loo:.2f} (se {loo.se:.2f})"),
+        ("p_loo (effective number of parameters)", f"{loo.p_loo:.2f}"),
+        ("observations", k.size),
+        ("draws used", n_draws),
+    ]
+    rows = "".join(f"<tr><td>{_esc(a)}</td><td>{n}</td><td>{100 * n / max(k.size, 1):.1f}%"
+                   "</td></tr>" for a, n in bins)
+    verdict = ("All Pareto k values are good: the PSIS-LOO estimate is reliable."
+               if bins[1][1] + bins[2][1] == 0 else
+               f"{bins[1][1] + bins[2][1]} observation(s) with Pareto k above {good:.2f}: "
+               "their LOO terms are unreliable (influential observations or a misfitting "
+               "model); consider exact LOO for them or K-fold cross-validation.")
+    return (f"{head}{_kv_table(items)}<table><tr><th>Pareto k</th><th>count</th><th>share</th>"
+            f"</tr>{rows}</table><p class='note'>{_esc(verdict)}</p>")
+
+
 def _ppc_section(fit: Fit) -> str:
+    from .plots.predictive import ppc_figure
+
     if not fit.draws:
         return ""
     try:
         replicated = posterior_predictive_draws(fit, max_draws=MAX_PPC_DRAWS)
+        coords = dict(fit.model.observed_coordinates(fit.data) or {})
     except Exception as e:  # shown in the report, like a failed figure
         log.warning("posterior predictive draws failed: %s: %s", type(e).__name__, e)
         return (
@@ -431,16 +521,17 @@ def _ppc_section(fit: Fit) -> str:
     for name, rep in replicated.items():
         if name not in fit.data.observed:
             continue
-        if rep.shape[2:] != np.shape(fit.data.observed[name]):
+        observed = np.asarray(fit.data.observed[name])
+        if rep.shape[2:] != observed.shape:
             parts.append(
                 f"<p class='note'>{_esc(name)}: replicated shape {_esc(rep.shape[2:])} differs "
-                f"from the observed shape {_esc(np.shape(fit.data.observed[name]))}; not "
-                "compared.</p>"
+                f"from the observed shape {_esc(observed.shape)}; not compared.</p>"
             )
             continue
         parts.append(_figure_html(
             f"{name}: observed vs replicated ({draws_kind(fit)} draws)",
-            lambda name=name, rep=rep: _ppc_figure(fit, name, rep),
+            lambda name=name, rep=rep, observed=observed: ppc_figure(
+                name, observed, rep, coords.get(name)),
         ))
     if not parts:
         return ""
@@ -463,18 +554,20 @@ def _family_section(fit: Fit) -> str:
 
 
 # ---------------------------------------------------------------------- entry point
-def render_report(fit: Fit) -> str:
+def render_report(fit: Fit, prob: float = 0.9) -> str:
     """The report of ``fit`` as one HTML document (string)."""
-    frame = summary_table(fit, prob=0.9, derived=True)
+    frame = fit.summary(prob=prob, derived=True)
     title = f"pystats report: {type(fit.model).__name__} ({fit.method}, {fit.backend})"
     body = "".join(
         [
             f"<h1>{_esc(title)}</h1>",
             _header(fit),
             _data_section(fit),
-            _parameter_section(fit, frame),
-            _diagnostics_section(fit, frame),
-            _figures_section(fit, frame),
+            _parameter_section(fit, frame, prob),
+            _diagnostics_section(fit),
+            _sampler_section(fit),
+            _figures_section(fit, frame, prob),
+            _loo_section(fit),
             _ppc_section(fit),
             _family_section(fit),
         ]

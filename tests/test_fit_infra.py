@@ -619,8 +619,10 @@ def test_report_nuts(y: np.ndarray, tmp_path) -> None:
     assert "Histogram of y &lt;data&gt;" in text  # family figure title escaped
     for name in ("mu", "sigma", "precision"):
         assert f">{name}<" in text
-    # rank plot, pair plot, energy plot, predictive check, family figure
-    assert text.count("<img") == 5
+    # trace, rank, autocorrelation, forest, pair, energy, correlation, predictive check,
+    # family figure (the toy model has no prior: the overlay is skipped with its reason)
+    assert text.count("<img") == 9
+    assert "NormalModel defines no prior density" in text
     assert "could not be drawn" not in text
     assert "class='diag-fail'" in text and "3 divergent transitions" in text
     assert fit.metadata["data_hash"] in text
@@ -629,7 +631,7 @@ def test_report_nuts(y: np.ndarray, tmp_path) -> None:
 def test_report_mle_and_failing_family_figure(mle_fit: Fit, tmp_path, monkeypatch) -> None:
     text = mle_fit.report(tmp_path / "mle.html").read_text(encoding="utf-8")
     _check_self_contained(text)
-    assert text.count("<img") == 3  # marginals, predictive check, family figure
+    assert text.count("<img") == 4  # marginals, correlations, predictive check, family
     assert "Wald" in text and "class='diag-pass'" in text and "class='diag-fail'" not in text
 
     def broken(self, fit):
@@ -637,7 +639,7 @@ def test_report_mle_and_failing_family_figure(mle_fit: Fit, tmp_path, monkeypatc
 
     monkeypatch.setattr(NormalModel, "report_figures", broken)
     text = mle_fit.report(tmp_path / "mle2.html").read_text(encoding="utf-8")
-    assert "no &lt;figure&gt; today" in text and text.count("<img") == 2
+    assert "no &lt;figure&gt; today" in text and text.count("<img") == 3
 
 
 def test_report_many_array_elements_limits_plots(tmp_path) -> None:

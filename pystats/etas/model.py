@@ -1246,18 +1246,29 @@ class ETAS(_PointProcessModel):
 
     # ------------------------------------------------------------------ figures
     def report_figures(self, fit: Fit) -> list[tuple[str, Any]]:
-        """Intensity with the data, transformed-time residuals (with the KS statistic) and,
-        with a background, the histogram of background probabilities."""
-        figs = [("Conditional intensity and events", _etas_intensity_figure(self, fit))]
+        """Intensity with the data, transformed-time residuals (with the KS statistic),
+        with a background the histogram of background probabilities, and the target events'
+        magnitude–frequency distribution with the b-value used (:mod:`pystats.plots.etas`)."""
+        from ..plots.etas import (
+            background_figure,
+            etas_intensity_figure,
+            magnitude_frequency_figure,
+            magnitude_frequency_title,
+            residual_figure,
+            residual_title,
+        )
+
+        figs = [("Conditional intensity and events", etas_intensity_figure(self, fit))]
         res = self.residuals(fit)
-        figs.append((_residual_title(res), _residual_figure(res, "ETAS")))
+        figs.append((residual_title(res), residual_figure(res, "ETAS")))
         if self.fixed.get("mu") != 0.0:
             bg = self.background_probabilities(fit)
             figs.append((
                 f"Background probabilities (expected background events "
                 f"{bg.attrs['expected_background']:.1f} of {len(bg)})",
-                _background_figure(bg),
+                background_figure(bg),
             ))
+        figs.append((magnitude_frequency_title(fit), magnitude_frequency_figure(fit)))
         return figs
 
 
@@ -1629,143 +1640,10 @@ class OmoriUtsu(_PointProcessModel):
 
     def report_figures(self, fit: Fit) -> list[tuple[str, Any]]:
         """Event rate vs time with the fitted law, and the transformed-time residuals."""
+        from ..plots.etas import omori_rate_figure, residual_figure, residual_title
+
         res = self.residuals(fit)
         return [
-            ("Aftershock rate and the fitted Omori–Utsu law", _omori_rate_figure(self, fit)),
-            (_residual_title(res), _residual_figure(res, "Omori–Utsu")),
+            ("Aftershock rate and the fitted Omori–Utsu law", omori_rate_figure(self, fit)),
+            (residual_title(res), residual_figure(res, "Omori–Utsu")),
         ]
-
-
-# ============================================================================ figures
-def _residual_title(res: ResidualAnalysis) -> str:
-    return (
-        f"Transformed-time residuals (Ogata 1988): KS D = {res.ks_uniform_statistic:.3f} "
-        f"(p = {res.ks_uniform_pvalue:.3g}); gaps vs Exp(1) D = {res.ks_gaps_statistic:.3f} "
-        f"(p = {res.ks_gaps_pvalue:.3g}); {res.n} events, {res.total:.1f} expected"
-    )
-
-
-def _residual_figure(res: ResidualAnalysis, label: str) -> Any:
-    """Cumulative number of events vs transformed time, with the 95 % KS band."""
-    from matplotlib.figure import Figure
-
-    tau = np.asarray(res.transformed_times)
-    n = tau.size
-    fig = Figure(figsize=(7.0, 4.6))
-    ax = fig.add_subplot(1, 1, 1)
-    ax.step(np.concatenate([[0.0], tau]), np.arange(n + 1), where="post", color="0.15",
-            lw=1.2, label="observed")
-    x = np.array([0.0, res.total])
-    band = 1.36 * math.sqrt(n)
-    ax.plot(x, x * n / res.total, color="tab:red", lw=1, label=f"{label} model (slope n / Λ)")
-    ax.fill_between(x, x * n / res.total - band, x * n / res.total + band, color="tab:red",
-                    alpha=0.15, lw=0, label="95% Kolmogorov–Smirnov band")
-    ax.set_xlabel("transformed time τ = Λ(t_start, t)")
-    ax.set_ylabel("cumulative number of events")
-    ax.set_title(f"KS D = {res.ks_uniform_statistic:.3f}, p = {res.ks_uniform_pvalue:.3g}; "
-                 f"count p = {res.count_pvalue:.3g}", fontsize=9)
-    ax.legend(fontsize=8, loc="upper left")
-    ax.grid(True, alpha=0.2)
-    fig.tight_layout()
-    return fig
-
-
-def _etas_intensity_figure(model: ETAS, fit: Fit) -> Any:
-    """Top: magnitudes vs time; middle: λ(t) (log scale); bottom: cumulative counts
-    observed vs expected (the compensator)."""
-    import torch
-    from matplotlib.figure import Figure
-
-    from .likelihood import etas_compensator, etas_intensity
-
-    v = fit.data.values
-    t, m = np.asarray(v["t"]), np.asarray(v["m"])
-    ts, te = float(v["t_start"]), float(v["t_end"])
-    params = model._point(fit)
-    grid = np.linspace(ts, te, 1500)
-    tq = np.sort(np.concatenate([grid, t[(t >= ts)], np.minimum(t[t >= ts] + 1e-6 * (te - ts),
-                                                                    te)]))
-    method = ETAS._method(v)
-    with torch.no_grad():
-        lam = etas_intensity(params, t, m, tq, v["m_ref"], method=method).numpy()
-        tau = etas_compensator(params, t, m, ts, v["m_ref"], t_end=te, method=method).numpy()
-    tt = t[t >= ts]
-    fig = Figure(figsize=(8.0, 7.0))
-    ax0, ax1, ax2 = fig.subplots(3, 1, sharex=True, height_ratios=[1, 1.4, 1.2])
-    ax0.vlines(tt, float(v["mc"]), m[t >= ts], color="0.3", lw=0.6)
-    if ts > t[0]:
-        th = t[t < ts]
-        ax0.vlines(th, float(v["mc"]), m[t < ts], color="tab:blue", lw=0.6,
-                   label="history (before t_start)")
-        ax0.legend(fontsize=8, loc="upper right")
-    ax0.set_ylabel("magnitude")
-    ax0.set_title(f"ETAS ({fit.method}): {tt.size} events M >= {v['mc']:g} in "
-                  f"[{ts:g}, {te:g}] d", fontsize=10)
-    pos = lam > 0
-    ax1.semilogy(tq[pos], lam[pos], color="tab:red", lw=0.8, label="λ(t) at the estimate")
-    if params["mu"] > 0:
-        ax1.axhline(params["mu"], color="k", ls="--", lw=0.8, label=f"μ = {params['mu']:.3g}")
-    ax1.set_ylabel("events / day")
-    ax1.legend(fontsize=8, loc="upper right")
-    ax2.step(tt, np.arange(1, tt.size + 1), where="post", color="0.15", lw=1.0,
-             label="observed")
-    ax2.plot(tt, tau, color="tab:red", lw=1.0, label="expected, Λ(t_start, t)")
-    ax2.set_xlabel("time (days)")
-    ax2.set_ylabel("cumulative number")
-    ax2.legend(fontsize=8, loc="upper left")
-    for ax in (ax0, ax1, ax2):
-        ax.grid(True, alpha=0.2)
-    fig.tight_layout()
-    return fig
-
-
-def _background_figure(bg: pd.DataFrame) -> Any:
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(7.0, 4.0))
-    ax = fig.add_subplot(1, 1, 1)
-    ax.hist(bg["p_background"], bins=np.linspace(0, 1, 26), color="tab:blue", alpha=0.8)
-    ax.set_xlabel("probability of being a background event, μ / λ(t_j)")
-    ax.set_ylabel("number of events")
-    ax.set_title("Stochastic declustering (Zhuang, Ogata & Vere-Jones 2002)", fontsize=10)
-    ax.grid(True, alpha=0.2)
-    fig.tight_layout()
-    return fig
-
-
-def _omori_rate_figure(model: OmoriUtsu, fit: Fit) -> Any:
-    """Event rate in log-spaced bins vs time since the main shock, with the fitted law."""
-    from matplotlib.figure import Figure
-
-    from .kernels import kernel_integral
-
-    v = fit.data.values
-    t = np.asarray(v["t"])
-    s0, s1 = float(v["t_start"]), float(v["t_end"])
-    lo = max(s0, float(t[0]) * 0.5, 1e-6)
-    edges = np.geomspace(lo, s1, max(8, min(40, int(math.sqrt(t.size)) + 2)))
-    edges[0] = max(s0, 0.0) if s0 > 0 else edges[0]
-    counts = np.histogram(t, bins=edges)[0]
-    widths = np.diff(edges)
-    mids = np.sqrt(edges[:-1] * edges[1:]) if edges[0] > 0 else 0.5 * (edges[:-1] + edges[1:])
-    params = model._full(model._point(fit))
-    grid = np.geomspace(lo, s1, 300)
-    rate = params["mu"] + params["K"] * (grid + params["c"]) ** (-params["p"])
-    expected = (params["mu"] * widths
-                + params["K"] * kernel_integral(edges[:-1], edges[1:], params["c"], params["p"]))
-    fig = Figure(figsize=(7.0, 4.6))
-    ax = fig.add_subplot(1, 1, 1)
-    shown = counts > 0
-    ax.errorbar(mids[shown], counts[shown] / widths[shown],
-                yerr=np.sqrt(counts[shown]) / widths[shown], fmt="o", ms=3.5, color="0.2",
-                label="observed rate (± Poisson sd)")
-    ax.loglog(grid, rate, color="tab:red", label="fitted λ(t)")
-    ax.loglog(mids, expected / widths, ":", color="tab:red", lw=0.8, label="expected bin mean")
-    ax.set_xlabel("time since the main shock (days)")
-    ax.set_ylabel("events / day")
-    ax.set_title(f"Omori–Utsu ({fit.method}): K = {params['K']:.3g}, c = {params['c']:.3g}, "
-                 f"p = {params['p']:.3f}", fontsize=10)
-    ax.legend(fontsize=8)
-    ax.grid(True, which="both", alpha=0.2)
-    fig.tight_layout()
-    return fig
