@@ -1359,5 +1359,9 @@ class GutenbergRichter(Model):
         if name is None:
             return {}
         centres = v["ppc_lower"] + v["ppc_width"] * (np.arange(v["ppc_nbins"]) + 0.5)
+        if self.kind == "gr":
+            # kind gr bins x = (magnitude or difference) - origin, on the grid from 0
+            origin = data.summary["dmc"] if name == "difference_counts" else v["mc"]
+            centres = origin + centres - v["delta_m"] / 2
         what = "magnitude difference" if name == "difference_counts" else "magnitude"
         return {name: (f"{what} (bin centre; the last bin is open-ended)", centres)}
