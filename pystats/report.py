@@ -76,7 +76,7 @@ MAX_FOREST_PARAMETERS = 30
 MAX_PPC_DRAWS = 100
 MAX_LOO_DRAWS = 1000
 """Draws (all chains together) used for PSIS-LOO; fewer when the data are large."""
-LOO_CELLS = 20_000_000
+LOO_CELLS = 4_000_000
 """Most pointwise log-likelihood values (draws x observations) computed for PSIS-LOO."""
 DPI = 80
 
