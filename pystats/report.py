@@ -376,12 +376,13 @@ def _figures_section(fit: Fit, frame: Any, prob: float) -> str:
                                   lambda: dp.trace_figure(draws)))
         parts.append(_figure_html("Rank plots (uniform bars = well-mixed chains)",
                                   lambda: dp.rank_figure(draws)))
-        parts.append(_figure_html("Autocorrelation (chains combined)",
+        parts.append(_figure_html("Autocorrelation per chain",
                                   lambda: dp.autocorr_figure(draws)))
         forest, _ = scalar_draws(fit, MAX_FOREST_PARAMETERS)
         parts.append(_figure_html(
-            f"Forest plot: per-chain {prob:.0%} intervals with R-hat and bulk ESS",
-            lambda: dp.forest_figure(forest, prob)))
+            f"Forest plot: per-chain {prob:.0%} (thin) and 50% (thick) highest-density "
+            "intervals, with R-hat and bulk ESS",
+            lambda: dp.forest_figure(forest, frame, prob)))
         parts.append(_figure_html("Pairs (divergent transitions highlighted)",
                                   lambda: dp.pair_figure(fit, draws)))
         parts.append(_figure_html("Energy: marginal vs transition (similar = good E-BFMI)",

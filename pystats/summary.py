@@ -522,8 +522,7 @@ def draws_items(fit: Fit) -> list[tuple[str, str]]:
         return [("Draws", f"{total} from the Laplace approximation at the mode")]
     return [(
         "Uncertainty draws",
-        f"{total} from the asymptotic normal of the estimator (for predictions and "
-        "derived-quantity intervals)",
+        f"{total} from the asymptotic normal of the estimator",
     )]
 
 

@@ -84,7 +84,7 @@ def _captions(text: str) -> list[str]:
 # ---------------------------------------------------------------------- NUTS report
 def test_nuts_report_has_the_standard_mcmc_figures(nuts_html: str) -> None:
     caps = " | ".join(_captions(nuts_html))
-    for what in ("Traces", "Rank plots", "Autocorrelation", "Forest plot", "Pairs", "Energy",
+    for what in ("Traces", "Rank plots", "Autocorrelation per chain", "Forest plot", "Pairs", "Energy",
                  "Parameter correlations", "Prior (line) vs posterior"):
         assert what in caps, what
     assert "could not be drawn" not in nuts_html
@@ -291,3 +291,21 @@ def test_figure_code_lives_in_pystats_plots() -> None:
         assert not [n for n in vars(mod) if n.endswith("_figure")], mod.__name__
     assert callable(gr.fmd_figure) and callable(gr.detection_figure)
     assert callable(etas.residual_figure) and callable(etas.magnitude_frequency_figure)
+
+
+def test_forest_rows_on_their_own_scale_with_rhat_and_ess(nuts_fit: Fit) -> None:
+    from pystats.plots._base import scalar_draws
+    from pystats.plots.diagnostic import forest_figure
+    from pystats.summary import format_value
+
+    draws, _ = scalar_draws(nuts_fit, 10)
+    frame = nuts_fit.summary()
+    fig = forest_figure(draws, frame, 0.9)
+    assert len(fig.axes) == 2
+    for ax, label in zip(fig.axes, ("mu", "sigma"), strict=True):
+        r = format_value(frame.loc[label, "r_hat"], "r_hat")
+        assert ax.get_title(loc="left") == (
+            f"{label} — R-hat {r}, bulk ESS {frame.loc[label, 'ess_bulk']:.0f}")
+        lo, hi = ax.get_xlim()  # each row spans its own draws (mu ~ 1.5, sigma ~ 0.7)
+        x = np.asarray(nuts_fit.variable(label))
+        assert lo < np.quantile(x, 0.05) and hi > np.quantile(x, 0.95) and hi - lo < 1.0

@@ -46,7 +46,7 @@ __all__ = [
     "trace_figure",
 ]
 
-MAX_TRACE_DRAWS = 2000
+MAX_TRACE_DRAWS = 4000
 """Draws (all chains together) drawn in trace plots; longer runs are thinned evenly."""
 MAX_PAIR_DRAWS = 1000
 MAX_AUTOCORR_LAG = 100
@@ -54,13 +54,24 @@ MAX_MARGINALS = 12
 
 
 def trace_figure(draws: dict[str, np.ndarray]) -> Figure:
-    """Per-chain densities (left) and traces (right) of each scalar, thinned for long runs."""
+    """Per-chain densities (left) and traces (right) of each scalar; runs longer than
+    :data:`MAX_TRACE_DRAWS` are thinned evenly (the x-axis keeps the draw numbers)."""
     az = import_arviz()
     k = len(draws)
     fig = new_figure(10, 1.8 * k + 0.4)
     axes = fig.subplots(k, 2, squeeze=False)
+    n_draw = next(iter(draws.values())).shape[1]
     thinned = {n: thin(v, MAX_TRACE_DRAWS) for n, v in draws.items()}
+    kept = next(iter(thinned.values())).shape[1]
     az.plot_trace(idata(thinned), axes=axes, compact=False, show=False)
+    if kept < n_draw:
+        idx = np.unique(np.linspace(0, n_draw - 1, kept).round().astype(int))
+        for ax in axes[:, 1]:
+            for line in ax.get_lines():
+                if len(line.get_xdata()) == idx.size:
+                    line.set_xdata(idx)
+            ax.set_xlim(0, n_draw - 1)
+        axes[-1, 1].set_xlabel(f"draw ({idx.size} of {n_draw} per chain shown)")
     return fig
 
 
@@ -75,33 +86,73 @@ def rank_figure(draws: dict[str, np.ndarray]) -> Figure:
 
 
 def autocorr_figure(draws: dict[str, np.ndarray]) -> Figure:
-    """Autocorrelation of each scalar (chains combined) up to lag 100."""
+    """Autocorrelation of each scalar up to lag 100, one line per chain (arviz's FFT
+    estimator), with the lag at which it first drops below 0.05."""
     az = import_arviz()
     k = len(draws)
     ncol = min(k, 3)
     nrow = -(-k // ncol)
-    n_draw = next(iter(draws.values())).shape[1]
     fig = new_figure(3.3 * ncol, 2.3 * nrow)
-    axes = fig.subplots(nrow, ncol, squeeze=False)
-    az.plot_autocorr(idata(draws), combined=True, max_lag=min(MAX_AUTOCORR_LAG, n_draw - 1),
-                     ax=axes.ravel()[:k], show=False)
-    for ax in axes.ravel()[k:]:
+    axes = fig.subplots(nrow, ncol, squeeze=False).ravel()
+    for ax, (label, arr) in zip(axes, draws.items(), strict=False):
+        n_lag = min(MAX_AUTOCORR_LAG, arr.shape[1] - 1) + 1
+        mean_rho = np.zeros(n_lag)
+        for c, chain in enumerate(np.asarray(arr, dtype=float)):
+            with np.errstate(invalid="ignore", divide="ignore"):
+                rho = np.asarray(az.autocorr(chain))[:n_lag]
+            mean_rho += rho / arr.shape[0]
+            ax.plot(np.arange(n_lag), rho, lw=0.9, color=f"C{c % 10}", alpha=0.8)
+        ax.axhline(0.0, color="0.5", lw=0.6)
+        ax.axhspan(-0.05, 0.05, color="0.85", lw=0)
+        below = np.flatnonzero(np.abs(mean_rho) < 0.05)
+        where = f"< 0.05 from lag {int(below[0])}" if below.size else "> 0.05 up to lag 100"
+        ax.set_title(f"{label} ({where})", fontsize=9)
+        ax.set_ylim(-0.25, 1.02)
+        ax.set_xlabel("lag", fontsize=8)
+    for ax in axes[k:]:
         ax.set_visible(False)
     return fig
 
 
-def forest_figure(draws: dict[str, np.ndarray], prob: float = 0.9) -> Figure:
-    """Per-chain ``prob`` intervals (thick: 50 %) of every scalar, with R-hat and bulk ESS."""
+def forest_figure(draws: dict[str, np.ndarray], frame: pd.DataFrame | None = None,
+                  prob: float = 0.9) -> Figure:
+    """Per-chain intervals of every scalar, one row per scalar on its own scale.
+
+    Thin line: the ``prob`` highest-density interval; thick line: the 50 % one; dot: the
+    median.  Each row is titled with the scalar's R-hat and bulk ESS (from ``frame``, the
+    summary table, when given), so chains that disagree stand out.
+    """
     az = import_arviz()
-    n_chain = next(iter(draws.values())).shape[0]
     k = len(draws)
-    height = 0.35 * k * max(n_chain, 1) ** 0.5 + 1.2
-    fig = new_figure(9, min(max(height, 2.5), 14))
-    axes = fig.subplots(1, 3, width_ratios=[3, 1, 1], sharey=True)
-    az.plot_forest(idata(draws), combined=n_chain == 1, hdi_prob=prob, r_hat=n_chain > 1,
-                   ess=True, ax=axes if n_chain > 1 else axes[[0, 2]], show=False)
-    if n_chain == 1:
-        axes[1].set_visible(False)
+    fig = new_figure(8, 0.75 * k + 0.6)
+    axes = fig.subplots(k, 1, squeeze=False)[:, 0]
+    for ax, (label, arr) in zip(axes, draws.items(), strict=True):
+        arr = np.asarray(arr, dtype=float)
+        n_chain = arr.shape[0]
+        for c in range(n_chain):
+            x = arr[c][np.isfinite(arr[c])]
+            if x.size < 4:
+                continue
+            lo, hi = az.hdi(x, hdi_prob=prob)
+            q_lo, q_hi = az.hdi(x, hdi_prob=0.5)
+            y = n_chain - 1 - c
+            ax.hlines(y, lo, hi, color=f"C{c % 10}", lw=1.2)
+            ax.hlines(y, q_lo, q_hi, color=f"C{c % 10}", lw=3.5)
+            ax.plot(np.median(x), y, "o", color="white", mec=f"C{c % 10}", ms=4)
+        ax.set_yticks(range(n_chain), [f"chain {c}" for c in range(n_chain)][::-1],
+                      fontsize=7)
+        ax.set_ylim(-0.6, n_chain - 0.4)
+        ax.tick_params(axis="x", labelsize=8)
+        stats = ""
+        if frame is not None and label in frame.index:
+            from ..summary import format_value
+
+            row = frame.loc[label]
+            names = {"r_hat": "R-hat", "ess_bulk": "bulk ESS"}
+            parts = [f"{names[col]} {format_value(row[col], col)}"
+                     for col in names if col in row.index]
+            stats = " — " + ", ".join(parts) if parts else ""
+        ax.set_title(f"{label}{stats}", fontsize=9, loc="left")
     return fig
 
 
