@@ -84,8 +84,8 @@ def _captions(text: str) -> list[str]:
 # ---------------------------------------------------------------------- NUTS report
 def test_nuts_report_has_the_standard_mcmc_figures(nuts_html: str) -> None:
     caps = " | ".join(_captions(nuts_html))
-    for what in ("Traces", "Rank plots", "Autocorrelation per chain", "Forest plot", "Pairs", "Energy",
-                 "Parameter correlations", "Prior (line) vs posterior"):
+    for what in ("Traces", "Rank plots", "Autocorrelation per chain", "Forest plot", "Pairs",
+                 "Energy", "Parameter correlations", "Prior (line) vs posterior"):
         assert what in caps, what
     assert "could not be drawn" not in nuts_html
     assert nuts_html.count("<img") == len(_captions(nuts_html))
