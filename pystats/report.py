@@ -406,7 +406,10 @@ def _prior_part(fit: Fit) -> str:
     from .errors import MethodNotSupportedError
     from .plots.prior import prior_posterior_figure
 
-    title = "Prior (line) vs posterior (histogram)"
+    title = {
+        "map": "Prior (line) vs the normal approximation at the mode (histogram)",
+        "laplace": "Prior (line) vs the Laplace approximation (histogram)",
+    }.get(fit.method, "Prior (line) vs posterior (histogram)")
     if fit.method == "mle":
         return ""  # no priors in a maximum-likelihood fit
     if not fit.draws:
