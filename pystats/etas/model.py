@@ -913,7 +913,7 @@ class ETAS(_PointProcessModel):
         return {k: full[k] for k in self.free_parameters}
 
     def derived_inputs(self, data: PreparedData) -> dict[str, tuple[float, float]]:
-        """``{"b": (b, se)}`` when ``b`` is estimated from the magnitudes (Aki's estimator)."""
+        """``{"b": (b, se)}`` when ``b`` is estimated from the target magnitudes."""
         v = data.values
         if not v["b_estimated"] or v["b_se"] <= 0:
             return {}
