@@ -79,9 +79,13 @@ def rank_figure(draws: dict[str, np.ndarray]) -> Figure:
     """Rank histograms per chain (uniform bars = chains sampling the same distribution)."""
     az = import_arviz()
     k = len(draws)
-    fig = new_figure(10, 1.9 * k + 0.4)
-    axes = fig.subplots(k, 2, squeeze=False)
-    az.plot_trace(idata(draws), kind="rank_bars", axes=axes, compact=False, show=False)
+    ncol = min(k, 3)
+    nrow = -(-k // ncol)
+    fig = new_figure(3.3 * ncol, 2.4 * nrow)
+    axes = fig.subplots(nrow, ncol, squeeze=False).ravel()
+    az.plot_rank(idata(draws), kind="bars", ax=axes[:k], show=False)
+    for ax in axes[k:]:
+        ax.set_visible(False)
     return fig
 
 
