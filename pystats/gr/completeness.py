@@ -51,13 +51,15 @@ from scipy.stats import norm
 from ..errors import ConvergenceWarning, DataError, DataWarning, FitError, OptionError
 from .distributions import (
     _GRID_TOL,
+    GRID_MAJORITY,
     LN10,
     _check_delta_m,
     _check_magnitudes,
     _det_log_bins,
     _det_logsf_zs,
+    _grid_fit,
+    _infer_grid,
     bin_magnitudes,
-    infer_delta_m,
 )
 from .estimators import b_aki_utsu, b_tinti_mulargia
 
@@ -117,17 +119,18 @@ def _fmd(m: ArrayLike, delta_m: float | None) -> _FMD:
     arr = _check_magnitudes(m)
     if arr.size < 2:
         raise DataError(f"m must hold at least 2 magnitudes to estimate Mc; got {arr.size}")
-    resolution = infer_delta_m(arr) if np.unique(arr).size >= 2 else 0.0
+    resolution = _infer_grid(arr)[0] if np.unique(arr).size >= 2 else 0.0
     if delta_m is None:
         dm = max(resolution, 0.1)
     else:
         dm = _check_delta_m(delta_m)
         if dm == 0:
             raise DataError("delta_m must be > 0 for Mc estimation (it is the FMD bin width)")
-    # keep a grid the data are already on (e.g. 2.05, 2.15, ...) when it has this width
-    lo = float(arr.min())
-    k = (arr - lo) / dm
-    origin = lo if np.all(np.abs(k - np.round(k)) < _GRID_TOL) else 0.0
+    # keep a grid (nearly all of) the data are already on (e.g. 2.05, 2.15, ...) when it has
+    # this width
+    origin, on = _grid_fit(arr, dm)
+    if on.mean() < GRID_MAJORITY:
+        origin = 0.0
     xb = bin_magnitudes(arr, dm, origin=origin)
     lo_b = float(xb.min())
     idx = np.round((xb - lo_b) / dm).astype(np.int64)

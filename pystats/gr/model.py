@@ -73,7 +73,7 @@ import numpy as np
 
 from .._checks import check_prob, magnitude_array
 from .._checks import number as _number
-from ..errors import DataError, DataWarning, OptionError
+from ..errors import DataError, DataWarning, OffGridWarning, OptionError
 from ..model import Model, PreparedData
 from ..parameters import Parameter, ParameterSet
 
@@ -488,32 +488,45 @@ class GutenbergRichter(Model):
             raise DataError("the data hold no magnitudes; at least 2 events are needed")
         notes: list[str] = []
 
-        # bin width and grid
-        if o["delta_m"] is None:
-            from .distributions import infer_delta_m
+        # bin width and grid: the grid that (nearly) all magnitudes lie on
+        from .distributions import GRID_MAJORITY, _grid_fit, _infer_grid, _off_grid_message
 
+        if o["delta_m"] is None:
             if np.unique(m_all).size < 2:
                 raise DataError(
                     f"all {m_all.size} magnitudes are equal ({m_all[0]}); the bin width cannot "
                     "be inferred and b cannot be estimated"
                 )
-            delta_m = float(infer_delta_m(m_all))
+            delta_m = float(_infer_grid(m_all)[0])
             dm_source = "inferred"
         else:
             delta_m = float(o["delta_m"])
             dm_source = "given"
-        anchor = float(np.min(m_all))
         if delta_m > 0:
-            k_all = (m_all - anchor) / delta_m
-            off = np.flatnonzero(np.abs(k_all - np.round(k_all)) > _GRID_TOL)
-            if off.size:
+            origin, on = _grid_fit(m_all, delta_m)
+            off = np.flatnonzero(~on)
+            if off.size > (1 - GRID_MAJORITY) * m_all.size:
                 raise DataError(
                     f"magnitudes are not on a grid of width delta_m={delta_m:g} (through "
-                    f"{anchor:g}) in {_rows(off)} (0-based), e.g. {m_all[off[0]]!r}; pass "
+                    f"{origin:g}) in {_rows(off)} (0-based), e.g. {m_all[off[0]]!r}; pass "
                     "delta_m=None to infer the catalogue's step, or delta_m=0 for continuous "
                     "magnitudes"
                 )
-            m_all = np.round(anchor + np.round(k_all) * delta_m, 10)
+            if off.size:
+                msg = _off_grid_message(m_all, ~on, delta_m, origin)
+                warnings.warn(
+                    f"{msg} ({_rows(off)}, 0-based); they are counted in the bin they fall in. "
+                    "Check those values, or pass delta_m explicitly",
+                    OffGridWarning,
+                    stacklevel=3,
+                )
+                notes.append(f"{msg}: counted in the bin they fall in")
+            k_all = np.floor((m_all - origin) / delta_m + 0.5 + 1e-9)
+            m_all = np.round(origin + k_all * delta_m, 10)
+            summary_grid = {"n_off_grid": int(off.size)}
+        else:
+            summary_grid = {"n_off_grid": 0}
+        anchor = float(np.min(m_all))
 
         def on_grid(name: str, value: float) -> float:
             if delta_m == 0:
@@ -600,6 +613,7 @@ class GutenbergRichter(Model):
             "mc_estimate": mc_estimate,
             "delta_m": delta_m,
             "delta_m_source": dm_source,
+            **summary_grid,
             "magnitude_min": float(m.min()) if m.size else None,
             "magnitude_max": float(m.max()) if m.size else None,
             "duration": duration,
