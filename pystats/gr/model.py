@@ -88,7 +88,7 @@ KINDS = ("gr", "tapered", "detection")
 """Model kinds of :class:`GutenbergRichter`."""
 ESTIMATORS = ("exact", "aki", "positive")
 """Data used by the b-value likelihood of ``kind="gr"``."""
-MC_METHODS = ("maxc", "gft", "mbs", "emr")
+MC_METHODS = ("maxc", "gft", "mbs", "emr", "ks")
 """Completeness-magnitude estimators accepted as ``mc=`` (see :mod:`pystats.gr.completeness`)."""
 
 LN10 = math.log(10.0)
@@ -248,7 +248,7 @@ class GutenbergRichter(Model):
         ``"tapered"``: Kagan's (2002) tapered law (``b``, ``corner_magnitude``);
         ``"detection"``: GR law times the detection probability ``Phi((m - mu)/sigma)``
         over all magnitudes ``>= m_min`` (``b``, ``mu``, ``sigma``; ``mc`` is derived).
-    mc : float or {"maxc", "gft", "mbs", "emr"}, optional
+    mc : float or {"maxc", "gft", "mbs", "emr", "ks"}, optional
         Completeness magnitude (the centre of the lowest bin used, for binned magnitudes),
         or the name of a method of :func:`pystats.gr.completeness.estimate_mc` to estimate
         it from the data (its result is kept in ``fit.data.summary["mc_estimate"]``).
@@ -278,7 +278,12 @@ class GutenbergRichter(Model):
         ``kind="detection"`` only: lowest magnitude modelled (a bin centre); default the
         smallest magnitude in the data.
     mc_options : dict, optional
-        Keyword arguments for ``estimate_mc`` when ``mc`` names a method.
+        Keyword arguments of the Mc method when ``mc`` names one (checked against its
+        signature), e.g. ``{"n_boot": 200}`` for a bootstrap standard deviation and
+        interval of Mc, ``{"p_pass": 0.05}`` for ``"ks"``.  ``seed`` defaults to 0 so
+        that fits are reproducible.  An estimated Mc that the method flags as unreliable
+        (above nearly all the data, or ``"ks"`` finding no Mc that passes) raises
+        :class:`DataError`.
     b_prior : (float, float)
         ``(mean_log, sd_log)`` of the lognormal prior on ``b``; default ``(0, 0.5)``
         (median 1, 90 % prior interval 0.44-2.28).
@@ -415,6 +420,19 @@ class GutenbergRichter(Model):
                     "arguments for estimate_mc"
                 )
             o["mc_options"] = dict(o["mc_options"])
+            import inspect
+
+            from .completeness import _MC_FUNCS
+
+            allowed = [
+                k for k in inspect.signature(_MC_FUNCS[mc]).parameters if k not in ("m", "delta_m")
+            ]
+            bad = sorted(set(o["mc_options"]) - set(allowed))
+            if bad:
+                raise OptionError(
+                    f"mc_options key(s) {', '.join(map(repr, bad))} are not options of "
+                    f"mc={mc!r}; allowed: {', '.join(allowed)}"
+                )
         o["b_prior"] = _pair(
             "b_prior", o["b_prior"], "(mean_log, sd_log) of a lognormal prior, sd_log > 0"
         )
@@ -555,9 +573,19 @@ class GutenbergRichter(Model):
                 # the first bin centre at or above that edge (the events the FMD bin holds).
                 kw = {
                     "delta_m": max(delta_m, 0.1) if delta_m > 0 else None,
+                    "seed": 0,
                     **(o["mc_options"] or {}),
                 }
                 res = estimate_mc(m_all, method=o["mc"], **kw)
+                if not res.reliable:
+                    n_above = res.details.get("n_above")
+                    raise DataError(
+                        f"mc={o['mc']!r} estimated Mc={res.mc:g}, which the method flags as "
+                        f"unreliable ({n_above} of {m_all.size} events at or above it; "
+                        f"criterion {res.details.get('criterion', 'met')!r}): the fit would "
+                        "rest on a tail of the data. Give mc as a number, use another "
+                        "method, or fit a more homogeneous part of the catalogue"
+                    )
                 mc_estimate = _jsonable(res)
                 fmd_width = float(res.details.get("delta_m", kw["delta_m"] or 0.1))
                 edge = float(res.mc) - fmd_width / 2
