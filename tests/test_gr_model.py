@@ -30,6 +30,7 @@ from pystats.errors import (
 )
 from pystats.fit import Fit
 from pystats.gr import distributions as dist
+from pystats.gr.completeness import mc_ks
 from pystats.gr.estimators import a_value, b_aki_utsu, b_positive, b_tinti_mulargia
 from pystats.gr.model import GutenbergRichter
 
@@ -253,6 +254,17 @@ def test_mc_estimated_from_the_data() -> None:
     # the model honours estimate_mc's own options
     shifted = GutenbergRichter(mc="maxc", mc_options={"correction": 0.4}).prepare(m)
     assert shifted.summary["mc"] == pytest.approx(s["mc"] + 0.2)
+    # the KS method and the bootstrap work from fit(), reproducibly (mc_options seed 0)
+    fit = GutenbergRichter(mc="ks", mc_options={"n_boot": 50}).fit(m)
+    est = fit.data.summary["mc_estimate"]
+    assert est["method"] == "ks" and est["reliable"]
+    ref = mc_ks(m, n_boot=50, seed=0)
+    assert fit.data.summary["mc"] == pytest.approx(ref.mc)
+    assert est["mc_std"] == pytest.approx(ref.mc_std)
+    assert list(est["mc_interval"]) == pytest.approx(list(ref.mc_interval))
+    assert abs(float(fit.estimate("b")) - 1.0) < 3 * float(fit.summary().loc["b", "se"])
+    with pytest.raises(OptionError, match=r"mc_options key\(s\) 'n_sim' are not options of "):
+        GutenbergRichter(mc="maxc", mc_options={"n_sim": 100})
 
 
 def test_model_and_caller_data_are_not_modified(gr_catalog: Catalog) -> None:

@@ -132,7 +132,9 @@ class McResult:
     mc_std : float or None
         Bootstrap standard deviation of ``mc`` (``n_boot > 0``).
     mc_interval : (float, float) or None
-        Bootstrap percentile interval of ``mc`` with mass ``details["bootstrap"]["prob"]``.
+        Bootstrap percentile interval of ``mc`` with mass ``details["bootstrap"]["prob"]``
+        (quantiles of the replicates, ``numpy.quantile(method="inverted_cdf")``: bin
+        centres).
     """
 
     mc: float
@@ -328,7 +330,10 @@ def _result(
         }
         if good.size >= 2:
             std = float(np.std(good, ddof=1))
-            lo, hi = np.quantile(good, [(1 - boot_prob) / 2, (1 + boot_prob) / 2])
+            # sample quantiles that are replicate values (bin centres), not interpolations
+            lo, hi = np.quantile(
+                good, [(1 - boot_prob) / 2, (1 + boot_prob) / 2], method="inverted_cdf"
+            )
             interval = (float(round(lo, 10)), float(round(hi, 10)))
     return McResult(
         mc=float(mc),
