@@ -825,14 +825,12 @@ def _emr_fit(
     dm: float,
     starts: list[np.ndarray],
     options: dict[str, Any],
-    *,
-    restart: bool,
 ) -> Any:
     """Nelder–Mead fit of the detection model to counts ``c`` at bin centres ``u``.
 
     Works on ``t = (log b, mu, log sigma)`` inside a search box (outside: +inf); returns
-    the best scipy result over ``starts`` (restarted once from it when ``restart``), or
-    ``None`` when no start has a finite likelihood.
+    the best scipy result over ``starts``, restarted once from its optimum, or ``None`` when
+    no start has a finite likelihood.
     """
     m_min = float(u[0])
     edges = np.append(u - dm / 2, u[-1] + dm / 2)
@@ -851,7 +849,7 @@ def _emr_fit(
         res = optimize.minimize(nll_t, t0, method="Nelder-Mead", options=options)
         if best is None or res.fun < best.fun:
             best = res
-    if best is not None and restart:
+    if best is not None:
         best = optimize.minimize(nll_t, best.x, method="Nelder-Mead", options=options)
     return best
 
@@ -954,7 +952,7 @@ def mc_emr(
         np.array([math.log(b0), mu0, math.log(s0)])
         for mu0, s0 in ((mode, 0.1), (mode - 2 * dm, 0.3), (mode + 2 * dm, 0.2))
     ]
-    best = _emr_fit(u, c, dm, starts, _NM_TIGHT, restart=True)
+    best = _emr_fit(u, c, dm, starts, _NM_TIGHT)
     if best is None:
         raise FitError("mc_emr: no starting point gives a finite likelihood")
     if not best.success:

@@ -162,9 +162,7 @@ def _delta_m(arr: np.ndarray, delta_m: float | None) -> float:
     return _infer_grid(arr)[0] if np.unique(arr).size >= 2 else 0.0
 
 
-def _snap(
-    x: np.ndarray, origin: float, dm: float, what: str, stacklevel: int = 4
-) -> np.ndarray:
+def _snap(x: np.ndarray, origin: float, dm: float, what: str, stacklevel: int = 4) -> np.ndarray:
     """``x`` on the grid ``origin + k*dm`` (a new array).
 
     Values off the grid give an :class:`~pystats.errors.OffGridWarning` and are counted in
