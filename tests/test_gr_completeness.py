@@ -129,15 +129,19 @@ def test_emr_warns_when_complete_from_lowest_bin() -> None:
 
 @pytest.mark.slow
 def test_emr_standard_errors_are_calibrated() -> None:
-    """Over 100 catalogs of 3000 events, |z| < 1.96 for ~95% (binomial sd 2.2%)."""
+    """Two-sided check of the 90 % Wald intervals (|z| < 1.645) of b, mu and sigma over 1000
+    catalogs of 2000 events: coverage must be in [0.875, 0.925].  Binomial sd is 0.95 % at
+    90 %, so correct SEs fail with probability ~1 % per parameter, while a true coverage of
+    85 % passes with probability ~1.4 % and 95 % with < 0.1 %.  Found (seed 22): 0.887,
+    0.895, 0.898 (sd(z) 1.04, 1.00, 1.00).  About 3 min."""
     rng = np.random.default_rng(22)
     z = {"b": [], "mu": [], "sigma": []}
-    for _ in range(100):
-        d = mc_emr(simulate_detection(3000, B, MU, SIGMA, DM, m_min=0.5, rng=rng)).details
+    for _ in range(1000):
+        d = mc_emr(simulate_detection(2000, B, MU, SIGMA, DM, m_min=0.5, rng=rng)).details
         for name, truth in (("b", B), ("mu", MU), ("sigma", SIGMA)):
             z[name].append((d[name] - truth) / d[f"se_{name}"])
     for name, zs in z.items():
-        assert 0.88 <= np.mean(np.abs(zs) < 1.96) <= 1.0, name
+        assert 0.875 <= np.mean(np.abs(zs) < 1.645) <= 0.925, name
 
 
 # ----------------------------------------------------------------------------- KS
