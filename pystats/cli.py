@@ -381,7 +381,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--mc",
-        help="completeness magnitude; --model gr also takes maxc, gft, mbs, emr to estimate it",
+        help="completeness magnitude; --model gr also takes maxc, gft, mbs, emr, ks to estimate it",
     )
     p.add_argument("--delta-m", type=float, help="magnitude bin width (default: inferred)")
     g = p.add_argument_group("Gutenberg-Richter (--model gr)")

@@ -18,6 +18,7 @@ __all__ = [
     "DataWarning",
     "FitError",
     "MethodNotSupportedError",
+    "OffGridWarning",
     "OptionError",
     "PystatsError",
     "PystatsWarning",
@@ -69,3 +70,7 @@ class ConvergenceWarning(PystatsWarning):
 
 class DataWarning(PystatsWarning):
     """The data are usable but something about them deserves attention."""
+
+
+class OffGridWarning(DataWarning):
+    """Some magnitudes are not on the magnitude grid (bin width ``delta_m``) of the others."""

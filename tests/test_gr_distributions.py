@@ -11,13 +11,14 @@ References used as independent checks:
 from __future__ import annotations
 
 import math
+import warnings
 
 import mpmath
 import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from pystats.errors import DataError, OptionError
+from pystats.errors import DataError, OffGridWarning, OptionError
 from pystats.gr.distributions import (
     bin_magnitudes,
     detection_cdf,
@@ -59,6 +60,26 @@ def test_infer_delta_m_float_noise_offset_grid_and_float32() -> None:
     assert infer_delta_m(noisy) == 0.1
     assert infer_delta_m([2.05, 2.15, 2.45, 3.05]) == 0.1  # grid offset from zero
     assert infer_delta_m(np.array([2.3, 2.31, 2.47], dtype=np.float32)) == 0.01
+
+
+def test_infer_delta_m_is_robust_to_a_few_off_grid_values() -> None:
+    """Issue #6.13: 3 stray values among 2000 on a 0.1 grid used to give delta_m = 0.01."""
+    m = simulate_gr(2000, 1.0, 2.0, 0.1, rng=1)
+    stray = m.copy()
+    stray[[1, 2, 3]] = [2.03, 2.57, 3.14]
+    with pytest.warns(OffGridWarning, match=r"3 of 2000 .*\(e\.g\. 2\.03, 2\.57, 3\.14\)"):
+        assert infer_delta_m(stray) == 0.1
+    # an offset grid (2.05, 2.15, ...) whose smallest value is itself off the grid
+    off = np.round(m + 0.05, 10)
+    off[0] = 1.98
+    with pytest.warns(OffGridWarning, match="1 of 2000 .* through 2.05"):
+        assert infer_delta_m(off) == 0.1
+    # 6 % off the 0.1 grid (more than 5 %): the finer grid that holds them all is the step
+    fine = m.copy()
+    fine[:120] = np.round(fine[:120] + 0.01, 10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", OffGridWarning)
+        assert infer_delta_m(fine) == 0.01
 
 
 def test_infer_delta_m_continuous_and_errors() -> None:

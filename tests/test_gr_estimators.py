@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import optimize
 
-from pystats.errors import DataError, DataWarning, OptionError
+from pystats.errors import DataError, DataWarning, OffGridWarning, OptionError
 from pystats.gr.distributions import gr_logpmf, simulate_gr
 from pystats.gr.estimators import (
     B_METHODS,
@@ -36,8 +36,18 @@ def test_hand_computed_values() -> None:
     # Aki–Utsu: log10(e) / (2.1 - 1.95); Shi–Bolt with sum of squares 0.06
     a = b_aki_utsu(m, 2.0, 0.1)
     assert a.b == pytest.approx(math.log10(math.e) / 0.15, rel=1e-12)
-    assert a.se == pytest.approx(LN10 * a.b**2 * math.sqrt(0.06 / 12), rel=1e-10)
-    assert a.se_aki == pytest.approx(a.b / 2)
+    shi_bolt = LN10 * a.b**2 * math.sqrt(0.06 / 12)
+    assert a.se_shi_bolt == pytest.approx(shi_bolt, rel=1e-10)
+    # default: the Fisher SE of Aki's exponential likelihood, b/sqrt(n) (as the model's)
+    assert a.se == a.se_fisher == a.se_aki == pytest.approx(a.b / 2)
+    assert a.se_method == "fisher"
+    sb = b_aki_utsu(m, 2.0, 0.1, se_method="shi_bolt")
+    assert sb.se == pytest.approx(shi_bolt, rel=1e-10) and sb.se_method == "shi_bolt"
+    assert b_value(m, 2.0, 0.1, se_method="shi_bolt").se_shi_bolt == pytest.approx(
+        LN10 * t.b**2 * math.sqrt(0.06 / 12), rel=1e-10
+    )
+    with pytest.raises(OptionError, match="se_method='bootstrap' is not allowed"):
+        b_value(m, 2.0, 0.1, se_method="bootstrap")
     assert a.a == pytest.approx(math.log10(4) + a.b * 2.0)
 
 
@@ -137,6 +147,19 @@ def test_standard_errors_are_calibrated(dm: float, method: str) -> None:
     assert abs(np.mean(z)) < 0.2
 
 
+@pytest.mark.parametrize("dm", [0.1, 0.0])
+def test_shi_bolt_standard_errors_are_calibrated(dm: float) -> None:
+    """The Shi–Bolt SE (se_method="shi_bolt") also covers ~90 % at |z| < 1.645."""
+    rng = np.random.default_rng(15)
+    z = []
+    for i in range(400):
+        b = B_VALUES[i % 3]
+        m = simulate_gr(800, b, 2.0, dm, rng=rng)
+        r = b_value(m, 2.0, dm, method="aki_utsu", se_method="shi_bolt")
+        z.append((r.b - b) / r.se)
+    assert 0.855 <= np.mean(np.abs(z) < 1.645) <= 0.945
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("dm", [0.1, 0.0])
 @pytest.mark.parametrize("method", B_METHODS)
@@ -232,6 +255,24 @@ def test_errors_name_the_field(est) -> None:
         est([2.0, 2.0, 2.0], 2.0, 0.1)
     with pytest.warns(DataWarning, match="not on the grid"):
         est([2.0, 2.03, 2.2], 2.0, 0.1)
+
+
+@pytest.mark.parametrize("method", ["tinti", "aki_utsu", "positive"])
+def test_a_few_off_grid_values_do_not_change_the_bin_width(method: str) -> None:
+    """Issue #6.13: 3 of 2000 values off the 0.1 grid moved delta_m to 0.01 and b from
+    1.010 to 1.122 (tinti) without a warning; now delta_m stays 0.1, the stray values are
+    counted in their bins (so b is that of the binned catalogue) and a warning names them."""
+    m = simulate_gr(2000, 1.0, 2.0, 0.1, rng=1)
+    stray = m.copy()
+    stray[[1, 2, 3]] = [2.03, 2.57, 3.14]
+    binned = stray.copy()
+    binned[[1, 2, 3]] = [2.0, 2.6, 3.1]
+    with pytest.warns(OffGridWarning, match=r"3 of .* not on the grid .*2\.03, 2\.57, 3\.14"):
+        r = b_value(stray, 2.0, method=method)
+    ref = b_value(binned, 2.0, 0.1, method=method)
+    assert r.delta_m == 0.1
+    assert r.b == pytest.approx(ref.b, rel=1e-12) and r.n == ref.n
+    assert abs(r.b - b_value(m, 2.0, method=method).b) < 0.01
 
 
 def test_b_value_dispatch_errors() -> None:

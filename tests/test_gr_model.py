@@ -21,9 +21,16 @@ from scipy import stats
 from scipy.special import ndtri
 
 from pystats.catalog import Catalog
-from pystats.errors import ConvergenceWarning, DataError, DataWarning, OptionError
+from pystats.errors import (
+    ConvergenceWarning,
+    DataError,
+    DataWarning,
+    OffGridWarning,
+    OptionError,
+)
 from pystats.fit import Fit
 from pystats.gr import distributions as dist
+from pystats.gr.completeness import mc_ks
 from pystats.gr.estimators import a_value, b_aki_utsu, b_positive, b_tinti_mulargia
 from pystats.gr.model import GutenbergRichter
 
@@ -204,6 +211,28 @@ def test_grid_mismatches_are_reported() -> None:
         GutenbergRichter(mc=2.0, estimator="positive", dmc=0.015).prepare(m)
 
 
+@pytest.mark.parametrize("delta_m", [None, 0.1])
+def test_a_few_off_grid_values_are_reported_and_binned(delta_m) -> None:
+    """Issue #6.13: GutenbergRichter(mc=2.0).fit(m) with 3 of 2000 values off the 0.1 grid
+    inferred delta_m = 0.01 (b 1.122 instead of 1.010) silently."""
+    m = dist.simulate_gr(2000, 1.0, 2.0, 0.1, rng=1)
+    stray = m.copy()
+    stray[[1, 2, 3]] = [2.03, 2.57, 3.14]
+    before = stray.copy()
+    with pytest.warns(OffGridWarning, match=r"3 of 2000 .*2\.03, 2\.57, 3\.14.*rows 1, 2, 3"):
+        fit = GutenbergRichter(mc=2.0, delta_m=delta_m).fit(stray)
+    np.testing.assert_array_equal(stray, before)
+    s = fit.data.summary
+    assert s["delta_m"] == 0.1 and s["n_off_grid"] == 3
+    assert any("3 of 2000" in note for note in s["notes"])
+    binned = stray.copy()
+    binned[[1, 2, 3]] = [2.0, 2.6, 3.1]
+    ref = b_tinti_mulargia(binned, 2.0, 0.1)
+    assert float(fit.estimate("b")) == pytest.approx(ref.b, rel=1e-10)
+    clean = float(GutenbergRichter(mc=2.0).fit(m).estimate("b"))
+    assert abs(float(fit.estimate("b")) - clean) < 0.01
+
+
 def test_few_events_warn() -> None:
     m = dist.simulate_gr(20, 1.0, 2.0, 0.1, rng=2)
     with pytest.warns(DataWarning, match="only 20 magnitudes"):
@@ -225,6 +254,17 @@ def test_mc_estimated_from_the_data() -> None:
     # the model honours estimate_mc's own options
     shifted = GutenbergRichter(mc="maxc", mc_options={"correction": 0.4}).prepare(m)
     assert shifted.summary["mc"] == pytest.approx(s["mc"] + 0.2)
+    # the KS method and the bootstrap work from fit(), reproducibly (mc_options seed 0)
+    fit = GutenbergRichter(mc="ks", mc_options={"n_boot": 50}).fit(m)
+    est = fit.data.summary["mc_estimate"]
+    assert est["method"] == "ks" and est["reliable"]
+    ref = mc_ks(m, n_boot=50, seed=0)
+    assert fit.data.summary["mc"] == pytest.approx(ref.mc)
+    assert est["mc_std"] == pytest.approx(ref.mc_std)
+    assert list(est["mc_interval"]) == pytest.approx(list(ref.mc_interval))
+    assert abs(float(fit.estimate("b")) - 1.0) < 3 * float(fit.summary().loc["b", "se"])
+    with pytest.raises(OptionError, match=r"mc_options key\(s\) 'n_sim' are not options of "):
+        GutenbergRichter(mc="maxc", mc_options={"n_sim": 100})
 
 
 def test_model_and_caller_data_are_not_modified(gr_catalog: Catalog) -> None:
@@ -437,8 +477,9 @@ def test_closed_form_equals_estimators_and_numerical_mle(estimator: str, dm: flo
         "positive": lambda: b_positive(m, dm),
     }[estimator]()
     assert point["b"] == pytest.approx(ref.b, rel=1e-12)
-    se_ref = ref.se_aki if estimator == "aki" else ref.se  # Aki's b/sqrt(n) = Fisher SE
-    assert math.sqrt(cov[0, 0]) == pytest.approx(se_ref, rel=1e-10)
+    # one default: the model's SE is the functions' default SE (Fisher; b/sqrt(n) for aki)
+    assert ref.se_method == "fisher"
+    assert math.sqrt(cov[0, 0]) == pytest.approx(ref.se, rel=1e-10)
     assert point["rate"] == data.values["n_rate"] == np.sum(m >= 2.0 - dm / 2 - 1e-9)
     # the numerical MLE (torch, autograd Hessian) finds the same optimum and SE
     num = model.fit(m, method="mle", backend="torch", seed=2)

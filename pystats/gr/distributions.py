@@ -39,13 +39,14 @@ Bulletin of the Seismological Society of America, 77(6), 2125–2134.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import log_ndtr
 
-from ..errors import DataError, OptionError
+from ..errors import DataError, OffGridWarning, OptionError
 
 __all__ = [
     "bin_magnitudes",
@@ -73,6 +74,8 @@ _LOG_HALF = math.log(0.5)
 _CANDIDATE_STEPS = (1.0, 0.5, 0.25, 0.2, 0.1, 0.05, 0.025, 0.02, 0.01, 0.005, 0.002, 0.001)
 #: Tolerance, in units of one bin, for "this value is on the grid" (float32 input included).
 _GRID_TOL = 1e-4
+#: Smallest fraction of the magnitudes that must lie on the grid inferred by infer_delta_m.
+GRID_MAJORITY = 0.95
 
 
 # ---------------------------------------------------------------------------- validation
@@ -179,42 +182,98 @@ def _grid_index(m: np.ndarray, origin: ArrayLike, dm: float, name: str = "m") ->
 
 
 # ---------------------------------------------------------------------------- binning
-def infer_delta_m(m: ArrayLike) -> float:
-    """Detect the rounding step of binned magnitudes.
+def _grid_fit(arr: np.ndarray, step: float) -> tuple[float, np.ndarray]:
+    """Origin of the grid of width ``step`` holding most of ``arr``, and the on-grid mask.
 
-    The largest step among 1, 0.5, 0.25, 0.2, 0.1, 0.05, 0.025, 0.02, 0.01, 0.005, 0.002,
-    0.001 such that every magnitude lies on a grid of that step through the smallest
-    magnitude (so grids offset from zero, e.g. 2.05, 2.15, ..., are recognised).
-
-    Parameters
-    ----------
-    m : array_like
-        Magnitudes.
-
-    Returns
-    -------
-    float
-        The step, or ``0.0`` when the magnitudes are on none of these grids (continuous).
-
-    Raises
-    ------
-    DataError
-        If ``m`` contains NaN or infinities, or fewer than two distinct values (the step
-        cannot be inferred; pass ``delta_m`` explicitly).
+    The position of each value within its bin, ``frac(m/step)``, is quantised to 1/1000 of
+    a bin; the most common position (ties: the one of the smallest magnitude) is the grid's
+    offset.  A value is on the grid when it is within ``_GRID_TOL`` bins of it.
     """
-    arr = _check_magnitudes(m)
+    k = arr / step
+    frac = k - np.floor(k)
+    q = np.round(frac * 1000.0).astype(np.int64) % 1000
+    vals, counts = np.unique(q, return_counts=True)
+    top = vals[counts == counts.max()]
+    q_min = q[int(np.argmin(arr))]
+    mode = q_min if q_min in top else int(top[0])
+    ref = float(frac[np.flatnonzero(q == mode)[0]])
+    d = frac - ref
+    d -= np.round(d)  # circular distance, in bins
+    on = np.abs(d) < _GRID_TOL
+    origin = float(arr[on].min()) if np.any(on) else 0.0
+    return origin, on
+
+
+def _infer_grid(arr: np.ndarray) -> tuple[float, float, np.ndarray]:
+    """``(delta_m, origin, off_grid_mask)`` by the rule of :func:`infer_delta_m`."""
     u = np.unique(arr)
     if u.size < 2:
         raise DataError(
             f"m has {u.size} distinct value(s); at least 2 are needed to infer delta_m "
             "(pass delta_m explicitly)"
         )
-    d = u - u[0]
     for step in _CANDIDATE_STEPS:
-        k = d / step
-        if np.all(np.abs(k - np.round(k)) < _GRID_TOL):
-            return step
-    return 0.0
+        origin, on = _grid_fit(arr, step)
+        # the majority grid must also hold two distinct values (else any grid would do)
+        if on.mean() >= GRID_MAJORITY and np.unique(arr[on]).size >= 2:
+            return step, origin, ~on
+    return 0.0, 0.0, np.zeros(arr.shape, dtype=bool)
+
+
+def _off_grid_message(arr: np.ndarray, off: np.ndarray, step: float, origin: float) -> str:
+    """``"N of M magnitudes are not on the grid ... (e.g. a, b, c)"``."""
+    ex = ", ".join(f"{v:.10g}" for v in arr[off][:5])
+    return (
+        f"{int(off.sum())} of {arr.size} magnitudes are not on the grid of width "
+        f"delta_m={step:g} through {origin:.10g} that the other "
+        f"{arr.size - int(off.sum())} lie on (e.g. {ex})"
+    )
+
+
+def infer_delta_m(m: ArrayLike, *, warn: bool = True) -> float:
+    """Detect the rounding step of binned magnitudes, robustly to a few stray values.
+
+    The largest step among 1, 0.5, 0.25, 0.2, 0.1, 0.05, 0.025, 0.02, 0.01, 0.005, 0.002,
+    0.001 such that at least ``GRID_MAJORITY`` (95 %) of the magnitudes lie on one grid of
+    that step (any offset, so grids such as 2.05, 2.15, ... are recognised) and that grid
+    holds at least two distinct values.  A few values off that grid (typos, a second
+    resolution) therefore do not shrink the inferred step; they are reported with an
+    :class:`~pystats.errors.OffGridWarning` naming how many there are, with examples.
+
+    Parameters
+    ----------
+    m : array_like
+        Magnitudes.
+    warn : bool, optional
+        Warn when some magnitudes are off the inferred grid (default True).
+
+    Returns
+    -------
+    float
+        The step, or ``0.0`` when no grid holds 95 % of the magnitudes (continuous).
+
+    Raises
+    ------
+    DataError
+        If ``m`` contains NaN or infinities, or fewer than two distinct values (the step
+        cannot be inferred; pass ``delta_m`` explicitly).
+
+    Warns
+    -----
+    OffGridWarning
+        Some magnitudes (fewer than 5 %) are off the inferred grid.
+    """
+    arr = _check_magnitudes(m)
+    step, origin, off = _infer_grid(arr)
+    if warn and np.any(off):
+        warnings.warn(
+            _off_grid_message(arr, off, step, origin)
+            + f"; delta_m={step:g} is inferred from the majority. Check those values, or pass "
+            "delta_m explicitly",
+            OffGridWarning,
+            stacklevel=2,
+        )
+    return step
 
 
 def bin_magnitudes(m: ArrayLike, delta_m: float, *, origin: float = 0.0) -> np.ndarray:

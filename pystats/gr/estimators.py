@@ -4,13 +4,21 @@ Each estimator returns a frozen :class:`BValueResult`.  ``b_value`` dispatches o
 ``method``:
 
 * ``"tinti"`` – :func:`b_tinti_mulargia`, the exact maximum-likelihood estimator for binned
-  magnitudes (geometric law), with its Fisher-information standard error (default);
+  magnitudes (geometric law; default);
 * ``"aki_utsu"`` – :func:`b_aki_utsu`, Aki's (1965) estimator with Utsu's (1966) half-bin
-  correction and the Shi & Bolt (1982) standard error;
+  correction;
 * ``"positive"`` – :func:`b_positive`, the b-positive estimator of van der Elst (2021), from
   positive differences of consecutive magnitudes.
 
-See ``models/gutenberg_richter.md`` for the derivations.
+Standard errors (``se_method``, the same default everywhere, including
+:class:`~pystats.gr.model.GutenbergRichter`): ``"fisher"`` (default) is the inverse Fisher
+information of the estimator's own likelihood – geometric for ``tinti`` and ``positive``,
+exponential for ``aki_utsu``, where it is Aki's (1965) ``b/sqrt(n)``; ``"shi_bolt"`` is Shi &
+Bolt's (1982) ``ln(10) b**2 sqrt(sum((m - mean)**2) / (n (n - 1)))``, the delta method with
+the sample variance of the data (as ``shi_bolt_confidence`` of SeismoStats and ZMAP).  Both
+are always reported (``se_fisher``, ``se_shi_bolt``).
+
+See ``models/gutenberg_richter.md`` for the derivations and the names other tools use.
 
 References
 ----------
@@ -42,17 +50,19 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.stats import norm
 
-from ..errors import DataError, DataWarning, OptionError
+from ..errors import DataError, OffGridWarning, OptionError
 from .distributions import (
     _GRID_TOL,
     LN10,
     _check_delta_m,
     _check_magnitudes,
-    infer_delta_m,
+    _infer_grid,
+    _off_grid_message,
 )
 
 __all__ = [
     "B_METHODS",
+    "SE_METHODS",
     "BValueResult",
     "a_value",
     "b_aki_utsu",
@@ -64,6 +74,8 @@ __all__ = [
 LOG10_E = 1.0 / LN10
 B_METHODS = ("tinti", "aki_utsu", "positive")
 """Names accepted by :func:`b_value`."""
+SE_METHODS = ("fisher", "shi_bolt")
+"""Standard errors accepted as ``se_method``."""
 
 
 @dataclass(frozen=True)
@@ -75,7 +87,7 @@ class BValueResult:
     b : float
         Estimated b-value.
     se : float
-        Its standard error (``se_method`` says which formula).
+        Its standard error: ``se_fisher`` or ``se_shi_bolt`` (``se_method`` says which).
     n : int
         Number of magnitudes used (number of positive differences for b-positive).
     mc : float or None
@@ -86,13 +98,19 @@ class BValueResult:
     method : str
         ``"tinti"``, ``"aki_utsu"`` or ``"positive"``.
     se_method : str
-        ``"fisher"`` (exact geometric/exponential Fisher information) or ``"shi_bolt"``.
+        ``"fisher"`` (inverse Fisher information of the estimator's likelihood) or
+        ``"shi_bolt"`` (Shi & Bolt 1982).
     a : float or None
         ``log10(N) + b*mc`` (see :func:`a_value`); ``None`` for b-positive.
     se_aki : float or None
-        Aki's (1965) ``b / sqrt(n)`` (reported by ``aki_utsu``).
+        Aki's (1965) ``b / sqrt(n)`` (equal to ``se_fisher`` for ``aki_utsu``).
     dmc : float or None
         Difference threshold of b-positive.
+    se_fisher : float or None
+        Inverse Fisher information of the estimator's own likelihood.
+    se_shi_bolt : float or None
+        Shi & Bolt's (1982) ``ln(10) b**2 sqrt(sum((x - mean)**2) / (n (n - 1)))`` over the
+        data ``x`` of the estimator (magnitudes, or differences for b-positive).
     """
 
     b: float
@@ -105,6 +123,8 @@ class BValueResult:
     a: float | None = None
     se_aki: float | None = None
     dmc: float | None = None
+    se_fisher: float | None = None
+    se_shi_bolt: float | None = None
 
     @property
     def beta(self) -> float:
@@ -135,14 +155,45 @@ def _check_mc(mc: float) -> float:
     return v
 
 
+def _delta_m(arr: np.ndarray, delta_m: float | None) -> float:
+    """``delta_m`` checked, or inferred from the majority grid of ``arr`` (no warning)."""
+    if delta_m is not None:
+        return _check_delta_m(delta_m)
+    return _infer_grid(arr)[0] if np.unique(arr).size >= 2 else 0.0
+
+
+def _snap(x: np.ndarray, origin: float, dm: float, what: str, stacklevel: int = 4) -> np.ndarray:
+    """``x`` on the grid ``origin + k*dm`` (a new array).
+
+    Values off the grid give an :class:`~pystats.errors.OffGridWarning` and are counted in
+    the bin they fall in.
+    """
+    if dm == 0 or x.size == 0:
+        return x
+    k = (x - origin) / dm
+    off = np.abs(k - np.round(k)) > _GRID_TOL
+    if np.any(off):
+        warnings.warn(
+            _off_grid_message(x, off, dm, origin)
+            + f"; {what} assume magnitudes on that grid, so they are counted in the bin they "
+            "fall in (bin the magnitudes with bin_magnitudes, or pass the catalog's own "
+            "resolution as delta_m)",
+            OffGridWarning,
+            stacklevel=stacklevel,
+        )
+    return np.round(origin + np.floor(k + 0.5 + 1e-9) * dm, 10)
+
+
 def _above_mc(m: ArrayLike, mc: float, delta_m: float | None) -> tuple[np.ndarray, float, float]:
-    """Validated magnitudes at or above ``mc`` (order kept), ``mc`` and ``delta_m``."""
+    """Magnitudes at or above ``mc`` on the ``delta_m`` grid (order kept), ``mc``, ``delta_m``.
+
+    ``delta_m=None`` infers the bin width from the grid that most magnitudes lie on
+    (:func:`~pystats.gr.distributions.infer_delta_m`); values off the grid through ``mc``
+    give an :class:`~pystats.errors.OffGridWarning` and are counted in their bin.
+    """
     arr = _check_magnitudes(m)
     mc = _check_mc(mc)
-    if delta_m is None:
-        dm = infer_delta_m(arr) if np.unique(arr).size >= 2 else 0.0
-    else:
-        dm = _check_delta_m(delta_m)
+    dm = _delta_m(arr, delta_m)
     if arr.size == 0 or mc - dm / 2 > arr.max() + 1e-9 * max(1.0, abs(mc)):
         top = "no data" if arr.size == 0 else f"the largest magnitude is {arr.max()}"
         raise DataError(f"mc={mc} is above every magnitude in m ({top})")
@@ -152,17 +203,21 @@ def _above_mc(m: ArrayLike, mc: float, delta_m: float | None) -> tuple[np.ndarra
         raise DataError(
             f"only {x.size} magnitude(s) in m are at or above mc={mc}; at least 2 are needed"
         )
-    if dm > 0:
-        k = (x - mc) / dm
-        if np.any(np.abs(k - np.round(k)) > _GRID_TOL):
-            warnings.warn(
-                f"m is not on the grid of width delta_m={dm} through mc={mc}; the binned "
-                "estimators assume it is (bin the magnitudes with bin_magnitudes, or pass the "
-                "catalog's own resolution as delta_m)",
-                DataWarning,
-                stacklevel=3,
-            )
-    return x, mc, dm
+    return _snap(x, mc, dm, "the binned estimators"), mc, dm
+
+
+def _check_se_method(se_method: str) -> str:
+    if se_method not in SE_METHODS:
+        raise OptionError(
+            f"se_method={se_method!r} is not allowed; use one of {', '.join(SE_METHODS)}"
+        )
+    return se_method
+
+
+def _shi_bolt(b: float, x: np.ndarray) -> float:
+    """Shi & Bolt (1982): ``ln(10) b**2 sqrt(sum((x - mean)**2) / (n (n - 1)))``."""
+    n = x.size
+    return LN10 * b * b * math.sqrt(float(np.sum((x - x.mean()) ** 2)) / (n * (n - 1)))
 
 
 def _check_spread(x: np.ndarray, mc: float, dm: float) -> None:
@@ -233,13 +288,17 @@ def a_value(n: int, b: float, mc: float, duration: float | None = None) -> float
 
 
 # ---------------------------------------------------------------------------- estimators
-def b_aki_utsu(m: ArrayLike, mc: float, delta_m: float | None = None) -> BValueResult:
+def b_aki_utsu(
+    m: ArrayLike, mc: float, delta_m: float | None = None, *, se_method: str = "fisher"
+) -> BValueResult:
     """Aki (1965) maximum-likelihood b-value with Utsu's (1966) binning correction.
 
-    ``b = log10(e) / (mean(m) - (mc - delta_m/2))`` over the magnitudes ``>= mc``.  The
-    standard error is Shi & Bolt's (1982)
-    ``ln(10) b**2 sqrt(sum((m - mean)**2) / (n (n - 1)))`` (they round ``ln 10`` to 2.30);
-    Aki's ``b/sqrt(n)`` is reported as ``se_aki``.
+    ``b = log10(e) / (mean(m) - (mc - delta_m/2))`` over the magnitudes ``>= mc``: the MLE
+    of the exponential law started at the lower bin edge.  Standard errors: ``"fisher"``
+    (default), that likelihood's ``b/sqrt(n)`` (Aki 1965; also ``se_aki``), or
+    ``"shi_bolt"``, Shi & Bolt's (1982)
+    ``ln(10) b**2 sqrt(sum((m - mean)**2) / (n (n - 1)))`` (they round ``ln 10`` to 2.30).
+    Both are in the result (``se_fisher``, ``se_shi_bolt``).
 
     Parameters
     ----------
@@ -250,22 +309,27 @@ def b_aki_utsu(m: ArrayLike, mc: float, delta_m: float | None = None) -> BValueR
     delta_m : float, optional
         Bin width; ``None`` infers it with :func:`~pystats.gr.distributions.infer_delta_m`,
         0 means continuous.
+    se_method : {"fisher", "shi_bolt"}
+        Which standard error is ``se`` (default ``"fisher"``, ``b/sqrt(n)``).
 
     Returns
     -------
     BValueResult
-        ``method="aki_utsu"``, ``se_method="shi_bolt"``.
+        ``method="aki_utsu"``.
 
     Raises
     ------
     DataError
         NaN/inf in ``m``, non-finite ``mc``, ``delta_m < 0``, ``mc`` above all magnitudes,
         fewer than 2 magnitudes at or above ``mc``, or no spread above the threshold.
+    OptionError
+        Unknown ``se_method``.
 
     Warns
     -----
-    DataWarning
-        If the magnitudes are not on the ``delta_m`` grid through ``mc``.
+    OffGridWarning
+        If some magnitudes are not on the ``delta_m`` grid through ``mc`` (they are counted
+        in the bin they fall in).
 
     References
     ----------
@@ -278,27 +342,31 @@ def b_aki_utsu(m: ArrayLike, mc: float, delta_m: float | None = None) -> BValueR
     Shi, Y., & Bolt, B. A. (1982). The standard error of the magnitude-frequency b value.
     Bulletin of the Seismological Society of America, 72(5), 1677–1687.
     """
+    _check_se_method(se_method)
     x, mc, dm = _above_mc(m, mc, delta_m)
     _check_spread(x, mc, dm)
     n = x.size
-    mean = float(x.mean())
-    excess = mean - (mc - dm / 2)
+    excess = float(x.mean()) - (mc - dm / 2)
     b = LOG10_E / excess
-    se = LN10 * b * b * math.sqrt(float(np.sum((x - mean) ** 2)) / (n * (n - 1)))
+    ses = {"fisher": b / math.sqrt(n), "shi_bolt": _shi_bolt(b, x)}
     return BValueResult(
         b=b,
-        se=se,
+        se=ses[se_method],
         n=n,
         mc=mc,
         delta_m=dm,
         method="aki_utsu",
-        se_method="shi_bolt",
+        se_method=se_method,
         a=a_value(n, b, mc),
         se_aki=b / math.sqrt(n),
+        se_fisher=ses["fisher"],
+        se_shi_bolt=ses["shi_bolt"],
     )
 
 
-def b_tinti_mulargia(m: ArrayLike, mc: float, delta_m: float | None = None) -> BValueResult:
+def b_tinti_mulargia(
+    m: ArrayLike, mc: float, delta_m: float | None = None, *, se_method: str = "fisher"
+) -> BValueResult:
     """Exact maximum-likelihood b-value for binned magnitudes (Tinti & Mulargia 1987).
 
     Binned Gutenberg–Richter magnitudes are geometric: ``k = (m - mc)/delta_m`` has
@@ -308,7 +376,8 @@ def b_tinti_mulargia(m: ArrayLike, mc: float, delta_m: float | None = None) -> B
 
     and the Fisher information gives ``se_beta = (1 - q)/(delta_m sqrt(n q))``,
     ``se_b = se_beta/ln(10)``.  For ``delta_m = 0`` it is the continuous MLE
-    ``log10(e)/(mean(m) - mc)`` with ``se = b/sqrt(n)``.
+    ``log10(e)/(mean(m) - mc)`` with ``se = b/sqrt(n)``.  ``se_method="shi_bolt"`` gives
+    Shi & Bolt's (1982) formula instead (see :func:`b_aki_utsu`).
 
     Parameters
     ----------
@@ -318,43 +387,53 @@ def b_tinti_mulargia(m: ArrayLike, mc: float, delta_m: float | None = None) -> B
         Completeness magnitude (lowest bin centre when binned).
     delta_m : float, optional
         Bin width; ``None`` infers it, 0 means continuous.
+    se_method : {"fisher", "shi_bolt"}
+        Which standard error is ``se`` (default ``"fisher"``).
 
     Returns
     -------
     BValueResult
-        ``method="tinti"``, ``se_method="fisher"``.
+        ``method="tinti"``.
 
     Raises
     ------
     DataError
         As :func:`b_aki_utsu`; also when every magnitude equals ``mc`` (the MLE is
         infinite).
+    OptionError
+        Unknown ``se_method``.
 
     Warns
     -----
-    DataWarning
-        If the magnitudes are not on the ``delta_m`` grid through ``mc``.
+    OffGridWarning
+        If some magnitudes are not on the ``delta_m`` grid through ``mc`` (they are counted
+        in the bin they fall in).
 
     References
     ----------
     Tinti, S., & Mulargia, F. (1987). Confidence intervals of b values for grouped
     magnitudes. Bulletin of the Seismological Society of America, 77(6), 2125–2134.
     """
+    _check_se_method(se_method)
     x, mc, dm = _above_mc(m, mc, delta_m)
     _check_spread(x, mc, dm)
     n = x.size
     excess = float(x.mean()) - mc
     beta, se_beta = _geometric_mle(excess, n, dm)
     b = beta / LN10
+    ses = {"fisher": se_beta / LN10, "shi_bolt": _shi_bolt(b, x)}
     return BValueResult(
         b=b,
-        se=se_beta / LN10,
+        se=ses[se_method],
         n=n,
         mc=mc,
         delta_m=dm,
         method="tinti",
-        se_method="fisher",
+        se_method=se_method,
         a=a_value(n, b, mc),
+        se_aki=b / math.sqrt(n),
+        se_fisher=ses["fisher"],
+        se_shi_bolt=ses["shi_bolt"],
     )
 
 
@@ -365,6 +444,7 @@ def b_positive(
     *,
     mc: float | None = None,
     times: ArrayLike | None = None,
+    se_method: str = "fisher",
 ) -> BValueResult:
     """b-positive estimator (van der Elst 2021) from differences of consecutive magnitudes.
 
@@ -392,12 +472,15 @@ def b_positive(
     times : array_like, optional
         Event times (numbers or datetimes, same length as ``m``); the magnitudes are put in
         time order first (stable sort).
+    se_method : {"fisher", "shi_bolt"}
+        Which standard error is ``se`` (default ``"fisher"``); Shi–Bolt is computed over
+        the differences used.
 
     Returns
     -------
     BValueResult
         ``method="positive"``, ``n`` = number of differences used, ``dmc`` the threshold;
-        ``se`` is the Fisher standard error treating the differences as independent.
+        ``se_fisher`` treats the differences as independent.
 
     Raises
     ------
@@ -413,6 +496,7 @@ def b_positive(
     distribution in transiently incomplete catalogs. Journal of Geophysical Research: Solid
     Earth, 126(2), e2020JB021027. https://doi.org/10.1029/2020JB021027
     """
+    _check_se_method(se_method)
     arr = _check_magnitudes(m)
     if times is not None:
         t = np.asarray(times)
@@ -421,10 +505,9 @@ def b_positive(
                 f"times must have the same length as m ({arr.size}); got shape {t.shape}"
             )
         arr = arr[np.argsort(t, kind="stable")]
-    if delta_m is None:
-        dm = infer_delta_m(arr) if np.unique(arr).size >= 2 else 0.0
-    else:
-        dm = _check_delta_m(delta_m)
+    dm = _delta_m(arr, delta_m)
+    if dm > 0 and np.unique(arr).size >= 2:
+        arr = _snap(arr, _infer_grid(arr)[1], dm, "b-positive differences", 3)
     if mc is not None:
         mcv = _check_mc(mc)
         arr = arr[arr >= (mcv - dm / 2 - _GRID_TOL * dm if dm > 0 else mcv)]
@@ -444,14 +527,6 @@ def b_positive(
     d = np.diff(arr)
     if dm > 0:
         k = d / dm
-        if np.any(np.abs(k - np.round(k)) > _GRID_TOL):
-            warnings.warn(
-                f"m is not on a grid of width delta_m={dm}; b-positive assumes magnitude "
-                "differences are multiples of delta_m (bin the magnitudes with bin_magnitudes, "
-                "or pass the catalog's own resolution as delta_m)",
-                DataWarning,
-                stacklevel=2,
-            )
         d = np.round(k) * dm  # differences are multiples of dm; drop float noise
         pos = d[d >= thr - _GRID_TOL * dm]
     else:
@@ -468,15 +543,20 @@ def b_positive(
             f"all {n} positive differences equal dmc={thr}: the b-positive estimate is infinite"
         )
     beta, se_beta = _geometric_mle(excess, n, dm)
+    b = beta / LN10
+    ses = {"fisher": se_beta / LN10, "shi_bolt": _shi_bolt(b, pos)}
     return BValueResult(
-        b=beta / LN10,
-        se=se_beta / LN10,
+        b=b,
+        se=ses[se_method],
         n=n,
         mc=mcv,
         delta_m=dm,
         method="positive",
-        se_method="fisher",
+        se_method=se_method,
         dmc=thr,
+        se_aki=b / math.sqrt(n),
+        se_fisher=ses["fisher"],
+        se_shi_bolt=ses["shi_bolt"],
     )
 
 
@@ -487,6 +567,7 @@ def b_value(
     method: str = "tinti",
     *,
     dmc: float | None = None,
+    se_method: str = "fisher",
 ) -> BValueResult:
     """Estimate the b-value of magnitudes at or above ``mc``.
 
@@ -503,6 +584,10 @@ def b_value(
         :func:`b_positive` (which drops magnitudes below ``mc`` before differencing).
     dmc : float, optional
         Difference threshold for ``method="positive"``.
+    se_method : {"fisher", "shi_bolt"}
+        Which standard error is ``se``: the inverse Fisher information of the estimator's
+        likelihood (default; ``b/sqrt(n)`` for ``aki_utsu``) or Shi & Bolt (1982).  Both
+        are reported (``se_fisher``, ``se_shi_bolt``).
 
     Returns
     -------
@@ -520,7 +605,7 @@ def b_value(
     if dmc is not None and method != "positive":
         raise OptionError(f"dmc applies only to method='positive'; got method={method!r}")
     if method == "tinti":
-        return b_tinti_mulargia(m, mc, delta_m)
+        return b_tinti_mulargia(m, mc, delta_m, se_method=se_method)
     if method == "aki_utsu":
-        return b_aki_utsu(m, mc, delta_m)
-    return b_positive(m, delta_m, dmc, mc=mc)
+        return b_aki_utsu(m, mc, delta_m, se_method=se_method)
+    return b_positive(m, delta_m, dmc, mc=mc, se_method=se_method)

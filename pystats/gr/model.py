@@ -73,7 +73,7 @@ import numpy as np
 
 from .._checks import check_prob, magnitude_array
 from .._checks import number as _number
-from ..errors import DataError, DataWarning, OptionError
+from ..errors import DataError, DataWarning, OffGridWarning, OptionError
 from ..model import Model, PreparedData
 from ..parameters import Parameter, ParameterSet
 
@@ -88,7 +88,7 @@ KINDS = ("gr", "tapered", "detection")
 """Model kinds of :class:`GutenbergRichter`."""
 ESTIMATORS = ("exact", "aki", "positive")
 """Data used by the b-value likelihood of ``kind="gr"``."""
-MC_METHODS = ("maxc", "gft", "mbs", "emr")
+MC_METHODS = ("maxc", "gft", "mbs", "emr", "ks")
 """Completeness-magnitude estimators accepted as ``mc=`` (see :mod:`pystats.gr.completeness`)."""
 
 LN10 = math.log(10.0)
@@ -248,7 +248,7 @@ class GutenbergRichter(Model):
         ``"tapered"``: Kagan's (2002) tapered law (``b``, ``corner_magnitude``);
         ``"detection"``: GR law times the detection probability ``Phi((m - mu)/sigma)``
         over all magnitudes ``>= m_min`` (``b``, ``mu``, ``sigma``; ``mc`` is derived).
-    mc : float or {"maxc", "gft", "mbs", "emr"}, optional
+    mc : float or {"maxc", "gft", "mbs", "emr", "ks"}, optional
         Completeness magnitude (the centre of the lowest bin used, for binned magnitudes),
         or the name of a method of :func:`pystats.gr.completeness.estimate_mc` to estimate
         it from the data (its result is kept in ``fit.data.summary["mc_estimate"]``).
@@ -278,7 +278,12 @@ class GutenbergRichter(Model):
         ``kind="detection"`` only: lowest magnitude modelled (a bin centre); default the
         smallest magnitude in the data.
     mc_options : dict, optional
-        Keyword arguments for ``estimate_mc`` when ``mc`` names a method.
+        Keyword arguments of the Mc method when ``mc`` names one (checked against its
+        signature), e.g. ``{"n_boot": 200}`` for a bootstrap standard deviation and
+        interval of Mc, ``{"p_pass": 0.05}`` for ``"ks"``.  ``seed`` defaults to 0 so
+        that fits are reproducible.  An estimated Mc that the method flags as unreliable
+        (above nearly all the data, or ``"ks"`` finding no Mc that passes) raises
+        :class:`DataError`.
     b_prior : (float, float)
         ``(mean_log, sd_log)`` of the lognormal prior on ``b``; default ``(0, 0.5)``
         (median 1, 90 % prior interval 0.44-2.28).
@@ -415,6 +420,19 @@ class GutenbergRichter(Model):
                     "arguments for estimate_mc"
                 )
             o["mc_options"] = dict(o["mc_options"])
+            import inspect
+
+            from .completeness import _MC_FUNCS
+
+            allowed = [
+                k for k in inspect.signature(_MC_FUNCS[mc]).parameters if k not in ("m", "delta_m")
+            ]
+            bad = sorted(set(o["mc_options"]) - set(allowed))
+            if bad:
+                raise OptionError(
+                    f"mc_options key(s) {', '.join(map(repr, bad))} are not options of "
+                    f"mc={mc!r}; allowed: {', '.join(allowed)}"
+                )
         o["b_prior"] = _pair(
             "b_prior", o["b_prior"], "(mean_log, sd_log) of a lognormal prior, sd_log > 0"
         )
@@ -488,32 +506,45 @@ class GutenbergRichter(Model):
             raise DataError("the data hold no magnitudes; at least 2 events are needed")
         notes: list[str] = []
 
-        # bin width and grid
-        if o["delta_m"] is None:
-            from .distributions import infer_delta_m
+        # bin width and grid: the grid that (nearly) all magnitudes lie on
+        from .distributions import GRID_MAJORITY, _grid_fit, _infer_grid, _off_grid_message
 
+        if o["delta_m"] is None:
             if np.unique(m_all).size < 2:
                 raise DataError(
                     f"all {m_all.size} magnitudes are equal ({m_all[0]}); the bin width cannot "
                     "be inferred and b cannot be estimated"
                 )
-            delta_m = float(infer_delta_m(m_all))
+            delta_m = float(_infer_grid(m_all)[0])
             dm_source = "inferred"
         else:
             delta_m = float(o["delta_m"])
             dm_source = "given"
-        anchor = float(np.min(m_all))
         if delta_m > 0:
-            k_all = (m_all - anchor) / delta_m
-            off = np.flatnonzero(np.abs(k_all - np.round(k_all)) > _GRID_TOL)
-            if off.size:
+            origin, on = _grid_fit(m_all, delta_m)
+            off = np.flatnonzero(~on)
+            if off.size > (1 - GRID_MAJORITY) * m_all.size:
                 raise DataError(
                     f"magnitudes are not on a grid of width delta_m={delta_m:g} (through "
-                    f"{anchor:g}) in {_rows(off)} (0-based), e.g. {m_all[off[0]]!r}; pass "
+                    f"{origin:g}) in {_rows(off)} (0-based), e.g. {m_all[off[0]]!r}; pass "
                     "delta_m=None to infer the catalogue's step, or delta_m=0 for continuous "
                     "magnitudes"
                 )
-            m_all = np.round(anchor + np.round(k_all) * delta_m, 10)
+            if off.size:
+                msg = _off_grid_message(m_all, ~on, delta_m, origin)
+                warnings.warn(
+                    f"{msg} ({_rows(off)}, 0-based); they are counted in the bin they fall in. "
+                    "Check those values, or pass delta_m explicitly",
+                    OffGridWarning,
+                    stacklevel=3,
+                )
+                notes.append(f"{msg}: counted in the bin they fall in")
+            k_all = np.floor((m_all - origin) / delta_m + 0.5 + 1e-9)
+            m_all = np.round(origin + k_all * delta_m, 10)
+            summary_grid = {"n_off_grid": int(off.size)}
+        else:
+            summary_grid = {"n_off_grid": 0}
+        anchor = float(np.min(m_all))
 
         def on_grid(name: str, value: float) -> float:
             if delta_m == 0:
@@ -542,9 +573,19 @@ class GutenbergRichter(Model):
                 # the first bin centre at or above that edge (the events the FMD bin holds).
                 kw = {
                     "delta_m": max(delta_m, 0.1) if delta_m > 0 else None,
+                    "seed": 0,
                     **(o["mc_options"] or {}),
                 }
                 res = estimate_mc(m_all, method=o["mc"], **kw)
+                if not res.reliable:
+                    n_above = res.details.get("n_above")
+                    raise DataError(
+                        f"mc={o['mc']!r} estimated Mc={res.mc:g}, which the method flags as "
+                        f"unreliable ({n_above} of {m_all.size} events at or above it; "
+                        f"criterion {res.details.get('criterion', 'met')!r}): the fit would "
+                        "rest on a tail of the data. Give mc as a number, use another "
+                        "method, or fit a more homogeneous part of the catalogue"
+                    )
                 mc_estimate = _jsonable(res)
                 fmd_width = float(res.details.get("delta_m", kw["delta_m"] or 0.1))
                 edge = float(res.mc) - fmd_width / 2
@@ -600,6 +641,7 @@ class GutenbergRichter(Model):
             "mc_estimate": mc_estimate,
             "delta_m": delta_m,
             "delta_m_source": dm_source,
+            **summary_grid,
             "magnitude_min": float(m.min()) if m.size else None,
             "magnitude_max": float(m.max()) if m.size else None,
             "duration": duration,
