@@ -1306,6 +1306,20 @@ class OmoriUtsu(_PointProcessModel):
     from the main shock to the last event); ``data`` is as for :class:`ETAS` or a 1-D
     array of times.  For ``mu`` absent the MLE of ``K`` given ``(c, p)`` is
     ``n / ∫ (t + c)^(-p) dt`` (:func:`pystats.etas.omori.omori_profile_K`).
+
+    Examples
+    --------
+    Fit a simulated aftershock sequence (times in days since the main shock):
+
+    >>> import pystats
+    >>> from pystats.etas.simulate import simulate_omori
+    >>> times = simulate_omori(K=50.0, c=0.05, p=1.1, t_start=0.0, t_end=100.0, rng=2)
+    >>> fit = pystats.OmoriUtsu().fit(times, t_end=100.0)
+    >>> {k: round(float(fit.estimate(k)), 1) for k in ("K", "p")}  # true K = 50, p = 1.1
+    {'K': 48.5, 'p': 1.1}
+    >>> residuals = fit.model.residuals(fit)
+    >>> residuals.n == times.size
+    True
     """
 
     family: ClassVar[str] = "omori_utsu"

@@ -93,6 +93,17 @@ class McResult:
     details : dict
         Method-specific diagnostics (bin width used, the curve searched, the criterion that
         selected ``mc``, fitted parameters, ...); documented in each function.
+
+    Examples
+    --------
+    >>> import pystats
+    >>> from pystats.gr.distributions import simulate_gr
+    >>> m = simulate_gr(2000, b=1.0, mc=2.0, delta_m=0.1, rng=1)
+    >>> result = pystats.estimate_mc(m, method="maxc")
+    >>> result.method, round(result.mc, 1)
+    ('maxc', 2.2)
+    >>> result.details["mode_bin"], result.details["correction"]
+    (2.0, 0.2)
     """
 
     mc: float

@@ -93,6 +93,17 @@ class BValueResult:
         Aki's (1965) ``b / sqrt(n)`` (reported by ``aki_utsu``).
     dmc : float or None
         Difference threshold of b-positive.
+
+    Examples
+    --------
+    >>> import pystats
+    >>> from pystats.gr.distributions import simulate_gr
+    >>> m = simulate_gr(2000, b=1.0, mc=2.0, delta_m=0.1, rng=1)
+    >>> result = pystats.b_value(m, mc=2.0)
+    >>> round(result.b, 2), round(result.se, 3), result.n, result.method
+    (1.01, 0.023, 2000, 'tinti')
+    >>> [round(x, 2) for x in result.ci(0.95)]
+    [0.97, 1.05]
     """
 
     b: float
