@@ -53,7 +53,7 @@ class ImproperPriorError(ValueError):
     >>> from pystats.gr.distributions import simulate_gr
     >>> from pystats.plots.prior import ImproperPriorError, marginal_prior_density
     >>> m = simulate_gr(500, b=1.0, mc=2.0, delta_m=0.1, rng=1)
-    >>> fit = pystats.GutenbergRichter(mc=2.0).fit(m, method="laplace", seed=1)
+    >>> fit = pystats.GutenbergRichter(mc=2.0).fit(m)  # draws from the asymptotic law
     >>> try:
     ...     marginal_prior_density(fit, "rate", np.array([500.0]))
     ... except ImproperPriorError as e:
