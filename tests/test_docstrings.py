@@ -4,6 +4,7 @@ command (``python -m pytest``) runs those examples as doctests (issue #7, point 
 from __future__ import annotations
 
 import ast
+import itertools
 import shlex
 import tomllib
 from pathlib import Path
@@ -30,7 +31,7 @@ def _has_examples(doc: str) -> bool:
     lines = [line.strip() for line in doc.splitlines()]
     return any(
         a == "Examples" and b.startswith("---") and ">>>" in doc
-        for a, b in zip(lines, lines[1:], strict=False)
+        for a, b in itertools.pairwise(lines)
     )
 
 
