@@ -88,6 +88,20 @@ class Problem:
     severity : {"warning", "error"}
         ``"error"``: the results should not be used as they are (R-hat, divergences,
         non-converged optimizer, no covariance); ``"warning"``: usable with care.
+
+    Examples
+    --------
+    A fit whose checks all pass has no problems; each failed check adds one:
+
+    >>> import pystats
+    >>> from pystats.diagnostics import Problem
+    >>> from pystats.gr.distributions import simulate_gr
+    >>> m = simulate_gr(2000, b=1.0, mc=2.0, delta_m=0.1, rng=1)
+    >>> pystats.GutenbergRichter(mc=2.0).fit(m).diagnose().problems
+    ()
+    >>> problem = Problem("r_hat", "R-hat of b is 1.08 (> 1.01): run longer chains", "error")
+    >>> problem.check, problem.severity
+    ('r_hat', 'error')
     """
 
     check: str
@@ -113,6 +127,17 @@ class Check:
         The statistic compared with ``threshold`` (max R-hat, min ESS, count, ...).
     threshold : float or None
         The limit used.
+
+    Examples
+    --------
+    >>> import pystats
+    >>> from pystats.gr.distributions import simulate_gr
+    >>> m = simulate_gr(2000, b=1.0, mc=2.0, delta_m=0.1, rng=1)
+    >>> check = pystats.GutenbergRichter(mc=2.0).fit(m).diagnose().checks["hessian"]
+    >>> check.label, check.passed
+    ('Hessian', True)
+    >>> check.verdict  # doctest: +ELLIPSIS
+    'negative definite at the optimum...'
     """
 
     name: str
@@ -135,6 +160,22 @@ class Diagnostics:
         One per failed check (empty when all passed).
     checks : dict
         Check name -> :class:`Check`, in the order run.
+
+    Examples
+    --------
+    >>> import pystats
+    >>> from pystats.gr.distributions import simulate_gr
+    >>> m = simulate_gr(2000, b=1.0, mc=2.0, delta_m=0.1, rng=1)
+    >>> diagnostics = pystats.GutenbergRichter(mc=2.0).fit(m).diagnose()
+    >>> diagnostics.ok, diagnostics.method, diagnostics.problems
+    (True, 'mle', ())
+    >>> print(diagnostics)  # doctest: +ELLIPSIS
+    Diagnostics (method=mle): all checks passed
+      [ok]   Optimizer: converged ...
+      [ok]   Hessian: negative definite at the optimum ...
+    ...
+    >>> diagnostics.to_frame().loc["hessian", "passed"]
+    True
     """
 
     method: str

@@ -65,7 +65,23 @@ a normal model whose Laplace approximation is nearly exact, 500 draws gave k-hat
 
 @dataclass(frozen=True)
 class OptimumResult:
-    """Best optimum over several starts."""
+    """Best optimum over several starts.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pystats.backends.base import LogDensity
+    >>> from pystats.inference import maximize
+    >>> class Normal(LogDensity):
+    ...     dim = 1
+    ...     def value_and_grad(self, u, jacobian):
+    ...         return -0.5 * float((u[0] - 3.0) ** 2), -(u - 3.0)
+    >>> best = maximize(Normal(), [np.zeros(1), np.ones(1)], jacobian=False)
+    >>> round(float(best.u[0]), 4), abs(best.log_density) < 1e-9, best.converged
+    (3.0, True, True)
+    >>> len(best.optima)  # one optimum per start
+    2
+    """
 
     u: np.ndarray
     log_density: float

@@ -60,6 +60,21 @@ class PreparedData:
         Name -> array, stored as arviz ``observed_data`` (e.g. the magnitudes fitted).
     summary : mapping
         Human-readable facts for reports (number of events, time span, Mc used, ...).
+
+    Examples
+    --------
+    Arrays are copied and made read-only, so later changes to the caller's data do not
+    reach a fit:
+
+    >>> import numpy as np
+    >>> from pystats.model import PreparedData
+    >>> x = np.array([2.0, 2.5])
+    >>> data = PreparedData({"magnitudes": x, "mc": 2.0}, summary={"n": 2})
+    >>> x[0] = 9.0
+    >>> data.values["magnitudes"].tolist(), data.values["magnitudes"].flags.writeable
+    ([2.0, 2.5], False)
+    >>> len(data.hash)  # SHA-256, stored in fit metadata
+    64
     """
 
     values: Mapping[str, Any]
@@ -101,6 +116,23 @@ class Model(ABC):
     Subclasses set :attr:`family`, :attr:`methods`, and implement the hooks below.  Options
     are passed as keyword arguments, validated by :meth:`_validate_options` and exposed
     read-only as :attr:`options`.
+
+    Examples
+    --------
+    Every family is a ``Model``; options are validated once and read-only:
+
+    >>> import pystats
+    >>> from pystats.model import Model
+    >>> model = pystats.GutenbergRichter(mc=2.0)
+    >>> isinstance(model, Model), model.family
+    (True, 'gutenberg_richter')
+    >>> model
+    GutenbergRichter(mc=2.0)
+    >>> try:
+    ...     model.options["mc"] = 3.0
+    ... except TypeError:
+    ...     print("read-only")
+    read-only
     """
 
     family: ClassVar[str]

@@ -47,6 +47,24 @@ class Parameter:
         ``()`` for a scalar.
     description : str
         One line shown in reports.
+
+    Examples
+    --------
+    A positive parameter is ``exp(u)`` on the unconstrained scale:
+
+    >>> import numpy as np
+    >>> from pystats.parameters import Parameter
+    >>> b = Parameter("b", lower=0.0, description="Gutenberg-Richter b-value")
+    >>> float(b.unconstrain(1.0))
+    0.0
+    >>> round(float(b.constrain(np.log(2.5))), 6)
+    2.5
+    >>> Parameter("mu", shape=(2,)).element_names()
+    ['mu[0]', 'mu[1]']
+    >>> Parameter("p", lower=1.0, upper=0.0)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    pystats.errors.OptionError: parameter 'p': lower bound 1.0 must be below upper bound 0.0
     """
 
     name: str
@@ -163,6 +181,18 @@ class ParameterSet:
 
     The flat unconstrained vector ``u`` is what optimizers and the Laplace approximation
     work on; ``constrain(u)`` returns a dict ``name -> value`` on the parameter scale.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pystats.parameters import Parameter, ParameterSet
+    >>> params = ParameterSet([Parameter("b", lower=0.0), Parameter("q", lower=0.0, upper=1.0)])
+    >>> params.names, params.dim
+    (['b', 'q'], 2)
+    >>> params.unconstrain({"b": 1.0, "q": 0.5}).tolist()
+    [0.0, 0.0]
+    >>> {k: round(float(v), 3) for k, v in params.constrain(np.array([0.0, 2.0])).items()}
+    {'b': 1.0, 'q': 0.881}
     """
 
     parameters: tuple[Parameter, ...]

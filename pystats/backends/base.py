@@ -67,6 +67,23 @@ class LogDensity(ABC):
     ``u``, used by NUTS and the Laplace approximation); ``jacobian=False`` gives the
     density of the constrained parameters (used for MLE / MAP, so the optimum does not
     depend on the parameterisation).
+
+    Examples
+    --------
+    A subclass only needs ``dim`` and :meth:`value_and_grad`; :meth:`value` and
+    :meth:`hessian` (central differences) come with the base class:
+
+    >>> import numpy as np
+    >>> from pystats.backends.base import LogDensity
+    >>> class Normal(LogDensity):
+    ...     dim = 1
+    ...     def value_and_grad(self, u, jacobian):
+    ...         return -0.5 * float((u[0] - 3.0) ** 2), -(u - 3.0)
+    >>> density = Normal()
+    >>> density.value(np.array([1.0]), jacobian=False)
+    -2.0
+    >>> np.round(density.hessian(np.array([1.0]), jacobian=False), 6).tolist()
+    [[-1.0]]
     """
 
     dim: int
@@ -110,6 +127,16 @@ class SampleResult:
         The sampler's tree-depth limit (to count draws that hit it).
     info : dict
         Engine details for the metadata (engine version, program hash, timings, ...).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pystats.backends.base import SampleResult
+    >>> rng = np.random.default_rng(0)
+    >>> result = SampleResult(draws={"b": rng.normal(1.0, 0.05, size=(4, 250))},
+    ...                       sample_stats={"diverging": np.zeros((4, 250), dtype=bool)})
+    >>> result.draws["b"].shape, result.max_tree_depth
+    ((4, 250), 10)
     """
 
     draws: dict[str, np.ndarray]
@@ -119,7 +146,18 @@ class SampleResult:
 
 
 class Backend(ABC):
-    """One inference engine.  Subclasses register themselves with :func:`register_backend`."""
+    """One inference engine.  Subclasses register themselves with :func:`register_backend`.
+
+    Examples
+    --------
+    >>> import pystats
+    >>> from pystats.backends import Backend, get_backend, resolve_backend
+    >>> backend = get_backend("torch")
+    >>> isinstance(backend, Backend), backend.name, sorted(backend.capabilities)
+    (True, 'torch', ['laplace', 'optimize'])
+    >>> resolve_backend("mle", "auto", pystats.GutenbergRichter(mc=2.0))
+    'torch'
+    """
 
     name: ClassVar[str]
     capabilities: ClassVar[frozenset[str]]  # subset of {"optimize", "laplace", "sample"}

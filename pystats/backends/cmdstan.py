@@ -206,6 +206,23 @@ class CmdStanLogDensity(LogDensity):
         Engine provenance.
     verbose : bool
         Let cmdstanpy log.
+
+    Examples
+    --------
+    Any object with cmdstanpy's ``log_prob`` signature works; here a standard normal stands in
+    for a compiled program:
+
+    >>> import numpy as np, pandas as pd
+    >>> from pystats.backends.cmdstan import CmdStanLogDensity
+    >>> from pystats.parameters import Parameter, ParameterSet
+    >>> class StandardNormal:
+    ...     def log_prob(self, params, data, jacobian, sig_figs):
+    ...         x = params["x"]
+    ...         return pd.DataFrame({"lp__": [-0.5 * x * x], "x": [-x]})
+    >>> density = CmdStanLogDensity(StandardNormal(), ParameterSet([Parameter("x")]), {}, [0])
+    >>> lp, grad = density.value_and_grad(np.array([2.0]), jacobian=False)
+    >>> lp, grad.tolist()
+    (-2.0, [-2.0])
     """
 
     def __init__(
@@ -272,6 +289,16 @@ class CmdStanBackend(Backend):
     ----------
     stanc_options, cpp_options : dict, optional
         Passed to :class:`cmdstanpy.CmdStanModel`; part of the compile-cache key.
+
+    Examples
+    --------
+    Used by ``backend="stan"`` (and ``"auto"`` for NUTS) when a CmdStan install is found, e.g.
+    with ``CMDSTAN`` set; compiler options are part of the compile-cache key:
+
+    >>> from pystats.backends import CmdStanBackend
+    >>> backend = CmdStanBackend(cpp_options={"STAN_THREADS": True})
+    >>> backend.name, sorted(backend.capabilities), backend.cpp_options
+    ('cmdstanpy', ['laplace', 'optimize', 'sample'], {'STAN_THREADS': True})
     """
 
     name: ClassVar[str] = "cmdstanpy"

@@ -394,6 +394,24 @@ class PystanLogDensity(LogDensity):
     -----
     Points where Stan raises (a ``reject``, a violated constraint) or where the density is
     NaN give ``-inf`` with a zero gradient; a wrong-length ``u`` raises :class:`OptionError`.
+
+    Examples
+    --------
+    Any object with ``stan.Model``'s ``log_prob`` / ``grad_log_prob`` works; here a standard
+    normal stands in for a built program:
+
+    >>> import numpy as np
+    >>> from pystats.backends.pystan import PystanLogDensity
+    >>> from pystats.parameters import Parameter, ParameterSet
+    >>> class StandardNormal:
+    ...     def log_prob(self, u, adjust_transform=True):
+    ...         return -0.5 * u[0] ** 2
+    ...     def grad_log_prob(self, u):
+    ...         return [-u[0]]
+    >>> density = PystanLogDensity(StandardNormal(), ParameterSet([Parameter("x")]), [0])
+    >>> lp, grad = density.value_and_grad(np.array([2.0]), jacobian=False)
+    >>> lp, grad.tolist()
+    (-2.0, [-2.0])
     """
 
     def __init__(
@@ -469,6 +487,19 @@ class PystanBackend(Backend):
 
     Programs come from :meth:`Model.stan_program` and are compiled once per machine into
     the pystats cache (see the module docstring for what pystats adds to pystan).
+
+    Examples
+    --------
+    >>> from pystats.backends import PystanBackend
+    >>> PystanBackend.name, sorted(PystanBackend.capabilities)
+    ('pystan', ['laplace', 'optimize', 'sample'])
+    >>> program = PystanBackend().program("gr_binned.stan")  # read and hashed, not compiled
+    >>> program.engine, len(program.hash)
+    ('pystan', 64)
+
+    NUTS runs on it by default (``backend="auto"`` or ``"stan"`` without CmdStan), e.g.
+    ``pystats.GutenbergRichter(mc=2.0).fit(m, method="nuts", backend="pystan", seed=1)``;
+    the first run compiles the program (~25 s), later runs find it in the cache.
     """
 
     name: ClassVar[str] = "pystan"

@@ -163,6 +163,17 @@ class StanProgram:
         Engine the hash is keyed for (empty when loaded without one).
     compiler_options : str
         Canonical JSON of the compiler options in the hash (``"{}"`` for none).
+
+    Examples
+    --------
+    >>> from pystats.backends.stan_cache import load_program
+    >>> program = load_program("gr_binned.stan")
+    >>> program.name, program.origin
+    ('gr_binned.stan', 'pystats.stan:gr_binned.stan')
+    >>> a = program.for_engine("pystan", "4.13.0")
+    >>> b = program.for_engine("cmdstan", "2.36.0")
+    >>> a.source_hash == b.source_hash, a.hash == b.hash
+    (True, False)
     """
 
     name: str
@@ -375,6 +386,15 @@ class StanDeclaration:
         Number of leading array dimensions.
     constraint : str
         Text between ``<`` and ``>`` (empty if none).
+
+    Examples
+    --------
+    >>> from pystats.backends.stan_cache import parameter_layout
+    >>> code = "parameters { real<lower=0> b; array[2] vector[3] mu; }"
+    >>> [(d.name, d.stan_type, d.array_dims, d.constraint) for d in parameter_layout(code)]
+    [('b', 'real', 0, 'lower=0'), ('mu', 'vector', 1, '')]
+    >>> parameter_layout(code)[1].container_dims
+    1
     """
 
     name: str

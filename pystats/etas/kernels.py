@@ -214,6 +214,19 @@ class SoeGrid:
         Lattice indices kept: nodes ``x_k = k * step`` for ``k_lo <= k <= k_hi``.
     rates : ndarray
         ``s_k = exp(x_k)`` (length ``k_hi - k_lo + 1``), increasing.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pystats.etas.kernels import soe_grid, soe_weights
+    >>> grid = soe_grid(0.01, 1.2, t_span=1000.0)
+    >>> w, w0 = soe_weights(grid, 0.01, 1.2)
+    >>> t = np.array([0.0, 1.0, 1000.0])
+    >>> approx = w0 + (w * np.exp(-np.outer(t, grid.rates))).sum(axis=1)
+    >>> bool(np.allclose(approx, (t + 0.01) ** -1.2, rtol=1e-8))
+    True
+    >>> grid.n_terms == grid.rates.size + 1
+    True
     """
 
     step: float

@@ -71,6 +71,21 @@ class ResidualAnalysis:
     count_pvalue : float
         Two-sided Poisson test of ``n`` against mean ``total``
         (``min(1, 2 min(P(N <= n), P(N >= n)))``).
+
+    Examples
+    --------
+    Times of a unit-rate Poisson process pass the tests; ``ETAS.residuals(fit)`` and
+    ``OmoriUtsu.residuals(fit)`` return the same object for a fitted model:
+
+    >>> import numpy as np
+    >>> from pystats.etas.residuals import residual_analysis
+    >>> tau = np.cumsum(np.random.default_rng(2).exponential(1.0, size=200))
+    >>> result = residual_analysis(tau, total=float(tau[-1]))
+    >>> result.n, bool(result.ks_gaps_pvalue > 0.05), bool(result.count_pvalue > 0.05)
+    (200, True, True)
+    >>> list(result.to_frame().columns)  # doctest: +NORMALIZE_WHITESPACE
+    ['n', 'expected', 'ks_gaps_statistic', 'ks_gaps_pvalue', 'ks_uniform_statistic',
+     'ks_uniform_pvalue', 'count_pvalue']
     """
 
     transformed_times: np.ndarray

@@ -80,6 +80,19 @@ class SimulatedCatalog:
         The simulated window.
     params : dict
         The parameters used (``mu``, ``K``, ``c``, ``alpha``, ``p``, ``m_ref``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pystats.etas.simulate import simulate_etas
+    >>> sim = simulate_etas(0.4, 0.02, 0.01, 1.5, 1.2, m_ref=3.0, t_end=300.0, mc=3.0, b=1.0,
+    ...                     rng=3)
+    >>> len(sim.times), int(sim.is_background.sum())
+    (244, 102)
+    >>> bool(np.all(np.diff(sim.times) >= 0)), bool(sim.magnitudes.min() >= 3.0)
+    (True, True)
+    >>> list(sim.to_frame().columns)
+    ['time', 'magnitude', 'parent', 'history_parent', 'generation']
     """
 
     times: np.ndarray

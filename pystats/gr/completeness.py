@@ -135,6 +135,18 @@ class McResult:
         Bootstrap percentile interval of ``mc`` with mass ``details["bootstrap"]["prob"]``
         (quantiles of the replicates, ``numpy.quantile(method="inverted_cdf")``: bin
         centres).
+        selected ``mc``, fitted parameters, ...); documented in each function.
+
+    Examples
+    --------
+    >>> import pystats
+    >>> from pystats.gr.distributions import simulate_gr
+    >>> m = simulate_gr(2000, b=1.0, mc=2.0, delta_m=0.1, rng=1)
+    >>> result = pystats.estimate_mc(m, method="maxc")
+    >>> result.method, round(result.mc, 1)
+    ('maxc', 2.2)
+    >>> result.details["mode_bin"], result.details["correction"]
+    (2.0, 0.2)
     """
 
     mc: float

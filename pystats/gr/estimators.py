@@ -111,6 +111,17 @@ class BValueResult:
     se_shi_bolt : float or None
         Shi & Bolt's (1982) ``ln(10) b**2 sqrt(sum((x - mean)**2) / (n (n - 1)))`` over the
         data ``x`` of the estimator (magnitudes, or differences for b-positive).
+
+    Examples
+    --------
+    >>> import pystats
+    >>> from pystats.gr.distributions import simulate_gr
+    >>> m = simulate_gr(2000, b=1.0, mc=2.0, delta_m=0.1, rng=1)
+    >>> result = pystats.b_value(m, mc=2.0)
+    >>> round(result.b, 2), round(result.se, 3), result.n, result.method
+    (1.01, 0.023, 2000, 'tinti')
+    >>> [round(x, 2) for x in result.ci(0.95)]
+    [0.97, 1.05]
     """
 
     b: float

@@ -328,7 +328,7 @@ class GutenbergRichter(Model):
     >>> m = simulate_gr(2000, b=1.0, mc=2.0, delta_m=0.1, rng=1)
     >>> fit = pystats.GutenbergRichter(mc=2.0).fit(m)      # closed-form MLE
     >>> round(float(fit.estimate("b")), 2)
-    0.99
+    1.01
     """
 
     family: ClassVar[str] = "gutenberg_richter"

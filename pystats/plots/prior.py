@@ -42,7 +42,26 @@ _TAIL_MAX = 1e-8
 
 
 class ImproperPriorError(ValueError):
-    """The prior of the element has no finite normalising constant (nothing to draw)."""
+    """The prior of the element has no finite normalising constant (nothing to draw).
+
+    Examples
+    --------
+    The default ``rate`` prior of :class:`~pystats.GutenbergRichter` is Jeffreys' (improper),
+    so it has no density to draw in a prior-versus-posterior figure:
+
+    >>> import numpy as np, pystats
+    >>> from pystats.gr.distributions import simulate_gr
+    >>> from pystats.plots.prior import ImproperPriorError, marginal_prior_density
+    >>> m = simulate_gr(500, b=1.0, mc=2.0, delta_m=0.1, rng=1)
+    >>> fit = pystats.GutenbergRichter(mc=2.0).fit(m)  # draws from the asymptotic law
+    >>> try:
+    ...     marginal_prior_density(fit, "rate", np.array([500.0]))
+    ... except ImproperPriorError as e:
+    ...     print(e)
+    the prior of rate is improper (no density to draw)
+    >>> bool(marginal_prior_density(fit, "b", np.array([1.0]))[0] > 0)
+    True
+    """
 
 
 def _element(fit: Fit, label: str) -> tuple[str, int]:
