@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.integrate import trapezoid
 
-from ..errors import MethodNotSupportedError
+from ..errors import MethodNotSupportedError, OptionError
 from ._base import new_figure
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ _TAIL_MAX = 1e-8
 """Integrand at the grid's ends above this fraction of its maximum: the prior is improper."""
 
 
-class ImproperPriorError(ValueError):
+class ImproperPriorError(OptionError):
     """The prior of the element has no finite normalising constant (nothing to draw).
 
     Examples
