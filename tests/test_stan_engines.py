@@ -665,8 +665,8 @@ def test_unavailable_cmdstan_is_reported_with_its_cause(monkeypatch, tmp_path: P
     assert cmdstan_path_or_none() is None
     monkeypatch.setenv("CMDSTAN", str(tmp_path / "missing"))
     assert cmdstan_path_or_none() is None
-    monkeypatch.setenv("CMDSTAN", str(tmp_path))
-    assert cmdstan_path_or_none() == str(tmp_path)
+    monkeypatch.setenv("CMDSTAN", str(tmp_path))  # a folder, but cmdstanpy is missing
+    assert cmdstan_path_or_none() is None
 
 
 # ---------------------------------------------------------------------------- stan_cache

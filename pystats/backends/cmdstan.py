@@ -87,31 +87,48 @@ __all__ = ["CmdStanBackend", "CmdStanLogDensity", "cmdstan_path_or_none"]
 log = logging.getLogger("pystats")
 
 _EXE_SUFFIX = ".exe" if sys.platform.startswith("win") else ""
+SIG_FIGS = 18
+"""Significant figures of every CmdStan output pystats reads (CmdStan's default is 6, which
+loses draws' precision and ruins finite-difference Hessians; 18 is CmdStan's maximum)."""
 _STATE_LOCK = threading.Lock()
 _MODELS: dict[str, tuple[Any, float]] = {}
 
 
-def cmdstan_path_or_none() -> str | None:
-    """The CmdStan installation to use, or ``None``; never raises.
+def cmdstan_status() -> tuple[str | None, str]:
+    """Whether the cmdstanpy engine can run here: ``(path, "")`` or ``(None, reason)``.
 
-    ``$CMDSTAN`` when it names an existing folder; otherwise cmdstanpy's configured path
-    (``cmdstanpy.cmdstan_path()``) when cmdstanpy imports and that folder exists.
+    The one rule behind :meth:`CmdStanBackend.check_available`, ``available_backends()``,
+    ``backend="stan"``/``"auto"`` and the ``cmdstan`` test marker: the engine is usable when
+    cmdstanpy >= 1.2 imports and CmdStan is found, at ``$CMDSTAN`` when that is set (it
+    must be a CmdStan folder, with its ``makefile``), else where cmdstanpy looks
+    (``~/.cmdstan``).  Never raises.
+
+    Returns
+    -------
+    path : str or None
+        The CmdStan folder.
+    reason : str
+        Why the engine cannot be used ("" when it can).
+    """
+    try:
+        _, path = _import_cmdstanpy()
+    except BackendUnavailableError as e:
+        return None, str(e)
+    except Exception as e:  # pragma: no cover - cmdstanpy misbehaving
+        return None, f"{type(e).__name__}: {e}"
+    return path, ""
+
+
+def cmdstan_path_or_none() -> str | None:
+    """The CmdStan installation the cmdstanpy engine would use, or ``None``; never raises.
+
+    See :func:`cmdstan_status` for the rule.
 
     Returns
     -------
     str or None
     """
-    try:
-        env = os.environ.get("CMDSTAN")
-        if env:
-            return env if Path(env).expanduser().is_dir() else None
-        import cmdstanpy
-
-        with _quiet_cmdstanpy(True):
-            path = cmdstanpy.cmdstan_path()
-        return str(path) if path and Path(path).is_dir() else None
-    except Exception:
-        return None
+    return cmdstan_status()[0]
 
 
 @contextlib.contextmanager
@@ -147,11 +164,20 @@ def _import_cmdstanpy() -> tuple[Any, str]:
             "the cmdstanpy engine needs cmdstanpy >= 1.2 (pip install 'cmdstanpy>=1.2')"
         ) from cause
     env = os.environ.get("CMDSTAN")
-    if env and not Path(env).expanduser().is_dir():
-        cause = FileNotFoundError(f"CMDSTAN={env!r} is not a folder")
-        raise BackendUnavailableError(
-            f"CMDSTAN={env!r} does not name a CmdStan installation folder"
-        ) from cause
+    if env:
+        folder = Path(env).expanduser()
+        if not folder.is_dir():
+            cause: Exception = FileNotFoundError(f"CMDSTAN={env!r} is not a folder")
+            raise BackendUnavailableError(
+                f"CMDSTAN={env!r} does not exist; set CMDSTAN to a CmdStan installation "
+                "folder or unset it"
+            ) from cause
+        if not (folder / "makefile").is_file():
+            cause = FileNotFoundError(f"no makefile in {str(folder)!r}")
+            raise BackendUnavailableError(
+                f"CMDSTAN={env!r} is not a CmdStan installation (it has no makefile); set "
+                "CMDSTAN to a CmdStan installation folder or unset it"
+            ) from cause
     try:
         with _quiet_cmdstanpy(True):
             path = str(cmdstanpy.cmdstan_path())
@@ -244,7 +270,7 @@ class CmdStanLogDensity(LogDensity):
         try:
             with _quiet_cmdstanpy(not self.verbose):
                 frame = self.cmdstan_model.log_prob(
-                    params=values, data=self.data, jacobian=bool(jacobian), sig_figs=18
+                    params=values, data=self.data, jacobian=bool(jacobian), sig_figs=SIG_FIGS
                 )
         except RuntimeError as e:  # CmdStan exits non-zero when the program rejects
             log.debug("CmdStan log_prob rejected the point: %s", e)
@@ -457,6 +483,7 @@ class CmdStanBackend(Backend):
                     show_progress=bool(progress),
                     show_console=bool(verbose),
                     output_dir=out,
+                    sig_figs=SIG_FIGS,
                 )
             except RuntimeError as e:
                 if "nitializ" in str(e):
