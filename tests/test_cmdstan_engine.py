@@ -6,6 +6,7 @@ for ``CmdStanModel``).  Tests that need a real CmdStan are in ``test_stan_engine
 from __future__ import annotations
 
 import logging
+import math
 import sys
 import warnings
 from pathlib import Path
@@ -18,7 +19,7 @@ from pystats.backends import available_backends, get_backend, resolve_backend
 from pystats.backends import cmdstan as cmdstan_engine
 from pystats.backends.cmdstan import CmdStanBackend, cmdstan_path_or_none, cmdstan_status
 from pystats.backends.stan_cache import STAN_SAMPLE_STATS, load_program
-from pystats.errors import BackendUnavailableError, PystatsWarning
+from pystats.errors import BackendUnavailableError, OptionError, PystatsWarning
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from conftest import cmdstan_unusable_reason
@@ -149,3 +150,143 @@ def test_sample_asks_cmdstan_for_full_precision(monkeypatch) -> None:
     assert fake.kwargs["sig_figs"] == cmdstan_engine.SIG_FIGS == 18
     assert fake.kwargs["seed"] == 4 and fake.kwargs["chains"] == 2
     assert result.draws["mu"].shape == (2, 5)
+
+
+# ---------------------------------------------------------------------------- batch log_prob
+FAKE_EXE = '''#!{python}
+"""Stands in for a compiled CmdStan program's 'log_prob' method (CmdStan User's Guide,
+"Extracting log probabilities and gradients"): reads a 2-d params_r the way the CmdStan
+version in $FAKE_CMDSTAN_ORDER does, writes lp__ and the gradient per row, and fails the
+whole run (code 70) when a row is rejected (a > 4), like CmdStan."""
+import json, os, sys
+
+with open(os.environ["FAKE_CMDSTAN_CALLS"], "a") as f:
+    f.write(" ".join(sys.argv[1:]) + "\\n")
+assert sys.argv[1] == "log_prob"
+section, args = "log_prob", {{}}
+for token in sys.argv[2:]:
+    if "=" in token:
+        key, value = token.split("=", 1)
+        args[section + "." + key] = value
+    else:
+        section = token
+assert args["output.sig_figs"] == "18", args
+x = json.load(open(args["log_prob.unconstrained_params"]))["params_r"]
+if os.environ["FAKE_CMDSTAN_ORDER"] == "columns":  # CmdStan <= 2.37: stan-dev/cmdstan#1336
+    n, m = len(x), len(x[0])
+    values = [x[i][j] for j in range(m) for i in range(n)]  # column-major, as Stan stores
+    rows = [values[i * m:(i + 1) * m] for i in range(n)]  # ... split row by row
+else:
+    rows = x
+shift = json.load(open(args["data.file"]))["shift"]
+jacobian = args["log_prob.jacobian"] == "1"
+with open(args["output.file"], "w") as out:
+    out.write("# method = log_prob\\nlp__,g_a,g_b\\n")
+    for a, u in rows:
+        if a > 4:
+            sys.exit(70)
+        lp = -0.5 * (a - shift) ** 2 - (u + 0.5) ** 2 + (u if jacobian else 0.0)
+        out.write(f"{{lp!r}},{{shift - a!r}},{{-2 * (u + 0.5) + jacobian!r}}\\n")
+'''
+
+
+def fake_lp(u: np.ndarray, jacobian: bool, shift: float = 1.0) -> float:
+    a, v = u
+    if a > 4:
+        return -math.inf
+    return -0.5 * (a - shift) ** 2 - (v + 0.5) ** 2 + (v if jacobian else 0.0)
+
+
+class BatchCmdStanModel:
+    """``exe_file`` is the fake executable above; ``log_prob`` is cmdstanpy's single-point
+    method (constrained parameters in, one row out)."""
+
+    def __init__(self, exe: Path) -> None:
+        self.exe_file = str(exe)
+        self.single_calls = 0
+
+    def log_prob(self, params: dict, data: dict, *, jacobian: bool, sig_figs: int) -> Any:
+        import pandas as pd
+
+        self.single_calls += 1
+        u = np.array([params["a"], math.log(params["b"])])
+        lp = fake_lp(u, jacobian, data["shift"])
+        if lp == -math.inf:
+            raise RuntimeError("Method 'log_prob' failed with return code 70")
+        return pd.DataFrame([[lp, 0.0, 0.0]], columns=["lp__", "g_a", "g_b"])
+
+
+@pytest.mark.parametrize("order", ["columns", "rows"])
+def test_values_evaluates_all_draws_in_one_cmdstan_run(
+    order: str, tmp_path: Path, monkeypatch
+) -> None:
+    from pystats.backends.cmdstan import CmdStanLogDensity
+    from pystats.parameters import Parameter, ParameterSet
+
+    exe = tmp_path / "fake_model"
+    exe.write_text(FAKE_EXE.format(python=sys.executable))
+    exe.chmod(0o755)
+    calls = tmp_path / "calls.txt"
+    monkeypatch.setenv("FAKE_CMDSTAN_CALLS", str(calls))
+    monkeypatch.setenv("FAKE_CMDSTAN_ORDER", order)
+    monkeypatch.setattr(cmdstan_engine, "_UPARS_ORDER", {})
+    params = ParameterSet([Parameter("a"), Parameter("b", lower=0.0)])
+    model = BatchCmdStanModel(exe)
+    density = CmdStanLogDensity(model, params, {"shift": 1.0}, np.arange(2),
+                                info={"cmdstan_version": "2.35.0"})
+    us = np.random.default_rng(3).normal(size=(1000, 2))
+    us[[17, 998], 0] = 6.0  # rejected by the program
+    us[40, 1] = np.nan
+    for jacobian in (True, False):
+        expected = np.array([fake_lp(u, jacobian) if np.all(np.isfinite(u)) else -math.inf
+                             for u in us])
+        got = density.values(us, jacobian)
+        np.testing.assert_allclose(got, expected, rtol=1e-13)
+        assert got[17] == got[998] == got[40] == -math.inf
+    runs = calls.read_text().splitlines()
+    # one run per (jacobian, order tried) plus the halvings that isolate the 2 rejected rows,
+    # instead of one process per draw; one single-point check per order tried, once
+    tried = 1 if order == "columns" else 2
+    assert len(runs) <= tried * (1 + 2 * 2 * 10) + (1 + 2 * 2 * 10) < 2000, len(runs)
+    assert model.single_calls == tried
+    assert cmdstan_engine._UPARS_ORDER == {str(exe): order}
+    assert all("sig_figs=18" in r and "unconstrained_params=" in r for r in runs)
+    assert "jacobian=1" in runs[0] and "jacobian=0" in runs[-1]
+    with pytest.raises(OptionError, match="shape"):
+        density.values(us[:, :1], True)
+
+
+def test_laplace_evaluates_the_pareto_k_draws_in_one_engine_call(monkeypatch) -> None:
+    """inference asks the engine for all Pareto-k draws at once (LogDensity.values)."""
+    from pystats.backends import base
+    from pystats.backends.torch import TorchBackend
+    from pystats.gr import distributions as dist
+    from pystats.gr.model import GutenbergRichter
+
+    seen: dict[str, int] = {"values": 0, "rows": 0, "value": 0}
+
+    class Counting(TorchBackend):
+        name = "counting"
+
+        def log_density(self, *args: Any, **kwargs: Any) -> Any:
+            inner = super().log_density(*args, **kwargs)
+            real_values, real_value = inner.values, inner.value
+
+            def values(us: np.ndarray, jacobian: bool) -> np.ndarray:
+                seen["values"] += 1
+                seen["rows"] += len(us)
+                return real_values(us, jacobian)
+
+            def value(u: np.ndarray, jacobian: bool) -> float:
+                seen["value"] += 1
+                return real_value(u, jacobian)
+
+            inner.values, inner.value = values, value
+            return inner
+
+    monkeypatch.setitem(base._REGISTRY, "counting", Counting)
+    m = dist.simulate_gr(500, 1.0, 2.0, 0.1, rng=5)
+    fit = GutenbergRichter(mc=2.0).fit(m, method="laplace", backend="counting", seed=1,
+                                       chains=1, draws=1200)
+    assert seen["values"] == 1 and seen["rows"] == 1000
+    assert math.isfinite(fit.optimizer["pareto_k"])

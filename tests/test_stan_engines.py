@@ -957,9 +957,9 @@ _KILL_SCRIPT = textwrap.dedent(
     """
     import json, sys
     from pathlib import Path
-    from pystats.backends.pystan import PystanBackend
+    from pystats.backends.pystan import PystanBackend, _on_stan_thread
     model, prog, seconds = PystanBackend().build_model(Path(sys.argv[1]), {"include_prior": 1})
-    fit = model.sample(num_chains=1, num_samples=200, num_warmup=200)
+    fit = _on_stan_thread(model.sample, num_chains=1, num_samples=200, num_warmup=200)
     print(json.dumps({"seconds": seconds, "mean": float(fit["x"].mean())}))
     """
 )

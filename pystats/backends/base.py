@@ -86,6 +86,17 @@ class LogDensity(ABC):
         """Log density at ``u``."""
         return self.value_and_grad(u, jacobian)[0]
 
+    def values(self, us: np.ndarray, jacobian: bool) -> np.ndarray:
+        """Log density at each row of ``us`` (shape ``(n, dim)``); ``-inf`` outside support.
+
+        The default calls :meth:`value` row by row; engines with a per-call overhead (one
+        process per call for CmdStan) evaluate all rows at once.
+        """
+        us = np.asarray(us, dtype=float)
+        if us.ndim != 2 or us.shape[1] != self.dim:
+            raise OptionError(f"us has shape {us.shape}; expected (n, {self.dim})")
+        return np.array([self.value(u, jacobian) for u in us], dtype=float)
+
     def hessian(self, u: np.ndarray, jacobian: bool) -> np.ndarray:
         """Hessian at ``u``; default: central differences of the gradient (symmetrised)."""
         u = np.asarray(u, dtype=float)

@@ -43,6 +43,7 @@ import math
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -288,6 +289,115 @@ class CmdStanLogDensity(LogDensity):
         if lp == -math.inf:
             return lp, zeros
         return lp, grad_stan[self.stan_index]
+
+    # ------------------------------------------------------------------ many points at once
+    def values(self, us: np.ndarray, jacobian: bool) -> np.ndarray:
+        """Log density at every row of ``us`` with one run of the executable.
+
+        CmdStan's ``log_prob`` method evaluates every row of an ``unconstrained_params``
+        file in one process (CmdStan User's Guide, "Extracting log probabilities and
+        gradients"), where :meth:`value` pays a process start per point (the Laplace
+        approximation's Pareto-k evaluates 1 000 draws).  Rows where Stan rejects make
+        CmdStan fail for the whole file, so a failed run is split in halves until the
+        rejecting rows are alone (``-inf``).
+
+        CmdStan before the fix of stan-dev/cmdstan#1336 reads a two-dimensional
+        ``params_r`` in the wrong order (column-major values split row by row).  pystats
+        writes the file in the order the executable's version reads correctly, checks one
+        finite row against :meth:`value` (the constrained-scale path of
+        ``CmdStanModel.log_prob``) and, on a mismatch, uses the other order; if neither
+        agrees it falls back to one call per row.  The order found is remembered per
+        executable.
+        """
+        us = np.asarray(us, dtype=float)
+        if us.ndim != 2 or us.shape[1] != self.dim:
+            raise OptionError(f"us has shape {us.shape}; expected (n, {self.dim})")
+        out = np.full(us.shape[0], -math.inf)
+        ok = np.all(np.isfinite(us), axis=1)
+        if not ok.any():
+            return out
+        u_stan = np.empty((int(ok.sum()), self.dim))
+        u_stan[:, self.stan_index] = us[ok]
+        exe = str(self.cmdstan_model.exe_file)
+        rows = np.flatnonzero(ok)
+        known = _UPARS_ORDER.get(exe)
+        if known is not None:
+            out[rows] = self._batch(u_stan, bool(jacobian), known)
+            return out
+        for order in _order_guesses(self.info.get("cmdstan_version", "")):
+            lp = self._batch(u_stan, bool(jacobian), order)
+            verdict = self._agrees(lp, us[rows], bool(jacobian))
+            if verdict:
+                _UPARS_ORDER[exe] = order
+                out[rows] = lp
+                return out
+            if verdict is None:
+                break  # nothing to check the order against
+            log.debug("CmdStan read the %s-ordered params_r differently; trying the other", order)
+        log.debug("CmdStan batch log_prob could not be checked; evaluating row by row")
+        return super().values(us, jacobian)
+
+    def _agrees(self, lp: np.ndarray, us: np.ndarray, jacobian: bool) -> bool | None:
+        """Whether the batch values agree with :meth:`value` on a finite row (``None``: no
+        row could be checked)."""
+        for k in np.flatnonzero(np.isfinite(lp))[:3]:
+            expected = self.value(us[k], jacobian)
+            if math.isfinite(expected):
+                return bool(abs(lp[k] - expected) <= 1e-6 * max(1.0, abs(expected)))
+        return None
+
+    def _batch(self, u_stan: np.ndarray, jacobian: bool, order: str) -> np.ndarray:
+        """``lp`` of each row of ``u_stan`` (Stan order); rows where Stan rejects are -inf."""
+        lp = self._run_log_prob(u_stan, jacobian, order)
+        if lp is not None:
+            return lp
+        if u_stan.shape[0] == 1:
+            return np.array([-math.inf])
+        half = u_stan.shape[0] // 2
+        return np.concatenate([
+            self._batch(u_stan[:half], jacobian, order),
+            self._batch(u_stan[half:], jacobian, order),
+        ])
+
+    def _run_log_prob(self, u_stan: np.ndarray, jacobian: bool, order: str) -> np.ndarray | None:
+        """One run of ``<exe> log_prob unconstrained_params=...``; ``None`` if it fails."""
+        import cmdstanpy
+        import pandas as pd
+
+        matrix = u_stan if order == "rows" else u_stan.ravel().reshape(u_stan.shape, order="F")
+        with tempfile.TemporaryDirectory(prefix="pystats-log-prob-") as tmp:
+            upars, data, output = (Path(tmp) / n for n in ("upars.json", "data.json", "lp.csv"))
+            cmdstanpy.write_stan_json(str(upars), {"params_r": matrix})
+            cmdstanpy.write_stan_json(str(data), self.data)
+            cmd = [
+                str(self.cmdstan_model.exe_file), "log_prob",
+                f"unconstrained_params={upars}", f"jacobian={int(jacobian)}",
+                "data", f"file={data}",
+                "output", f"file={output}", f"sig_figs={SIG_FIGS}",
+            ]
+            done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=tmp)
+            if done.returncode != 0 or not output.is_file():
+                log.debug("CmdStan log_prob failed (%s rows): %s", u_stan.shape[0],
+                          done.stdout[-2000:] + done.stderr[-2000:])
+                return None
+            frame = pd.read_csv(output, comment="#")
+        if frame.shape != (u_stan.shape[0], self.dim + 1):
+            log.debug("CmdStan log_prob wrote a %s table for %s rows", frame.shape, u_stan.shape)
+            return None
+        lp = frame.iloc[:, 0].to_numpy(dtype=float)
+        return np.where(np.isnan(lp), -math.inf, lp)
+
+
+_UPARS_ORDER: dict[str, str] = {}
+"""Executable -> the ``params_r`` order it reads correctly ("rows" or "columns")."""
+
+
+def _order_guesses(cmdstan_version: str) -> list[str]:
+    """Orders of a 2-d ``params_r`` to try, the likelier first: CmdStan up to 2.37 splits
+    the column-major values row by row (stan-dev/cmdstan#1336, fixed in January 2026)."""
+    match = re.match(r"(\d+)\.(\d+)", cmdstan_version)
+    fixed = match is not None and (int(match.group(1)), int(match.group(2))) >= (2, 38)
+    return ["rows", "columns"] if fixed else ["columns", "rows"]
 
 
 # ---------------------------------------------------------------------------- backend
