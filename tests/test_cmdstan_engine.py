@@ -18,7 +18,7 @@ import pytest
 from pystats.backends import available_backends, get_backend, resolve_backend
 from pystats.backends import cmdstan as cmdstan_engine
 from pystats.backends.cmdstan import CmdStanBackend, cmdstan_path_or_none, cmdstan_status
-from pystats.backends.stan_cache import STAN_SAMPLE_STATS, load_program
+from pystats.backends.stan_program import STAN_SAMPLE_STATS, load_program
 from pystats.errors import BackendUnavailableError, OptionError, PystatsWarning
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

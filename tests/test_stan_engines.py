@@ -25,7 +25,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from pystats.backends import stan_cache
+from pystats.backends import stan_cache, stan_program
 from pystats.backends.cmdstan import (
     CmdStanBackend,
     CmdStanLogDensity,
@@ -39,10 +39,9 @@ from pystats.backends.pystan import (
     clear_model_cache,
     draws_from_fit,
 )
-from pystats.backends.stan_cache import (
+from pystats.backends.stan_cache import cache_dir, file_lock
+from pystats.backends.stan_program import (
     StanDeclaration,
-    cache_dir,
-    file_lock,
     load_program,
     parameter_layout,
     stan_order,
@@ -359,7 +358,7 @@ def test_chain_order_matches_arviz(backend: PystanBackend, toy: tuple) -> None:
     import arviz as az
 
     model, data, _ = toy
-    sdata = stan_cache.stan_data(model, data, True)
+    sdata = stan_program.stan_data(model, data, True)
     stan_model, _, _ = backend.build_model(TOY, sdata)  # no seed: pystan deletes the fit
     # Stan code must run on pystats' Stan thread (see the pystan module docstring)
     fit = _on_stan_thread(stan_model.sample, num_chains=3, num_samples=7, num_warmup=20)
@@ -415,8 +414,8 @@ def test_inits_are_validated(backend: PystanBackend, toy: tuple) -> None:
     result = backend.sample(model, data, inits=good, **kw)
     assert result.draws["mu"].shape == (2, 10)
     params = model.parameters(data)
-    assert stan_cache.check_inits([None, {}], params, 2) is None
-    assert stan_cache.check_inits(good, params, 2) == [
+    assert stan_program.check_inits([None, {}], params, 2) is None
+    assert stan_program.check_inits(good, params, 2) == [
         {"mu": 1.0, "theta": [[0.5] * 3] * 2}, {}
     ]
 
@@ -512,7 +511,7 @@ def test_compiled_program_is_reused(
     density = backend.log_density(model, data, include_prior=True)
     assert calls == []
     assert density.info["compile_seconds"] == 0.0
-    _, _, seconds = backend.build_model(TOY, stan_cache.stan_data(model, data, False), seed=3)
+    _, _, seconds = backend.build_model(TOY, stan_program.stan_data(model, data, False), seed=3)
     assert calls == [] and seconds == 0.0
 
 
@@ -533,7 +532,7 @@ def test_quiet_by_default_and_verbose_on_request(
     backend: PystanBackend, toy: tuple, capfd
 ) -> None:
     model, data, _ = toy
-    sdata = stan_cache.stan_data(model, data, True)
+    sdata = stan_program.stan_data(model, data, True)
     kw = {"chains": 1, "draws": 10, "warmup": 10, "seed": 2}
     capfd.readouterr()
     clear_model_cache()
@@ -670,6 +669,20 @@ def test_unavailable_cmdstan_is_reported_with_its_cause(monkeypatch, tmp_path: P
 
 
 # ---------------------------------------------------------------------------- stan_cache
+def test_stan_cache_module_holds_the_cache_only() -> None:
+    """Cache location and locks in stan_cache; programs, data and layouts in stan_program
+    (still importable from stan_cache for older code)."""
+    assert sorted(stan_cache.__all__) == ["CACHE_ENV", "cache_dir", "file_lock"]
+    source = Path(stan_cache.__file__).read_text()
+    assert "def load_program" not in source and "def stan_order" not in source
+    assert stan_cache.load_program is stan_program.load_program
+    from pystats.backends.stan_cache import StanProgram
+
+    assert StanProgram is stan_program.StanProgram
+    with pytest.raises(AttributeError, match="no_such_name"):
+        stan_cache.no_such_name  # noqa: B018
+
+
 def test_cache_dir_honours_the_environment(monkeypatch, tmp_path: Path) -> None:
     monkeypatch.setenv("PYSTATS_CACHE_DIR", str(tmp_path / "c"))
     assert cache_dir() == tmp_path / "c"
@@ -751,7 +764,7 @@ def test_cmdstan_log_density_conversion(posterior_density: PystanLogDensity, toy
     params = posterior_density.params
     fake = PystanBackedCmdStanModel(posterior_density)
     index = stan_order(params, parameter_layout(load_program(TOY).code))
-    sdata = stan_cache.stan_data(model, data, True)
+    sdata = stan_program.stan_data(model, data, True)
     density = CmdStanLogDensity(fake, params, sdata, index)
     for u in random_points(params, 3, seed=5):
         for jacobian in (True, False):
@@ -786,7 +799,7 @@ class FakeCmdStanMCMC:
     def method_variables(self) -> dict[str, np.ndarray]:
         chains, draws = self.shape
         by_draw = self.code.reshape(chains, draws).T
-        return {k: by_draw.copy() for k in stan_cache.STAN_SAMPLE_STATS}
+        return {k: by_draw.copy() for k in stan_program.STAN_SAMPLE_STATS}
 
 
 def test_cmdstan_draws_conversion() -> None:
@@ -833,6 +846,21 @@ def test_cmdstan_log_density_matches_pystan(
     u = np.zeros(density.dim)
     u[0] = 60.0
     assert density.value(u, True) == -math.inf
+
+
+@pytest.mark.cmdstan
+def test_cmdstan_batch_values_match_pystan(
+    cmdstan_backend: CmdStanBackend, posterior_density: PystanLogDensity, toy: tuple
+) -> None:
+    """All rows in one CmdStan log_prob run (any params_r order the CmdStan version reads),
+    a rejected row isolated as -inf."""
+    model, data, _ = toy
+    density = cmdstan_backend.log_density(model, data, include_prior=True)
+    us = random_points(density.params, 40, seed=8)
+    us[[3, 31], 0] = 60.0  # mu >= mu_max: the program rejects
+    for jacobian in (True, False):
+        expected = [posterior_density.value(u, jacobian) for u in us]
+        np.testing.assert_allclose(density.values(us, jacobian), expected, rtol=1e-8)
 
 
 @pytest.mark.cmdstan

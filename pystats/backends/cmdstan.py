@@ -6,7 +6,7 @@ Used when a CmdStan installation is found (``$CMDSTAN`` or cmdstanpy's configure
 Compilation.  cmdstanpy writes the executable next to the ``.stan`` file and decides
 whether to recompile by file modification times only (cmdstanpy issues #157, #494, #628).
 pystats instead compiles into ``cache_dir()/cmdstan/<hash>/`` where ``<hash>`` is
-:attr:`~pystats.backends.stan_cache.StanProgram.hash` (program text with includes, CmdStan
+:attr:`~pystats.backends.stan_program.StanProgram.hash` (program text with includes, CmdStan
 version and path, compiler options): the program is written into a temporary folder
 inside ``cache_dir()/cmdstan``, compiled there, and the folder is renamed to its final
 name (an atomic step), all under :func:`~pystats.backends.stan_cache.file_lock`.  Nothing
@@ -22,7 +22,7 @@ the density (one process start per call): prefer the torch or pystan engines for
 optimisation; this engine's log density exists so every method runs on every engine.
 pystats converts ``u`` with :meth:`ParameterSet.constrain`, asks for 18 significant
 figures (CmdStan's default of 6 would ruin finite-difference Hessians) and permutes the
-gradient from Stan's order with :func:`~pystats.backends.stan_cache.stan_order`.  A point
+gradient from Stan's order with :func:`~pystats.backends.stan_program.stan_order`.  A point
 whose constrained value rounds onto a bound is outside Stan's open support and gives
 ``-inf``.
 
@@ -64,13 +64,12 @@ from ..errors import (
     OptionError,
 )
 from .base import Backend, LogDensity, SampleResult
-from .stan_cache import (
+from .stan_cache import cache_dir, file_lock
+from .stan_program import (
     STAN_SAMPLE_STATS,
     StanProgram,
-    cache_dir,
     check_inits,
     check_seed,
-    file_lock,
     finite_or_minus_inf,
     load_program,
     parameter_layout,
@@ -228,7 +227,7 @@ class CmdStanLogDensity(LogDensity):
     data : dict
         Plain Stan data (with ``include_prior``).
     stan_index : ndarray of int
-        ``grad = grad_stan[stan_index]`` (see :func:`~pystats.backends.stan_cache.stan_order`).
+        ``grad = grad_stan[stan_index]`` (see :func:`~pystats.backends.stan_program.stan_order`).
     info : dict, optional
         Engine provenance.
     verbose : bool

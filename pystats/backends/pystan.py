@@ -101,14 +101,13 @@ from ..errors import (
     OptionError,
 )
 from .base import Backend, LogDensity, SampleResult
-from .stan_cache import (
+from .stan_cache import cache_dir, file_lock
+from .stan_program import (
     STAN_SAMPLE_STATS,
     StanProgram,
-    cache_dir,
     check_inits,
     check_seed,
     data_hash,
-    file_lock,
     finite_or_minus_inf,
     load_program,
     sample_stats_from,
@@ -678,7 +677,7 @@ class PystanBackend(Backend):
 
     # ------------------------------------------------------------------ building
     def program(self, ref: Any) -> StanProgram:
-        """Load ``ref`` (see :func:`~pystats.backends.stan_cache.load_program`) keyed for pystan."""
+        """Load ``ref`` (see :func:`~pystats.backends.stan_program.load_program`) for pystan."""
         _, httpstan = _import_stan()
         return load_program(ref, engine="pystan", engine_version=httpstan.__version__)
 
@@ -695,9 +694,9 @@ class PystanBackend(Backend):
         Parameters
         ----------
         program : str, path or StanProgram
-            What :func:`~pystats.backends.stan_cache.load_program` accepts.
+            What :func:`~pystats.backends.stan_program.load_program` accepts.
         data : mapping
-            Plain Stan data (see :func:`~pystats.backends.stan_cache.stan_data`).
+            Plain Stan data (see :func:`~pystats.backends.stan_program.stan_data`).
         seed : int, optional
             pystan's ``random_seed`` (bound at build time in pystan 3).
         verbose : bool
