@@ -8,8 +8,9 @@ whether to recompile by file modification times only (cmdstanpy issues #157, #49
 pystats instead compiles into ``cache_dir()/cmdstan/<hash>/`` where ``<hash>`` is
 :attr:`~pystats.backends.stan_program.StanProgram.hash` (program text with includes, CmdStan
 version and path, compiler options): the program is written into a temporary folder
-inside ``cache_dir()/cmdstan``, compiled there, and the folder is renamed to its final
-name (an atomic step), all under :func:`~pystats.backends.stan_cache.file_lock`.  Nothing
+``cache_dir()/cmdstan/tmp-<hash>-*``, compiled there, and the folder is renamed to its final
+name (an atomic step), all under :func:`~pystats.backends.stan_cache.file_lock`; temporary
+folders left by a killed compile are removed by the next compile of that program.  Nothing
 is written next to the package sources or in the working directory.
 
 Log density.  ``CmdStanModel.log_prob(params, data, jacobian=..., sig_figs=...)`` runs the
@@ -477,7 +478,9 @@ class CmdStanBackend(Backend):
     def _compile(
         self, cmdstanpy: Any, prog: StanProgram, root: Path, final: Path, stem: str, verbose: bool
     ) -> float:
-        tmp = Path(tempfile.mkdtemp(prefix="tmp-", dir=root))
+        for stale in root.glob(f"tmp-{prog.hash}-*"):  # left by a killed compile (we hold
+            shutil.rmtree(stale, ignore_errors=True)  # this program's lock)
+        tmp = Path(tempfile.mkdtemp(prefix=f"tmp-{prog.hash}-", dir=root))
         try:
             stan_file = tmp / f"{stem}.stan"
             stan_file.write_text(prog.code, encoding="utf-8")
