@@ -338,7 +338,7 @@ def run(
                 # importance ratios target / proposal for the Pareto-k diagnostic, from at
                 # most PARETO_K_DRAWS draws (one log-density evaluation each)
                 n_k = min(n_total, PARETO_K_DRAWS)
-                target = np.array([density.value(u, True) for u in draws_u[:n_k]])
+                target = density.values(draws_u[:n_k], True)  # one engine call for all
                 diff = draws_u[: target.size] - opt.u
                 prec = np.linalg.inv(cov_u)
                 proposal = -0.5 * np.einsum("ij,jk,ik->i", diff, prec, diff)

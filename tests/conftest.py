@@ -30,17 +30,36 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+def cmdstan_unusable_reason() -> str | None:
+    """Why the cmdstanpy engine cannot run here, or ``None`` when it can.
+
+    The engine's own rule (:func:`pystats.backends.cmdstan.cmdstan_status`), so that tests
+    marked ``cmdstan`` run exactly when ``backend="stan"``/``"auto"`` would use CmdStan
+    (``~/.cmdstan`` counts; ``CMDSTAN`` pointing at a non-CmdStan folder or a missing
+    cmdstanpy does not).  Install the engine with ``pip install -e ".[test,cmdstan]"`` and
+    ``python -m cmdstanpy.install_cmdstan``.
+    """
+    from pystats.backends.cmdstan import cmdstan_status
+
+    path, reason = cmdstan_status()
+    return None if path is not None else reason
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """GPU tests are reported as skipped without CUDA; CmdStan tests without ``CMDSTAN``."""
+    """GPU tests are reported as skipped without CUDA; CmdStan tests without a usable engine."""
     try:
         import torch
 
         has_cuda = torch.cuda.is_available()
     except ImportError:  # pragma: no cover - torch is a dependency
         has_cuda = False
-    has_cmdstan = bool(os.environ.get("CMDSTAN"))
+    cmdstan_reason = None
+    if any("cmdstan" in item.keywords for item in items):
+        cmdstan_reason = cmdstan_unusable_reason()
     for item in items:
         if "gpu" in item.keywords and not has_cuda:
             item.add_marker(pytest.mark.skip(reason="needs a CUDA device (none here)"))
-        if "cmdstan" in item.keywords and not has_cmdstan:
-            item.add_marker(pytest.mark.skip(reason="needs CmdStan (set CMDSTAN)"))
+        if "cmdstan" in item.keywords and cmdstan_reason is not None:
+            item.add_marker(
+                pytest.mark.skip(reason=f"needs a usable cmdstanpy engine: {cmdstan_reason}")
+            )

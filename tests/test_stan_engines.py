@@ -25,7 +25,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from pystats.backends import stan_cache
+from pystats.backends import stan_cache, stan_program
 from pystats.backends.cmdstan import (
     CmdStanBackend,
     CmdStanLogDensity,
@@ -39,10 +39,9 @@ from pystats.backends.pystan import (
     clear_model_cache,
     draws_from_fit,
 )
-from pystats.backends.stan_cache import (
+from pystats.backends.stan_cache import cache_dir, file_lock
+from pystats.backends.stan_program import (
     StanDeclaration,
-    cache_dir,
-    file_lock,
     load_program,
     parameter_layout,
     stan_order,
@@ -359,7 +358,7 @@ def test_chain_order_matches_arviz(backend: PystanBackend, toy: tuple) -> None:
     import arviz as az
 
     model, data, _ = toy
-    sdata = stan_cache.stan_data(model, data, True)
+    sdata = stan_program.stan_data(model, data, True)
     stan_model, _, _ = backend.build_model(TOY, sdata)  # no seed: pystan deletes the fit
     # Stan code must run on pystats' Stan thread (see the pystan module docstring)
     fit = _on_stan_thread(stan_model.sample, num_chains=3, num_samples=7, num_warmup=20)
@@ -415,8 +414,8 @@ def test_inits_are_validated(backend: PystanBackend, toy: tuple) -> None:
     result = backend.sample(model, data, inits=good, **kw)
     assert result.draws["mu"].shape == (2, 10)
     params = model.parameters(data)
-    assert stan_cache.check_inits([None, {}], params, 2) is None
-    assert stan_cache.check_inits(good, params, 2) == [
+    assert stan_program.check_inits([None, {}], params, 2) is None
+    assert stan_program.check_inits(good, params, 2) == [
         {"mu": 1.0, "theta": [[0.5] * 3] * 2}, {}
     ]
 
@@ -512,7 +511,7 @@ def test_compiled_program_is_reused(
     density = backend.log_density(model, data, include_prior=True)
     assert calls == []
     assert density.info["compile_seconds"] == 0.0
-    _, _, seconds = backend.build_model(TOY, stan_cache.stan_data(model, data, False), seed=3)
+    _, _, seconds = backend.build_model(TOY, stan_program.stan_data(model, data, False), seed=3)
     assert calls == [] and seconds == 0.0
 
 
@@ -533,7 +532,7 @@ def test_quiet_by_default_and_verbose_on_request(
     backend: PystanBackend, toy: tuple, capfd
 ) -> None:
     model, data, _ = toy
-    sdata = stan_cache.stan_data(model, data, True)
+    sdata = stan_program.stan_data(model, data, True)
     kw = {"chains": 1, "draws": 10, "warmup": 10, "seed": 2}
     capfd.readouterr()
     clear_model_cache()
@@ -665,11 +664,25 @@ def test_unavailable_cmdstan_is_reported_with_its_cause(monkeypatch, tmp_path: P
     assert cmdstan_path_or_none() is None
     monkeypatch.setenv("CMDSTAN", str(tmp_path / "missing"))
     assert cmdstan_path_or_none() is None
-    monkeypatch.setenv("CMDSTAN", str(tmp_path))
-    assert cmdstan_path_or_none() == str(tmp_path)
+    monkeypatch.setenv("CMDSTAN", str(tmp_path))  # a folder, but cmdstanpy is missing
+    assert cmdstan_path_or_none() is None
 
 
 # ---------------------------------------------------------------------------- stan_cache
+def test_stan_cache_module_holds_the_cache_only() -> None:
+    """Cache location and locks in stan_cache; programs, data and layouts in stan_program
+    (still importable from stan_cache for older code)."""
+    assert sorted(stan_cache.__all__) == ["CACHE_ENV", "cache_dir", "file_lock"]
+    source = Path(stan_cache.__file__).read_text()
+    assert "def load_program" not in source and "def stan_order" not in source
+    assert stan_cache.load_program is stan_program.load_program
+    from pystats.backends.stan_cache import StanProgram
+
+    assert StanProgram is stan_program.StanProgram
+    with pytest.raises(AttributeError, match="no_such_name"):
+        stan_cache.no_such_name  # noqa: B018
+
+
 def test_cache_dir_honours_the_environment(monkeypatch, tmp_path: Path) -> None:
     monkeypatch.setenv("PYSTATS_CACHE_DIR", str(tmp_path / "c"))
     assert cache_dir() == tmp_path / "c"
@@ -751,7 +764,7 @@ def test_cmdstan_log_density_conversion(posterior_density: PystanLogDensity, toy
     params = posterior_density.params
     fake = PystanBackedCmdStanModel(posterior_density)
     index = stan_order(params, parameter_layout(load_program(TOY).code))
-    sdata = stan_cache.stan_data(model, data, True)
+    sdata = stan_program.stan_data(model, data, True)
     density = CmdStanLogDensity(fake, params, sdata, index)
     for u in random_points(params, 3, seed=5):
         for jacobian in (True, False):
@@ -786,7 +799,7 @@ class FakeCmdStanMCMC:
     def method_variables(self) -> dict[str, np.ndarray]:
         chains, draws = self.shape
         by_draw = self.code.reshape(chains, draws).T
-        return {k: by_draw.copy() for k in stan_cache.STAN_SAMPLE_STATS}
+        return {k: by_draw.copy() for k in stan_program.STAN_SAMPLE_STATS}
 
 
 def test_cmdstan_draws_conversion() -> None:
@@ -836,6 +849,21 @@ def test_cmdstan_log_density_matches_pystan(
 
 
 @pytest.mark.cmdstan
+def test_cmdstan_batch_values_match_pystan(
+    cmdstan_backend: CmdStanBackend, posterior_density: PystanLogDensity, toy: tuple
+) -> None:
+    """All rows in one CmdStan log_prob run (any params_r order the CmdStan version reads),
+    a rejected row isolated as -inf."""
+    model, data, _ = toy
+    density = cmdstan_backend.log_density(model, data, include_prior=True)
+    us = random_points(density.params, 40, seed=8)
+    us[[3, 31], 0] = 60.0  # mu >= mu_max: the program rejects
+    for jacobian in (True, False):
+        expected = [posterior_density.value(u, jacobian) for u in us]
+        np.testing.assert_allclose(density.values(us, jacobian), expected, rtol=1e-8)
+
+
+@pytest.mark.cmdstan
 def test_cmdstan_nuts_recovers_conjugate_posterior(
     cmdstan_backend: CmdStanBackend, toy: tuple, tmp_path: Path, monkeypatch
 ) -> None:
@@ -851,3 +879,168 @@ def test_cmdstan_nuts_recovers_conjugate_posterior(
     again = cmdstan_backend.sample(model, data, chains=4, draws=1000, warmup=1000, seed=11)
     np.testing.assert_array_equal(again.draws["mu"], result.draws["mu"])
     assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------------------- cache integrity
+def _toy_module_file(density: PystanLogDensity) -> Path:
+    import httpstan.cache
+
+    directory = httpstan.cache.model_directory(density.model.model_name)
+    (module,) = [p for p in directory.iterdir() if p.name.startswith("stan_services_")]
+    return module
+
+
+def test_model_name_does_not_depend_on_the_interpreter_path(tmp_path: Path) -> None:
+    """The CLI (.venv/bin/pystats -> python3) and the API (python) share one compiled module:
+    the model name must not hash sys.executable (httpstan's does)."""
+    probe = (
+        "from pystats.backends.pystan import PystanBackend\n"
+        "PystanBackend.check_available()\n"
+        "import httpstan.models\n"
+        "print(httpstan.models.calculate_model_name('parameters { real x; }'))\n"
+    )
+    bindir = Path(sys.executable).parent
+    paths = {sys.executable, *(str(bindir / n) for n in ("python", "python3")
+                               if (bindir / n).exists())}
+    assert len(paths) >= 2, paths  # a venv has python and python3 next to each other
+    names = set()
+    for path in sorted(paths):
+        done = subprocess.run([path, "-c", probe], capture_output=True, text=True, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr[-2000:]
+        names.add(done.stdout.strip())
+    assert len(names) == 1, names
+
+
+def test_model_name_is_the_same_for_any_sys_executable(
+    posterior_density: PystanLogDensity, monkeypatch
+) -> None:
+    import httpstan.models
+
+    code = posterior_density.model.program_code
+    name = httpstan.models.calculate_model_name(code)
+    assert name == posterior_density.model.model_name
+    monkeypatch.setattr(sys, "executable", sys.executable + "3")
+    assert httpstan.models.calculate_model_name(code) == name
+    assert httpstan.models.calculate_model_name(code + "\n") != name
+
+
+def test_unloadable_module_is_rebuilt(
+    backend: PystanBackend, toy: tuple, posterior_density: PystanLogDensity, tmp_path: Path,
+    monkeypatch,
+) -> None:
+    """A cache holding a 0-byte module (what a build killed while linking used to leave) is
+    rebuilt instead of failing forever.  The rebuild is simulated by copying the real
+    compiled toy module, so no compiler runs."""
+    import httpstan.cache
+    import httpstan.models
+
+    from pystats.backends import pystan as pystan_engine
+
+    real = _toy_module_file(posterior_density)
+    monkeypatch.setenv("PYSTATS_CACHE_DIR", str(tmp_path / "cache"))
+    clear_model_cache()
+    code = posterior_density.model.program_code
+    name = httpstan.models.calculate_model_name(code)
+    directory = httpstan.cache.model_directory(name)
+    assert directory.is_relative_to(tmp_path / "cache")
+    directory.mkdir(parents=True)
+    (directory / "stanc.log").write_text("")
+    (directory / real.name).write_bytes(b"")  # truncated by the kill
+    builds = []
+
+    async def fake_build(program_code: str, extra_compile_args: Any = None) -> str:
+        target = httpstan.cache.model_directory(name)  # the staging folder during a build
+        builds.append(target)
+        (target / real.name).write_bytes(real.read_bytes())
+        return "compiled"
+
+    monkeypatch.setitem(pystan_engine._ORIGINAL, "build_services_extension_module", fake_build)
+    model, data, _ = toy
+    density = backend.log_density(model, data, include_prior=True)
+    u = random_points(density.params, 1, seed=11)[0]
+    assert density.value(u, True) == pytest.approx(posterior_density.value(u, True), rel=1e-12)
+    assert len(builds) == 1 and builds[0] != directory  # built elsewhere, then moved in
+    assert (directory / real.name).stat().st_size == real.stat().st_size
+    assert (directory / "stderr.log").read_text() == "compiled"
+    assert not list((directory.parents[1] / "staging").iterdir())
+    clear_model_cache()
+
+
+def test_sampling_leaves_no_socket_files(
+    backend: PystanBackend, toy: tuple, tmp_path: Path, monkeypatch
+) -> None:
+    """httpstan binds a Unix socket file per sampler run in the temporary directory and never
+    removes it (303 of them after one CI run)."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    model, data, _ = toy
+    before = sorted(tmp_path.glob("httpstan_*.sock"))
+    result = backend.sample(model, data, chains=2, draws=10, warmup=10, seed=3)
+    assert result.draws["mu"].shape == (2, 10)
+    assert sorted(tmp_path.glob("httpstan_*.sock")) == before == []
+
+
+_KILL_SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    from pathlib import Path
+    from pystats.backends.pystan import PystanBackend, _on_stan_thread
+    model, prog, seconds = PystanBackend().build_model(Path(sys.argv[1]), {"include_prior": 1})
+    fit = _on_stan_thread(model.sample, num_chains=1, num_samples=200, num_warmup=200)
+    print(json.dumps({"seconds": seconds, "mean": float(fit["x"].mean())}))
+    """
+)
+
+
+@pytest.mark.slow
+def test_build_killed_while_linking_leaves_a_usable_cache(tmp_path: Path) -> None:
+    """Kill the whole process group of a first build the moment the compiled module appears
+    in the cache: the cache must not expose the partial module, no compiler may survive, no
+    build folder may stay in the temporary directory, and the next build must work."""
+    import signal
+    import time
+
+    program = tmp_path / "killed.stan"
+    program.write_text(
+        f"// {uuid.uuid4()}\n"
+        "data { int<lower=0, upper=1> include_prior; }\n"
+        "parameters { real<lower=0> x; }\n"
+        "model { target += exponential_lpdf(x | 2); }\n"
+    )
+    cache, tmp = tmp_path / "cache", tmp_path / "tmp"
+    tmp.mkdir()
+    env = {**os.environ, "PYSTATS_CACHE_DIR": str(cache), "TMPDIR": str(tmp)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _KILL_SCRIPT, str(program)], cwd=tmp_path, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+    )
+    deadline = time.monotonic() + 900
+    try:
+        while not list(cache.rglob("stan_services_*")):
+            assert proc.poll() is None, proc.communicate()[1][-3000:]
+            assert time.monotonic() < deadline, "no module appeared"
+            time.sleep(0.02)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+    for _ in range(100):  # every process of the group is gone (no orphaned compiler)
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("a process of the killed build survived")
+    assert not list(cache.glob("httpstan-*/models/*/stan_services_*"))
+    assert not list(tmp.glob("pystats-build-*"))
+
+    done = subprocess.run([sys.executable, "-c", _KILL_SCRIPT, str(program)], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["seconds"] > 0 and 0.2 < result["mean"] < 0.8  # Exp(2): mean 0.5
+    modules = list(cache.glob("httpstan-*/models/*/stan_services_*"))
+    assert len(modules) == 1 and modules[0].stat().st_size > 0
+    assert not list(cache.glob("httpstan-*/staging/*"))
+    assert not list(tmp.iterdir())

@@ -14,7 +14,7 @@ name           engine                                      capabilities
 ``torch``      the family's PyTorch likelihood, autograd   optimize, laplace
 ``pystan``     pystan 3 / httpstan (embedded, offline)     optimize, laplace, sample
 ``cmdstanpy``  CmdStan through cmdstanpy                    optimize, laplace, sample
-``stan``       alias: ``cmdstanpy`` if a CmdStan install is found, else ``pystan``
+``stan``       alias: ``cmdstanpy`` if that engine is usable, else ``pystan``
 =============  ==========================================  ==================
 
 ``backend="auto"`` is resolved by :func:`resolve_backend` with a documented rule and the
@@ -24,6 +24,8 @@ choice is logged on the ``pystats`` logger.
 from __future__ import annotations
 
 import logging
+import os
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,7 +33,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from ..errors import BackendUnavailableError, MethodNotSupportedError, OptionError
+from ..errors import (
+    BackendUnavailableError,
+    MethodNotSupportedError,
+    OptionError,
+    PystatsWarning,
+)
 
 if TYPE_CHECKING:
     from ..model import Model, PreparedData
@@ -95,6 +102,17 @@ class LogDensity(ABC):
     def value(self, u: np.ndarray, jacobian: bool) -> float:
         """Log density at ``u``."""
         return self.value_and_grad(u, jacobian)[0]
+
+    def values(self, us: np.ndarray, jacobian: bool) -> np.ndarray:
+        """Log density at each row of ``us`` (shape ``(n, dim)``); ``-inf`` outside support.
+
+        The default calls :meth:`value` row by row; engines with a per-call overhead (one
+        process per call for CmdStan) evaluate all rows at once.
+        """
+        us = np.asarray(us, dtype=float)
+        if us.ndim != 2 or us.shape[1] != self.dim:
+            raise OptionError(f"us has shape {us.shape}; expected (n, {self.dim})")
+        return np.array([self.value(u, jacobian) for u in us], dtype=float)
 
     def hessian(self, u: np.ndarray, jacobian: bool) -> np.ndarray:
         """Hessian at ``u``; default: central differences of the gradient (symmetrised)."""
@@ -223,7 +241,7 @@ def get_backend(name: str) -> Backend:
         If it exists but cannot be loaded; chained to the real cause.
     """
     if name == "stan":
-        name = _stan_implementation()
+        name = _stan_implementation("stan")
     if name not in _REGISTRY:
         raise OptionError(
             f"unknown backend {name!r}; available backends are "
@@ -234,11 +252,30 @@ def get_backend(name: str) -> Backend:
     return backend
 
 
-def _stan_implementation() -> str:
-    """``cmdstanpy`` when a CmdStan install is found, else ``pystan``."""
-    from .cmdstan import cmdstan_path_or_none
+def _stan_implementation(requested: str = "stan") -> str:
+    """``cmdstanpy`` when that engine is usable here, else ``pystan``; logged.
 
-    return "cmdstanpy" if cmdstan_path_or_none() is not None else "pystan"
+    One rule (:func:`pystats.backends.cmdstan.cmdstan_status`) decides both this choice and
+    what :func:`available_backends` reports.  When ``$CMDSTAN`` is set but the engine cannot
+    use it (no such folder, not a CmdStan folder, cmdstanpy missing), the fall-back to
+    pystan is announced with a :class:`~pystats.errors.PystatsWarning` naming ``CMDSTAN``:
+    setting it says the user wants CmdStan.
+    """
+    from .cmdstan import cmdstan_status
+
+    path, reason = cmdstan_status()
+    if path is not None:
+        log.info("backend=%r chose 'cmdstanpy' (CmdStan at %s)", requested, path)
+        return "cmdstanpy"
+    if os.environ.get("CMDSTAN"):
+        warnings.warn(
+            f"CMDSTAN is set but the cmdstanpy engine cannot use it ({reason}); "
+            f"backend={requested!r} falls back to 'pystan'",
+            PystatsWarning,
+            stacklevel=5,  # warn <- here <- resolve_backend <- inference.run <- Model.fit
+        )
+    log.info("backend=%r chose 'pystan' (cmdstanpy engine unavailable: %s)", requested, reason)
+    return "pystan"
 
 
 CAPABILITY_OF_METHOD = {
@@ -261,7 +298,7 @@ def resolve_backend(method: str, backend: str, model: Model) -> str:
     An explicitly named backend is checked against the method and returned unchanged.
     """
     if backend != "auto":
-        name = _stan_implementation() if backend == "stan" else backend
+        name = _stan_implementation("stan") if backend == "stan" else backend
         factory = _REGISTRY.get(name)
         if factory is not None and CAPABILITY_OF_METHOD[method] not in factory.capabilities:
             raise MethodNotSupportedError(
@@ -269,11 +306,9 @@ def resolve_backend(method: str, backend: str, model: Model) -> str:
                 f"{', '.join(sorted(factory.capabilities))}"
             )
         return name
-    if method == "nuts":
-        choice = _stan_implementation()
-    elif model.has_torch_likelihood:
-        choice = "torch"
+    if method == "nuts" or not model.has_torch_likelihood:
+        choice = _stan_implementation("auto")
     else:
-        choice = _stan_implementation()
+        choice = "torch"
     log.info("backend='auto' chose %r for method=%r (%s)", choice, method, type(model).__name__)
     return choice

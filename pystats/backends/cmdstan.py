@@ -6,10 +6,11 @@ Used when a CmdStan installation is found (``$CMDSTAN`` or cmdstanpy's configure
 Compilation.  cmdstanpy writes the executable next to the ``.stan`` file and decides
 whether to recompile by file modification times only (cmdstanpy issues #157, #494, #628).
 pystats instead compiles into ``cache_dir()/cmdstan/<hash>/`` where ``<hash>`` is
-:attr:`~pystats.backends.stan_cache.StanProgram.hash` (program text with includes, CmdStan
+:attr:`~pystats.backends.stan_program.StanProgram.hash` (program text with includes, CmdStan
 version and path, compiler options): the program is written into a temporary folder
-inside ``cache_dir()/cmdstan``, compiled there, and the folder is renamed to its final
-name (an atomic step), all under :func:`~pystats.backends.stan_cache.file_lock`.  Nothing
+``cache_dir()/cmdstan/tmp-<hash>-*``, compiled there, and the folder is renamed to its final
+name (an atomic step), all under :func:`~pystats.backends.stan_cache.file_lock`; temporary
+folders left by a killed compile are removed by the next compile of that program.  Nothing
 is written next to the package sources or in the working directory.
 
 Log density.  ``CmdStanModel.log_prob(params, data, jacobian=..., sig_figs=...)`` runs the
@@ -22,7 +23,7 @@ the density (one process start per call): prefer the torch or pystan engines for
 optimisation; this engine's log density exists so every method runs on every engine.
 pystats converts ``u`` with :meth:`ParameterSet.constrain`, asks for 18 significant
 figures (CmdStan's default of 6 would ruin finite-difference Hessians) and permutes the
-gradient from Stan's order with :func:`~pystats.backends.stan_cache.stan_order`.  A point
+gradient from Stan's order with :func:`~pystats.backends.stan_program.stan_order`.  A point
 whose constrained value rounds onto a bound is outside Stan's open support and gives
 ``-inf``.
 
@@ -43,6 +44,7 @@ import math
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -63,13 +65,12 @@ from ..errors import (
     OptionError,
 )
 from .base import Backend, LogDensity, SampleResult
-from .stan_cache import (
+from .stan_cache import cache_dir, file_lock
+from .stan_program import (
     STAN_SAMPLE_STATS,
     StanProgram,
-    cache_dir,
     check_inits,
     check_seed,
-    file_lock,
     finite_or_minus_inf,
     load_program,
     parameter_layout,
@@ -87,31 +88,48 @@ __all__ = ["CmdStanBackend", "CmdStanLogDensity", "cmdstan_path_or_none"]
 log = logging.getLogger("pystats")
 
 _EXE_SUFFIX = ".exe" if sys.platform.startswith("win") else ""
+SIG_FIGS = 18
+"""Significant figures of every CmdStan output pystats reads (CmdStan's default is 6, which
+loses draws' precision and ruins finite-difference Hessians; 18 is CmdStan's maximum)."""
 _STATE_LOCK = threading.Lock()
 _MODELS: dict[str, tuple[Any, float]] = {}
 
 
-def cmdstan_path_or_none() -> str | None:
-    """The CmdStan installation to use, or ``None``; never raises.
+def cmdstan_status() -> tuple[str | None, str]:
+    """Whether the cmdstanpy engine can run here: ``(path, "")`` or ``(None, reason)``.
 
-    ``$CMDSTAN`` when it names an existing folder; otherwise cmdstanpy's configured path
-    (``cmdstanpy.cmdstan_path()``) when cmdstanpy imports and that folder exists.
+    The one rule behind :meth:`CmdStanBackend.check_available`, ``available_backends()``,
+    ``backend="stan"``/``"auto"`` and the ``cmdstan`` test marker: the engine is usable when
+    cmdstanpy >= 1.2 imports and CmdStan is found, at ``$CMDSTAN`` when that is set (it
+    must be a CmdStan folder, with its ``makefile``), else where cmdstanpy looks
+    (``~/.cmdstan``).  Never raises.
+
+    Returns
+    -------
+    path : str or None
+        The CmdStan folder.
+    reason : str
+        Why the engine cannot be used ("" when it can).
+    """
+    try:
+        _, path = _import_cmdstanpy()
+    except BackendUnavailableError as e:
+        return None, str(e)
+    except Exception as e:  # pragma: no cover - cmdstanpy misbehaving
+        return None, f"{type(e).__name__}: {e}"
+    return path, ""
+
+
+def cmdstan_path_or_none() -> str | None:
+    """The CmdStan installation the cmdstanpy engine would use, or ``None``; never raises.
+
+    See :func:`cmdstan_status` for the rule.
 
     Returns
     -------
     str or None
     """
-    try:
-        env = os.environ.get("CMDSTAN")
-        if env:
-            return env if Path(env).expanduser().is_dir() else None
-        import cmdstanpy
-
-        with _quiet_cmdstanpy(True):
-            path = cmdstanpy.cmdstan_path()
-        return str(path) if path and Path(path).is_dir() else None
-    except Exception:
-        return None
+    return cmdstan_status()[0]
 
 
 @contextlib.contextmanager
@@ -147,11 +165,20 @@ def _import_cmdstanpy() -> tuple[Any, str]:
             "the cmdstanpy engine needs cmdstanpy >= 1.2 (pip install 'cmdstanpy>=1.2')"
         ) from cause
     env = os.environ.get("CMDSTAN")
-    if env and not Path(env).expanduser().is_dir():
-        cause = FileNotFoundError(f"CMDSTAN={env!r} is not a folder")
-        raise BackendUnavailableError(
-            f"CMDSTAN={env!r} does not name a CmdStan installation folder"
-        ) from cause
+    if env:
+        folder = Path(env).expanduser()
+        if not folder.is_dir():
+            cause: Exception = FileNotFoundError(f"CMDSTAN={env!r} is not a folder")
+            raise BackendUnavailableError(
+                f"CMDSTAN={env!r} does not exist; set CMDSTAN to a CmdStan installation "
+                "folder or unset it"
+            ) from cause
+        if not (folder / "makefile").is_file():
+            cause = FileNotFoundError(f"no makefile in {str(folder)!r}")
+            raise BackendUnavailableError(
+                f"CMDSTAN={env!r} is not a CmdStan installation (it has no makefile); set "
+                "CMDSTAN to a CmdStan installation folder or unset it"
+            ) from cause
     try:
         with _quiet_cmdstanpy(True):
             path = str(cmdstanpy.cmdstan_path())
@@ -201,7 +228,7 @@ class CmdStanLogDensity(LogDensity):
     data : dict
         Plain Stan data (with ``include_prior``).
     stan_index : ndarray of int
-        ``grad = grad_stan[stan_index]`` (see :func:`~pystats.backends.stan_cache.stan_order`).
+        ``grad = grad_stan[stan_index]`` (see :func:`~pystats.backends.stan_program.stan_order`).
     info : dict, optional
         Engine provenance.
     verbose : bool
@@ -261,7 +288,7 @@ class CmdStanLogDensity(LogDensity):
         try:
             with _quiet_cmdstanpy(not self.verbose):
                 frame = self.cmdstan_model.log_prob(
-                    params=values, data=self.data, jacobian=bool(jacobian), sig_figs=18
+                    params=values, data=self.data, jacobian=bool(jacobian), sig_figs=SIG_FIGS
                 )
         except RuntimeError as e:  # CmdStan exits non-zero when the program rejects
             log.debug("CmdStan log_prob rejected the point: %s", e)
@@ -279,6 +306,115 @@ class CmdStanLogDensity(LogDensity):
         if lp == -math.inf:
             return lp, zeros
         return lp, grad_stan[self.stan_index]
+
+    # ------------------------------------------------------------------ many points at once
+    def values(self, us: np.ndarray, jacobian: bool) -> np.ndarray:
+        """Log density at every row of ``us`` with one run of the executable.
+
+        CmdStan's ``log_prob`` method evaluates every row of an ``unconstrained_params``
+        file in one process (CmdStan User's Guide, "Extracting log probabilities and
+        gradients"), where :meth:`value` pays a process start per point (the Laplace
+        approximation's Pareto-k evaluates 1 000 draws).  Rows where Stan rejects make
+        CmdStan fail for the whole file, so a failed run is split in halves until the
+        rejecting rows are alone (``-inf``).
+
+        CmdStan before the fix of stan-dev/cmdstan#1336 reads a two-dimensional
+        ``params_r`` in the wrong order (column-major values split row by row).  pystats
+        writes the file in the order the executable's version reads correctly, checks one
+        finite row against :meth:`value` (the constrained-scale path of
+        ``CmdStanModel.log_prob``) and, on a mismatch, uses the other order; if neither
+        agrees it falls back to one call per row.  The order found is remembered per
+        executable.
+        """
+        us = np.asarray(us, dtype=float)
+        if us.ndim != 2 or us.shape[1] != self.dim:
+            raise OptionError(f"us has shape {us.shape}; expected (n, {self.dim})")
+        out = np.full(us.shape[0], -math.inf)
+        ok = np.all(np.isfinite(us), axis=1)
+        if not ok.any():
+            return out
+        u_stan = np.empty((int(ok.sum()), self.dim))
+        u_stan[:, self.stan_index] = us[ok]
+        exe = str(self.cmdstan_model.exe_file)
+        rows = np.flatnonzero(ok)
+        known = _UPARS_ORDER.get(exe)
+        if known is not None:
+            out[rows] = self._batch(u_stan, bool(jacobian), known)
+            return out
+        for order in _order_guesses(self.info.get("cmdstan_version", "")):
+            lp = self._batch(u_stan, bool(jacobian), order)
+            verdict = self._agrees(lp, us[rows], bool(jacobian))
+            if verdict:
+                _UPARS_ORDER[exe] = order
+                out[rows] = lp
+                return out
+            if verdict is None:
+                break  # nothing to check the order against
+            log.debug("CmdStan read the %s-ordered params_r differently; trying the other", order)
+        log.debug("CmdStan batch log_prob could not be checked; evaluating row by row")
+        return super().values(us, jacobian)
+
+    def _agrees(self, lp: np.ndarray, us: np.ndarray, jacobian: bool) -> bool | None:
+        """Whether the batch values agree with :meth:`value` on a finite row (``None``: no
+        row could be checked)."""
+        for k in np.flatnonzero(np.isfinite(lp))[:3]:
+            expected = self.value(us[k], jacobian)
+            if math.isfinite(expected):
+                return bool(abs(lp[k] - expected) <= 1e-6 * max(1.0, abs(expected)))
+        return None
+
+    def _batch(self, u_stan: np.ndarray, jacobian: bool, order: str) -> np.ndarray:
+        """``lp`` of each row of ``u_stan`` (Stan order); rows where Stan rejects are -inf."""
+        lp = self._run_log_prob(u_stan, jacobian, order)
+        if lp is not None:
+            return lp
+        if u_stan.shape[0] == 1:
+            return np.array([-math.inf])
+        half = u_stan.shape[0] // 2
+        return np.concatenate([
+            self._batch(u_stan[:half], jacobian, order),
+            self._batch(u_stan[half:], jacobian, order),
+        ])
+
+    def _run_log_prob(self, u_stan: np.ndarray, jacobian: bool, order: str) -> np.ndarray | None:
+        """One run of ``<exe> log_prob unconstrained_params=...``; ``None`` if it fails."""
+        import cmdstanpy
+        import pandas as pd
+
+        matrix = u_stan if order == "rows" else u_stan.ravel().reshape(u_stan.shape, order="F")
+        with tempfile.TemporaryDirectory(prefix="pystats-log-prob-") as tmp:
+            upars, data, output = (Path(tmp) / n for n in ("upars.json", "data.json", "lp.csv"))
+            cmdstanpy.write_stan_json(str(upars), {"params_r": matrix})
+            cmdstanpy.write_stan_json(str(data), self.data)
+            cmd = [
+                str(self.cmdstan_model.exe_file), "log_prob",
+                f"unconstrained_params={upars}", f"jacobian={int(jacobian)}",
+                "data", f"file={data}",
+                "output", f"file={output}", f"sig_figs={SIG_FIGS}",
+            ]
+            done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=tmp)
+            if done.returncode != 0 or not output.is_file():
+                log.debug("CmdStan log_prob failed (%s rows): %s", u_stan.shape[0],
+                          done.stdout[-2000:] + done.stderr[-2000:])
+                return None
+            frame = pd.read_csv(output, comment="#")
+        if frame.shape != (u_stan.shape[0], self.dim + 1):
+            log.debug("CmdStan log_prob wrote a %s table for %s rows", frame.shape, u_stan.shape)
+            return None
+        lp = frame.iloc[:, 0].to_numpy(dtype=float)
+        return np.where(np.isnan(lp), -math.inf, lp)
+
+
+_UPARS_ORDER: dict[str, str] = {}
+"""Executable -> the ``params_r`` order it reads correctly ("rows" or "columns")."""
+
+
+def _order_guesses(cmdstan_version: str) -> list[str]:
+    """Orders of a 2-d ``params_r`` to try, the likelier first: CmdStan up to 2.37 splits
+    the column-major values row by row (stan-dev/cmdstan#1336, fixed in January 2026)."""
+    match = re.match(r"(\d+)\.(\d+)", cmdstan_version)
+    fixed = match is not None and (int(match.group(1)), int(match.group(2))) >= (2, 38)
+    return ["rows", "columns"] if fixed else ["columns", "rows"]
 
 
 # ---------------------------------------------------------------------------- backend
@@ -369,7 +505,9 @@ class CmdStanBackend(Backend):
     def _compile(
         self, cmdstanpy: Any, prog: StanProgram, root: Path, final: Path, stem: str, verbose: bool
     ) -> float:
-        tmp = Path(tempfile.mkdtemp(prefix="tmp-", dir=root))
+        for stale in root.glob(f"tmp-{prog.hash}-*"):  # left by a killed compile (we hold
+            shutil.rmtree(stale, ignore_errors=True)  # this program's lock)
+        tmp = Path(tempfile.mkdtemp(prefix=f"tmp-{prog.hash}-", dir=root))
         try:
             stan_file = tmp / f"{stem}.stan"
             stan_file.write_text(prog.code, encoding="utf-8")
@@ -484,6 +622,7 @@ class CmdStanBackend(Backend):
                     show_progress=bool(progress),
                     show_console=bool(verbose),
                     output_dir=out,
+                    sig_figs=SIG_FIGS,
                 )
             except RuntimeError as e:
                 if "nitializ" in str(e):

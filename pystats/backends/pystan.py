@@ -8,8 +8,22 @@ What this module adds to plain pystan:
   This also applies to any pystan use in the same process afterwards.
 * **Safe compilation.** Building holds :func:`~pystats.backends.stan_cache.file_lock` keyed
   by the program hash, so two processes compiling the same program serialise (the second
-  finds it compiled), and runs with the working directory switched to a temporary folder:
-  setuptools writes ``build/temp.*`` into the *current* directory, which must stay clean.
+  finds it compiled).  httpstan links the module straight into its model folder, so a build
+  killed during the link step used to leave a truncated module there that httpstan then
+  tried to load forever (``ImportError: file too short``).  pystats builds in a staging
+  folder of the cache (``httpstan-<version>/staging/<model>-*``, which is also the working
+  directory and ``TMPDIR`` of the compiler, as setuptools writes ``build/temp.*`` into the
+  *current* directory) and renames the finished module into the model folder, so the
+  model folder only ever holds complete modules; staging folders left by a killed build are
+  removed by the next build of that program.  A module that cannot be loaded anyway (a
+  cache written by an older pystats or by plain pystan) is deleted and rebuilt.
+* **One program, one compile.** httpstan's model name hashes ``sys.executable``, so the
+  same program run from ``.venv/bin/python`` and ``.venv/bin/python3`` (the API and the
+  CLI) was compiled twice.  pystats hashes the resolved httpstan installation folder
+  instead (what the compiled module links against), so every interpreter path of one
+  environment shares one compiled module, and two environments do not.
+* **No leftover sockets.** httpstan creates one ``httpstan_*.sock`` file in the temporary
+  directory per sampler run and never removes it; pystats removes it when the run ends.
 * **Quiet by default.** pystan prints build messages on stdout, stanc warnings and sampler
   progress on stderr, and the compiler writes to the stderr file descriptor; all of it is
   captured at the file-descriptor level unless ``verbose=True`` (``progress=True`` lets the
@@ -53,11 +67,15 @@ Statistical Software 76(1), 1-32. doi:10.18637/jss.v076.i01
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import contextvars
+import hashlib
 import io
 import logging
 import math
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -83,14 +101,13 @@ from ..errors import (
     OptionError,
 )
 from .base import Backend, LogDensity, SampleResult
-from .stan_cache import (
+from .stan_cache import cache_dir, file_lock
+from .stan_program import (
     STAN_SAMPLE_STATS,
     StanProgram,
-    cache_dir,
     check_inits,
     check_seed,
     data_hash,
-    file_lock,
     finite_or_minus_inf,
     load_program,
     sample_stats_from,
@@ -185,16 +202,206 @@ def _httpstan_fit_path(fit_name: str) -> Path:
     return base / fit_directory / f"{fit_id}.jsonlines.gz"
 
 
+# ---------------------------------------------------------------------------- httpstan patches
+_STAGING: dict[str, Path] = {}
+"""Model name -> staging folder while that model's module is being built."""
+_STALE_STAGING_SECONDS = 24 * 3600
+_SOCKETS: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "pystats_httpstan_sockets", default=None
+)
+_ORIGINAL: dict[str, Any] = {}
+
+
+def _model_name(program_code: str) -> str:
+    """Replacement for ``httpstan.models.calculate_model_name`` (see the module docstring).
+
+    httpstan's own name hashes the program, the httpstan version, the platform, the Python
+    version and ``sys.executable``; this one hashes the resolved folder of the httpstan
+    package in place of ``sys.executable``: the compiled module links against that
+    folder's libraries, and it is the same for every interpreter path of an environment.
+    """
+    import httpstan
+
+    digest = hashlib.blake2b(digest_size=5)
+    for part in (
+        program_code,
+        httpstan.__version__,
+        sys.platform,
+        str(sys.maxsize),
+        sys.version,
+        os.path.realpath(os.path.dirname(httpstan.__file__)),
+    ):
+        digest.update(part.encode())
+    return f"models/{base64.b32encode(digest.digest()).decode().lower()}"
+
+
+def _httpstan_model_directory(model_name: str) -> Path:
+    """Replacement for ``httpstan.cache.model_directory``: the staging folder during a build."""
+    staged = _STAGING.get(model_name)
+    if staged is not None:
+        return staged
+    return _httpstan_cache_directory() / "models" / model_name.split("/")[1]
+
+
+def _extension_modules(directory: Path) -> list[Path]:
+    from importlib.machinery import EXTENSION_SUFFIXES
+
+    try:
+        return [p for p in directory.iterdir() if p.suffix in EXTENSION_SUFFIXES]
+    except FileNotFoundError:
+        return []
+
+
+def _import_services_module(model_name: str) -> Any:
+    """Replacement for ``httpstan.models.import_services_extension_module``.
+
+    A module that exists but cannot be loaded (truncated by a killed build, or linked
+    against libraries that moved) is deleted and reported as missing (``KeyError``, what
+    httpstan expects of a missing module), so that httpstan builds it again.
+    """
+    try:
+        return _ORIGINAL["import_services_extension_module"](model_name)
+    except KeyError:
+        raise
+    except (ImportError, OSError) as e:
+        directory = _httpstan_model_directory(model_name)
+        for path in _extension_modules(directory):
+            with contextlib.suppress(OSError):
+                path.unlink()
+        log.warning(
+            "the compiled Stan module in %s could not be loaded (%s); it was deleted and "
+            "will be rebuilt", directory, e,
+        )
+        raise KeyError(f"unloadable module for {model_name!r} removed: {e}") from e
+
+
+def _remove_stale_staging(root: Path, model_id: str) -> None:
+    """Remove staging folders of ``model_id`` (left by a killed build; the caller holds the
+    program's lock) and any staging folder older than a day."""
+    now = time.time()
+    try:
+        entries = list(root.iterdir())
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        try:
+            stale = entry.name.startswith(f"{model_id}-") or (
+                now - entry.stat().st_mtime > _STALE_STAGING_SECONDS
+            )
+        except OSError:
+            continue
+        if stale:
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+async def _build_module_atomically(
+    program_code: str, extra_compile_args: list[str] | None = None
+) -> str:
+    """Replacement for ``httpstan.models.build_services_extension_module``.
+
+    Runs httpstan's build in a staging folder of the cache (as working directory, build
+    folder and ``TMPDIR`` of the compiler) and renames the finished module into the model
+    folder: the model folder never holds a partial module.
+    """
+    import httpstan.models
+
+    model_name = httpstan.models.calculate_model_name(program_code)
+    model_id = model_name.split("/")[1]
+    root = _httpstan_cache_directory() / "staging"
+    root.mkdir(parents=True, exist_ok=True)
+    _remove_stale_staging(root, model_id)
+    staging = Path(tempfile.mkdtemp(prefix=f"{model_id}-", dir=root))
+    compiler_tmp = staging / "tmp"
+    compiler_tmp.mkdir()
+    try:
+        old_cwd: str | None = os.getcwd()
+    except OSError:  # the current directory was deleted
+        old_cwd = None
+    old_tmpdir = os.environ.get("TMPDIR")
+    _STAGING[model_name] = staging
+    try:
+        os.chdir(staging)
+        os.environ["TMPDIR"] = str(compiler_tmp)
+        try:
+            output = await _ORIGINAL["build_services_extension_module"](
+                program_code, extra_compile_args
+            )
+        finally:
+            _STAGING.pop(model_name, None)
+            if old_tmpdir is None:
+                os.environ.pop("TMPDIR", None)
+            else:
+                os.environ["TMPDIR"] = old_tmpdir
+            os.chdir(old_cwd if old_cwd is not None else tempfile.gettempdir())
+        modules = _extension_modules(staging)
+        if len(modules) != 1:
+            raise CompilationError(
+                f"building {model_name} produced {len(modules)} extension modules in {staging}"
+            )
+        final = _httpstan_model_directory(model_name)
+        final.mkdir(parents=True, exist_ok=True)
+        # httpstan reads stderr.log whenever it finds the module: write it first
+        (final / "stderr.log").write_text(output)
+        os.replace(modules[0], final / modules[0].name)  # atomic: the module appears whole
+        return output
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+class _SocketTempfile:
+    """Stands in for the ``tempfile`` module inside ``httpstan.services_stub``: records the
+    socket file names that httpstan creates (and never removes)."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(tempfile, name)
+
+    @staticmethod
+    def mkstemp(*args: Any, **kwargs: Any) -> tuple[int, str]:
+        fd, path = tempfile.mkstemp(*args, **kwargs)
+        names = _SOCKETS.get()
+        if names is not None:
+            names.append(path)
+        return fd, path
+
+
+async def _call_and_remove_socket(*args: Any, **kwargs: Any) -> Any:
+    """Replacement for ``httpstan.services_stub.call``: removes its socket file when done."""
+    names: list[str] = []
+    token = _SOCKETS.set(names)
+    try:
+        return await _ORIGINAL["call"](*args, **kwargs)
+    finally:
+        _SOCKETS.reset(token)
+        for name in names:
+            with contextlib.suppress(OSError):
+                os.unlink(name)
+
+
 def _patch_httpstan(httpstan: Any) -> None:
     with _STATE_LOCK:
         if getattr(httpstan.cache, "_pystats_patched", False):
             return
-        httpstan.cache._pystats_original = (
-            httpstan.cache.cache_directory,
-            httpstan.cache.fit_path,
+        import httpstan.models
+        import httpstan.services_stub
+
+        _ORIGINAL.update(
+            cache_directory=httpstan.cache.cache_directory,
+            fit_path=httpstan.cache.fit_path,
+            model_directory=httpstan.cache.model_directory,
+            calculate_model_name=httpstan.models.calculate_model_name,
+            import_services_extension_module=httpstan.models.import_services_extension_module,
+            build_services_extension_module=httpstan.models.build_services_extension_module,
+            call=httpstan.services_stub.call,
         )
+        httpstan.cache._pystats_original = dict(_ORIGINAL)
         httpstan.cache.cache_directory = _httpstan_cache_directory
         httpstan.cache.fit_path = _httpstan_fit_path
+        httpstan.cache.model_directory = _httpstan_model_directory
+        httpstan.models.calculate_model_name = _model_name
+        httpstan.models.import_services_extension_module = _import_services_module
+        httpstan.models.build_services_extension_module = _build_module_atomically
+        httpstan.services_stub.call = _call_and_remove_socket
+        httpstan.services_stub.tempfile = _SocketTempfile()
         httpstan.cache._pystats_patched = True
 
 
@@ -267,21 +474,6 @@ def _quiet_loggers(enabled: bool, *names: str) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _temporary_cwd() -> Iterator[None]:
-    """Run with the working directory set to a fresh temporary folder."""
-    try:
-        old = os.getcwd()
-    except OSError:  # the current directory was deleted
-        old = None
-    with tempfile.TemporaryDirectory(prefix="pystats-build-") as tmp:
-        os.chdir(tmp)
-        try:
-            yield
-        finally:
-            os.chdir(old if old is not None else tempfile.gettempdir())
-
-
-@contextlib.contextmanager
 def _temporary_fit_dir() -> Iterator[None]:
     global _fit_dir
     with tempfile.TemporaryDirectory(prefix="pystats-fits-") as tmp:
@@ -332,10 +524,13 @@ def _sampler_messages(text: str) -> str:
 
 
 def _module_in_cache(httpstan: Any, code: str) -> bool:
-    from importlib.machinery import EXTENSION_SUFFIXES
-
+    """Whether the compiled module of ``code`` is in the cache (a non-empty file)."""
     directory = httpstan.cache.model_directory(httpstan.models.calculate_model_name(code))
-    return directory.is_dir() and any(p.suffix in EXTENSION_SUFFIXES for p in directory.iterdir())
+    for path in _extension_modules(directory):
+        with contextlib.suppress(OSError):
+            if path.stat().st_size > 0:
+                return True
+    return False
 
 
 def _tail(text: str, n: int = 4000) -> str:
@@ -352,8 +547,9 @@ def _check_positive_int(name: str, value: Any, low: int) -> int:
 def _build(
     stan: Any, httpstan: Any, code: str, data: dict[str, Any], seed: int | None, capture: bool
 ) -> tuple[Any, Exception | None, bool, str]:
-    """``stan.build`` on the Stan thread, in a temporary working directory, output captured."""
-    with _temporary_cwd(), _captured(stdout=capture, stderr=capture) as cap:
+    """``stan.build`` on the Stan thread, output captured (the compiler runs in a staging
+    folder of the cache, see :func:`_build_module_atomically`)."""
+    with _captured(stdout=capture, stderr=capture) as cap:
         try:
             model, error = stan.build(code, data=data, random_seed=seed), None
         except Exception as e:
@@ -512,7 +708,7 @@ class PystanBackend(Backend):
 
     # ------------------------------------------------------------------ building
     def program(self, ref: Any) -> StanProgram:
-        """Load ``ref`` (see :func:`~pystats.backends.stan_cache.load_program`) keyed for pystan."""
+        """Load ``ref`` (see :func:`~pystats.backends.stan_program.load_program`) for pystan."""
         _, httpstan = _import_stan()
         return load_program(ref, engine="pystan", engine_version=httpstan.__version__)
 
@@ -529,9 +725,9 @@ class PystanBackend(Backend):
         Parameters
         ----------
         program : str, path or StanProgram
-            What :func:`~pystats.backends.stan_cache.load_program` accepts.
+            What :func:`~pystats.backends.stan_program.load_program` accepts.
         data : mapping
-            Plain Stan data (see :func:`~pystats.backends.stan_cache.stan_data`).
+            Plain Stan data (see :func:`~pystats.backends.stan_program.stan_data`).
         seed : int, optional
             pystan's ``random_seed`` (bound at build time in pystan 3).
         verbose : bool
