@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import OptionError
+from ._checks import check_prob
 
 if TYPE_CHECKING:
     import arviz as az
@@ -160,8 +160,7 @@ class Fit:
         """
         from .summary import summary_table
 
-        if not 0 < prob < 1:
-            raise OptionError(f"prob={prob!r} is not allowed; use 0 < prob < 1")
+        check_prob(prob)
         return summary_table(self, prob=prob, derived=derived)
 
     def summary_text(self, *, prob: float = 0.9) -> str:

@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import os
 import re
-import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +55,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._warnings import warn as _warn
 from .catalog import Catalog, _numeric_column, _parse_time_column, _rows_text
 from .errors import DataError, DataWarning, OptionError
 
@@ -351,11 +351,10 @@ def read_catalog(
                 f"in {_rows_text(where, rows)} (0-based); pass on_missing='drop' to drop "
                 f"them, or fill them in"
             )
-        warnings.warn(
+        _warn(
             f"dropped {where.size} of {int(keep.sum())} events whose magnitude is missing "
             f"({what}) in column {mag_col!r}",
             DataWarning,
-            stacklevel=2,
         )
         keep &= ~missing
     if magnitude_offset is not None:
@@ -677,12 +676,11 @@ def _event_type_mask(
             other = types[types.str.lower() != "earthquake"]
             if len(other):
                 counts = ", ".join(f"{k}: {v}" for k, v in other.value_counts().items())
-                warnings.warn(
+                _warn(
                     f"{len(other)} of {n} events are not earthquakes (column {column!r}: "
                     f"{counts}); they are kept. Pass event_types=('earthquake',) to keep "
                     f"earthquakes only",
                     DataWarning,
-                    stacklevel=3,
                 )
         return np.ones(n, dtype=bool)
     wanted = (event_types,) if isinstance(event_types, str) else tuple(event_types)
@@ -709,13 +707,12 @@ def _event_type_mask(
 def _warn_negative_depths(depth: np.ndarray, column: str) -> None:
     ok = depth[np.isfinite(depth)]
     if ok.size and np.all(ok <= 0) and np.any(ok < 0):
-        warnings.warn(
+        _warn(
             f"every value of column {column!r} is <= 0 (from {ok.min():g} to {ok.max():g}); "
             f"if the file stores depth as negative numbers (as the R ETAS japan.quakes data "
             f"do), pass depth_scale=-1 to get depths in km, positive down; pass "
             f"depth_scale=1 to keep them as they are",
             DataWarning,
-            stacklevel=3,
         )
 
 

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._checks import check_prob as _check_prob
 from .arviz_io import draws_kind, import_arviz
 from .errors import OptionError
 
@@ -393,11 +394,6 @@ def summary_table(fit: Fit, prob: float = 0.9, derived: bool = True) -> pd.DataF
     frame.attrs["text"] = _render_text(fit, frame, notes)
     frame.attrs["html"] = _render_html(fit, frame, notes)
     return frame
-
-
-def _check_prob(prob: float) -> None:
-    if not isinstance(prob, int | float | np.floating) or not 0 < prob < 1:
-        raise OptionError(f"prob={prob!r} is not allowed; use 0 < prob < 1")
 
 
 # ---------------------------------------------------------------------- renderings

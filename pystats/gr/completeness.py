@@ -38,7 +38,6 @@ Seismological Society of America, 95(2), 684–698. https://doi.org/10.1785/0120
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,6 +47,8 @@ from numpy.typing import ArrayLike
 from scipy import optimize
 from scipy.stats import norm
 
+from .. import _checks
+from .._warnings import warn as _warn
 from ..errors import ConvergenceWarning, DataError, DataWarning, FitError, OptionError
 from .distributions import (
     _GRID_TOL,
@@ -148,11 +149,7 @@ def _check_level(x: float, name: str, lo: float, hi: float) -> float:
 
 
 def _check_min_events(min_events: int) -> int:
-    if isinstance(min_events, bool) or not isinstance(min_events, int | np.integer):
-        raise OptionError(f"min_events must be an integer >= 2; got {min_events!r}")
-    if min_events < 2:
-        raise OptionError(f"min_events must be >= 2; got {min_events!r}")
-    return int(min_events)
+    return _checks.integer("min_events", min_events, 2)
 
 
 def _b_estimator(b_method: str) -> Callable[..., Any]:
@@ -421,11 +418,10 @@ def mc_mbs(
         j, criterion = int(ok[0]), "|b_avg - b| <= db"
     else:
         j, criterion = int(np.argmin(diff / ses[:n_ok])), "min |b_avg - b| / db"
-        warnings.warn(
+        _warn(
             f"mc_mbs: b(Mc) is stable nowhere (|b_avg - b| > db at every candidate); returning "
             f"the most stable candidate Mc={cands[j]}",
             DataWarning,
-            stacklevel=2,
         )
     return McResult(
         mc=float(cands[j]),
@@ -589,10 +585,9 @@ def mc_emr(
         raise FitError("mc_emr: no starting point gives a finite likelihood")
     best = optimize.minimize(nll_t, best.x, method="Nelder-Mead", options=nm)
     if not best.success:
-        warnings.warn(
+        _warn(
             f"mc_emr: the optimiser reports no convergence ({best.message})",
             ConvergenceWarning,
-            stacklevel=2,
         )
     theta = np.array([math.exp(best.x[0]), best.x[1], math.exp(best.x[2])])
     b, mu, sigma = (float(v) for v in theta)
@@ -608,11 +603,10 @@ def mc_emr(
         cov = np.linalg.inv(hess)
     except np.linalg.LinAlgError:
         cov = np.full((3, 3), np.nan)
-        warnings.warn(
+        _warn(
             "mc_emr: the observed information is not positive definite at the optimum; "
             "standard errors are NaN (mu and sigma are probably not identified)",
             ConvergenceWarning,
-            stacklevel=2,
         )
     zp = float(norm.ppf(p))
     mc_cont = mu + zp * sigma
@@ -621,12 +615,11 @@ def mc_emr(
     k = math.ceil((mc_cont - m_min) / dm - _GRID_TOL)
     complete_low = k <= 0
     if complete_low:
-        warnings.warn(
+        _warn(
             f"mc_emr: the fitted detection probability at the lowest bin ({m_min}) is "
             f"already >= {p}; the catalog looks complete from its lowest magnitude and mu, "
             "sigma are poorly constrained",
             DataWarning,
-            stacklevel=2,
         )
     mc = round(m_min + max(k, 0) * dm, 10)
     se = np.sqrt(np.diag(cov))

@@ -35,13 +35,13 @@ Earth, 126(2), e2020JB021027. https://doi.org/10.1029/2020JB021027
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.stats import norm
 
+from .._warnings import warn as _warn
 from ..errors import DataError, DataWarning, OptionError
 from .distributions import (
     _GRID_TOL,
@@ -155,12 +155,11 @@ def _above_mc(m: ArrayLike, mc: float, delta_m: float | None) -> tuple[np.ndarra
     if dm > 0:
         k = (x - mc) / dm
         if np.any(np.abs(k - np.round(k)) > _GRID_TOL):
-            warnings.warn(
+            _warn(
                 f"m is not on the grid of width delta_m={dm} through mc={mc}; the binned "
                 "estimators assume it is (bin the magnitudes with bin_magnitudes, or pass the "
                 "catalog's own resolution as delta_m)",
                 DataWarning,
-                stacklevel=3,
             )
     return x, mc, dm
 
@@ -445,12 +444,11 @@ def b_positive(
     if dm > 0:
         k = d / dm
         if np.any(np.abs(k - np.round(k)) > _GRID_TOL):
-            warnings.warn(
+            _warn(
                 f"m is not on a grid of width delta_m={dm}; b-positive assumes magnitude "
                 "differences are multiples of delta_m (bin the magnitudes with bin_magnitudes, "
                 "or pass the catalog's own resolution as delta_m)",
                 DataWarning,
-                stacklevel=2,
             )
         d = np.round(k) * dm  # differences are multiples of dm; drop float noise
         pos = d[d >= thr - _GRID_TOL * dm]

@@ -65,14 +65,14 @@ Earth 126(2), e2020JB021027. https://doi.org/10.1029/2020JB021027
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from .._checks import check_prob, magnitude_array
+from .._checks import check_prob, magnitude_array, probability
 from .._checks import number as _number
+from .._warnings import warn as _warn
 from ..errors import DataError, DataWarning, OptionError
 from ..model import Model, PreparedData
 from ..parameters import Parameter, ParameterSet
@@ -442,9 +442,7 @@ class GutenbergRichter(Model):
         )
         only_for("detection_probability", ("detection",))
         p = o["detection_probability"]
-        if isinstance(p, bool) or not isinstance(p, int | float | np.floating) or not 0 < p < 1:
-            raise OptionError(f"detection_probability={p!r} is not allowed; use a number in (0, 1)")
-        o["detection_probability"] = float(p)
+        o["detection_probability"] = probability("detection_probability", p)
         return o
 
     @property
@@ -622,11 +620,10 @@ class GutenbergRichter(Model):
                 f"needed{'; lower mc' if kind != 'detection' else ''}"
             )
         if n_data < FEW_EVENTS:
-            warnings.warn(
+            _warn(
                 f"only {n_data} {summary['data_kind']} are used; b-value estimates from fewer "
                 f"than {FEW_EVENTS} are unreliable (Marzocchi & Sandri 2003)",
                 DataWarning,
-                stacklevel=3,
             )
         # replicated-count bins for posterior predictive checks
         values.update(self._ppc_bins(values, summary))
