@@ -17,6 +17,7 @@ __all__ = [
     "DataError",
     "DataWarning",
     "FitError",
+    "FitFileError",
     "MethodNotSupportedError",
     "OptionError",
     "PystatsError",
@@ -32,6 +33,14 @@ class DataError(PystatsError, ValueError):
     """The data passed in are unusable: missing columns, NaN, unsorted times, ...
 
     The message names the field, the offending value(s) or row(s) and what is allowed.
+    """
+
+
+class FitFileError(DataError):
+    """A saved fit file cannot be loaded: not a pystats fit, truncated, damaged inside, or
+    written by a newer pystats.
+
+    The message names the file and what is wrong with it (the group, attribute or array).
     """
 
 

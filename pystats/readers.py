@@ -247,13 +247,14 @@ def read_catalog(
     Raises
     ------
     DataError
-        Unreadable, empty or not UTF-8 (or ``encoding``) text file; missing, ambiguous or unparsable columns (rows are
-        numbered from 0, header not counted); missing magnitudes without
+        Unreadable, empty or not UTF-8 (or ``encoding``) text file; missing, ambiguous or
+        unparsable columns (rows are numbered from 0, header not counted); missing
+        magnitudes without
         ``on_missing="drop"``; SAPP magnitudes of 0.0 without ``missing_magnitude``;
         unsorted times without ``sort=True``; anything :class:`Catalog` rejects.
     OptionError
-        Unknown ``format``, ``on_missing``, ``encoding`` or ``columns`` key, or ``format="ptprocess"``
-        without ``magnitude_offset``.
+        Unknown ``format``, ``on_missing``, ``encoding`` or ``columns`` key, or
+        ``format="ptprocess"`` without ``magnitude_offset``.
 
     Notes
     -----
