@@ -290,6 +290,7 @@ def cmd_simulate_etas(args: argparse.Namespace) -> int:
     from .etas.simulate import simulate_etas
     from .gr.distributions import simulate_gr
 
+    _checks.seed(args.seed)  # named --seed here, not rng
     if args.delta_m < 0:
         raise OptionError(
             f"delta_m={args.delta_m!r} is not allowed; use 0 (continuous magnitudes) or a bin "
@@ -592,7 +593,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_ADVICE = re.compile(r"\b([Pp]ass) (\w+)=(\{[^}]*\}|'[^']*'|\([^)]*\)|[^\s;,)]*)")
+_ADVICE = re.compile(r"\b([Pp]ass|or) (\w+)=(\{[^}]*\}|'[^']*'|\([^)]*\)|[^\s;,)]*)")
 """``pass NAME=VALUE`` in a library message: advice naming a Python argument."""
 _COLUMN_PAIR = re.compile(r"'(\w+)':\s*'?([^',}]*)'?")
 
@@ -609,7 +610,8 @@ def _option_strings(parser: argparse.ArgumentParser) -> set[str]:
 
 
 def _cli_advice(message: str, options: set[str]) -> str:
-    """``message`` with advice such as ``pass sep=';'`` rewritten as ``pass --sep ';'`` where
+    """``message`` with advice such as ``pass sep=';'`` (or ``... or sep=';'``) rewritten as
+    ``pass --sep ';'`` where
     the command line has that option (``columns={'time': 'x'}`` becomes
     ``--columns time=x``; ``NAME=True`` becomes the bare flag)."""
 

@@ -515,8 +515,9 @@ def _read_frame(source: Any, kw: dict[str, Any]) -> tuple[pd.DataFrame, str | No
         except UnicodeDecodeError as e:
             raise DataError(
                 f"{what} is not {encoding} text: byte 0x{e.object[e.start]:02x}"
-                f"{_bad_line(source, encoding)} cannot be decoded; pass the file's encoding, "
-                f"e.g. encoding='latin-1' (ISO 8859-1) or encoding='cp1252' (Windows)"
+                f"{_bad_line(source, encoding)} cannot be decoded; for ISO 8859-1 (Western "
+                f"European) text pass encoding='latin-1', for Windows text pass "
+                f"encoding='cp1252'"
             ) from e
         except LookupError as e:
             raise OptionError(
