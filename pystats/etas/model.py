@@ -187,12 +187,6 @@ def _lognormal_pair(name: str, value: Any) -> tuple[float, float]:
     )
 
 
-def _rows(idx: np.ndarray, limit: int = 5) -> str:
-    shown = ", ".join(str(int(i)) for i in idx[:limit])
-    more = f", ... ({idx.size} rows in all)" if idx.size > limit else ""
-    return f"{'row' if idx.size == 1 else 'rows'} {shown}{more}"
-
-
 def _read_events(data: Any, *, need_magnitudes: bool, family: str) -> dict[str, Any]:
     """Times (days) and magnitudes of ``data``, validated by :class:`~pystats.Catalog`.
 

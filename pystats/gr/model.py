@@ -73,6 +73,7 @@ import numpy as np
 from .._checks import check_prob, magnitude_array, probability
 from .._checks import number as _number
 from .._warnings import warn as _warn
+from ..catalog import _rows_text as _rows
 from ..errors import DataError, DataWarning, OptionError
 from ..model import Model, PreparedData
 from ..parameters import Parameter, ParameterSet
@@ -210,12 +211,6 @@ def _as_magnitudes(values: Any, what: str) -> np.ndarray:
             "allowed: finite numbers. Drop those events first"
         )
     return arr
-
-
-def _rows(idx: np.ndarray, limit: int = 5) -> str:
-    shown = ", ".join(str(int(i)) for i in idx[:limit])
-    more = f", ... ({idx.size} rows in all)" if idx.size > limit else ""
-    return f"{'row' if idx.size == 1 else 'rows'} {shown}{more}"
 
 
 def _jsonable(obj: Any) -> Any:
