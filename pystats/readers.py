@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import _checks
 from ._warnings import warn as _warn
 from .catalog import Catalog, _numeric_column, _parse_time_column, _rows_text
 from .errors import DataError, DataWarning, OptionError
@@ -481,13 +482,9 @@ def _check_options(
                         ("magnitude_offset", magnitude_offset), ("depth_scale", depth_scale)):
         if value is None:
             continue
-        if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-            raise OptionError(f"{what}={value!r} is not allowed; use a number")
-        if not np.isfinite(value) or (what == "depth_scale" and value == 0):
-            raise OptionError(
-                f"{what}={value!r} is not allowed; use a finite number"
-                + (", not 0" if what == "depth_scale" else "")
-            )
+        allowed = "a finite number" + (", not 0" if what == "depth_scale" else "")
+        if _checks.real(what, value, allowed=allowed) == 0 and what == "depth_scale":
+            raise OptionError(f"{what}={value!r} is not allowed; use {allowed}")
 
 
 def _read_frame(source: Any, kw: dict[str, Any]) -> tuple[pd.DataFrame, str | None, str]:
