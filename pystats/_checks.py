@@ -34,6 +34,13 @@ def _is_real(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
 
 
+def _scalar(value: Any) -> Any:
+    """A 0-d numeric numpy array (e.g. one parameter draw) as its scalar; else ``value``."""
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+        return value[()]
+    return value
+
+
 def integer(name: str, value: Any, minimum: int = 0, *, maximum: int | None = None,
             allowed: str | None = None) -> int:
     """``value`` as an ``int`` in ``[minimum, maximum]``.
@@ -44,6 +51,7 @@ def integer(name: str, value: Any, minimum: int = 0, *, maximum: int | None = No
     if allowed is None:
         allowed = (f"an integer >= {minimum}" if maximum is None
                    else f"an integer in [{minimum}, {maximum}]")
+    value = _scalar(value)
     if not _is_real(value):
         raise _refuse(name, value, allowed)
     if isinstance(value, numbers.Integral):
@@ -74,6 +82,7 @@ def real(name: str, value: Any, *, low: float | None = None, high: float | None 
             parts.append(f"{'<' if high_open else '<='} {high:g}")
         allowed = ("a number" if allow_inf else "a finite number") + (
             " " + " and ".join(parts) if parts else "")
+    value = _scalar(value)
     if not _is_real(value):
         raise _refuse(name, value, allowed)
     x = float(value)

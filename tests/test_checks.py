@@ -184,3 +184,12 @@ def test_warnings_name_the_callers_line(catalog) -> None:
     assert (DataWarning, _line_of("# few events")) in seen, seen
     assert (DataWarning, _line_of("# read")) in seen, seen
     assert all(w.filename == __file__ for w in caught), [(w.filename, w.message) for w in caught]
+
+
+def test_zero_dimensional_arrays_are_numbers() -> None:
+    assert _checks.real("K", np.array(0.25), low=0.0) == 0.25
+    assert _checks.integer("n", np.array(3), 1) == 3
+    with pytest.raises(OptionError, match="K=array"):
+        _checks.real("K", np.array([0.25]))
+    with pytest.raises(OptionError, match="flag=array"):
+        _checks.real("flag", np.array(True))
