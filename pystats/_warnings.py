@@ -18,8 +18,11 @@ from .errors import PystatsWarning
 
 __all__ = ["external_stacklevel", "warn"]
 
-_PACKAGE = str(Path(__file__).resolve().parent)
-_PREFIXES = (_PACKAGE + "/", _PACKAGE + "\\")
+_PACKAGE = Path(__file__).parent
+_PREFIXES = tuple(
+    str(folder) + sep for folder in {_PACKAGE, _PACKAGE.resolve()} for sep in ("/", "\\")
+)
+"""The package folder as imported and with links resolved (``co_filename`` is the former)."""
 
 
 def _inside(filename: str) -> bool:

@@ -641,6 +641,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     with warnings.catch_warnings(), _pystats_log_to_stderr():
+        warnings.showwarning = _warning_printer(warnings.showwarning)
         if args.quiet:
             warnings.simplefilter("ignore", PystatsWarning)
         try:
@@ -656,6 +657,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"pystats: internal error ({type(e).__name__}): {' '.join(str(e).split())}; "
                   "please report it with the traceback above", file=sys.stderr)
             return EXIT_INTERNAL
+
+
+def _warning_printer(show: Any) -> Any:
+    """A ``warnings.showwarning`` printing pystats warnings as ``pystats: DataWarning: ...``
+    (the code location in a command-line run means nothing to its user); other warnings go
+    to ``show``."""
+
+    def printer(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                file: Any = None, line: str | None = None) -> None:
+        if not issubclass(category, PystatsWarning):
+            show(message, category, filename, lineno, file, line)
+            return
+        print(f"pystats: {category.__name__}: {message}", file=sys.stderr if file is None else file)
+
+    return printer
 
 
 @contextlib.contextmanager

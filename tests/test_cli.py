@@ -436,3 +436,20 @@ def test_internal_error_exits_1_with_a_report_line(
     err = capsys.readouterr().err
     assert "Traceback" in err and "ZeroDivisionError" in err
     assert err.strip().splitlines()[-1].startswith("pystats: internal error (ZeroDivisionError)")
+
+
+def test_warnings_are_printed_as_pystats_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import warnings
+
+    path = tmp_path / "gaps.csv"
+    rows = "".join(f"{t},{2.0 + (t % 7) / 10:.1f}\n" for t in range(1, 80))
+    path.write_text("time,magnitude\n" + rows + "80,\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        assert main(["fit", str(path), "--mc", "2.0", "--on-missing", "drop",
+                     "--missing-magnitude", "-9"]) == EXIT_OK
+    err = capsys.readouterr().err
+    assert "pystats: DataWarning: dropped 1 of 80 events" in err, err
+    assert "cli.py" not in err and "warn(" not in err
