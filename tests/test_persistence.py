@@ -42,6 +42,14 @@ def _copy(saved: Path, tmp_path: Path, name: str = "damaged.nc") -> Path:
     return path
 
 
+def test_every_error_class_is_public() -> None:
+    import pystats.errors
+
+    for name in pystats.errors.__all__:
+        assert getattr(pystats, name) is getattr(pystats.errors, name)
+    assert issubclass(FitFileError, DataError) and issubclass(FitFileError, ValueError)
+
+
 def test_the_intact_file_loads_and_predicts(saved: Path) -> None:
     fit = pystats.load(saved)
     table = fit.predict(magnitudes=[3.0], duration=10.0)
