@@ -37,6 +37,7 @@ import json
 import os
 import sys
 import tempfile
+import warnings
 from collections.abc import Mapping
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
@@ -543,8 +544,11 @@ def _load(path: Path) -> Fit:
         if name not in groups:
             return {}
         try:
-            with xr.open_dataset(path, group=name, engine=_ENGINE) as ds:
-                return _arrays(ds.load())
+            with warnings.catch_warnings():
+                # h5netcdf's note on variables without dimensions (only in damaged files)
+                warnings.filterwarnings("ignore", message=".*phony_dims", category=UserWarning)
+                with xr.open_dataset(path, group=name, engine=_ENGINE) as ds:
+                    return _arrays(ds.load())
         except _READ_ERRORS as e:
             raise _damaged(path, f"group {name!r} cannot be read ({_cause(e)})") from e
 
