@@ -231,6 +231,10 @@ def test_simulate_etas_fit_predict_round_trip(
     # at least the background: mu * 10 days events with M >= 3
     assert pred.loc[0, "mean"] > 0.5 * ETAS_TRUTH["mu"] * 10
     assert pred.loc[1, "mean"] < pred.loc[0, "mean"]
+    for bad in (["--seed", "-1"], ["--n-sims", "0"]):
+        assert main(["predict", str(fitted), "--t1", "500", *bad]) == EXIT_USAGE
+        assert f"{bad[0][2:].replace('-', '_')}={bad[1]} is not allowed" in \
+            _one_line_error(capsys)
 
 
 def test_fit_omori_with_a_window(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
