@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import _checks
 from .errors import DataError, OptionError
 
 __all__ = ["TIME_UNITS", "Catalog"]
@@ -847,12 +848,7 @@ _REGION_HELP = (
 def _bound(value: Any, what: str) -> float | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise OptionError(f"{what}={value!r} is not allowed; use a number")
-    x = float(value)
-    if not np.isfinite(x):
-        raise OptionError(f"{what}={value!r} is not allowed; use a finite number")
-    return x
+    return _checks.real(what, value)
 
 
 def _ordered(lo: float | None, hi: float | None, lo_name: str, hi_name: str) -> None:

@@ -3,23 +3,29 @@
 Subcommands: ``fit``, ``predict``, ``report``, ``simulate``, ``demo``; ``pystats SUB --help``
 describes each.  ``fit --model`` takes ``gr`` (Gutenberg–Richter), ``etas`` or ``omori``
 (Omori–Utsu); an option of another model is refused with a message naming it.  Bad input
-ends with a one-line ``pystats: error: ...`` message on stderr and exit status 2; an
-internal failure exits with status 1.
+(including unreadable files) ends with a one-line ``pystats: error: ...`` message on
+stderr and exit status 2; advice in library messages that names a Python argument
+(``pass sep=';'``) is rewritten as the option (``pass --sep ';'``). An internal failure
+prints its traceback and ``pystats: internal error: ...`` and exits with status 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import math
+import re
 import sys
+import traceback
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from . import _checks
 from .errors import OptionError, PystatsError, PystatsWarning
 
 __all__ = ["main"]
@@ -137,12 +143,37 @@ def _data_options(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _columns(items: list[str] | None) -> dict[str, str | None] | None:
+    """``--columns ROLE=NAME`` (repeatable, or comma-separated) as ``read_catalog``'s
+    ``columns``; an empty NAME leaves that column out."""
+    if not items:
+        return None
+    out: dict[str, str | None] = {}
+    for item in (part for text in items for part in text.split(",")):
+        role, sep, name = item.partition("=")
+        if not sep or not role.strip():
+            raise OptionError(
+                f"--columns {item!r} is not allowed; use ROLE=NAME, e.g. --columns "
+                "time=origin_time,magnitude=mw"
+            )
+        out[role.strip()] = name.strip() or None
+    return out
+
+
 def _read(args: argparse.Namespace):
     from .readers import read_catalog
 
-    kwargs: dict[str, Any] = {"format": args.format}
+    kwargs: dict[str, Any] = {"format": args.format, "sort": args.sort}
     if args.missing_magnitude is not None:
         kwargs.update(missing_magnitude=args.missing_magnitude, on_missing=args.on_missing)
+    columns = _columns(args.columns)
+    if columns is not None:
+        kwargs["columns"] = columns
+    for dest in ("sep", "comment", "encoding"):  # options of pandas.read_csv
+        if getattr(args, dest) is not None:
+            kwargs[dest] = getattr(args, dest)
+    if kwargs.get("sep") == "\\t":  # typed as backslash-t in a shell
+        kwargs["sep"] = "\t"
     cat = read_catalog(args.catalog, **kwargs)
     select = {k: getattr(args, k) for k in ("min_magnitude", "start", "end")}
     select = {
@@ -237,15 +268,16 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     from .gr import distributions as d
 
-    rng = np.random.default_rng(args.seed)
+    n = _checks.integer("n", args.n, 1)
+    rng = np.random.default_rng(_checks.seed(args.seed))
     if args.model == "gr":
-        m = d.simulate_gr(args.n, args.b, args.mc, delta_m=args.delta_m, rng=rng)
+        m = d.simulate_gr(n, args.b, args.mc, delta_m=args.delta_m, rng=rng)
     elif args.model == "tapered":
         m = d.simulate_tapered_gr(
-            args.n, args.b, args.mc, args.corner_magnitude, delta_m=args.delta_m, rng=rng
+            n, args.b, args.mc, args.corner_magnitude, delta_m=args.delta_m, rng=rng
         )
     else:  # detection
-        m = d.simulate_detection(args.n, args.b, args.mu, args.sigma, delta_m=args.delta_m, rng=rng)
+        m = d.simulate_detection(n, args.b, args.mu, args.sigma, delta_m=args.delta_m, rng=rng)
     times = np.sort(rng.uniform(0.0, args.duration, size=len(m)))
     frame = pd.DataFrame({"time": times, "magnitude": np.asarray(m)})
     frame.to_csv(args.output, index=False, float_format="%.6g")
@@ -258,6 +290,7 @@ def cmd_simulate_etas(args: argparse.Namespace) -> int:
     from .etas.simulate import simulate_etas
     from .gr.distributions import simulate_gr
 
+    _checks.seed(args.seed)  # named --seed here, not rng
     if args.delta_m < 0:
         raise OptionError(
             f"delta_m={args.delta_m!r} is not allowed; use 0 (continuous magnitudes) or a bin "
@@ -295,10 +328,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(args.seed)
+    n = _checks.integer("n", args.n, 1)
+    rng = np.random.default_rng(_checks.seed(args.seed))
     truth = {"b": 1.0, "mu": 1.4, "sigma": 0.25}
     mags = d.simulate_detection(
-        args.n, truth["b"], truth["mu"], truth["sigma"], delta_m=0.1, rng=rng
+        n, truth["b"], truth["mu"], truth["sigma"], delta_m=0.1, rng=rng
     )
     times = np.sort(rng.uniform(0.0, 365.0, size=len(mags)))
     catalog = Catalog(pd.DataFrame({"time": times, "magnitude": mags}), name="pystats demo")
@@ -432,6 +466,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="magnitude value that means 'missing' (e.g. 0.0 in SAPP files)",
     )
     g.add_argument("--on-missing", default="error", choices=["error", "drop"])
+    g.add_argument("--columns", action="append", metavar="ROLE=NAME",
+                   help="column of the file for a role (time, magnitude, latitude, "
+                   "longitude, depth, date), e.g. --columns time=origin_time,magnitude=mw")
+    g.add_argument("--sep", help="field separator (default ','), e.g. ';' or '\\t'")
+    g.add_argument("--comment", help="character starting comment lines, e.g. '#'")
+    g.add_argument("--encoding", help="text encoding (default utf-8), e.g. latin-1")
+    g.add_argument("--sort", action="store_true", help="sort events by time")
     g.add_argument("--min-magnitude", type=float)
     g.add_argument("--start", help="start time (ISO date or days)")
     g.add_argument("--end", help="end time (ISO date or days)")
@@ -552,30 +593,103 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_CLI_HINTS = {
-    "pass allow_supercritical=True": "pass --allow-supercritical",
-    "pass m_max=": "pass --m-max",
-}
-"""Advice in library messages that names a Python argument -> the command-line option."""
+_ADVICE = re.compile(r"\b([Pp]ass|or) (\w+)=(\{[^}]*\}|'[^']*'|\([^)]*\)|[^\s;,)]*)")
+"""``pass NAME=VALUE`` in a library message: advice naming a Python argument."""
+_COLUMN_PAIR = re.compile(r"'(\w+)':\s*'?([^',}]*)'?")
+
+
+def _option_strings(parser: argparse.ArgumentParser) -> set[str]:
+    """Every option string of ``parser`` and of its subcommands."""
+    out: set[str] = set()
+    for action in parser._actions:
+        out.update(action.option_strings)
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                out |= _option_strings(sub)
+    return out
+
+
+def _cli_advice(message: str, options: set[str]) -> str:
+    """``message`` with advice such as ``pass sep=';'`` (or ``... or sep=';'``) rewritten as
+    ``pass --sep ';'`` where
+    the command line has that option (``columns={'time': 'x'}`` becomes
+    ``--columns time=x``; ``NAME=True`` becomes the bare flag)."""
+
+    def rewrite(m: re.Match[str]) -> str:
+        verb, name, value = m.groups()
+        flag = "--" + name.replace("_", "-")
+        if flag not in options:
+            return m.group(0)
+        if name == "columns" and value.startswith("{"):
+            value = ",".join(f"{k}={v.strip()}" for k, v in _COLUMN_PAIR.findall(value))
+        elif value == "True" or not value:
+            return f"{verb} {flag}"
+        elif re.fullmatch(r"'[\w.+-]+'", value):
+            value = value.strip("'")
+        return f"{verb} {flag} {value}"
+
+    return _ADVICE.sub(rewrite, message)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit status."""
+    """Run the CLI; returns the exit status.
+
+    Logging and warning settings are changed only while the command runs (a handler on the
+    ``pystats`` logger; ``-q`` filters :class:`~pystats.errors.PystatsWarning`), so calling
+    ``main`` from Python leaves the caller's configuration as it was.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="pystats: %(message)s")
-    if args.quiet:
-        warnings.simplefilter("ignore", PystatsWarning)
+    with warnings.catch_warnings(), _pystats_log_to_stderr():
+        warnings.showwarning = _warning_printer(warnings.showwarning)
+        if args.quiet:
+            warnings.simplefilter("ignore", PystatsWarning)
+        try:
+            return args.func(args)
+        except (PystatsError, OSError) as e:
+            message = _cli_advice(" ".join(str(e).split()), _option_strings(parser))
+            print(f"pystats: error: {message}", file=sys.stderr)
+            return EXIT_USAGE
+        except KeyboardInterrupt:  # pragma: no cover
+            return 130
+        except Exception as e:  # a bug in pystats or a library: say so, keep the traceback
+            traceback.print_exc(file=sys.stderr)
+            print(f"pystats: internal error ({type(e).__name__}): {' '.join(str(e).split())}; "
+                  "please report it with the traceback above", file=sys.stderr)
+            return EXIT_INTERNAL
+
+
+def _warning_printer(show: Any) -> Any:
+    """A ``warnings.showwarning`` printing pystats warnings as ``pystats: DataWarning: ...``
+    (the code location in a command-line run means nothing to its user); other warnings go
+    to ``show``."""
+
+    def printer(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                file: Any = None, line: str | None = None) -> None:
+        if not issubclass(category, PystatsWarning):
+            show(message, category, filename, lineno, file, line)
+            return
+        print(f"pystats: {category.__name__}: {message}", file=sys.stderr if file is None else file)
+
+    return printer
+
+
+@contextlib.contextmanager
+def _pystats_log_to_stderr() -> Iterator[None]:
+    """Warnings of the ``pystats`` logger to stderr as ``pystats: ...`` while in the block."""
+    log = logging.getLogger("pystats")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("pystats: %(message)s"))
+    handler.setLevel(logging.WARNING)
+    level = log.level
+    log.addHandler(handler)
+    if log.getEffectiveLevel() > logging.WARNING:
+        log.setLevel(logging.WARNING)
     try:
-        return args.func(args)
-    except (PystatsError, FileNotFoundError, IsADirectoryError, PermissionError) as e:
-        message = " ".join(str(e).split())
-        for python, cli in _CLI_HINTS.items():
-            message = message.replace(python, cli)
-        print(f"pystats: error: {message}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:  # pragma: no cover
-        return 130
+        yield
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(level)
 
 
 if __name__ == "__main__":  # pragma: no cover

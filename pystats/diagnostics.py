@@ -47,13 +47,13 @@ from __future__ import annotations
 
 import html
 import math
-import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from ._warnings import warn as _warn
 from .errors import ConvergenceWarning
 from .summary import rhat_text
 
@@ -654,7 +654,7 @@ def run_checks(fit: Fit, table: pd.DataFrame | None = None) -> Diagnostics:
     return Diagnostics(fit.method, tuple(out.problems), out.checks)
 
 
-def diagnose(fit: Fit, warn: bool = True, *, stacklevel: int = 3) -> Diagnostics:
+def diagnose(fit: Fit, warn: bool = True) -> Diagnostics:
     """Convergence and reliability diagnostics of ``fit``.
 
     Parameters
@@ -663,9 +663,6 @@ def diagnose(fit: Fit, warn: bool = True, *, stacklevel: int = 3) -> Diagnostics
         Any fit.
     warn : bool
         Issue a :class:`~pystats.errors.ConvergenceWarning` listing the problems, if any.
-    stacklevel : int
-        Passed to :func:`warnings.warn`; the default points at the caller of
-        ``Fit.diagnose``.
 
     Returns
     -------
@@ -679,7 +676,7 @@ def diagnose(fit: Fit, warn: bool = True, *, stacklevel: int = 3) -> Diagnostics
     """
     result = fit._diagnostics()  # computed once per fit (run_checks), then cached
     if warn and result.problems:
-        warnings.warn(warning_message(fit, result), ConvergenceWarning, stacklevel=stacklevel)
+        _warn(warning_message(fit, result), ConvergenceWarning)
     return result
 
 

@@ -17,6 +17,7 @@ __all__ = [
     "DataError",
     "DataWarning",
     "FitError",
+    "FitFileError",
     "MethodNotSupportedError",
     "OffGridWarning",
     "OptionError",
@@ -54,6 +55,14 @@ class DataError(PystatsError, ValueError):
     ... except ValueError as e:  # a DataError is also a ValueError
     ...     print(type(e).__name__)
     DataError
+    """
+
+
+class FitFileError(DataError):
+    """A saved fit file cannot be loaded: not a pystats fit, truncated, damaged inside, or
+    written by a newer pystats.
+
+    The message names the file and what is wrong with it (the group, attribute or array).
     """
 
 

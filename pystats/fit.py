@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import OptionError
+from ._checks import check_prob
 
 if TYPE_CHECKING:
     import arviz as az
@@ -189,8 +189,7 @@ class Fit:
         for NUTS.  ``prob`` is the interval mass.  A plain DataFrame (a copy of the table
         cached on the fit); render it with :meth:`summary_text` or :meth:`summary_html`.
         """
-        if not isinstance(prob, int | float | np.floating) or not 0 < prob < 1:
-            raise OptionError(f"prob={prob!r} is not allowed; use 0 < prob < 1")
+        check_prob(prob)
         key = ("summary", float(prob), bool(derived))
         if key not in self._cache:
             from .summary import summary_table

@@ -396,8 +396,7 @@ def run(
         max_tree_depth=max_tree_depth,
         metadata=metadata,
     )
-    # stacklevel 4: warnings.warn <- diagnose <- run <- Model.fit <- the user's call
-    diagnose(fit, warn=True, stacklevel=4)
+    diagnose(fit, warn=True)  # the warning names the user's line (pystats._warnings)
     return fit
 
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from . import _checks
 from .errors import MethodNotSupportedError, OptionError
 from .parameters import ParameterSet
 
@@ -333,7 +334,8 @@ class Model(ABC):
         device : {"cpu", "cuda", "auto"}
             Torch device for the torch backend.
         seed : int, optional
-            Random seed; recorded in the fit's metadata. Drawn at random if omitted.
+            Random seed, an integer in ``[0, 2**32 - 1]``; recorded in the fit's metadata.
+            Drawn at random if omitted.
         chains, draws, warmup : int
             NUTS settings (``draws`` is also the number of Laplace / MLE-covariance draws
             per chain).
@@ -354,6 +356,12 @@ class Model(ABC):
         Returns
         -------
         Fit
+
+        Raises
+        ------
+        OptionError
+            An argument out of range (``seed=-1``, ``chains=True``, ``draws=2.5``, ...); the
+            message names it, its value and what is allowed.
         """
         if method not in METHODS:
             raise OptionError(f"method={method!r} is not allowed; use one of {', '.join(METHODS)}")
@@ -362,18 +370,13 @@ class Model(ABC):
                 f"{type(self).__name__} cannot be fitted with method={method!r}; "
                 f"it supports {', '.join(self.methods)}"
             )
-        for name, value, low in (
-            ("chains", chains, 1),
-            ("draws", draws, 1),
-            ("warmup", warmup, 0),
-            ("n_starts", n_starts, 1),
-        ):
-            if not isinstance(value, int | np.integer) or value < low:
-                raise OptionError(f"{name}={value!r} is not allowed; use an integer >= {low}")
-        if not 0 < adapt_delta < 1:
-            raise OptionError(
-                f"adapt_delta={adapt_delta!r} is not allowed; use 0 < adapt_delta < 1"
-            )
+        seed = _checks.seed(seed)
+        chains = _checks.integer("chains", chains, 1)
+        draws = _checks.integer("draws", draws, 1)
+        warmup = _checks.integer("warmup", warmup, 0)
+        n_starts = _checks.integer("n_starts", n_starts, 1)
+        max_tree_depth = _checks.integer("max_tree_depth", max_tree_depth, 1)
+        adapt_delta = _checks.probability("adapt_delta", adapt_delta)
         unknown = sorted(set(data_options) - set(self.data_options))
         if unknown:
             allowed = ", ".join(self.data_options) or "none"

@@ -10,7 +10,7 @@ group                      content
                            the parameter definitions (names, bounds, shapes); the point
                            estimate, optimizer report, metadata, data summary and the
                            scalar data values (JSON); the data hash; the pystats version
-                           that wrote the file
+                           that wrote the file; the names of the groups written
 ``posterior``              ``fit.draws`` ``(chain, draw, *shape)``
 ``sample_stats``           ``fit.sample_stats`` (NUTS)
 ``observed_data``          ``fit.data.observed``
@@ -37,18 +37,20 @@ import json
 import os
 import sys
 import tempfile
+import warnings
 from collections.abc import Mapping
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import DataError, OptionError, PystatsError
+from .errors import DataError, FitFileError, OptionError, PystatsError
 
 if TYPE_CHECKING:
     import xarray as xr
 
     from .fit import Fit
+    from .parameters import ParameterSet
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "load", "save_fit"]
 
@@ -305,6 +307,7 @@ def save_fit(fit: Fit, path: str | os.PathLike[str]) -> Path:
     os.close(fd)
     tmp = Path(name)
     try:
+        attrs["groups"] = json.dumps([name for name, _ in groups])
         xr.Dataset(attrs=attrs).to_netcdf(tmp, mode="w", engine=_ENGINE)
         for name, ds in groups:
             ds.to_netcdf(tmp, mode="a", group=name, engine=_ENGINE, encoding=_encoding(ds))
@@ -316,8 +319,19 @@ def save_fit(fit: Fit, path: str | os.PathLike[str]) -> Path:
 
 
 # ---------------------------------------------------------------------- load
-def _not_a_fit(path: Path, why: str) -> DataError:
-    return DataError(f"{str(path)!r} is not a pystats fit file: {why}")
+_READ_ERRORS = (OSError, RuntimeError, KeyError, IndexError, TypeError, ValueError,
+                AttributeError, UnicodeDecodeError)
+"""What h5py, h5netcdf, xarray and json raise on damaged content (turned into FitFileError)."""
+
+_MISSING = object()
+
+
+def _not_a_fit(path: Path, why: str) -> FitFileError:
+    return FitFileError(f"{str(path)!r} is not a pystats fit file: {why}")
+
+
+def _damaged(path: Path, why: str) -> FitFileError:
+    return FitFileError(f"{str(path)!r} is a damaged pystats fit file: {why}")
 
 
 def _read_layout(path: Path) -> tuple[dict[str, Any], set[str]]:
@@ -326,8 +340,52 @@ def _read_layout(path: Path) -> tuple[dict[str, Any], set[str]]:
     try:
         with h5netcdf.File(path, "r") as f:
             return dict(f.attrs), set(f.groups)
-    except (OSError, ValueError, KeyError) as e:
-        raise _not_a_fit(path, f"it cannot be read as NetCDF-4/HDF5 ({e})") from e
+    except _READ_ERRORS as e:
+        raise _not_a_fit(path, f"it cannot be read as NetCDF-4/HDF5 ({_cause(e)})") from e
+
+
+def _cause(e: BaseException) -> str:
+    text = " ".join(str(e).split())
+    return f"{type(e).__name__}: {text[:200]}" if text else type(e).__name__
+
+
+def _attr(path: Path, attrs: Mapping[str, Any], name: str, kind: type | tuple[type, ...],
+          what: str, *, tagged: bool = True, default: Any = _MISSING) -> Any:
+    """Root attribute ``name`` decoded from JSON, checked to be a ``kind`` (``what``)."""
+    if name not in attrs:
+        if default is not _MISSING:
+            return default
+        raise _damaged(path, f"attribute {name!r} is missing")
+    text = str(attrs[name])
+    try:
+        value = _loads(text) if tagged else json.loads(text)
+    except _READ_ERRORS as e:
+        raise _damaged(path, f"attribute {name!r} is not valid JSON ({_cause(e)})") from e
+    if not isinstance(value, kind):
+        raise _damaged(
+            path, f"attribute {name!r} holds {type(value).__name__} {text[:60]!r}, not {what}"
+        )
+    return value
+
+
+def _text_attr(path: Path, attrs: Mapping[str, Any], name: str) -> str:
+    if name not in attrs:
+        raise _damaged(path, f"attribute {name!r} is missing")
+    value = attrs[name]
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    if not isinstance(value, str) or not value:
+        raise _damaged(path, f"attribute {name!r} = {value!r:.60} is not a non-empty string")
+    return value
+
+
+def _int_attr(path: Path, attrs: Mapping[str, Any], name: str, default: int) -> int:
+    value = attrs.get(name, default)
+    try:
+        number = int(str(value))
+    except ValueError:
+        raise _damaged(path, f"attribute {name!r} = {value!r:.60} is not an integer") from None
+    return number
 
 
 def _model_class(path: Path, family: str, where: str) -> type:
@@ -338,17 +396,88 @@ def _model_class(path: Path, family: str, where: str) -> type:
         try:
             importlib.import_module(module)
         except ImportError as e:
-            raise DataError(
+            raise FitFileError(
                 f"{str(path)!r} holds a fit of model family {family!r} whose module "
                 f"{module!r} cannot be imported: {e}"
             ) from e
     try:
         return family_class(family)
     except OptionError as e:
-        raise DataError(
+        raise FitFileError(
             f"{str(path)!r} holds a fit of model family {family!r}, which is not available "
             f"in this session (class {where}); import the module that defines it first"
         ) from e
+
+
+def _parameters(path: Path, definition: list[Any]) -> ParameterSet:
+    from .parameters import Parameter, ParameterSet
+
+    out = []
+    for i, d in enumerate(definition):
+        try:
+            if not isinstance(d, dict) or not isinstance(d.get("name"), str):
+                raise TypeError("not a mapping with a 'name'")
+            shape = d["shape"]
+            if not isinstance(shape, list) or not all(
+                isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape
+            ):
+                raise TypeError(f"shape {shape!r} is not a list of sizes")
+            out.append(Parameter(name=d["name"], lower=float(d["lower"]),
+                                 upper=float(d["upper"]), shape=tuple(shape),
+                                 description=str(d.get("description", ""))))
+        except (PystatsError, *_READ_ERRORS) as e:
+            raise _damaged(
+                path, f"attribute 'parameters', entry {i} ({str(d)[:80]}): {_cause(e)}"
+            ) from e
+    try:
+        return ParameterSet(out)
+    except (PystatsError, *_READ_ERRORS) as e:
+        raise _damaged(path, f"attribute 'parameters': {_cause(e)}") from e
+
+
+def _check_arrays(path: Path, group: str, arrays: Mapping[str, np.ndarray],
+                  lead: tuple[int, ...] | None) -> tuple[int, ...] | None:
+    """Numeric arrays sharing the leading ``(chain, draw)`` axes; returns those axes."""
+    for name, arr in arrays.items():
+        if arr.dtype.kind not in "biuf":
+            raise _damaged(path, f"group {group!r}: variable {name!r} holds {arr.dtype} "
+                                 "values, not numbers")
+        if arr.ndim < 2 or (lead is not None and arr.shape[:2] != lead):
+            want = "(chain, draw, ...)" if lead is None else f"{lead} + the parameter's shape"
+            raise _damaged(path, f"group {group!r}: variable {name!r} has shape {arr.shape}, "
+                                 f"not {want}")
+        lead = arr.shape[:2]
+    return lead
+
+
+def _check_fit_parts(path: Path, method: str, parameters: ParameterSet,
+                     point: Mapping[str, Any] | None, draws: Mapping[str, np.ndarray],
+                     sample_stats: Mapping[str, np.ndarray],
+                     cov: Mapping[str, np.ndarray]) -> None:
+    """``method`` is known; the estimates have the shapes of the parameter definitions."""
+    from .model import METHODS
+
+    if method not in METHODS:
+        raise _damaged(path, f"attribute 'method' = {method!r} is not one of "
+                             f"{', '.join(METHODS)}")
+    for p in parameters:
+        if point is not None and p.name in point and np.shape(point[p.name]) != p.shape:
+            raise _damaged(path, f"attribute 'point': {p.name!r} has shape "
+                                 f"{np.shape(point[p.name])}, not {p.shape}")
+    lead = _check_arrays(path, "posterior", draws, None)
+    _check_arrays(path, "sample_stats", sample_stats, lead)
+    if draws:
+        for p in parameters:
+            if p.name not in draws:
+                raise _damaged(path, f"group 'posterior' lacks parameter {p.name!r}")
+            if draws[p.name].shape[2:] != p.shape:
+                raise _damaged(path, f"group 'posterior': variable {p.name!r} has shape "
+                                     f"{draws[p.name].shape}, not (chain, draw) + {p.shape}")
+    for name, matrix in cov.items():
+        if matrix.dtype.kind not in "biuf" or matrix.shape != (parameters.dim,) * 2:
+            raise _damaged(path, f"group 'pystats_covariance': {name!r} has shape "
+                                 f"{matrix.shape} ({matrix.dtype}), not {parameters.dim} x "
+                                 f"{parameters.dim} numbers")
 
 
 def load(path: str | os.PathLike[str]) -> Fit:
@@ -370,96 +499,112 @@ def load(path: str | os.PathLike[str]) -> Fit:
     ------
     FileNotFoundError
         If ``path`` does not exist.
-    DataError
-        If the file is not a pystats fit (or was written by a newer format version), its
-        model family is not available, or its data do not match the stored hash.
+    FitFileError
+        (a :class:`~pystats.errors.DataError`) If the file is not a pystats fit, is
+        truncated or damaged (the message names the file and the attribute, group or array
+        at fault), was written by a newer format version, its model family is not
+        available, or its data do not match the stored hash.
     """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such file: {str(path)!r}")
+    try:
+        return _load(path)
+    except PystatsError:
+        raise
+    except _READ_ERRORS as e:  # anything the checks above did not foresee
+        raise _damaged(path, _cause(e)) from e
+
+
+def _load(path: Path) -> Fit:
     import xarray as xr
 
     from .fit import Fit
     from .model import PreparedData
-    from .parameters import Parameter, ParameterSet
 
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no such file: {str(path)!r}")
     attrs, groups = _read_layout(path)
     if attrs.get("pystats_format") != FORMAT:
         raise _not_a_fit(
             path, f"attribute pystats_format is {attrs.get('pystats_format')!r}, not {FORMAT!r}"
         )
-    version = int(attrs.get("pystats_format_version", -1))
+    version = _int_attr(path, attrs, "pystats_format_version", -1)
     if not 1 <= version <= FORMAT_VERSION:
         raise _not_a_fit(
             path,
             f"format version {version} is not supported (this pystats reads 1..{FORMAT_VERSION})",
         )
-    required = ("family", "model_class", "options", "method", "backend", "parameters", "point",
-                "optimizer", "metadata", "data_summary", "data_scalars", "data_hash")
-    missing = [k for k in required if k not in attrs]
-    if missing:
-        raise _not_a_fit(path, f"attribute(s) {', '.join(missing)} missing")
+    written = _attr(path, attrs, "groups", list, "a list of group names", default=None)
+    if written is not None:
+        lost = [g for g in written if g not in groups]
+        if lost:
+            raise _damaged(path, f"group(s) {', '.join(map(repr, lost))} missing (the file "
+                                 f"was written with {', '.join(map(repr, written))})")
 
     def group(name: str) -> dict[str, np.ndarray]:
         if name not in groups:
             return {}
-        with xr.open_dataset(path, group=name, engine=_ENGINE) as ds:
-            return _arrays(ds.load())
+        try:
+            with warnings.catch_warnings():
+                # h5netcdf's note on variables without dimensions (only in damaged files)
+                warnings.filterwarnings("ignore", message=".*phony_dims", category=UserWarning)
+                with xr.open_dataset(path, group=name, engine=_ENGINE) as ds:
+                    return _arrays(ds.load())
+        except _READ_ERRORS as e:
+            raise _damaged(path, f"group {name!r} cannot be read ({_cause(e)})") from e
 
-    try:
-        options = _loads(str(attrs["options"]))
-        definition = json.loads(str(attrs["parameters"]))
-        point = _loads(str(attrs["point"]))
-        optimizer = _loads(str(attrs["optimizer"]))
-        metadata = _loads(str(attrs["metadata"]))
-        summary = _loads(str(attrs["data_summary"]))
-        scalars = _loads(str(attrs["data_scalars"]))
-        order = json.loads(str(attrs.get("data_order", "[]")))
-    except (json.JSONDecodeError, TypeError, ValueError) as e:
-        raise _not_a_fit(path, f"its JSON attributes cannot be decoded ({e})") from e
+    family = _text_attr(path, attrs, "family")
+    model_class = _text_attr(path, attrs, "model_class")
+    method = _text_attr(path, attrs, "method")
+    backend = _text_attr(path, attrs, "backend")
+    max_tree_depth = _int_attr(path, attrs, "max_tree_depth", 10)
+    options = _attr(path, attrs, "options", dict, "a mapping of option names to values")
+    definition = _attr(path, attrs, "parameters", list, "a list of parameter definitions",
+                       tagged=False)
+    point = _attr(path, attrs, "point", (dict, type(None)), "a mapping or null")
+    optimizer = _attr(path, attrs, "optimizer", dict, "a mapping")
+    metadata = _attr(path, attrs, "metadata", dict, "a mapping")
+    summary = _attr(path, attrs, "data_summary", dict, "a mapping")
+    scalars = _attr(path, attrs, "data_scalars", dict, "a mapping")
+    order = _attr(path, attrs, "data_order", list, "a list of names", tagged=False,
+                  default=[])
+    data_hash = _text_attr(path, attrs, "data_hash")
 
-    cls = _model_class(path, str(attrs["family"]), str(attrs["model_class"]))
+    cls = _model_class(path, family, model_class)
     try:
         model = cls(**options)
-    except OptionError as e:
-        raise DataError(
-            f"{str(path)!r}: the stored options of {cls.__name__} are no longer valid: {e}"
+    except (PystatsError, TypeError, ValueError) as e:
+        raise _damaged(
+            path, f"attribute 'options' ({str(attrs['options'])[:80]}) no longer builds a "
+            f"{cls.__name__}: {_cause(e)}"
         ) from e
 
     values = {**group("pystats_data"), **scalars}
+    absent = [str(k) for k in order if k not in values]
+    if absent:
+        raise _damaged(path, f"data value(s) {', '.join(absent)} missing (group "
+                             "'pystats_data' or attribute 'data_scalars')")
     values = {k: values[k] for k in dict.fromkeys([*order, *values])}
     data = PreparedData(values=values, observed=group("observed_data"), summary=summary)
-    if data.hash != str(attrs["data_hash"]):
-        raise DataError(
-            f"{str(path)!r}: the stored data do not match the stored data hash "
-            f"{attrs['data_hash']}; the file is damaged"
-        )
-    parameters = ParameterSet(
-        [
-            Parameter(
-                name=d["name"],
-                lower=float(d["lower"]),
-                upper=float(d["upper"]),
-                shape=tuple(int(s) for s in d["shape"]),
-                description=d.get("description", ""),
-            )
-            for d in definition
-        ]
-    )
+    if data.hash != data_hash:
+        raise _damaged(path, f"the stored data do not match the stored data hash {data_hash}")
+    parameters = _parameters(path, definition)
+    draws, sample_stats = group("posterior"), group("sample_stats")
     cov = group("pystats_covariance")
+    _check_fit_parts(path, method, parameters, point, draws, sample_stats, cov)
+    if max_tree_depth < 1:
+        raise _damaged(path, f"attribute 'max_tree_depth' = {max_tree_depth} is not >= 1")
     return Fit(
         model=model,
         data=data,
-        method=str(attrs["method"]),
-        backend=str(attrs["backend"]),
+        method=method,
+        backend=backend,
         parameters=parameters,
         point=point,
         cov=cov.get("cov"),
         cov_unconstrained=cov.get("cov_unconstrained"),
-        draws=group("posterior"),
-        sample_stats=group("sample_stats"),
+        draws=draws,
+        sample_stats=sample_stats,
         optimizer=optimizer,
-        max_tree_depth=int(attrs.get("max_tree_depth", 10)),
+        max_tree_depth=max_tree_depth,
         metadata=metadata,
     )
-

@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import os
 import re
-import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +55,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import _checks
+from ._warnings import warn as _warn
 from .catalog import Catalog, _numeric_column, _parse_time_column, _rows_text
 from .errors import DataError, DataWarning, OptionError
 
@@ -231,7 +232,10 @@ def read_catalog(
     name : str, optional
         Name of the catalogue; default: the file name without extension.
     **kw
-        Passed to :func:`pandas.read_csv` (e.g. ``sep=";"``, ``comment="#"``).
+        Passed to :func:`pandas.read_csv`, e.g. ``sep=";"`` (other separators),
+        ``comment="#"`` (comment lines) or ``encoding="latin-1"`` (files that are not
+        UTF-8). A file that looks separated by ``;``, tabs or ``|``, or that starts with a
+        comment line, gets this advice in the error it raises.
 
     Returns
     -------
@@ -244,13 +248,14 @@ def read_catalog(
     Raises
     ------
     DataError
-        Unreadable or empty file; missing, ambiguous or unparsable columns (rows are
-        numbered from 0, header not counted); missing magnitudes without
+        Unreadable, empty or not UTF-8 (or ``encoding``) text file; missing, ambiguous or
+        unparsable columns (rows are numbered from 0, header not counted); missing
+        magnitudes without
         ``on_missing="drop"``; SAPP magnitudes of 0.0 without ``missing_magnitude``;
         unsorted times without ``sort=True``; anything :class:`Catalog` rejects.
     OptionError
-        Unknown ``format``, ``on_missing`` or ``columns`` key, or ``format="ptprocess"``
-        without ``magnitude_offset``.
+        Unknown ``format``, ``on_missing``, ``encoding`` or ``columns`` key, or
+        ``format="ptprocess"`` without ``magnitude_offset``.
 
     Notes
     -----
@@ -289,7 +294,7 @@ def read_catalog(
     Catalog(1 event, 2019-07-06 03:19:53 to 2019-07-06 03:19:53 UTC, M 7.1 to 7.1)
     """
     _check_options(format, on_missing, missing_magnitude, magnitude_offset, depth_scale)
-    raw, default_name = _read_frame(path_or_buffer, kw)
+    raw, default_name, hint = _read_frame(path_or_buffer, kw)
     header = {str(c).lower(): str(c) for c in raw.columns}
     layout = _detect(header) if format == "auto" else _LAYOUTS[format]
     if layout.needs_offset and magnitude_offset is None:
@@ -299,7 +304,12 @@ def read_catalog(
             f"PtProcess's Tangshan data store M - 4: magnitude_offset=4.0; Ogata's simulated "
             f"ETAS set stores M - 3.5: magnitude_offset=3.5)"
         )
-    roles = _resolve_columns(raw, header, layout, columns)
+    try:
+        roles = _resolve_columns(raw, header, layout, columns)
+    except DataError as e:
+        if not hint:
+            raise
+        raise DataError(f"{e}{hint}") from e
     n_rows = len(raw)
     if n_rows == 0:
         raise DataError(
@@ -351,11 +361,10 @@ def read_catalog(
                 f"in {_rows_text(where, rows)} (0-based); pass on_missing='drop' to drop "
                 f"them, or fill them in"
             )
-        warnings.warn(
+        _warn(
             f"dropped {where.size} of {int(keep.sum())} events whose magnitude is missing "
             f"({what}) in column {mag_col!r}",
             DataWarning,
-            stacklevel=2,
         )
         keep &= ~missing
     if magnitude_offset is not None:
@@ -473,31 +482,50 @@ def _check_options(
                         ("magnitude_offset", magnitude_offset), ("depth_scale", depth_scale)):
         if value is None:
             continue
-        if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-            raise OptionError(f"{what}={value!r} is not allowed; use a number")
-        if not np.isfinite(value) or (what == "depth_scale" and value == 0):
-            raise OptionError(
-                f"{what}={value!r} is not allowed; use a finite number"
-                + (", not 0" if what == "depth_scale" else "")
-            )
+        allowed = "a finite number" + (", not 0" if what == "depth_scale" else "")
+        if _checks.real(what, value, allowed=allowed) == 0 and what == "depth_scale":
+            raise OptionError(f"{what}={value!r} is not allowed; use {allowed}")
 
 
-def _read_frame(source: Any, kw: dict[str, Any]) -> tuple[pd.DataFrame, str | None]:
+def _read_frame(source: Any, kw: dict[str, Any]) -> tuple[pd.DataFrame, str | None, str]:
+    """The raw frame, the default catalogue name and advice on the file's layout (``""``
+    or ``"; pass sep=';' ..."``, appended to messages about missing columns)."""
     if isinstance(source, pd.DataFrame):
         if kw:
             raise OptionError(
                 f"options for pandas.read_csv ({', '.join(kw)}) cannot be used with a DataFrame"
             )
         frame = source.copy(deep=True)
-        name = None
+        name, hint = None, ""
     elif isinstance(source, str | os.PathLike) or hasattr(source, "read"):
+        what = _describe(source)
+        hint = _layout_hint(_first_line(source, kw.get("encoding")), kw)
+        encoding = kw.get("encoding") or "utf-8"
         try:
             frame = pd.read_csv(source, **kw)
         except pd.errors.EmptyDataError as e:
-            raise DataError(f"{_describe(source)} is empty: no header line and no events") from e
+            raise DataError(f"{what} is empty: no header line and no events") from e
         except pd.errors.ParserError as e:
-            raise DataError(f"{_describe(source)} could not be read as CSV: {e}") from e
+            raise DataError(
+                f"{what} could not be read as CSV: {' '.join(str(e).split())}{hint}"
+            ) from e
+        except UnicodeDecodeError as e:
+            raise DataError(
+                f"{what} is not {encoding} text: byte 0x{e.object[e.start]:02x}"
+                f"{_bad_line(source, encoding)} cannot be decoded; for ISO 8859-1 (Western "
+                f"European) text pass encoding='latin-1', for Windows text pass "
+                f"encoding='cp1252'"
+            ) from e
+        except LookupError as e:
+            raise OptionError(
+                f"encoding={kw.get('encoding')!r} is not allowed; use a Python codec name "
+                f"such as 'utf-8', 'latin-1' or 'cp1252'"
+            ) from e
         name = Path(source).stem if isinstance(source, str | os.PathLike) else None
+        if hint and frame.shape[1] == 1:
+            raise DataError(
+                f"{what} has a single column {str(frame.columns[0])!r:.80}{hint}"
+            )
     else:
         raise OptionError(
             f"path_or_buffer must be a file path, a file-like object or a DataFrame; got "
@@ -506,11 +534,66 @@ def _read_frame(source: Any, kw: dict[str, Any]) -> tuple[pd.DataFrame, str | No
     frame.columns = [str(c).strip() for c in frame.columns]
     if not isinstance(frame.index, pd.RangeIndex):
         frame = frame.reset_index()
-    return frame.reset_index(drop=True), name
+    return frame.reset_index(drop=True), name, hint
 
 
 def _describe(source: Any) -> str:
     return f"file {str(source)!r}" if isinstance(source, str | os.PathLike) else "the input"
+
+
+def _first_line(source: Any, encoding: str | None) -> str | None:
+    """The first line of a file or seekable buffer (left where it was), else ``None``."""
+    try:
+        if isinstance(source, str | os.PathLike):
+            with open(source, encoding=encoding or "utf-8", errors="replace") as f:
+                return f.readline(4096)
+        if hasattr(source, "seek") and hasattr(source, "tell") and source.seekable():
+            pos = source.tell()
+            line = source.readline(4096)
+            source.seek(pos)
+            if isinstance(line, bytes):
+                line = line.decode(encoding or "utf-8", errors="replace")
+            return line
+    except (OSError, ValueError, LookupError, AttributeError):
+        return None
+    return None
+
+
+def _bad_line(source: Any, encoding: str) -> str:
+    """`` on line N`` (1-based, header = line 1) of the first line of file ``source`` that
+    does not decode, or ``""``."""
+    if not isinstance(source, str | os.PathLike):
+        return ""
+    try:
+        with open(source, "rb") as f:
+            for number, raw in enumerate(f, start=1):
+                try:
+                    raw.decode(encoding)
+                except UnicodeDecodeError:
+                    return f" on line {number}"
+    except (OSError, LookupError):
+        return ""
+    return ""
+
+
+def _layout_hint(line: str | None, kw: Mapping[str, Any]) -> str:
+    """Advice for a first line that is a comment or not separated by commas."""
+    if not line or not line.strip():
+        return ""
+    line = line.strip()
+    if line[0] in "#%" and not {"comment", "skiprows", "header"} & kw.keys():
+        return (
+            f"; the file starts with a comment line ({line:.60}): pass comment={line[0]!r} "
+            f"to skip such lines"
+        )
+    if "," not in line and not {"sep", "delimiter"} & kw.keys():
+        for sep in (";", "\t", "|"):
+            if sep in line:
+                return (
+                    f"; its first line ({line:.60}) is separated by {sep!r}, not by commas: "
+                    f"pass sep={sep!r}"
+                )
+    return ""
 
 
 def _detect(header: Mapping[str, str]) -> _Layout:
@@ -677,12 +760,11 @@ def _event_type_mask(
             other = types[types.str.lower() != "earthquake"]
             if len(other):
                 counts = ", ".join(f"{k}: {v}" for k, v in other.value_counts().items())
-                warnings.warn(
+                _warn(
                     f"{len(other)} of {n} events are not earthquakes (column {column!r}: "
                     f"{counts}); they are kept. Pass event_types=('earthquake',) to keep "
                     f"earthquakes only",
                     DataWarning,
-                    stacklevel=3,
                 )
         return np.ones(n, dtype=bool)
     wanted = (event_types,) if isinstance(event_types, str) else tuple(event_types)
@@ -709,13 +791,12 @@ def _event_type_mask(
 def _warn_negative_depths(depth: np.ndarray, column: str) -> None:
     ok = depth[np.isfinite(depth)]
     if ok.size and np.all(ok <= 0) and np.any(ok < 0):
-        warnings.warn(
+        _warn(
             f"every value of column {column!r} is <= 0 (from {ok.min():g} to {ok.max():g}); "
             f"if the file stores depth as negative numbers (as the R ETAS japan.quakes data "
             f"do), pass depth_scale=-1 to get depths in km, positive down; pass "
             f"depth_scale=1 to keep them as they are",
             DataWarning,
-            stacklevel=3,
         )
 
 

@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._checks import check_prob as _check_prob
 from .arviz_io import draws_kind, import_arviz
 from .errors import OptionError
 
@@ -484,11 +485,6 @@ def summary_table(fit: Fit, prob: float = 0.9, derived: bool = True) -> pd.DataF
     """
     _check_prob(prob)
     return _table(fit, prob, derived)
-
-
-def _check_prob(prob: float) -> None:
-    if not isinstance(prob, int | float | np.floating) or not 0 < prob < 1:
-        raise OptionError(f"prob={prob!r} is not allowed; use 0 < prob < 1")
 
 
 # ---------------------------------------------------------------------- renderings

@@ -438,7 +438,7 @@ def test_empty_selection_names_the_criteria(grid):
 @pytest.mark.parametrize(("kwargs", "pattern"), [
     ({"min_magnitude": 3.0, "max_magnitude": 2.0}, "min_magnitude=3 is above max_magnitude=2"),
     ({"min_depth": 5.0, "max_depth": 1.0}, "min_depth=5 is above"),
-    ({"min_magnitude": "3"}, "use a number"),
+    ({"min_magnitude": "3"}, "use a finite number"),
     ({"min_magnitude": np.nan}, "finite"),
     ({"start": "2020-02-01", "end": "2020-01-01"}, "must be before"),
     ({"start": True}, "start=True"),

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pystats.cli import EXIT_OK, EXIT_USAGE, main
+from pystats.cli import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, main
 
 SUBCOMMANDS = ["fit", "predict", "report", "simulate", "demo"]
 
@@ -150,7 +150,7 @@ def test_miyagi_needs_the_missing_magnitude_option(
 ) -> None:
     path = shared_data / "catalogs" / "miyagi2003_aftershocks_sapp.csv"
     assert main(["fit", str(path), "--mc", "maxc"]) == EXIT_USAGE
-    assert "missing_magnitude" in capsys.readouterr().err
+    assert "--missing-magnitude" in capsys.readouterr().err
     assert (
         main(
             [
@@ -231,6 +231,10 @@ def test_simulate_etas_fit_predict_round_trip(
     # at least the background: mu * 10 days events with M >= 3
     assert pred.loc[0, "mean"] > 0.5 * ETAS_TRUTH["mu"] * 10
     assert pred.loc[1, "mean"] < pred.loc[0, "mean"]
+    for bad in (["--seed", "-1"], ["--n-sims", "0"]):
+        assert main(["predict", str(fitted), "--t1", "500", *bad]) == EXIT_USAGE
+        assert f"{bad[0][2:].replace('-', '_')}={bad[1]} is not allowed" in \
+            _one_line_error(capsys)
 
 
 def test_fit_omori_with_a_window(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -319,3 +323,137 @@ def test_predict_refuses_options_of_another_family(
         err = capsys.readouterr().err
         assert f"{option[0]} applies only to fits of --model etas" in err
         assert "this is a fit of --model gr" in err
+
+
+# ---------------------------------------------------------------------- bad input, one line
+def _one_line_error(capsys: pytest.CaptureFixture[str]) -> str:
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("pystats: error:") and "\n" not in err, err
+    return err
+
+
+@pytest.fixture()
+def gr_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "gr.csv"
+    assert main(["simulate", "gr", "-n", "400", "--seed", "2", "-o", str(path)]) == EXIT_OK
+    return path
+
+
+@pytest.mark.parametrize("seed", ["-1", "4294967296"])
+def test_bad_seed_is_one_line_exit_2(
+    seed: str, gr_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    for argv in (["fit", str(gr_csv), "--mc", "2.0"], ["simulate", "gr", "-o",
+                                                       str(tmp_path / "x.csv")],
+                 ["simulate", "etas", "-o", str(tmp_path / "y.csv")]):
+        assert main([*argv, "--seed", seed]) == EXIT_USAGE
+        assert f"seed={seed} is not allowed" in _one_line_error(capsys)
+    assert not (tmp_path / "x.csv").exists() and not (tmp_path / "y.csv").exists()
+
+
+def test_non_integer_seed_is_an_argparse_error(gr_csv: Path) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["fit", str(gr_csv), "--seed", "1.5"])
+    assert exc.value.code == EXIT_USAGE
+
+
+@pytest.mark.parametrize("n", ["0", "-3"])
+def test_simulate_needs_at_least_one_event(
+    n: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "x.csv"
+    for model in ("gr", "tapered", "detection"):
+        assert main(["simulate", model, "-n", n, "-o", str(out)]) == EXIT_USAGE
+        assert f"n={n} is not allowed; use an integer >= 1" in _one_line_error(capsys)
+    assert not out.exists()
+
+
+def test_latin1_catalog_suggests_encoding_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "latin.csv"
+    rows = "".join(f"{t},{2.0 + (t % 7) / 10:.1f},Zürich\n" for t in range(1, 60))
+    path.write_bytes(("time,magnitude,place\n" + rows).encode("latin-1"))
+    assert main(["fit", str(path), "--mc", "2.0"]) == EXIT_USAGE
+    err = _one_line_error(capsys)
+    assert "not utf-8 text" in err and "--encoding latin-1" in err and "encoding=" not in err
+    assert main(["fit", str(path), "--mc", "2.0", "--encoding", "latin-1", "-q"]) == EXIT_OK
+
+
+@pytest.mark.parametrize(("text", "advice", "option"), [
+    ("time;magnitude\n{rows}", "--sep ';'", ["--sep", ";"]),
+    ("time\tmagnitude\n{rows}", "--sep '\\t'", ["--sep", "\\t"]),
+    ("# my catalogue\ntime,magnitude\n{rows}", "--comment '#'", ["--comment", "#"]),
+    ("t_days,mw\n{rows}", "--columns time=<column name>",
+     ["--columns", "time=t_days,magnitude=mw"]),
+    ("time,magnitude\n95,2.4\n{rows}", "--sort", ["--sort"]),
+])
+def test_catalog_layout_advice_names_cli_options_that_work(
+    text: str, advice: str, option: list[str], tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sep = "\t" if text.startswith("time\t") else ";" if text.startswith("time;") else ","
+    rows = "".join(f"{t}{sep}{2.0 + (t % 7) / 10:.1f}\n" for t in range(10, 80))
+    path = tmp_path / "cat.csv"
+    path.write_text(text.format(rows=rows))
+    assert main(["fit", str(path), "--mc", "2.0"]) == EXIT_USAGE
+    err = _one_line_error(capsys)
+    assert advice in err, err
+    assert main(["fit", str(path), "--mc", "2.0", "-q", *option]) == EXIT_OK
+
+
+def test_bad_columns_option_names_the_form(
+    gr_csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    assert main(["fit", str(gr_csv), "--columns", "time"]) == EXIT_USAGE
+    assert "ROLE=NAME" in _one_line_error(capsys)
+    assert main(["fit", str(gr_csv), "--columns", "colour=time"]) == EXIT_USAGE
+    assert "columns key 'colour' is not allowed" in _one_line_error(capsys)
+
+
+# ---------------------------------------------------------------------- process-wide state
+def test_main_leaves_logging_and_warning_filters_as_they_were(gr_csv: Path) -> None:
+    import logging
+    import warnings
+
+    root, log = logging.getLogger(), logging.getLogger("pystats")
+    before = (list(root.handlers), root.level, list(log.handlers), log.level)
+    filters = list(warnings.filters)
+    assert main(["-q", "fit", str(gr_csv), "--mc", "2.0"]) == EXIT_OK
+    assert main(["fit", str(gr_csv), "--mc", "9.0"]) == EXIT_USAGE  # no events above mc
+    assert (list(root.handlers), root.level, list(log.handlers), log.level) == before
+    assert list(warnings.filters) == filters
+
+
+def test_internal_error_exits_1_with_a_report_line(
+    gr_csv: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pystats.gr import distributions
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("simulated bug")
+
+    monkeypatch.setattr(distributions, "simulate_gr", broken)
+    assert main(["simulate", "gr", "-o", str(gr_csv.with_name("x.csv"))]) == EXIT_INTERNAL
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "ZeroDivisionError" in err
+    assert err.strip().splitlines()[-1].startswith("pystats: internal error (ZeroDivisionError)")
+
+
+def test_warnings_are_printed_as_pystats_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import warnings
+
+    path = tmp_path / "gaps.csv"
+    rows = "".join(f"{t},{2.0 + (t % 7) / 10:.1f}\n" for t in range(1, 80))
+    path.write_text("time,magnitude\n" + rows + "80,\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        assert main(["fit", str(path), "--mc", "2.0", "--on-missing", "drop",
+                     "--missing-magnitude", "-9"]) == EXIT_OK
+    err = capsys.readouterr().err
+    assert "pystats: DataWarning: dropped 1 of 80 events" in err, err
+    assert "cli.py" not in err and "warn(" not in err

@@ -351,7 +351,7 @@ def test_simulate_gr_continuous_is_exponential(b: float) -> None:
 def test_simulate_gr_reproducible_and_validates() -> None:
     a = simulate_gr(10, 1.0, 2.0, 0.1, rng=5)
     np.testing.assert_array_equal(a, simulate_gr(10, 1.0, 2.0, 0.1, rng=5))
-    with pytest.raises(OptionError, match="n must be"):
+    with pytest.raises(OptionError, match="n=-1 is not allowed"):
         simulate_gr(-1, 1.0, 2.0)
     with pytest.raises(OptionError, match="rng"):
         simulate_gr(3, 1.0, 2.0, rng="seed")

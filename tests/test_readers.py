@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import warnings
 
 import numpy as np
@@ -549,3 +550,45 @@ def test_catalog_type(shared_data):
     cat = read_catalog(shared_data / "catalogs" / "iran_comcat_1973_2015_etasR.csv")
     assert isinstance(cat, Catalog)
     assert cat.check_times() is cat
+
+
+# ---------------------------------------------------------------------- file encoding and layout
+def test_latin1_file_names_the_encoding_and_the_line(tmp_path):
+    path = tmp_path / "swiss.csv"
+    path.write_bytes("time,magnitude,place\n0.5,2.0,Basel\n1.0,2.3,Zürich\n".encode("latin-1"))
+    with pytest.raises(DataError, match=r"swiss\.csv.*not utf-8 text.*0xfc on line 3.*"
+                                        r"encoding='latin-1'"):
+        read_catalog(path)
+    cat = read_catalog(path, encoding="latin-1")
+    assert cat.to_frame()["place"].tolist() == ["Basel", "Zürich"]
+    with pytest.raises(OptionError, match=r"encoding='no-such-codec' is not allowed"):
+        read_catalog(path, encoding="no-such-codec")
+
+
+@pytest.mark.parametrize("sep", [";", "\t", "|"])
+def test_other_separator_gets_a_hint(tmp_path, sep: str):
+    path = tmp_path / "semi.csv"
+    path.write_text(f"time{sep}magnitude\n0.5{sep}2.0\n1.0{sep}2.3\n")
+    quoted = re.escape(repr(sep))
+    with pytest.raises(DataError,
+                       match=rf"single column.*separated by {quoted}.*pass sep={quoted}"):
+        read_catalog(path)
+    np.testing.assert_array_equal(read_catalog(path, sep=sep).magnitudes, [2.0, 2.3])
+
+
+def test_semicolon_buffer_gets_a_hint_and_is_not_consumed():
+    buffer = csv("time;magnitude\n0.5;2.0\n1.0;2.3")
+    with pytest.raises(DataError, match=r"pass sep=';'"):
+        read_catalog(buffer)
+
+
+@pytest.mark.parametrize("comment", [
+    "# catalogue of the 2019 sequence\n# times in days\n",  # no comma: a parser error
+    "# catalogue, version 2\n",  # one comma: parsed, but the header is wrong
+])
+def test_commented_header_gets_a_hint(tmp_path, comment: str):
+    path = tmp_path / "commented.csv"
+    path.write_text(comment + "time,magnitude\n0.5,2.0\n1.0,2.3\n")
+    with pytest.raises(DataError, match=r"comment line \(# catalogue.*pass comment='#'"):
+        read_catalog(path)
+    np.testing.assert_array_equal(read_catalog(path, comment="#").times, [0.5, 1.0])

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import logging
 import os
-import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from .._warnings import warn as _warn
 from ..errors import (
     BackendUnavailableError,
     MethodNotSupportedError,
@@ -268,11 +268,10 @@ def _stan_implementation(requested: str = "stan") -> str:
         log.info("backend=%r chose 'cmdstanpy' (CmdStan at %s)", requested, path)
         return "cmdstanpy"
     if os.environ.get("CMDSTAN"):
-        warnings.warn(
+        _warn(
             f"CMDSTAN is set but the cmdstanpy engine cannot use it ({reason}); "
             f"backend={requested!r} falls back to 'pystan'",
             PystatsWarning,
-            stacklevel=5,  # warn <- here <- resolve_backend <- inference.run <- Model.fit
         )
     log.info("backend=%r chose 'pystan' (cmdstanpy engine unavailable: %s)", requested, reason)
     return "pystan"

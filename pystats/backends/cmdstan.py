@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from .. import _checks
 from ..errors import (
     BackendError,
     BackendUnavailableError,
@@ -594,12 +595,8 @@ class CmdStanBackend(Backend):
         """NUTS through ``CmdStanModel.sample``; see :meth:`PystanBackend.sample` for arguments."""
         for name, value, low in (("chains", chains, 1), ("draws", draws, 1),
                                  ("warmup", warmup, 0), ("max_tree_depth", max_tree_depth, 1)):
-            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-                raise OptionError(f"{name}={value!r} is not allowed; use an integer >= {low}")
-        if not 0 < adapt_delta < 1:
-            raise OptionError(
-                f"adapt_delta={adapt_delta!r} is not allowed; use 0 < adapt_delta < 1"
-            )
+            _checks.integer(name, value, low)
+        _checks.probability("adapt_delta", adapt_delta)
         seed = check_seed(seed)
         cm, prog, _, params, sdata, info = self._setup(model, data, True, verbose)
         plain_inits = check_inits(inits, params, chains)

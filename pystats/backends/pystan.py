@@ -91,6 +91,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from .. import _checks
 from ..errors import (
     BackendError,
     BackendUnavailableError,
@@ -539,9 +540,7 @@ def _tail(text: str, n: int = 4000) -> str:
 
 
 def _check_positive_int(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        raise OptionError(f"{name}={value!r} is not allowed; use an integer >= {low}")
-    return int(value)
+    return _checks.integer(name, value, low)
 
 
 def _build(

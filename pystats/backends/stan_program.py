@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .. import _checks
 from ..errors import BackendError, CompilationError, OptionError
 
 if TYPE_CHECKING:
@@ -561,11 +562,9 @@ def sample_stats_from(columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray
 
 def check_seed(seed: int) -> int:
     """Stan seeds are unsigned 32-bit integers."""
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise OptionError(f"seed={seed!r} is not allowed; use an integer in [0, 2**32 - 1]")
-    if not 0 <= int(seed) < 2**32:
-        raise OptionError(f"seed={seed!r} is not allowed; use an integer in [0, 2**32 - 1]")
-    return int(seed)
+    if seed is None:
+        raise OptionError("seed=None is not allowed here; use an integer in [0, 2**32 - 1]")
+    return _checks.seed(seed)
 
 
 def finite_or_minus_inf(value: float) -> float:

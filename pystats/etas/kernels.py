@@ -74,6 +74,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _checks
 from ..errors import OptionError
 
 __all__ = [
@@ -346,8 +347,7 @@ def soe_grid(
     log_u_lo = (math.log(tol) + math.log(p + 1.0) + float(gammaln(p))) / (p + 1.0)
     x_lo = log_u_lo - math.log(t_span + c)
     if n_terms is not None:
-        if int(n_terms) != n_terms or n_terms < 3:
-            raise OptionError(f"n_terms={n_terms!r} is not allowed; use an integer >= 3")
+        n_terms = _checks.integer("n_terms", n_terms, 3)
         h = (x_hi - x_lo) / (int(n_terms) - 2)
         k_lo = math.floor(x_lo / h)
         k_hi = k_lo + int(n_terms) - 2

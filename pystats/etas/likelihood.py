@@ -56,6 +56,7 @@ import numpy as np
 import torch
 from torch.utils.checkpoint import checkpoint
 
+from .. import _checks
 from ..errors import DataError, OptionError
 from . import _pairs, _scan
 from .kernels import SOE_DEFAULT_RTOL, kernel_integral, soe_grid, soe_weights
@@ -210,9 +211,7 @@ def _needs_grad(ps: Mapping[str, torch.Tensor]) -> bool:
 def _default_chunk(chunk_size: int | None) -> int:
     if chunk_size is None:
         return _DEFAULT_ROWS
-    if int(chunk_size) != chunk_size or chunk_size < 1:
-        raise OptionError(f"chunk_size={chunk_size!r} is not allowed; use an integer >= 1")
-    return int(chunk_size)
+    return _checks.integer("chunk_size", chunk_size, 1)
 
 
 # ----------------------------------------------------------------------------- exact sums

@@ -85,8 +85,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from .. import _checks
 from .._checks import check_prob, magnitude_array
 from .._checks import number as _number
+from .._warnings import warn as _warn
 from ..errors import DataError, DataWarning, MethodNotSupportedError, OptionError
 from ..model import Model, PreparedData
 from ..parameters import Parameter, ParameterSet
@@ -183,12 +185,6 @@ def _lognormal_pair(name: str, value: Any) -> tuple[float, float]:
         _number(f"priors[{name!r}] loc", value[0], allowed),
         _number(f"priors[{name!r}] scale", value[1], allowed, positive=True),
     )
-
-
-def _rows(idx: np.ndarray, limit: int = 5) -> str:
-    shown = ", ".join(str(int(i)) for i in idx[:limit])
-    more = f", ... ({idx.size} rows in all)" if idx.size > limit else ""
-    return f"{'row' if idx.size == 1 else 'rows'} {shown}{more}"
 
 
 def _read_events(data: Any, *, need_magnitudes: bool, family: str) -> dict[str, Any]:
@@ -525,9 +521,7 @@ class _PointProcessModel(Model):
 
     @staticmethod
     def _count(name: str, value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-            raise OptionError(f"{name}={value!r} is not allowed; use an integer >= 1")
-        return int(value)
+        return _checks.integer(name, value, 1)
 
     @staticmethod
     def _thresholds(magnitudes: Any, mc: float, fit: Fit) -> np.ndarray:
@@ -750,10 +744,10 @@ class ETAS(_PointProcessModel):
                 "lower mc)"
             )
         if n_targets < FEW_EVENTS:
-            warnings.warn(
+            _warn(
                 f"only {n_targets} events in the window: ETAS estimates from so few events are "
                 "unreliable (consider fixing parameters, e.g. alpha, or method='nuts')",
-                DataWarning, stacklevel=3,
+                DataWarning,
             )
         mu_fixed = self.fixed.get("mu")
         if mu_fixed == 0.0 and first == 0:
@@ -1195,7 +1189,8 @@ class ETAS(_PointProcessModel):
             m_max = _number("m_max", m_max, "None or a number above mc")
             if m_max <= mc:
                 raise OptionError(f"m_max={m_max!r} must be above mc={mc:g}")
-        rng = np.random.default_rng(seed) if seed is not None else predictive_rng(fit)
+        rng = (np.random.default_rng(_checks.seed(seed)) if seed is not None
+               else predictive_rng(fit))
         params = self._parameter_values(fit)
         n_draws = params["K"].size
         idx = rng.choice(n_draws, size=n_sims, replace=n_sims > n_draws)
@@ -1428,8 +1423,8 @@ class OmoriUtsu(_PointProcessModel):
                 "are needed"
             )
         if n < FEW_EVENTS:
-            warnings.warn(f"only {n} events in the window: Omori–Utsu estimates are unreliable",
-                          DataWarning, stacklevel=3)
+            _warn(f"only {n} events in the window: Omori–Utsu estimates are unreliable",
+                  DataWarning)
         s0, s1 = ts - t_ms, te - t_ms
         if mags is not None:
             mm = mags[sel]
@@ -1631,7 +1626,8 @@ class OmoriUtsu(_PointProcessModel):
             )
         else:
             mags = self._thresholds(magnitudes, float(v["mc"]), fit)
-        rng = np.random.default_rng(seed) if seed is not None else predictive_rng(fit)
+        rng = (np.random.default_rng(_checks.seed(seed)) if seed is not None
+               else predictive_rng(fit))
         vals = self._parameter_values(fit)
         n_draws = vals["K"].size
         vals.setdefault("mu", np.zeros(n_draws))

@@ -37,13 +37,14 @@ https://doi.org/10.1029/2003JB002879
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from .. import _checks
+from .._warnings import warn as _warn
 from ..errors import DataError, OptionError, PystatsWarning
 from .kernels import kernel_integral
 
@@ -128,35 +129,16 @@ class SimulatedCatalog:
 
 
 def _rng(rng: Any) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if rng is None or isinstance(rng, int | np.integer):
-        return np.random.default_rng(rng)
-    raise OptionError(
-        f"rng={rng!r} is not allowed; use a numpy.random.Generator, an int seed or None"
-    )
+    rng = _checks.seed(rng, "rng", generator=True)
+    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
 
 
 def _positive(name: str, v: Any, *, allow_zero: bool = False) -> float:
-    try:
-        x = float(v)
-    except (TypeError, ValueError) as e:
-        raise OptionError(f"{name}={v!r} is not allowed; use a finite number") from e
-    ok = math.isfinite(x) and (x >= 0 if allow_zero else x > 0)
-    if not ok:
-        op = ">= 0" if allow_zero else "> 0"
-        raise OptionError(f"{name}={v!r} is not allowed; use a finite number {op}")
-    return x
+    return _checks.real(name, v, low=0.0, low_open=not allow_zero)
 
 
 def _finite(name: str, v: Any) -> float:
-    try:
-        x = float(v)
-    except (TypeError, ValueError) as e:
-        raise OptionError(f"{name}={v!r} is not allowed; use a finite number") from e
-    if not math.isfinite(x):
-        raise OptionError(f"{name}={v!r} is not allowed; use a finite number")
-    return x
+    return _checks.real(name, v)
 
 
 def gr_mean_productivity(alpha: float, b: float, mc: float, m_ref: float) -> float:
@@ -406,8 +388,7 @@ def simulate_etas(
         b = _positive("b", b)
     elif not callable(magnitude_sampler):
         raise OptionError(f"magnitude_sampler={magnitude_sampler!r} is not callable")
-    if int(max_events) != max_events or max_events < 1:
-        raise OptionError(f"max_events={max_events!r} is not allowed; use an integer >= 1")
+    max_events = _checks.integer("max_events", max_events, 1)
     ht, hm = _history(history, t_start)
 
     span = t_end - t_start
@@ -425,7 +406,7 @@ def simulate_etas(
         )
         if not allow_supercritical:
             raise OptionError(msg + "; pass allow_supercritical=True to simulate anyway")
-        warnings.warn(msg, PystatsWarning, stacklevel=2)
+        _warn(msg, PystatsWarning)
 
     times: list[np.ndarray] = []
     mags: list[np.ndarray] = []

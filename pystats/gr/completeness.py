@@ -59,7 +59,6 @@ Seismological Society of America, 95(2), 684–698. https://doi.org/10.1785/0120
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,6 +68,8 @@ from numpy.typing import ArrayLike
 from scipy import optimize
 from scipy.stats import norm
 
+from .. import _checks
+from .._warnings import warn as _warn
 from ..errors import ConvergenceWarning, DataError, DataWarning, FitError, OptionError
 from .distributions import (
     _GRID_TOL,
@@ -206,11 +207,7 @@ def _check_level(x: float, name: str, lo: float, hi: float) -> float:
 
 
 def _check_min_events(min_events: int) -> int:
-    if isinstance(min_events, bool) or not isinstance(min_events, int | np.integer):
-        raise OptionError(f"min_events must be an integer >= 2; got {min_events!r}")
-    if min_events < 2:
-        raise OptionError(f"min_events must be >= 2; got {min_events!r}")
-    return int(min_events)
+    return _checks.integer("min_events", min_events, 2)
 
 
 def _check_b_method(b_method: str) -> str:
@@ -314,7 +311,6 @@ def _result(
     boot_prob: float,
     *,
     reliable: bool = True,
-    stacklevel: int = 3,
 ) -> McResult:
     """McResult with the flag for an Mc above nearly all data and the bootstrap summary."""
     n = int(f.m.size)
@@ -323,13 +319,12 @@ def _result(
     floor = max(MIN_ABOVE_FRACTION * n, min(MIN_ABOVE, n / 2))
     if n_above < floor:
         reliable = False
-        warnings.warn(
+        _warn(
             f"mc_{method}: Mc={mc:g} is above nearly all the data: only {n_above} of {n} "
             f"events ({100 * n_above / n:.2g} %) are at or above it. The method does not fit "
             "this catalogue; do not use this Mc (try another method or a more homogeneous "
             "part of the catalogue)",
             DataWarning,
-            stacklevel=stacklevel,
         )
     std = interval = None
     if boot_mc is not None:
@@ -667,11 +662,10 @@ def mc_mbs(
         criterion = "|b_avg - b| <= db"
     else:
         criterion = "min |b_avg - b| / db"
-        warnings.warn(
+        _warn(
             f"mc_mbs: b(Mc) is stable nowhere (|b_avg - b| > db at every candidate); returning "
             f"the most stable candidate Mc={f.centres[j]}",
             DataWarning,
-            stacklevel=2,
         )
     return _result(
         f,
@@ -968,10 +962,9 @@ def mc_emr(
     if best is None:
         raise FitError("mc_emr: no starting point gives a finite likelihood")
     if not best.success:
-        warnings.warn(
+        _warn(
             f"mc_emr: the optimiser reports no convergence ({best.message})",
             ConvergenceWarning,
-            stacklevel=2,
         )
     theta = np.array([math.exp(best.x[0]), best.x[1], math.exp(best.x[2])])
     b, mu, sigma = (float(v) for v in theta)
@@ -988,11 +981,10 @@ def mc_emr(
         cov = np.linalg.inv(hess)
     except np.linalg.LinAlgError:
         cov = np.full((3, 3), np.nan)
-        warnings.warn(
+        _warn(
             "mc_emr: the observed information is not positive definite at the optimum; "
             "standard errors are NaN (mu and sigma are probably not identified)",
             ConvergenceWarning,
-            stacklevel=2,
         )
     zp = float(norm.ppf(p))
     mc_cont = mu + zp * sigma
@@ -1001,12 +993,11 @@ def mc_emr(
     k = math.ceil((mc_cont - m_min) / dm - _GRID_TOL)
     complete_low = k <= 0
     if complete_low:
-        warnings.warn(
+        _warn(
             f"mc_emr: the fitted detection probability at the lowest bin ({m_min}) is "
             f"already >= {p}; the catalog looks complete from its lowest magnitude and mu, "
             "sigma are poorly constrained",
             DataWarning,
-            stacklevel=2,
         )
     mc = round(m_min + max(k, 0) * dm, 10)
     boot_mc = None
@@ -1199,12 +1190,11 @@ def mc_ks(
     pos = len(tested) - 1 if passed else int(np.argmax(p_arr))
     j0 = tested[pos]
     if not passed:
-        warnings.warn(
+        _warn(
             f"mc_ks: no candidate Mc passes the KS test at p >= {p_pass:g} (largest p-value "
             f"{p_arr[pos]:.3g} at Mc={f.centres[j0]:g}); the GR law does not fit above any "
             "Mc, so this Mc is not reliable",
             DataWarning,
-            stacklevel=2,
         )
     boot_mc = None
     if n_boot:

@@ -39,13 +39,14 @@ Bulletin of the Seismological Society of America, 77(6), 2125–2134.
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import log_ndtr
 
+from .. import _checks
+from .._warnings import warn as _warn
 from ..errors import DataError, OffGridWarning, OptionError
 
 __all__ = [
@@ -119,19 +120,14 @@ def _check_delta_m(delta_m: float, name: str = "delta_m") -> float:
 
 
 def _check_scalar(x: float, name: str, *, positive: bool = False, allow_inf: bool = False) -> float:
-    try:
-        v = float(x)
-    except (TypeError, ValueError) as e:
-        raise OptionError(f"{name} must be a number; got {x!r}") from e
-    if math.isnan(v) or (math.isinf(v) and not allow_inf):
-        raise OptionError(f"{name} must be finite; got {x!r}")
-    if positive and not v > 0:
-        raise OptionError(f"{name} must be > 0; got {x!r}")
-    return v
+    return _checks.real(name, x, low=0.0 if positive else None, low_open=positive,
+                        allow_inf=allow_inf)
 
 
 def _check_positive_param(x: ArrayLike, name: str) -> np.ndarray:
     """Array parameter (``b``, ``sigma``) that must be finite and > 0 everywhere."""
+    if np.asarray(x).dtype == bool:
+        raise OptionError(f"{name} must be finite and > 0; got {x!r} (a boolean, not a number)")
     arr = np.asarray(x, dtype=float)
     if not np.all(np.isfinite(arr)) or not np.all(arr > 0):
         raise OptionError(f"{name} must be finite and > 0; got {x!r}")
@@ -139,6 +135,8 @@ def _check_positive_param(x: ArrayLike, name: str) -> np.ndarray:
 
 
 def _check_finite_param(x: ArrayLike, name: str) -> np.ndarray:
+    if np.asarray(x).dtype == bool:
+        raise OptionError(f"{name} must be finite; got {x!r} (a boolean, not a number)")
     arr = np.asarray(x, dtype=float)
     if not np.all(np.isfinite(arr)):
         raise OptionError(f"{name} must be finite; got {x!r}")
@@ -146,17 +144,12 @@ def _check_finite_param(x: ArrayLike, name: str) -> np.ndarray:
 
 
 def _check_n(n: int) -> int:
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
-        raise OptionError(f"n must be a non-negative integer; got {n!r}")
-    return int(n)
+    return _checks.integer("n", n, 0)
 
 
 def _rng(rng: np.random.Generator | int | None) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if rng is None or isinstance(rng, int | np.integer):
-        return np.random.default_rng(rng)
-    raise OptionError(f"rng must be a numpy.random.Generator, an integer seed or None; got {rng!r}")
+    rng = _checks.seed(rng, "rng", generator=True)
+    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
 
 
 def _log1mexp(x: np.ndarray) -> np.ndarray:
@@ -266,12 +259,11 @@ def infer_delta_m(m: ArrayLike, *, warn: bool = True) -> float:
     arr = _check_magnitudes(m)
     step, origin, off = _infer_grid(arr)
     if warn and np.any(off):
-        warnings.warn(
+        _warn(
             _off_grid_message(arr, off, step, origin)
             + f"; delta_m={step:g} is inferred from the majority. Check those values, or pass "
             "delta_m explicitly",
             OffGridWarning,
-            stacklevel=2,
         )
     return step
 

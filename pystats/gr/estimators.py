@@ -43,13 +43,13 @@ Earth, 126(2), e2020JB021027. https://doi.org/10.1029/2020JB021027
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.stats import norm
 
+from .._warnings import warn as _warn
 from ..errors import DataError, OffGridWarning, OptionError
 from .distributions import (
     _GRID_TOL,
@@ -173,7 +173,7 @@ def _delta_m(arr: np.ndarray, delta_m: float | None) -> float:
     return _infer_grid(arr)[0] if np.unique(arr).size >= 2 else 0.0
 
 
-def _snap(x: np.ndarray, origin: float, dm: float, what: str, stacklevel: int = 4) -> np.ndarray:
+def _snap(x: np.ndarray, origin: float, dm: float, what: str) -> np.ndarray:
     """``x`` on the grid ``origin + k*dm`` (a new array).
 
     Values off the grid give an :class:`~pystats.errors.OffGridWarning` and are counted in
@@ -184,13 +184,12 @@ def _snap(x: np.ndarray, origin: float, dm: float, what: str, stacklevel: int = 
     k = (x - origin) / dm
     off = np.abs(k - np.round(k)) > _GRID_TOL
     if np.any(off):
-        warnings.warn(
+        _warn(
             _off_grid_message(x, off, dm, origin)
             + f"; {what} assume magnitudes on that grid, so they are counted in the bin they "
             "fall in (bin the magnitudes with bin_magnitudes, or pass the catalog's own "
             "resolution as delta_m)",
             OffGridWarning,
-            stacklevel=stacklevel,
         )
     return np.round(origin + np.floor(k + 0.5 + 1e-9) * dm, 10)
 
@@ -518,7 +517,7 @@ def b_positive(
         arr = arr[np.argsort(t, kind="stable")]
     dm = _delta_m(arr, delta_m)
     if dm > 0 and np.unique(arr).size >= 2:
-        arr = _snap(arr, _infer_grid(arr)[1], dm, "b-positive differences", 3)
+        arr = _snap(arr, _infer_grid(arr)[1], dm, "b-positive differences")
     if mc is not None:
         mcv = _check_mc(mc)
         arr = arr[arr >= (mcv - dm / 2 - _GRID_TOL * dm if dm > 0 else mcv)]

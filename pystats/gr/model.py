@@ -65,14 +65,15 @@ Earth 126(2), e2020JB021027. https://doi.org/10.1029/2020JB021027
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from .._checks import check_prob, magnitude_array
+from .._checks import check_prob, magnitude_array, probability
 from .._checks import number as _number
+from .._warnings import warn as _warn
+from ..catalog import _rows_text as _rows
 from ..errors import DataError, DataWarning, OffGridWarning, OptionError
 from ..model import Model, PreparedData
 from ..parameters import Parameter, ParameterSet
@@ -210,12 +211,6 @@ def _as_magnitudes(values: Any, what: str) -> np.ndarray:
             "allowed: finite numbers. Drop those events first"
         )
     return arr
-
-
-def _rows(idx: np.ndarray, limit: int = 5) -> str:
-    shown = ", ".join(str(int(i)) for i in idx[:limit])
-    more = f", ... ({idx.size} rows in all)" if idx.size > limit else ""
-    return f"{'row' if idx.size == 1 else 'rows'} {shown}{more}"
 
 
 def _jsonable(obj: Any) -> Any:
@@ -460,9 +455,7 @@ class GutenbergRichter(Model):
         )
         only_for("detection_probability", ("detection",))
         p = o["detection_probability"]
-        if isinstance(p, bool) or not isinstance(p, int | float | np.floating) or not 0 < p < 1:
-            raise OptionError(f"detection_probability={p!r} is not allowed; use a number in (0, 1)")
-        o["detection_probability"] = float(p)
+        o["detection_probability"] = probability("detection_probability", p)
         return o
 
     @property
@@ -532,11 +525,10 @@ class GutenbergRichter(Model):
                 )
             if off.size:
                 msg = _off_grid_message(m_all, ~on, delta_m, origin)
-                warnings.warn(
+                _warn(
                     f"{msg} ({_rows(off)}, 0-based); they are counted in the bin they fall in. "
                     "Check those values, or pass delta_m explicitly",
                     OffGridWarning,
-                    stacklevel=3,
                 )
                 notes.append(f"{msg}: counted in the bin they fall in")
             k_all = np.floor((m_all - origin) / delta_m + 0.5 + 1e-9)
@@ -664,11 +656,10 @@ class GutenbergRichter(Model):
                 f"needed{'; lower mc' if kind != 'detection' else ''}"
             )
         if n_data < FEW_EVENTS:
-            warnings.warn(
+            _warn(
                 f"only {n_data} {summary['data_kind']} are used; b-value estimates from fewer "
                 f"than {FEW_EVENTS} are unreliable (Marzocchi & Sandri 2003)",
                 DataWarning,
-                stacklevel=3,
             )
         # replicated-count bins for posterior predictive checks
         values.update(self._ppc_bins(values, summary))
