@@ -45,8 +45,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import optimize
-from scipy.stats import norm
+from scipy.special import ndtri  # the normal quantile; scipy.stats costs ~0.4 s to import
 
 from ..errors import ConvergenceWarning, DataError, DataWarning, FitError, OptionError
 from .distributions import (
@@ -576,6 +575,8 @@ def mc_emr(
     except DataError:
         b0 = 1.0
     b0 = min(max(b0, 0.3), 3.0)
+    from scipy import optimize  # imported here: only mc_emr needs it
+
     nm = {"xatol": 1e-7, "fatol": 1e-9, "maxiter": 3000, "maxfev": 3000}
     best = None
     for mu0, s0 in ((mode, 0.1), (mode - 2 * dm, 0.3), (mode + 2 * dm, 0.2)):
@@ -614,7 +615,7 @@ def mc_emr(
             ConvergenceWarning,
             stacklevel=2,
         )
-    zp = float(norm.ppf(p))
+    zp = float(ndtri(p))
     mc_cont = mu + zp * sigma
     grad = np.array([0.0, 1.0, zp])
     mc_cont_se = float(math.sqrt(grad @ cov @ grad)) if np.all(np.isfinite(cov)) else math.nan
