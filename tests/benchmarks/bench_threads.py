@@ -9,7 +9,7 @@ or through pytest (not run by default; ``-m benchmark`` selects it)::
     pytest tests/benchmarks/bench_threads.py -m benchmark -s
 
 Two workloads, each timed idle and with one CPU kept busy by a background busy-loop process
-that the benchmark starts (``python -c "while True: pass"``) and stops:
+that the benchmark starts (a Python busy loop) and stops:
 
 * ``miyagi``: the README's ETAS MLE of the 2003 northern Miyagi aftershocks (SAPP's example:
   ``ETAS(mc=2.5, reference_magnitude=6.2, mu=0).fit(cat, t_start=0.01, t_end=18.68)``);
@@ -60,13 +60,22 @@ DEFAULT_THREADS = torch.get_num_threads()
 """Torch's default in this process (before anything changed it)."""
 
 
+BUSY_LOOP = """
+import os
+parent = os.getppid()
+while os.getppid() == parent:  # spin; stop if the benchmark dies without stopping us
+    for _ in range(1_000_000):
+        pass
+"""
+
+
 @contextlib.contextmanager
 def busy_core(on: bool) -> Iterator[None]:
     """A background process spinning on one CPU while the block runs (if ``on``)."""
     if not on:
         yield
         return
-    loop = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    loop = subprocess.Popen([sys.executable, "-c", BUSY_LOOP])
     try:
         time.sleep(0.5)  # let it get going
         yield
@@ -126,7 +135,8 @@ def exact_case(evals: int) -> Callable[[str], int]:
     return run
 
 
-def measure(run: Callable[[str], int], repeats: int) -> dict[tuple[str, bool], tuple[float, int]]:
+def measure(run: Callable[[str], int], repeats: int, name: str = ""
+            ) -> dict[tuple[str, bool], tuple[float, int]]:
     """Best wall time and threads used for each (behaviour, busy) combination."""
     out = {}
     run("new")  # warm-up: imports, caches
@@ -139,6 +149,8 @@ def measure(run: Callable[[str], int], repeats: int) -> dict[tuple[str, bool], t
                     used = run(behaviour)
                     best = min(best, time.perf_counter() - t0)
                 out[(behaviour, busy)] = (best, used)
+                print(f"  {name} {behaviour} {'busy' if busy else 'idle'}: {best:.2f} s, "
+                      f"{used} threads (load average {_load()})", flush=True)
     return out
 
 
@@ -147,7 +159,7 @@ def run_all(cases: list[str], repeats: int, evals: int) -> dict[str, dict]:
     factories = {"miyagi": miyagi_case, "exact": lambda: exact_case(evals)}
     results = {}
     for name in cases:
-        results[name] = measure(factories[name](), repeats)
+        results[name] = measure(factories[name](), repeats, name)
         torch.set_num_threads(DEFAULT_THREADS)
     return results
 
