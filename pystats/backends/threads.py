@@ -1,12 +1,14 @@
 """How many threads torch uses during a fit: chosen per fit, restored afterwards.
 
 Torch's default (one intra-op thread per core) is a poor choice for the likelihoods here on
-a machine that is not idle.  Measured on 2 cores (``tests/benchmarks/bench_threads.py``,
-torch 2.13 CPU build, OpenMP): with one other busy process, 2 threads made fits 3-20x
-slower than 1 thread (the exact ETAS log-likelihood of the 13 724-event JMA catalogue and
-its gradient: 42-128 s against 3-7 s; the Miyagi ETAS MLE: 7-10 s against 1.2 s), because
-the threads wait for each other at every parallel operation while one of them is
-descheduled; idle, 2 threads gained at most ~30 %.  Hence the rule used when neither the
+a machine that is not idle: with other processes busy, the threads wait for each other at
+every parallel operation while one of them is descheduled.  On 2 cores with one other busy
+process, 2 threads made fits 3-15x slower than 1 thread (issue #6: the exact ETAS
+log-likelihood of the 13 724-event JMA catalogue 42 s against 3 s, the Miyagi ETAS MLE 7.3 s
+against 1.15 s; ``tests/benchmarks/bench_threads.py`` on the shared 2-core machine at load
+average ~10: 110 s against 11 s per exact value + gradient, 11 s against 1.2 s for the Miyagi
+MLE), while on an idle machine 2 threads gained at most ~30 %.  Hence the rule used when
+neither the
 user nor ``PYSTATS_NUM_THREADS`` chose a number:
 
 1. a fit starts on **one** thread, and keeps it when the fit is short (under
