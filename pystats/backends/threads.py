@@ -8,8 +8,7 @@ log-likelihood of the 13 724-event JMA catalogue 42 s against 3 s, the Miyagi ET
 against 1.15 s; ``tests/benchmarks/bench_threads.py`` on the shared 2-core machine at load
 average ~10: 110 s against 11 s per exact value + gradient, 11 s against 1.2 s for the Miyagi
 MLE), while on an idle machine 2 threads gained at most ~30 %.  Hence the rule used when
-neither the
-user nor ``PYSTATS_NUM_THREADS`` chose a number:
+neither the user nor ``PYSTATS_NUM_THREADS`` chose a number:
 
 1. a fit starts on **one** thread, and keeps it when the fit is short (under
    :data:`ADAPT_AFTER_S`: a small catalogue), where threads have nothing to gain;
