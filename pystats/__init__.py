@@ -7,19 +7,16 @@ One ``fit`` / ``predict`` API over every model family::
     fit = pystats.GutenbergRichter(mc="maxc").fit(cat, method="nuts")
     fit.summary(); fit.diagnose(); fit.report("gr.html")
 
-The ETAS and Omori–Utsu families (``ETAS``, ``OmoriUtsu``, ``simulate_etas``,
-``branching_ratio``) are imported on first use, so ``import pystats`` stays as fast as it
-was without them.
+Public names are imported on first use (``pystats.read_catalog`` imports the readers,
+``pystats.ETAS`` the ETAS family), so ``import pystats`` is cheap and a script that only
+reads a catalogue or computes a b-value never imports torch, matplotlib or arviz.
 """
 
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-from .catalog import Catalog
-from .diagnostics import Diagnostics, Problem
 from .errors import (
     BackendError,
     BackendUnavailableError,
@@ -35,41 +32,69 @@ from .errors import (
     PystatsError,
     PystatsWarning,
 )
-from .gr.completeness import McResult, estimate_mc
-from .gr.estimators import BValueResult, b_value
-from .gr.model import GutenbergRichter
-from .persistence import load
-from .readers import read_catalog, read_comcat
 
 if TYPE_CHECKING:
+    from .catalog import Catalog
+    from .diagnostics import Diagnostics, Problem
     from .etas.model import ETAS, OmoriUtsu
     from .etas.simulate import branching_ratio, simulate_etas
+    from .gr.completeness import McResult, estimate_mc
+    from .gr.estimators import BValueResult, b_value
+    from .gr.model import GutenbergRichter
+    from .persistence import load
+    from .readers import read_catalog, read_comcat
 
 _LAZY = {
+    "BValueResult": "pystats.gr.estimators",
+    "Catalog": "pystats.catalog",
+    "Diagnostics": "pystats.diagnostics",
     "ETAS": "pystats.etas.model",
+    "GutenbergRichter": "pystats.gr.model",
+    "McResult": "pystats.gr.completeness",
     "OmoriUtsu": "pystats.etas.model",
+    "Problem": "pystats.diagnostics",
+    "b_value": "pystats.gr.estimators",
     "branching_ratio": "pystats.etas.simulate",
+    "estimate_mc": "pystats.gr.completeness",
+    "load": "pystats.persistence",
+    "read_catalog": "pystats.readers",
+    "read_comcat": "pystats.readers",
     "simulate_etas": "pystats.etas.simulate",
 }
-"""Public names imported on first access (module ``__getattr__``, PEP 562)."""
+"""Public names imported on first access (module ``__getattr__``, PEP 562): ``import
+pystats`` loads neither pandas nor scipy, and only what a script uses is imported (reading a
+catalogue needs pandas, a b-value scipy.special; torch, matplotlib and arviz wait for a fit,
+a figure or an arviz conversion)."""
+
+_SUBMODULES = frozenset({
+    "arviz_io", "backends", "catalog", "cli", "diagnostics", "errors", "etas", "fit", "gr",
+    "inference", "model", "parameters", "persistence", "readers", "report", "summary",
+})
+"""Subpackages and modules reachable as attributes (``pystats.gr.b_positive``) before any
+import of them, as they were when ``__init__`` imported them eagerly."""
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            value: Any = version("pystats")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            value = "0.0.0+unknown"
+    elif name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"{__name__}.{name}")
+    else:
         raise AttributeError(f"module 'pystats' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
     globals()[name] = value  # later look-ups skip __getattr__
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+    return sorted({*globals(), *_LAZY, *_SUBMODULES, "__version__"})
 
-try:
-    __version__ = version("pystats")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0+unknown"
 
 __all__ = [
     "ETAS",

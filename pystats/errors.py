@@ -63,6 +63,18 @@ class FitFileError(DataError):
     written by a newer pystats.
 
     The message names the file and what is wrong with it (the group, attribute or array).
+
+    Examples
+    --------
+    >>> import os, tempfile, pystats
+    >>> path = os.path.join(tempfile.mkdtemp(), "fit.nc")
+    >>> with open(path, "wb") as f:
+    ...     _ = f.write(b"not a netCDF file")
+    >>> try:
+    ...     pystats.load(path)
+    ... except pystats.FitFileError as e:
+    ...     print(type(e).__name__, isinstance(e, ValueError))
+    FitFileError True
     """
 
 

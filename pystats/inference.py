@@ -110,6 +110,9 @@ def maximize(
     gtol: float = 1e-6,
     maxiter: int = 2000,
     early_stop: bool = True,
+    progress: bool = False,
+    label: str = "optimise",
+    objective_name: str = "log density",
 ) -> OptimumResult:
     """Maximise ``density`` from the starts with L-BFGS; return the best optimum.
 
@@ -133,6 +136,11 @@ def maximize(
         Iteration limit per start.
     early_stop : bool
         Stop once two starts agree on the best optimum (see above).
+    progress : bool
+        Show a progress bar per start on stderr (tqdm): iterations, the current value of
+        the objective and the number of evaluations.
+    label, objective_name : str
+        How the bar names the run (e.g. ``"mle"``) and the objective (e.g. ``"log-lik"``).
 
     Raises
     ------
@@ -151,16 +159,27 @@ def maximize(
         return -value, -grad
 
     results = []
-    for u0 in starts:
+    for i, u0 in enumerate(starts):
         if not np.isfinite(density.value_and_grad(u0, jacobian)[0]):
+            if progress:
+                _progress_write(f"{label} start {i + 1}/{len(starts)}: {objective_name} is "
+                                "not finite at the starting point; skipped")
             continue
-        res = _opt.minimize(
-            objective,
-            u0,
-            jac=True,
-            method="L-BFGS-B",
-            options={"maxiter": maxiter, "gtol": gtol, "ftol": 1e-13, "maxcor": 20},
-        )
+        bar = _progress_bar(f"{label} start {i + 1}/{len(starts)}") if progress else None
+
+        try:
+            res = _opt.minimize(
+                objective,
+                u0,
+                jac=True,
+                method="L-BFGS-B",
+                options={"maxiter": maxiter, "gtol": gtol, "ftol": 1e-13, "maxcor": 20},
+                callback=_progress_callback(bar, objective_name, lambda: n_eval)
+                if bar is not None else None,
+            )
+        finally:
+            if bar is not None:
+                bar.close()
         results.append(res)
         if early_stop and len(results) >= 2:
             values = np.sort([-float(r.fun) for r in results])
@@ -185,6 +204,37 @@ def maximize(
         optima=optima,
         n_evaluations=n_eval,
     )
+
+
+def _progress_bar(desc: str, total: int | None = None) -> Any:
+    """A tqdm bar on stderr (the stream at call time, so tests can capture it)."""
+    from tqdm import tqdm
+
+    unit = "{n_fmt} iterations" if total is None else "{n_fmt}/{total_fmt}"
+    return tqdm(total=total, desc=desc, file=sys.stderr, dynamic_ncols=True, mininterval=0.5,
+                bar_format="{desc}: " + unit + " [{elapsed}{postfix}]")
+
+
+def _progress_callback(bar: Any, objective_name: str, n_eval: Any) -> Any:
+    """An L-BFGS callback advancing ``bar`` by one iteration, showing the objective."""
+
+    # scipy passes the current iterate as an OptimizeResult to a sole parameter of this name
+    def callback(intermediate_result: Any) -> None:
+        bar.update(1)
+        bar.set_postfix_str(
+            f"{objective_name} {-float(intermediate_result.fun):.10g}, "
+            f"{n_eval()} evaluations",
+            refresh=False,
+        )
+
+    return callback
+
+
+def _progress_write(text: str) -> None:
+    """One line on stderr (through tqdm, so it does not break a running bar)."""
+    from tqdm import tqdm
+
+    tqdm.write(text, file=sys.stderr)
 
 
 def _covariance(neg_hessian: np.ndarray) -> tuple[np.ndarray, bool, np.ndarray]:
@@ -268,6 +318,7 @@ def run(
         "data_hash": data.hash,
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     }
+    show_progress = sys.stderr.isatty() if progress is None else bool(progress)
     point = cov = cov_u = None
     optimizer: dict[str, Any] = {}
     sample_stats: dict[str, np.ndarray] = {}
@@ -302,7 +353,11 @@ def run(
         density = engine.log_density(model, data, include_prior=method != "mle", device=device)
         jacobian = method == "laplace"
         starts = [_random_start(model, data, params, rng) for _ in range(n_starts)]
-        opt = maximize(density, starts, jacobian=jacobian)
+        opt = maximize(density, starts, jacobian=jacobian, progress=show_progress,
+                       label=method, objective_name="log-lik" if method == "mle" else "log-post")
+        if show_progress:
+            _progress_write(f"{method}: {opt.log_density:.10g} at the optimum after "
+                            f"{opt.n_evaluations} evaluations; computing the Hessian")
         neg_h = -density.hessian(opt.u, jacobian)
         cov_u, pd, _ = _covariance(neg_h)
         evals, evecs = np.linalg.eigh(neg_h) if neg_h.size else (np.zeros(0), np.zeros((0, 0)))
@@ -338,7 +393,11 @@ def run(
                 # importance ratios target / proposal for the Pareto-k diagnostic, from at
                 # most PARETO_K_DRAWS draws (one log-density evaluation each)
                 n_k = min(n_total, PARETO_K_DRAWS)
+                bar = _progress_bar("laplace: Pareto-k draws", n_k) if show_progress else None
                 target = density.values(draws_u[:n_k], True)  # one engine call for all
+                if bar is not None:
+                    bar.update(n_k)
+                    bar.close()
                 diff = draws_u[: target.size] - opt.u
                 prec = np.linalg.inv(cov_u)
                 proposal = -0.5 * np.einsum("ij,jk,ik->i", diff, prec, diff)
@@ -361,7 +420,7 @@ def run(
             max_tree_depth=max_tree_depth,
             adapt_delta=adapt_delta,
             verbose=verbose,
-            progress=sys.stderr.isatty() if progress is None else bool(progress),
+            progress=show_progress,
         )
         post = dict(result.draws)
         sample_stats = dict(result.sample_stats)

@@ -315,6 +315,7 @@ class Model(ABC):
         adapt_delta: float = 0.8,
         verbose: bool = False,
         progress: bool | None = None,
+        threads: int | None = None,
         **data_options: Any,
     ) -> Fit:
         """Fit the model to ``data``.
@@ -348,7 +349,13 @@ class Model(ABC):
         verbose : bool
             Show engine output (compiler, sampler).
         progress : bool, optional
-            Progress bar for long runs; default: on for interactive terminals.
+            Progress bars for long runs (optimisation, sampling) on stderr; default: on for
+            interactive terminals only, so scripts stay quiet.
+        threads : int, optional
+            Torch threads for this fit (default: ``$PYSTATS_NUM_THREADS``, else chosen by
+            the rule of :mod:`pystats.backends.threads`: one thread, more only for fits
+            running over a second with idle cores).  Torch's global setting is restored
+            afterwards.
         **data_options
             Family-specific description of the data, listed in :attr:`data_options`
             (e.g. ``t_start`` and ``t_end`` for ETAS).
@@ -384,9 +391,12 @@ class Model(ABC):
                 f"{type(self).__name__}.fit() got unknown argument(s) {', '.join(unknown)}; "
                 f"its data options are: {allowed}"
             )
+        from .backends.threads import fit_threads
+
         # numpy/scipy work here is on small vectors; OpenBLAS threads spinning beside torch's
-        # OpenMP threads made an optimiser's fit 2-3x slower on 2 cores (measured on ETAS)
-        with threadpool_limits(limits=1, user_api="blas"):
+        # OpenMP threads made an optimiser's fit 2-3x slower on 2 cores (measured on ETAS).
+        # Torch's own threads follow the rule of pystats.backends.threads (restored on exit).
+        with threadpool_limits(limits=1, user_api="blas"), fit_threads(threads):
             return self._run(data, data_options, method=method, backend=backend,
                              device=device, seed=seed, chains=chains, draws=draws,
                              warmup=warmup, n_starts=n_starts, max_tree_depth=max_tree_depth,

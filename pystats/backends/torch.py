@@ -8,6 +8,7 @@ import numpy as np
 
 from ..errors import BackendUnavailableError, OptionError
 from .base import Backend, LogDensity
+from .threads import current_fit_threads
 
 if TYPE_CHECKING:
     from ..model import Model, PreparedData
@@ -72,7 +73,9 @@ def to_tensors(values: dict[str, Any], device: Any) -> dict[str, Any]:
 class TorchLogDensity(LogDensity):
     """``log p(data | theta) [+ log p(theta)] [+ log|J|]`` at unconstrained ``u``, in torch.
 
-    Gradients come from autograd; :meth:`hessian` is the exact autograd Hessian.
+    Gradients come from autograd; :meth:`hessian` is the exact autograd Hessian.  Inside
+    ``Model.fit`` the number of torch threads follows the fit's policy
+    (:mod:`pystats.backends.threads`), re-checked after each evaluation.
 
     Examples
     --------
@@ -105,7 +108,17 @@ class TorchLogDensity(LogDensity):
         self.include_prior = include_prior
         self.device = device
         self.dim = params.dim
+        self._threads = current_fit_threads()
+        if self._threads is not None:
+            self._threads.activate()
         self.tensors = to_tensors(dict(data.values), device)
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """Fit metadata: ``torch_threads``, the most intra-op threads the fit used."""
+        if self._threads is None or not self._threads.used:
+            return {}
+        return {"torch_threads": max(self._threads.used)}
 
     def _log_density(self, u: Any, jacobian: bool) -> Any:
         theta = self.params.constrain(u)
@@ -119,6 +132,8 @@ class TorchLogDensity(LogDensity):
     def value_and_grad(self, u: np.ndarray, jacobian: bool) -> tuple[float, np.ndarray]:
         import torch
 
+        if self._threads is not None:
+            self._threads.tick()
         ut = torch.tensor(np.asarray(u, dtype=np.float64), device=self.device, requires_grad=True)
         value = self._log_density(ut, jacobian)
         if not bool(torch.isfinite(value)):

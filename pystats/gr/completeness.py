@@ -65,8 +65,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import optimize
-from scipy.stats import norm
+from scipy.special import ndtri  # the normal quantile; scipy.stats costs ~0.4 s to import
 
 from .. import _checks
 from .._warnings import warn as _warn
@@ -848,6 +847,8 @@ def _emr_fit(
             return math.inf
         return _emr_nll(np.array([math.exp(t[0]), t[1], math.exp(t[2])]), edges, c, dm, m_min)
 
+    from scipy import optimize  # imported here: only the EMR fit needs it
+
     best = None
     for t0 in starts:
         if not math.isfinite(nll_t(t0)):
@@ -986,7 +987,7 @@ def mc_emr(
             "standard errors are NaN (mu and sigma are probably not identified)",
             ConvergenceWarning,
         )
-    zp = float(norm.ppf(p))
+    zp = float(ndtri(p))
     mc_cont = mu + zp * sigma
     grad = np.array([0.0, 1.0, zp])
     mc_cont_se = float(math.sqrt(grad @ cov @ grad)) if np.all(np.isfinite(cov)) else math.nan
