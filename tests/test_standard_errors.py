@@ -370,8 +370,8 @@ def test_etas_z_scores_over_100_replicates() -> None:
 
     Mahalanobis: |mean T/5 - 1| < 0.25 (4 sd of chi2(5)/5 over 100 replicates, 0.063);
     SEs 20 % too narrow give mean T/5 = 1.5625 (power > 0.999), 20 % too wide 0.694
-    (power 0.90).  Per parameter: |log sd z| < 0.283 (power 0.5-0.7 against a 20 % error;
-    it catches gross errors per parameter, the Mahalanobis test the 20 % ones).  mean z is
+    (power 0.88).  Per parameter: |log sd z| < 0.283, power only 0.1-0.3 against a 20 %
+    error (it catches gross errors in one parameter; the Mahalanobis test the 20 % ones).  mean z is
     not tested: at ~600 events log mu is biased by ~0.5 SE.  ~2 s per fit on one free
     core: 3-4 min.
     """
