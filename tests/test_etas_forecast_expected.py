@@ -65,12 +65,13 @@ def test_magnitude_law_moments() -> None:
 
 
 def test_expected_count_solver_limits() -> None:
-    """No triggering: background plus the history's direct offspring, in closed form;
-    the discretisation converges (200 vs 1600 cells)."""
+    """Bounds from the closed-form direct count (background plus the history's direct
+    offspring) and the branching ratio over the window; the discretisation converges
+    (200 vs 1600 cells)."""
     ht, hm = np.array([0.0, 5.0, 9.9]), np.array([5.0, 3.0, 4.0])
     quiet = {**TRUTH, "K": 0.02, "b": 1.0}
     t0, t2 = 10.0, 12.0
-    # K = 0 in the renewal term: alpha huge negative makes offspring of new events ~ 0
+    # background plus the direct offspring of the history, in closed form
     direct = quiet["mu"] * (t2 - t0) + sum(
         quiet["K"] * math.exp(quiet["alpha"] * (m - M_REF))
         * float(kernel_int(t2 - t, quiet["c"], quiet["p"]) - kernel_int(t0 - t, quiet["c"],
