@@ -100,7 +100,7 @@ def test_nuts_agrees_with_mle_and_writes_a_report(nuts_fits, tmp_path) -> None:
     assert post.loc["b", "sd"] == pytest.approx(b_se, rel=0.15)
     assert post.loc["b", "r_hat"] < 1.01 and post.loc["rate", "r_hat"] < 1.01
     diag = nuts.diagnose(warn=False)
-    assert diag is not None
+    assert diag.ok, [(p.check, p.verdict) for p in diag.problems]
     # predictions: probabilities decrease with magnitude and stay in [0, 1]
     table = nuts.predict(magnitudes=[5.0, 6.0, 7.0], duration=30.0)
     assert np.all(np.diff(table["p_exceed"]) < 0)

@@ -92,11 +92,15 @@ def test_mle_equals_closed_form_with_exact_standard_errors(y: np.ndarray) -> Non
 def test_map_is_pulled_by_prior_and_laplace_is_calibrated(y: np.ndarray) -> None:
     mle = NormalModel().fit(y, method="mle", seed=1)
     mp = NormalModel().fit(y, method="map", seed=1)
-    # the N(0, 10) prior pulls mu toward 0 by about sigma^2 / (n * 100) * mu
+    # the N(0, 10) prior pulls mu toward 0: at the MAP's sigma s, the mode in mu is the
+    # precision-weighted mean (n ybar / s^2) / (n / s^2 + 1 / 100), exactly
     assert mp.point["mu"] < mle.point["mu"]
-    assert mle.point["mu"] - mp.point["mu"] == pytest.approx(
-        mle.point["mu"] * mle.point["sigma"] ** 2 / (y.size * 100), rel=0.05
-    )
+    prec = y.size / float(mp.point["sigma"]) ** 2
+    assert mp.point["mu"] == pytest.approx(prec * y.mean() / (prec + 0.01), rel=1e-8)
+    # and sigma at the MAP solves n s^2 + s^4 / 25 = sum (y - mu)^2 (HalfNormal(5) prior)
+    s2 = float(mp.point["sigma"]) ** 2
+    ss = float(np.sum((y - mp.point["mu"]) ** 2))
+    assert y.size * s2 + s2**2 / 25 == pytest.approx(ss, rel=1e-7)
     lap = NormalModel().fit(y, method="laplace", seed=3, draws=1000, chains=4)
     assert lap.draws["mu"].shape == (1, 4000)
     mu = lap.variable("mu")
