@@ -1044,3 +1044,26 @@ def test_build_killed_while_linking_leaves_a_usable_cache(tmp_path: Path) -> Non
     assert len(modules) == 1 and modules[0].stat().st_size > 0
     assert not list(cache.glob("httpstan-*/staging/*"))
     assert not list(tmp.iterdir())
+
+
+# ---------------------------------------------------------------------------- stanc timeout
+def test_stanc_slower_than_httpstans_one_second_limit_still_compiles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, posterior_density: PystanLogDensity
+) -> None:
+    """httpstan gives stanc 1 s; on a busy machine it takes longer (TAPE_ERROR before)."""
+    import httpstan.compile
+
+    from pystats.backends import pystan as engine
+
+    real = engine._stanc_binary()
+    slow = tmp_path / "stanc"
+    slow.write_text(f'#!/bin/sh\nsleep 1.5\nexec "{real}" "$@"\n')
+    slow.chmod(0o755)
+    monkeypatch.setattr(engine, "_stanc_binary", lambda: slow)
+    code = "parameters { real x; } model { x ~ normal(0, 1); }"
+    # the engine's replacement is installed (the fixture built a model through it)
+    assert httpstan.compile.compile is engine._stanc
+    cpp, _ = httpstan.compile.compile(code, "model_slow_stanc")
+    assert "model_slow_stanc" in cpp
+    with pytest.raises(ValueError, match="normal"):
+        httpstan.compile.compile(code.replace("normal(0, 1)", "normal(0)"), "model_bad")

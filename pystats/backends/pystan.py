@@ -24,6 +24,9 @@ What this module adds to plain pystan:
   environment shares one compiled module, and two environments do not.
 * **No leftover sockets.** httpstan creates one ``httpstan_*.sock`` file in the temporary
   directory per sampler run and never removes it; pystats removes it when the run ends.
+* **No one-second stanc limit.** httpstan runs ``stanc`` (Stan to C++) with a 1 s timeout;
+  on a busy machine stanc takes longer and the build failed with an opaque
+  ``TAPE_ERROR``.  pystats runs stanc the same way with :data:`STANC_TIMEOUT_S`.
 * **Quiet by default.** pystan prints build messages on stdout, stanc warnings and sampler
   progress on stderr, and the compiler writes to the stderr file descriptor; all of it is
   captured at the file-descriptor level unless ``verbose=True`` (``progress=True`` lets the
@@ -378,14 +381,51 @@ async def _call_and_remove_socket(*args: Any, **kwargs: Any) -> Any:
                 os.unlink(name)
 
 
+STANC_TIMEOUT_S = 600.0
+"""Seconds stanc may take to translate a program (httpstan allows 1 s)."""
+
+
+def _stanc_binary() -> Path:
+    import httpstan
+
+    return Path(httpstan.__file__).resolve().parent / "stanc"
+
+
+def _stanc(program_code: str, stan_model_name: str) -> tuple[str, str]:
+    """Replacement for ``httpstan.compile.compile``: the same stanc call, a longer timeout.
+
+    Raises ``ValueError`` with stanc's message for a program with errors (as httpstan
+    does) and a ``ValueError`` naming the limit when stanc runs past it.
+    """
+    import subprocess
+
+    with tempfile.TemporaryDirectory(prefix="pystats-stanc-") as tmpdir:
+        path = Path(tmpdir) / f"{stan_model_name}.stan"
+        path.write_text(program_code)
+        args = [str(_stanc_binary()), "--name", stan_model_name, "--warn-pedantic",
+                "--print-cpp", str(path)]
+        try:
+            done = subprocess.run(args, capture_output=True, timeout=STANC_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            raise ValueError(
+                f"stanc did not finish translating the program within {STANC_TIMEOUT_S:g} s"
+            ) from None
+    stderr = done.stderr.decode().strip()
+    if done.returncode != 0:
+        raise ValueError(stderr)
+    return done.stdout.decode().strip(), stderr
+
+
 def _patch_httpstan(httpstan: Any) -> None:
     with _STATE_LOCK:
         if getattr(httpstan.cache, "_pystats_patched", False):
             return
+        import httpstan.compile
         import httpstan.models
         import httpstan.services_stub
 
         _ORIGINAL.update(
+            compile=httpstan.compile.compile,
             cache_directory=httpstan.cache.cache_directory,
             fit_path=httpstan.cache.fit_path,
             model_directory=httpstan.cache.model_directory,
@@ -401,6 +441,7 @@ def _patch_httpstan(httpstan: Any) -> None:
         httpstan.models.calculate_model_name = _model_name
         httpstan.models.import_services_extension_module = _import_services_module
         httpstan.models.build_services_extension_module = _build_module_atomically
+        httpstan.compile.compile = _stanc
         httpstan.services_stub.call = _call_and_remove_socket
         httpstan.services_stub.tempfile = _SocketTempfile()
         httpstan.cache._pystats_patched = True
