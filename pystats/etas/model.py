@@ -937,33 +937,26 @@ class ETAS(_PointProcessModel):
 
         The sequential decomposition of the point-process log likelihood (each term is the
         log density of the next event time given the past; ``t_0 = t_start``); the terms sum
-        to the log likelihood.  Costs about two likelihood evaluations per draw (computed
-        on demand by ``Fit.to_arviz``).  Returns ``{"time": (*leading axes, n_targets)}``.
+        to the log likelihood.  All draws are evaluated together (no loop over draws,
+        :mod:`pystats.etas._pointwise`): with the sum-of-exponentials kernel on one lattice
+        covering the draws' ``(c, p)`` (relative error below 1e-10 for every draw, far
+        below what PSIS-LOO resolves), ``O(draws × events × ~100)`` work and
+        ``O(draws × n_targets)`` memory — 4 000 draws × 1 000 events in about 2-4 s
+        (``tests/benchmarks/bench_etas_pointwise.py``).  With ``likelihood="exact"`` the
+        pair sums are exact, ``O(draws × events^2)`` (about 150 ns per draw and pair).
+        Computed on demand by ``Fit.to_arviz``.  Returns ``{"time": (*leading axes,
+        n_targets)}``.
         """
-        import torch
-
-        from .likelihood import etas_compensator, etas_integral, etas_intensity
+        from ._pointwise import pointwise_exact, pointwise_soe
 
         v = data.values
-        t, m = np.asarray(v["t"]), np.asarray(v["m"])
-        targets = t[int(v["first"]):]
         full = {k: np.asarray(x, dtype=float) for k, x in self._full(draws).items()}
         lead = np.broadcast_shapes(*(np.shape(x) for x in full.values()))
         flat = {k: np.broadcast_to(x, lead).reshape(-1) for k, x in full.items()}
-        method = self._method(v)
-        out = np.empty((flat["K"].size, targets.size))
-        with torch.no_grad():
-            for i in range(flat["K"].size):
-                ps = {k: float(a[i]) for k, a in flat.items()}
-                lam = etas_intensity(ps, t, m, targets, v["m_ref"], method=method).numpy()
-                tau = etas_compensator(ps, t, m, v["t_start"], v["m_ref"], t_end=v["t_end"],
-                                       method=method).numpy()
-                total = float(etas_integral(ps, t, m, v["t_start"], v["t_end"], v["m_ref"]))
-                with np.errstate(divide="ignore"):
-                    row = np.log(lam) - np.diff(tau, prepend=0.0)
-                row[-1] -= total - tau[-1]
-                out[i] = row
-        return {"time": out.reshape(*lead, targets.size)}
+        fn = pointwise_exact if self.options["likelihood"] == "exact" else pointwise_soe
+        out = fn(flat, np.asarray(v["t"], dtype=float), np.asarray(v["m"], dtype=float),
+                 float(v["t_start"]), float(v["t_end"]), float(v["m_ref"]))
+        return {"time": out.reshape(*lead, out.shape[-1])}
 
     # ------------------------------------------------------------------ diagnostics
     def residuals(self, fit: Fit) -> ResidualAnalysis:
