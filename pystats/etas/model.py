@@ -94,6 +94,7 @@ from ..parameters import Parameter, ParameterSet
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ..diagnostics import ModelCheck
     from ..fit import Fit
     from .residuals import ResidualAnalysis
     from .simulate import SimulatedCatalog
@@ -959,6 +960,59 @@ class ETAS(_PointProcessModel):
         return {"time": out.reshape(*lead, out.shape[-1])}
 
     # ------------------------------------------------------------------ diagnostics
+    def check_fit(self, fit: Fit) -> list[ModelCheck]:
+        """``branching_ratio``: a fitted process that is supercritical (explosive).
+
+        Fails when the branching ratio (see the class; the mean number of direct
+        offspring within the window length) is at least 1 at the estimate — the optimum,
+        or the posterior median for NUTS — and gives its 90 % interval and ``P(n >= 1)``
+        over the fit's draws.  Such a fit describes a catalogue that explodes; forecasts
+        by simulation refuse it (:meth:`predict`) unless magnitudes are capped.  Run by
+        ``fit.diagnose()`` (and so at the end of every fit).
+        """
+        from ..arviz_io import draws_kind
+        from ..diagnostics import ModelCheck
+
+        name = "branching_ratio"
+        point = fit.point if fit.point is not None and name in fit.point else None
+        draws = fit.variable(name).reshape(-1) if name in fit.draws else None
+        if point is None and draws is None:
+            return []
+        if point is not None:
+            est, what = float(np.asarray(point[name])), "estimate"
+        else:
+            est, what = float(np.quantile(draws, 0.5, method="inverted_cdf")), "posterior median"
+        detail = ""
+        if draws is not None and draws.size > 1:
+            lo, hi = np.quantile(draws, [0.05, 0.95], method="inverted_cdf")
+            detail = (f" (90 % of the {draws_kind(fit).replace('_', ' ')} draws: "
+                      f"{lo:.3g}–{hi:.3g}; P(n >= 1) = {np.mean(draws >= 1):.2f})")
+        label = "Branching ratio"
+        if est < 1:
+            return [ModelCheck(name, label, True, f"{what} {est:.3g}{detail} < 1 — subcritical",
+                               value=est, threshold=1.0)]
+        v = fit.data.values
+        alpha, beta = self._point(fit)["alpha"], float(v["b"]) * LN10
+        if math.isinf(est):
+            cause = (f"it is infinite because alpha = {alpha:.3g} >= b ln 10 = {beta:.3g}: with "
+                     "unbounded Gutenberg–Richter magnitudes the mean productivity diverges "
+                     "(forecasts and simulations need a largest magnitude, m_max=)")
+        else:
+            cause = ("each event triggers on average at least one direct offspring within the "
+                     "window, so the fitted process explodes instead of settling to a "
+                     "stationary rate (forecasts by simulation refuse it unless "
+                     "allow_supercritical=True or m_max= is given)")
+        return [ModelCheck(
+            name, label, False, f"{what} {est:.3g}{detail} >= 1 — supercritical (explosive)",
+            value=est, threshold=1.0,
+            problem=(
+                f"The branching ratio is {est:.3g}{detail}, at least 1: {cause}. Common "
+                "causes are an incomplete catalogue (mc too low, missing early aftershocks), "
+                "a non-stationary background, or alpha poorly constrained; check the "
+                "magnitude of completeness, try fixing alpha, or cap magnitudes."
+            ),
+        )]
+
     def residuals(self, fit: Fit) -> ResidualAnalysis:
         """Transformed-time residual analysis (Ogata 1988) at the fit's estimate.
 
