@@ -402,6 +402,25 @@ def test_bad_data_raise_data_or_option_errors() -> None:
         OmoriUtsu(main_shock_time=1.5).fit(t, t_start=1.0)
 
 
+def test_too_few_events_say_so_and_never_blame_a_window_not_given() -> None:
+    # one event: the default window would be [t, t]; the message must be about the data
+    for data, model in (((np.array([1.0]), np.array([3.0])), ETAS()),
+                        ((np.array([1.0, 2.0]), np.array([3.0, 2.0])), ETAS(mc=3.0))):
+        with pytest.raises(DataError) as err:
+            model.fit(data)
+        msg = str(err.value)
+        assert "window" not in msg and "t_start" not in msg
+        assert "needs at least 2 events" in msg and "the data have 1" in msg
+    with pytest.raises(DataError, match=r"1 of 2 are below mc=3"):
+        ETAS(mc=3.0).fit((np.array([1.0, 2.0]), np.array([3.0, 2.0])))
+    with pytest.raises(DataError, match="OmoriUtsu needs at least 2 events.*the data have 1"):
+        OmoriUtsu().fit(np.array([1.0]))
+    # a window that is given and holds too few events is named as the culprit
+    with pytest.raises(DataError, match=r"only 1 event.*lie in the window \[4.5, 9\]"):
+        ETAS(mc=3.0, b=1.0).fit((np.arange(1.0, 6.0), np.full(5, 3.0)), t_start=4.5,
+                                t_end=9.0)
+
+
 def test_few_events_warn(recwarn) -> None:
     cat = simulate(TRUTH, 40.0, seed=2)
     assert len(cat) < 30

@@ -186,6 +186,16 @@ def _lognormal_pair(name: str, value: Any) -> tuple[float, float]:
     )
 
 
+def _too_few(family: str, n: int, mc: float | None, dropped: str = "") -> str:
+    """Message for data with fewer than :data:`MIN_EVENTS` usable events."""
+    above = f" with M >= mc={mc:g}" if mc is not None else ""
+    return (
+        f"{family} needs at least {MIN_EVENTS} events{above} to fit (and {FEW_EVENTS} or more "
+        f"for usable estimates); the data have {n}{dropped}. Give a longer catalogue"
+        + (" or lower mc" if mc is not None else "")
+    )
+
+
 def _rows(idx: np.ndarray, limit: int = 5) -> str:
     shown = ", ".join(str(int(i)) for i in idx[:limit])
     more = f", ... ({idx.size} rows in all)" if idx.size > limit else ""
@@ -732,6 +742,10 @@ class ETAS(_PointProcessModel):
         times, mags = times[keep], mags[keep]
         if times.size == 0:
             raise DataError(f"no event has a magnitude at or above mc={mc:g}")
+        if times.size < MIN_EVENTS:
+            raise DataError(_too_few(
+                "ETAS", int(times.size), mc,
+                f" ({n_below} of {n_input} are below mc={mc:g})" if n_below else ""))
         ref = ev["reference_time"]
         ts = float(times[0]) if t_start is None else _time_value("t_start", t_start, ref)
         te = float(times[-1]) if t_end is None else _time_value("t_end", t_end, ref)
@@ -745,10 +759,12 @@ class ETAS(_PointProcessModel):
         first = int(np.searchsorted(times, ts, side="left"))
         n_targets = int(times.size - first)
         if n_targets < MIN_EVENTS:
+            bounds = ("the default window (first to last event)"
+                      if t_start is None and t_end is None else "the window")
             raise DataError(
-                f"only {n_targets} event(s) with M >= mc={mc:g} lie in the window "
-                f"[{ts:g}, {te:g}]; at least {MIN_EVENTS} are needed (widen the window or "
-                "lower mc)"
+                f"only {n_targets} event(s) with M >= mc={mc:g} lie in {bounds} "
+                f"[{ts:g}, {te:g}]; ETAS needs at least {MIN_EVENTS} target events (and "
+                f"{FEW_EVENTS} or more for usable estimates): widen the window or lower mc"
             )
         if n_targets < FEW_EVENTS:
             warnings.warn(
@@ -1421,6 +1437,12 @@ class OmoriUtsu(_PointProcessModel):
         mags = None if mags is None else mags[after]
         if times.size == 0:
             raise DataError(f"no event after the main shock (t={t_ms:g})")
+        if times.size < MIN_EVENTS:
+            n_out = n_input - int(times.size)
+            raise DataError(_too_few(
+                "OmoriUtsu", int(times.size), mc,
+                f" ({n_out} of {n_input} are below mc or not after the main shock)"
+                if n_out else ""))
         ts = t_ms if t_start is None else _time_value("t_start", t_start, ref)
         te = float(times[-1]) if t_end is None else _time_value("t_end", t_end, ref)
         if not ts < te:
