@@ -87,7 +87,7 @@ import numpy as np
 
 from .._checks import check_prob, magnitude_array
 from .._checks import number as _number
-from ..errors import DataError, DataWarning, MethodNotSupportedError, OptionError
+from ..errors import DataError, DataWarning, OptionError
 from ..model import Model, PreparedData
 from ..parameters import Parameter, ParameterSet
 
@@ -864,13 +864,8 @@ class ETAS(_PointProcessModel):
     def stan_program(self) -> Any:
         """The generated program for this set of fixed parameters
         (:func:`pystats.etas.stan.etas_stan_program`)."""
-        try:
-            from .stan import etas_stan_program
-        except ImportError as e:
-            raise MethodNotSupportedError(
-                "the ETAS Stan programs (pystats.etas.stan) are not available in this "
-                "installation; use method='mle', 'map' or 'laplace' (torch)"
-            ) from e
+        from .stan import etas_stan_program
+
         return etas_stan_program(tuple(self.fixed))
 
     def stan_data(self, data: PreparedData) -> dict[str, Any]:
@@ -1511,13 +1506,8 @@ class OmoriUtsu(_PointProcessModel):
 
     def stan_program(self) -> Any:
         """The generated program (:func:`pystats.etas.stan.omori_stan_program`)."""
-        try:
-            from .stan import omori_stan_program
-        except ImportError as e:
-            raise MethodNotSupportedError(
-                "the Omori–Utsu Stan programs (pystats.etas.stan) are not available in this "
-                "installation; use method='mle', 'map' or 'laplace' (torch)"
-            ) from e
+        from .stan import omori_stan_program
+
         return omori_stan_program(tuple(self.fixed), self.options["background"])
 
     def stan_data(self, data: PreparedData) -> dict[str, Any]:
