@@ -272,29 +272,14 @@ def _lognormal_logpdf(x: Any, loc: float, scale: float) -> Any:
     return -lx - math.log(scale) - 0.5 * math.log(2 * math.pi) - 0.5 * ((lx - loc) / scale) ** 2
 
 
-def _gr_mean_productivity(alpha: np.ndarray, beta: np.ndarray, mc: float, m_ref: float,
-                          delta_m: float) -> np.ndarray:
-    """``E[exp(alpha (M - m_ref))]`` for GR magnitudes ``>= mc``, binned (width
-    ``delta_m``, geometric law) or continuous; ``inf`` where ``alpha >= beta``."""
-    alpha, beta = np.broadcast_arrays(np.asarray(alpha, float), np.asarray(beta, float))
-    out = np.full(alpha.shape, np.inf)
-    ok = alpha < beta
-    a, b = alpha[ok], beta[ok]
-    if delta_m > 0:
-        ratio = -np.expm1(-b * delta_m) / -np.expm1((a - b) * delta_m)
-    else:
-        ratio = b / (b - a)
-    out[ok] = np.exp(a * (mc - m_ref)) * ratio
-    return out
-
-
 def _mean_productivity_truncated(alpha: float, beta: float, mc: float, m_ref: float,
                                  delta_m: float, m_max: float | None) -> float:
     """``E[exp(alpha (M - m_ref))]`` for GR magnitudes in ``[mc, m_max]`` (binned or not)."""
     from .kernels import expm1_over_x
+    from .simulate import mean_productivity
 
     if m_max is None:
-        return float(_gr_mean_productivity(np.asarray(alpha), np.asarray(beta), mc, m_ref,
+        return float(mean_productivity(np.asarray(alpha), np.asarray(beta), mc, m_ref,
                                            delta_m))
     if delta_m > 0:
         k = np.arange(math.floor((m_max - mc) / delta_m + 1e-9) + 1)
@@ -927,13 +912,14 @@ class ETAS(_PointProcessModel):
     def derived(self, draws: Mapping[str, np.ndarray], data: PreparedData) -> dict[str, Any]:
         """``branching_ratio`` (window length) and, when estimated, ``b``; see the class."""
         from .kernels import kernel_integral
+        from .simulate import mean_productivity
 
         v = data.values
         full = {k: np.asarray(x, dtype=float) for k, x in self._full(draws).items()}
         shape = np.broadcast_shapes(*(np.shape(x) for x in full.values()))
         full = {k: np.broadcast_to(x, shape) for k, x in full.items()}
         b = self._b_draws(shape, data)
-        prod = _gr_mean_productivity(full["alpha"], b * LN10, v["mc"], v["m_ref"], v["delta_m"])
+        prod = mean_productivity(full["alpha"], b * LN10, v["mc"], v["m_ref"], v["delta_m"])
         span = v["t_end"] - v["t_start"]
         integral = kernel_integral(0.0, span, full["c"], full["p"])
         with np.errstate(invalid="ignore", over="ignore"):
