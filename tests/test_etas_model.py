@@ -544,7 +544,8 @@ def test_predict_bad_arguments(fit_large) -> None:
 
 def test_predict_refuses_supercritical_draws_unless_allowed() -> None:
     cat = simulate(TRUTH, 300.0, seed=9)
-    fit = ETAS(mc=MC, b=0.5).fit(cat, seed=1, n_starts=1)  # alpha > b ln 10: infinite
+    with pytest.warns(ConvergenceWarning, match="branching ratio"):  # flagged by diagnose
+        fit = ETAS(mc=MC, b=0.5).fit(cat, seed=1, n_starts=1)
     with pytest.raises(OptionError, match="supercritical"):
         fit.predict(n_sims=5, seed=1)
     # truncating the magnitudes makes the mean productivity finite
