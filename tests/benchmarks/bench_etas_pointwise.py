@@ -17,9 +17,9 @@ the result itself is ``draws x events x 8`` bytes (32 MB), the working set a few
 ``512 x K_soe`` blocks.  ``--exact`` also times the exact pair sums
 (``likelihood="exact"``) on a tenth of the draws.
 
-Measured (2-core shared machine, load average ~8, NumPy single thread): 4 000 x 1 000,
-SOE (83 exponentials): 3.6 s; exact pairs, 400 x 1 000: 63 s (about 150 ns per draw and
-pair, so 10 min for 4 000 draws).
+Measured (2-core shared machine, NumPy single thread): 4 000 x 1 000, SOE (83
+exponentials): 1.7 s at load average ~2, 3.6 s at ~8; peak 41 MB (result 31 MB).  Exact
+pairs, 400 x 1 000: 63 s at load ~10 (about 150 ns per draw and pair).
 """
 
 from __future__ import annotations
