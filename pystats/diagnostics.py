@@ -26,6 +26,10 @@ Checks
     ``converged``, ``hessian``, ``multiple_starts`` and, when the engine reports it,
     ``pareto_k``: the Pareto-smoothed importance-sampling shape of the approximation
     above 0.7 (Vehtari et al. 2024).
+every method
+    the family's own checks, :class:`ModelCheck` objects returned by the model's
+    :meth:`~pystats.model.Model.check_fit` hook (e.g. ETAS ``branching_ratio``: a
+    supercritical, explosive fitted process).
 
 References
 ----------
@@ -60,7 +64,7 @@ from .summary import rhat_text
 if TYPE_CHECKING:
     from .fit import Fit
 
-__all__ = ["Check", "Diagnostics", "Problem", "diagnose", "e_bfmi", "run_checks"]
+__all__ = ["Check", "Diagnostics", "ModelCheck", "Problem", "diagnose", "e_bfmi", "run_checks"]
 
 RHAT_MAX = 1.01
 ESS_PER_CHAIN_MIN = 100
@@ -146,6 +150,39 @@ class Check:
     verdict: str
     value: float | None = None
     threshold: float | None = None
+
+
+@dataclass(frozen=True)
+class ModelCheck:
+    """A family-specific check, returned by :meth:`pystats.model.Model.check_fit`.
+
+    Attributes
+    ----------
+    name, label, passed, verdict, value, threshold
+        As in :class:`Check`.
+    problem : str
+        What was found and what to try, when ``passed`` is false (default: the verdict).
+    severity : {"warning", "error"}
+        As in :class:`Problem`.
+
+    Examples
+    --------
+    What :meth:`pystats.ETAS.check_fit` returns for a supercritical fit:
+
+    >>> from pystats.diagnostics import ModelCheck
+    >>> check = ModelCheck("branching_ratio", "Branching ratio", False, "1.62 >= 1", 1.62, 1.0)
+    >>> check.passed, check.severity
+    (False, 'warning')
+    """
+
+    name: str
+    label: str
+    passed: bool | None
+    verdict: str
+    value: float | None = None
+    threshold: float | None = None
+    problem: str = ""
+    severity: str = "warning"
 
 
 @dataclass(frozen=True)
@@ -651,6 +688,9 @@ def run_checks(fit: Fit, table: pd.DataFrame | None = None) -> Diagnostics:
         _starts_check(fit, out)
         if fit.method == "laplace":
             _pareto_check(fit, out)
+    for c in fit.model.check_fit(fit):
+        out.add(c.name, c.label, c.passed, c.verdict, value=c.value, threshold=c.threshold,
+                problem=c.problem, severity=c.severity)
     return Diagnostics(fit.method, tuple(out.problems), out.checks)
 
 

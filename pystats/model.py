@@ -28,6 +28,7 @@ from .parameters import ParameterSet
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .diagnostics import ModelCheck
     from .fit import Fit
 
 __all__ = ["METHODS", "Model", "PreparedData"]
@@ -293,6 +294,15 @@ class Model(ABC):
     def predict(self, fit: Fit, **kwargs: Any) -> pd.DataFrame:
         """Model-specific predictions with uncertainty (called by :meth:`Fit.predict`)."""
         raise MethodNotSupportedError(f"{type(self).__name__} has no predictions")
+
+    def check_fit(self, fit: Fit) -> list[ModelCheck]:
+        """Family-specific checks of a fitted model, run by :func:`pystats.diagnostics.diagnose`.
+
+        For findings that the generic convergence checks cannot see, e.g. estimates that
+        describe an explosive process.  Each :class:`~pystats.diagnostics.ModelCheck` is
+        listed and warned about like the other checks.  Default: none.
+        """
+        return []
 
     def report_figures(self, fit: Fit) -> list[tuple[str, Any]]:
         """Family-specific ``(title, matplotlib Figure)`` pairs for :meth:`Fit.report`."""

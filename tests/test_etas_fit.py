@@ -1,4 +1,6 @@
-"""Maximum likelihood with the ETAS likelihood: recovery on simulated data, the SAPP example."""
+"""Maximum likelihood with the ETAS likelihood: recovery on simulated data; on the SAPP
+Miyagi example, that the optimum does not depend on the start (SAPP's example values are
+starting values, not estimates)."""
 
 from __future__ import annotations
 
@@ -96,11 +98,13 @@ def test_omori_mle_recovers_known_parameters() -> None:
 
 
 # ----------------------------------------------------------------------------- Miyagi / SAPP
-# SAPP (R package, Ogata 2006 SASeis2006) example `etasap` on data(main2003JUL26):
+# SAPP (R package, Ogata 2006 SASeis2006) help example of `etasap` on data(main2003JUL26):
 # etasap(x$time, x$magnitude, 2.5, 6.2, c(0, 0.63348E+02, 0.38209E-01, 0.26423E+01,
 # 0.10169E+01),, 0.01, 18.68): threshold M2.5, reference M6.2 (the main shock), fit on
-# [0.01, 18.68] days, mu fixed at 0 (a zero initial mu stays 0 in SAPP's sqrt parameterisation).
-SAPP = {"mu": 0.0, "K": 63.348, "c": 0.038209, "alpha": 2.6423, "p": 1.0169}
+# [0.01, 18.68] days, mu fixed at 0.  The parameter vector is the example's *starting
+# values* (`parami`), not SAPP's estimates; here it is a start for the optimiser and a
+# reference point of the likelihood surface.
+SAPP_START = {"mu": 0.0, "K": 63.348, "c": 0.038209, "alpha": 2.6423, "p": 1.0169}
 
 
 @pytest.fixture(scope="module")
@@ -115,25 +119,31 @@ def miyagi(shared_data) -> tuple[np.ndarray, np.ndarray]:
     return t, m
 
 
-def test_miyagi_loglik_at_sapp_estimates_is_finite_and_methods_agree(miyagi) -> None:
+def test_miyagi_loglik_exact_and_fast_agree_at_sapp_starting_values(miyagi) -> None:
     t, m = miyagi
-    exact = float(etas_loglik_exact(SAPP, t, m, 0.01, 18.68, 6.2))
-    fast = float(etas_loglik_fast(SAPP, t, m, 0.01, 18.68, 6.2))
-    assert math.isfinite(exact)
+    exact = float(etas_loglik_exact(SAPP_START, t, m, 0.01, 18.68, 6.2))
+    fast = float(etas_loglik_fast(SAPP_START, t, m, 0.01, 18.68, 6.2))
+    assert exact == pytest.approx(1805.955, abs=1e-3)  # recorded in models/etas.md
     assert fast == pytest.approx(exact, rel=1e-10)
 
 
-def test_miyagi_mle_is_close_to_sapp(miyagi) -> None:
+def test_miyagi_mle_does_not_depend_on_the_start(miyagi) -> None:
+    """From SAPP's starting values and from a generic start the optimiser reaches the same
+    optimum (to 1e-3 SE), above the log likelihood at SAPP's starting values."""
     t, m = miyagi
     names = ("K", "c", "alpha", "p")
-    est, se, ll = fit_mle(lambda P: etas_loglik(P, t, m, 0.01, 18.68, 6.2),
-                          {"K": 50.0, "c": 0.05, "alpha": 2.0, "p": 1.1}, names,
-                          fixed={"mu": 0.0})
-    # our optimum is at least as good as SAPP's published point, and close to it
-    assert ll >= float(etas_loglik_exact(SAPP, t, m, 0.01, 18.68, 6.2)) - 1e-9
+
+    def loglik(P):
+        return etas_loglik(P, t, m, 0.01, 18.68, 6.2)
+
+    est1, se, ll1 = fit_mle(loglik, SAPP_START, names, fixed={"mu": 0.0})
+    est2, _, ll2 = fit_mle(loglik, {"K": 50.0, "c": 0.05, "alpha": 2.0, "p": 1.1}, names,
+                           fixed={"mu": 0.0})
+    assert ll1 == pytest.approx(ll2, abs=1e-7)
+    assert ll1 > float(etas_loglik_exact(SAPP_START, t, m, 0.01, 18.68, 6.2))
     for n in names:
-        assert abs(est[n] - SAPP[n]) < 1.0 * se[n], (n, est[n], SAPP[n], se[n])
-    # (values recorded in models/etas.md, "Validation")
+        assert abs(est1[n] - est2[n]) < 1e-3 * se[n], (n, est1[n], est2[n], se[n])
+    # (the MLE and its standard errors are recorded in models/etas.md, "Validation")
 
 
 # ----------------------------------------------------------------------------- PtProcess

@@ -89,13 +89,14 @@ from .. import _checks
 from .._checks import check_prob, magnitude_array
 from .._checks import number as _number
 from .._warnings import warn as _warn
-from ..errors import DataError, DataWarning, MethodNotSupportedError, OptionError
+from ..errors import DataError, DataWarning, OptionError
 from ..model import Model, PreparedData
 from ..parameters import Parameter, ParameterSet
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ..diagnostics import ModelCheck
     from ..fit import Fit
     from .residuals import ResidualAnalysis
     from .simulate import SimulatedCatalog
@@ -187,6 +188,16 @@ def _lognormal_pair(name: str, value: Any) -> tuple[float, float]:
     )
 
 
+def _too_few(family: str, n: int, mc: float | None, dropped: str = "") -> str:
+    """Message for data with fewer than :data:`MIN_EVENTS` usable events."""
+    above = f" with M >= mc={mc:g}" if mc is not None else ""
+    return (
+        f"{family} needs at least {MIN_EVENTS} events{above} to fit (and {FEW_EVENTS} or more "
+        f"for usable estimates); the data have {n}{dropped}. Give a longer catalogue"
+        + (" or lower mc" if mc is not None else "")
+    )
+
+
 def _read_events(data: Any, *, need_magnitudes: bool, family: str) -> dict[str, Any]:
     """Times (days) and magnitudes of ``data``, validated by :class:`~pystats.Catalog`.
 
@@ -257,29 +268,14 @@ def _lognormal_logpdf(x: Any, loc: float, scale: float) -> Any:
     return -lx - math.log(scale) - 0.5 * math.log(2 * math.pi) - 0.5 * ((lx - loc) / scale) ** 2
 
 
-def _gr_mean_productivity(alpha: np.ndarray, beta: np.ndarray, mc: float, m_ref: float,
-                          delta_m: float) -> np.ndarray:
-    """``E[exp(alpha (M - m_ref))]`` for GR magnitudes ``>= mc``, binned (width
-    ``delta_m``, geometric law) or continuous; ``inf`` where ``alpha >= beta``."""
-    alpha, beta = np.broadcast_arrays(np.asarray(alpha, float), np.asarray(beta, float))
-    out = np.full(alpha.shape, np.inf)
-    ok = alpha < beta
-    a, b = alpha[ok], beta[ok]
-    if delta_m > 0:
-        ratio = -np.expm1(-b * delta_m) / -np.expm1((a - b) * delta_m)
-    else:
-        ratio = b / (b - a)
-    out[ok] = np.exp(a * (mc - m_ref)) * ratio
-    return out
-
-
 def _mean_productivity_truncated(alpha: float, beta: float, mc: float, m_ref: float,
                                  delta_m: float, m_max: float | None) -> float:
     """``E[exp(alpha (M - m_ref))]`` for GR magnitudes in ``[mc, m_max]`` (binned or not)."""
     from .kernels import expm1_over_x
+    from .simulate import mean_productivity
 
     if m_max is None:
-        return float(_gr_mean_productivity(np.asarray(alpha), np.asarray(beta), mc, m_ref,
+        return float(mean_productivity(np.asarray(alpha), np.asarray(beta), mc, m_ref,
                                            delta_m))
     if delta_m > 0:
         k = np.arange(math.floor((m_max - mc) / delta_m + 1e-9) + 1)
@@ -725,6 +721,10 @@ class ETAS(_PointProcessModel):
         times, mags = times[keep], mags[keep]
         if times.size == 0:
             raise DataError(f"no event has a magnitude at or above mc={mc:g}")
+        if times.size < MIN_EVENTS:
+            raise DataError(_too_few(
+                "ETAS", int(times.size), mc,
+                f" ({n_below} of {n_input} are below mc={mc:g})" if n_below else ""))
         ref = ev["reference_time"]
         ts = float(times[0]) if t_start is None else _time_value("t_start", t_start, ref)
         te = float(times[-1]) if t_end is None else _time_value("t_end", t_end, ref)
@@ -738,10 +738,12 @@ class ETAS(_PointProcessModel):
         first = int(np.searchsorted(times, ts, side="left"))
         n_targets = int(times.size - first)
         if n_targets < MIN_EVENTS:
+            bounds = ("the default window (first to last event)"
+                      if t_start is None and t_end is None else "the window")
             raise DataError(
-                f"only {n_targets} event(s) with M >= mc={mc:g} lie in the window "
-                f"[{ts:g}, {te:g}]; at least {MIN_EVENTS} are needed (widen the window or "
-                "lower mc)"
+                f"only {n_targets} event(s) with M >= mc={mc:g} lie in {bounds} "
+                f"[{ts:g}, {te:g}]; ETAS needs at least {MIN_EVENTS} target events (and "
+                f"{FEW_EVENTS} or more for usable estimates): widen the window or lower mc"
             )
         if n_targets < FEW_EVENTS:
             _warn(
@@ -841,13 +843,8 @@ class ETAS(_PointProcessModel):
     def stan_program(self) -> Any:
         """The generated program for this set of fixed parameters
         (:func:`pystats.etas.stan.etas_stan_program`)."""
-        try:
-            from .stan import etas_stan_program
-        except ImportError as e:
-            raise MethodNotSupportedError(
-                "the ETAS Stan programs (pystats.etas.stan) are not available in this "
-                "installation; use method='mle', 'map' or 'laplace' (torch)"
-            ) from e
+        from .stan import etas_stan_program
+
         return etas_stan_program(tuple(self.fixed))
 
     def stan_data(self, data: PreparedData) -> dict[str, Any]:
@@ -919,6 +916,7 @@ class ETAS(_PointProcessModel):
         ``b`` is read from ``draws["b"]`` when given (:meth:`derived_inputs`), else drawn
         from its sampling distribution for each draw (the estimate for a single point)."""
         from .kernels import kernel_integral
+        from .simulate import mean_productivity
 
         v = data.values
         full = {k: np.asarray(x, dtype=float) for k, x in self._full(draws).items()}
@@ -926,7 +924,7 @@ class ETAS(_PointProcessModel):
         full = {k: np.broadcast_to(x, shape) for k, x in full.items()}
         b = (np.broadcast_to(np.asarray(draws["b"], dtype=float), shape) if "b" in draws
              else self._b_draws(shape, data))
-        prod = _gr_mean_productivity(full["alpha"], b * LN10, v["mc"], v["m_ref"], v["delta_m"])
+        prod = mean_productivity(full["alpha"], b * LN10, v["mc"], v["m_ref"], v["delta_m"])
         span = v["t_end"] - v["t_start"]
         integral = kernel_integral(0.0, span, full["c"], full["p"])
         with np.errstate(invalid="ignore", over="ignore"):
@@ -942,35 +940,81 @@ class ETAS(_PointProcessModel):
 
         The sequential decomposition of the point-process log likelihood (each term is the
         log density of the next event time given the past; ``t_0 = t_start``); the terms sum
-        to the log likelihood.  Costs about two likelihood evaluations per draw (computed
-        on demand by ``Fit.to_arviz``).  Returns ``{"time": (*leading axes, n_targets)}``.
+        to the log likelihood.  All draws are evaluated together (no loop over draws,
+        :mod:`pystats.etas._pointwise`): with the sum-of-exponentials kernel on one lattice
+        covering the draws' ``(c, p)`` (relative error below 1e-10 for every draw, far
+        below what PSIS-LOO resolves), ``O(draws × events × ~100)`` work and
+        ``O(draws × n_targets)`` memory — 4 000 draws × 1 000 events in about 2-4 s
+        (``tests/benchmarks/bench_etas_pointwise.py``).  With ``likelihood="exact"`` the
+        pair sums are exact, ``O(draws × events^2)`` (about 150 ns per draw and pair).
+        Computed on demand by ``Fit.to_arviz``.  Returns ``{"time": (*leading axes,
+        n_targets)}``.
         """
-        import torch
-
-        from .likelihood import etas_compensator, etas_integral, etas_intensity
+        from ._pointwise import pointwise_exact, pointwise_soe
 
         v = data.values
-        t, m = np.asarray(v["t"]), np.asarray(v["m"])
-        targets = t[int(v["first"]):]
         full = {k: np.asarray(x, dtype=float) for k, x in self._full(draws).items()}
         lead = np.broadcast_shapes(*(np.shape(x) for x in full.values()))
         flat = {k: np.broadcast_to(x, lead).reshape(-1) for k, x in full.items()}
-        method = self._method(v)
-        out = np.empty((flat["K"].size, targets.size))
-        with torch.no_grad():
-            for i in range(flat["K"].size):
-                ps = {k: float(a[i]) for k, a in flat.items()}
-                lam = etas_intensity(ps, t, m, targets, v["m_ref"], method=method).numpy()
-                tau = etas_compensator(ps, t, m, v["t_start"], v["m_ref"], t_end=v["t_end"],
-                                       method=method).numpy()
-                total = float(etas_integral(ps, t, m, v["t_start"], v["t_end"], v["m_ref"]))
-                with np.errstate(divide="ignore"):
-                    row = np.log(lam) - np.diff(tau, prepend=0.0)
-                row[-1] -= total - tau[-1]
-                out[i] = row
-        return {"time": out.reshape(*lead, targets.size)}
+        fn = pointwise_exact if self.options["likelihood"] == "exact" else pointwise_soe
+        out = fn(flat, np.asarray(v["t"], dtype=float), np.asarray(v["m"], dtype=float),
+                 float(v["t_start"]), float(v["t_end"]), float(v["m_ref"]))
+        return {"time": out.reshape(*lead, out.shape[-1])}
 
     # ------------------------------------------------------------------ diagnostics
+    def check_fit(self, fit: Fit) -> list[ModelCheck]:
+        """``branching_ratio``: a fitted process that is supercritical (explosive).
+
+        Fails when the branching ratio (see the class; the mean number of direct
+        offspring within the window length) is at least 1 at the estimate — the optimum,
+        or the posterior median for NUTS — and gives its 90 % interval and ``P(n >= 1)``
+        over the fit's draws.  Such a fit describes a catalogue that explodes; forecasts
+        by simulation refuse it (:meth:`predict`) unless magnitudes are capped.  Run by
+        ``fit.diagnose()`` (and so at the end of every fit).
+        """
+        from ..arviz_io import draws_kind
+        from ..diagnostics import ModelCheck
+
+        name = "branching_ratio"
+        point = fit.point if fit.point is not None and name in fit.point else None
+        draws = fit.variable(name).reshape(-1) if name in fit.draws else None
+        if point is None and draws is None:
+            return []
+        if point is not None:
+            est, what = float(np.asarray(point[name])), "estimate"
+        else:
+            est, what = float(np.quantile(draws, 0.5, method="inverted_cdf")), "posterior median"
+        detail = ""
+        if draws is not None and draws.size > 1:
+            lo, hi = np.quantile(draws, [0.05, 0.95], method="inverted_cdf")
+            detail = (f" (90 % of the {draws_kind(fit).replace('_', ' ')} draws: "
+                      f"{lo:.3g}–{hi:.3g}; P(n >= 1) = {np.mean(draws >= 1):.2f})")
+        label = "Branching ratio"
+        if est < 1:
+            return [ModelCheck(name, label, True, f"{what} {est:.3g}{detail} < 1 — subcritical",
+                               value=est, threshold=1.0)]
+        v = fit.data.values
+        alpha, beta = self._point(fit)["alpha"], float(v["b"]) * LN10
+        if math.isinf(est):
+            cause = (f"it is infinite because alpha = {alpha:.3g} >= b ln 10 = {beta:.3g}: with "
+                     "unbounded Gutenberg–Richter magnitudes the mean productivity diverges "
+                     "(forecasts and simulations need a largest magnitude, m_max=)")
+        else:
+            cause = ("each event triggers on average at least one direct offspring within the "
+                     "window, so the fitted process explodes instead of settling to a "
+                     "stationary rate (forecasts by simulation refuse it unless "
+                     "allow_supercritical=True or m_max= is given)")
+        return [ModelCheck(
+            name, label, False, f"{what} {est:.3g}{detail} >= 1 — supercritical (explosive)",
+            value=est, threshold=1.0,
+            problem=(
+                f"The branching ratio is {est:.3g}{detail}, at least 1: {cause}. Common "
+                "causes are an incomplete catalogue (mc too low, missing early aftershocks), "
+                "a non-stationary background, or alpha poorly constrained; check the "
+                "magnitude of completeness, try fixing alpha, or cap magnitudes."
+            ),
+        )]
+
     def residuals(self, fit: Fit) -> ResidualAnalysis:
         """Transformed-time residual analysis (Ogata 1988) at the fit's estimate.
 
@@ -1405,6 +1449,12 @@ class OmoriUtsu(_PointProcessModel):
         mags = None if mags is None else mags[after]
         if times.size == 0:
             raise DataError(f"no event after the main shock (t={t_ms:g})")
+        if times.size < MIN_EVENTS:
+            n_out = n_input - int(times.size)
+            raise DataError(_too_few(
+                "OmoriUtsu", int(times.size), mc,
+                f" ({n_out} of {n_input} are below mc or not after the main shock)"
+                if n_out else ""))
         ts = t_ms if t_start is None else _time_value("t_start", t_start, ref)
         te = float(times[-1]) if t_end is None else _time_value("t_end", t_end, ref)
         if not ts < te:
@@ -1473,13 +1523,8 @@ class OmoriUtsu(_PointProcessModel):
 
     def stan_program(self) -> Any:
         """The generated program (:func:`pystats.etas.stan.omori_stan_program`)."""
-        try:
-            from .stan import omori_stan_program
-        except ImportError as e:
-            raise MethodNotSupportedError(
-                "the Omori–Utsu Stan programs (pystats.etas.stan) are not available in this "
-                "installation; use method='mle', 'map' or 'laplace' (torch)"
-            ) from e
+        from .stan import omori_stan_program
+
         return omori_stan_program(tuple(self.fixed), self.options["background"])
 
     def stan_data(self, data: PreparedData) -> dict[str, Any]:

@@ -52,6 +52,7 @@ __all__ = [
     "SimulatedCatalog",
     "branching_ratio",
     "gr_mean_productivity",
+    "mean_productivity",
     "sample_kernel_delays",
     "simulate_etas",
     "simulate_omori",
@@ -141,6 +142,41 @@ def _finite(name: str, v: Any) -> float:
     return _checks.real(name, v)
 
 
+def mean_productivity(alpha: Any, beta: Any, mc: float, m_ref: float,
+                      delta_m: float = 0.0) -> np.ndarray:
+    """``E[exp(alpha (M - m_ref))]`` for GR magnitudes ``>= mc`` (vectorised).
+
+    ``beta = b ln 10``.  Continuous magnitudes (``delta_m = 0``, ``M - mc ~
+    Exponential(beta)``): ``exp(alpha (mc - m_ref)) beta / (beta - alpha)``; binned ones
+    (width ``delta_m``, geometric law on the grid): ``exp(alpha (mc - m_ref))
+    (1 - e^{-beta delta_m}) / (1 - e^{(alpha - beta) delta_m})``; ``inf`` where
+    ``alpha >= beta``.
+
+    Parameters
+    ----------
+    alpha, beta : array_like
+        Productivity exponent and ``b ln 10`` (broadcast together).
+    mc, m_ref : float
+        Completeness and reference magnitudes.
+    delta_m : float
+        Magnitude bin width (0: continuous).
+
+    Returns
+    -------
+    ndarray
+    """
+    alpha, beta = np.broadcast_arrays(np.asarray(alpha, float), np.asarray(beta, float))
+    out = np.full(alpha.shape, np.inf)
+    ok = alpha < beta
+    a, b = alpha[ok], beta[ok]
+    if delta_m > 0:
+        ratio = -np.expm1(-b * delta_m) / -np.expm1((a - b) * delta_m)
+    else:
+        ratio = b / (b - a)
+    out[ok] = np.exp(a * (mc - m_ref)) * ratio
+    return out
+
+
 def gr_mean_productivity(alpha: float, b: float, mc: float, m_ref: float) -> float:
     """``E[exp(alpha (M - M_ref))]`` for Gutenberg–Richter magnitudes ``M >= mc``.
 
@@ -162,10 +198,8 @@ def gr_mean_productivity(alpha: float, b: float, mc: float, m_ref: float) -> flo
     float
     """
     beta = _positive("b", b) * math.log(10.0)
-    alpha = _finite("alpha", alpha)
-    if alpha >= beta:
-        return math.inf
-    return math.exp(alpha * (_finite("mc", mc) - _finite("m_ref", m_ref))) * beta / (beta - alpha)
+    return float(mean_productivity(_finite("alpha", alpha), beta, _finite("mc", mc),
+                                   _finite("m_ref", m_ref)))
 
 
 def branching_ratio(
