@@ -1,0 +1,332 @@
+"""The shared test battery: every registered family through every supported method.
+
+The families and their small simulated data sets are registered in ``tests/battery.py``
+(one ``register(...)`` call each).  Per (family x method): the fit recovers the simulated
+truth, ``summary`` / ``diagnose`` / ``predict`` have their documented structure with finite
+values, ``save`` -> ``pystats.load`` round-trips exactly, ``report`` writes the parameters
+and diagnostics, and ``fit`` leaves the model and the data untouched.  Per family: the CLI
+``simulate`` / ``fit`` / ``predict`` / ``report`` round trip, methods a family does not
+support, and the standard bad inputs.  Only the ``fast_methods`` of a case (``mle`` by
+default) run in the default suite; the other methods are marked ``slow``.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import sys
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import pystats
+from pystats.cli import EXIT_OK, main
+from pystats.diagnostics import Check, Diagnostics
+from pystats.errors import ConvergenceWarning, MethodNotSupportedError, PystatsError
+from pystats.model import METHODS
+
+from battery import CASES, BatteryCase
+
+SEED = 1
+"""Seed of every simulated data set and fit of the battery."""
+
+SMALL = 60
+"""Number of events of the data set used by the checks of bad arguments."""
+
+PENDING_VALIDATORS = pytest.mark.xfail(strict=False, reason="pending validators (#6.4/#7.3)")
+"""Bad inputs whose validation is being added on another branch; remove after merging."""
+
+CHECKS_BY_METHOD = {
+    "mle": {"converged", "hessian"},
+    "map": {"converged", "hessian"},
+    "laplace": {"converged", "hessian"},
+    "nuts": {"r_hat", "ess_bulk", "ess_tail", "divergences", "tree_depth", "e_bfmi"},
+}
+"""Checks ``diagnose`` documents for each method (``pystats.diagnostics``)."""
+
+
+def _fit_params() -> list[Any]:
+    out = []
+    for case in CASES.values():
+        for method in case.model().methods:
+            marks = () if method in case.fast_methods else (pytest.mark.slow,)
+            out.append(pytest.param(case.name, method, id=f"{case.name}-{method}", marks=marks))
+    return out
+
+
+FIT_PARAMS = _fit_params()
+
+
+def _snapshot(model: Any) -> str:
+    """The model's options and constructor options, as text (options may hold arrays)."""
+    with np.printoptions(threshold=sys.maxsize, precision=17):
+        return repr((dict(model.options), dict(model.init_options), vars(model)))
+
+
+class _Fitted:
+    """One battery fit with what was checked around it."""
+
+    def __init__(self, case: BatteryCase, method: str) -> None:
+        self.case = case
+        self.data, self.truth = case.simulate(SEED)
+        self.model = case.model()
+        data_before = self.data.copy(deep=True)
+        options_before = _snapshot(self.model)
+        kwargs = dict(case.sampler_kwargs) if method in ("laplace", "nuts") else {}
+        with warnings.catch_warnings(record=True) as self.warnings:
+            warnings.simplefilter("always")
+            self.fit = self.model.fit(self.data, method=method, seed=SEED, **kwargs,
+                                      **case.fit_kwargs)
+        self.data_unchanged = self.data.equals(data_before)
+        self.options_unchanged = _snapshot(self.model) == options_before
+
+
+@pytest.fixture(scope="session")
+def battery_fit() -> Callable[[str, str], _Fitted]:
+    """``(case name, method) -> _Fitted``, each fit run once per session."""
+    cache: dict[tuple[str, str], _Fitted] = {}
+
+    def get(name: str, method: str) -> _Fitted:
+        if (name, method) not in cache:
+            cache[name, method] = _Fitted(CASES[name], method)
+        return cache[name, method]
+
+    return get
+
+
+# ============================================================================ per method
+@pytest.mark.parametrize(("name", "method"), FIT_PARAMS)
+def test_fit_recovers_the_simulated_truth(name: str, method: str, battery_fit) -> None:
+    f = battery_fit(name, method)
+    assert f.fit.method == method
+    table = f.fit.summary()
+    tol = f.case.se_tolerance
+    for param, truth in f.truth.items():
+        est, se = table.loc[param].iloc[0], table.loc[param].iloc[1]
+        assert abs(est - truth) <= tol * se, (param, est, se, truth)
+
+
+@pytest.mark.parametrize(("name", "method"), FIT_PARAMS)
+def test_summary_has_one_finite_row_per_parameter(name: str, method: str, battery_fit) -> None:
+    fit = battery_fit(name, method).fit
+    table = fit.summary()
+    assert isinstance(table, pd.DataFrame)
+    params = table[table["kind"] == "parameter"]
+    assert list(params.index) == list(fit.parameters.names)
+    assert not table.index.duplicated().any()
+    # the point estimate is the first column, its standard error (or sd) the second
+    values = params.iloc[:, :2].to_numpy(dtype=float)
+    assert np.all(np.isfinite(values)) and np.all(values[:, 1] > 0), params
+    lower, upper = params.iloc[:, 2].to_numpy(float), params.iloc[:, 3].to_numpy(float)
+    assert np.all(lower <= values[:, 0]) and np.all(values[:, 0] <= upper)
+    assert fit.summary(prob=0.5).iloc[:, 3].le(table.iloc[:, 3]).all()  # narrower interval
+    text = fit.summary_text()
+    assert all(p in text for p in fit.parameters.names)
+
+
+@pytest.mark.parametrize(("name", "method"), FIT_PARAMS)
+def test_diagnose_structure_and_clean_fit_converges(name: str, method: str, battery_fit) -> None:
+    fit = battery_fit(name, method).fit
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # a clean fit does not warn
+        diag = fit.diagnose()
+    assert isinstance(diag, Diagnostics) and diag.method == method
+    assert CHECKS_BY_METHOD[method] <= set(diag.checks), sorted(diag.checks)
+    assert all(isinstance(c, Check) for c in diag.checks.values())
+    assert diag.ok and diag.problems == (), str(diag)
+    assert all(c.passed is not False for c in diag.checks.values())
+    frame = diag.to_frame()
+    assert list(frame.columns) == ["label", "passed", "value", "threshold", "verdict",
+                                   "severity"]
+    assert list(frame.index) == list(diag.checks)
+
+
+@pytest.mark.parametrize(("name", "method"), FIT_PARAMS)
+def test_predict_returns_the_documented_finite_table(name: str, method: str,
+                                                     battery_fit) -> None:
+    f = battery_fit(name, method)
+    table = f.fit.predict(**f.case.predict_kwargs)
+    assert isinstance(table, pd.DataFrame) and len(table) > 0
+    missing = set(f.case.predict_columns) - set(table.columns)
+    assert not missing, (missing, list(table.columns))
+    numeric = table.select_dtypes("number").to_numpy(dtype=float)
+    assert numeric.size and np.all(np.isfinite(numeric)), table
+    if "magnitudes" in f.case.predict_kwargs:
+        np.testing.assert_allclose(table["magnitude"], f.case.predict_kwargs["magnitudes"])
+
+
+@pytest.mark.parametrize(("name", "method"), FIT_PARAMS)
+def test_save_load_round_trip_is_exact(name: str, method: str, battery_fit,
+                                       tmp_path: Path) -> None:
+    fit = battery_fit(name, method).fit
+    path = fit.save(tmp_path / "fit.nc")
+    again = pystats.load(path)
+    assert type(again.model) is type(fit.model)
+    assert repr(dict(again.model.options)) == repr(dict(fit.model.options))
+    assert (again.method, again.backend) == (fit.method, fit.backend)
+    assert again.data.hash == fit.data.hash
+    assert set(again.draws) == set(fit.draws)
+    for k, v in fit.draws.items():
+        np.testing.assert_array_equal(again.draws[k], v, err_msg=k)
+    if fit.point is not None:
+        for k, v in fit.point.items():
+            np.testing.assert_array_equal(again.point[k], v, err_msg=k)
+    pd.testing.assert_frame_equal(again.summary(), fit.summary())
+    assert again.metadata["seed"] == fit.metadata["seed"]
+
+
+@pytest.mark.parametrize(("name", "method"), FIT_PARAMS)
+def test_report_names_the_parameters_and_diagnostics(name: str, method: str, battery_fit,
+                                                     tmp_path: Path) -> None:
+    fit = battery_fit(name, method).fit
+    path = fit.report(tmp_path / "report.html")
+    text = Path(path).read_text(encoding="utf-8")
+    assert text.lstrip().lower().startswith("<!doctype html")
+    assert all(p in text for p in fit.parameters.names)
+    assert "<h2>Diagnostics</h2>" in text
+    labels = [c.label for c in fit.diagnose(warn=False).checks.values()]
+    assert labels and all(html.escape(label) in text for label in labels)
+
+
+@pytest.mark.parametrize(("name", "method"), FIT_PARAMS)
+def test_fit_leaves_the_model_and_the_data_untouched(name: str, method: str,
+                                                     battery_fit) -> None:
+    f = battery_fit(name, method)
+    assert f.data_unchanged and f.options_unchanged
+    assert f.fit.model is f.model  # the fit keeps the (unchanged) model it was given
+
+
+# ============================================================================ per family
+NAMES = list(CASES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_unsupported_methods_raise_method_not_supported(name: str) -> None:
+    case = CASES[name]
+    model = case.model()
+    data, _ = case.simulate(SEED)
+    for method in sorted(set(METHODS) - set(model.methods)):  # none for a complete family
+        with pytest.raises(MethodNotSupportedError, match=method):
+            model.fit(data, method=method, **case.fit_kwargs)
+    # the same refusal for a variant declaring fewer methods, before any work is done
+    restricted = type(f"MleOnly{type(model).__name__}", (type(model),), {"methods": ("mle",)})
+    with pytest.raises(MethodNotSupportedError, match=r"method='nuts'.*supports mle") as err:
+        restricted(**model.init_options).fit(data, method="nuts", **case.fit_kwargs)
+    assert isinstance(err.value, NotImplementedError)
+    # a backend that cannot run the method
+    with pytest.raises(MethodNotSupportedError, match="torch"):
+        model.fit(data, method="nuts", backend="torch", **case.fit_kwargs)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_cli_simulate_fit_predict_report_round_trip(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    case = CASES[name]
+    cat = tmp_path / "catalog.csv"
+    data, truth = case.simulate(SEED)
+    if case.cli_simulate is not None:
+        assert main(["simulate", *case.cli_simulate, "-o", str(cat)]) == EXIT_OK
+    else:
+        case.write_data(data, cat)
+    fitted, table_csv, report = tmp_path / "fit.nc", tmp_path / "s.csv", tmp_path / "r.html"
+    assert main(["fit", str(cat), "--model", case.cli_model, *case.cli_fit_args,
+                 "--seed", str(SEED), "-q", "-o", str(fitted), "--summary-csv",
+                 str(table_csv), "--report", str(report)]) == EXIT_OK
+    table = pd.read_csv(table_csv, index_col=0)
+    for param, value in truth.items():
+        est, se = table.loc[param].iloc[0], table.loc[param].iloc[1]
+        assert abs(est - value) <= case.se_tolerance * se, (param, est, se, value)
+    assert "<h2>Diagnostics</h2>" in report.read_text(encoding="utf-8")
+
+    pred = tmp_path / "pred.csv"
+    assert main(["predict", str(fitted), *case.cli_predict_args, "-o", str(pred)]) == EXIT_OK
+    frame = pd.read_csv(pred)
+    assert set(case.predict_columns) <= set(frame.columns), list(frame.columns)
+    assert np.all(np.isfinite(frame.select_dtypes("number").to_numpy(float)))
+
+    again = tmp_path / "again.html"
+    assert main(["report", str(fitted), "-o", str(again)]) == EXIT_OK
+    assert all(p in again.read_text(encoding="utf-8") for p in truth)
+    capsys.readouterr()
+
+
+# ---------------------------------------------------------------------------- bad inputs
+def _with_nan(data: pd.DataFrame, column: str) -> pd.DataFrame:
+    bad = data.copy()
+    bad.loc[bad.index[len(bad) // 2], column] = np.nan
+    return bad
+
+
+BadInput = Callable[[BatteryCase, pd.DataFrame], tuple[Callable[[], Any], tuple[type, ...], str]]
+"""``(case, data) -> (call, builtin exception types, regex the message must match)``."""
+
+
+def _fit(case: BatteryCase, data: Any, **kwargs: Any) -> Callable[[], Any]:
+    return lambda: case.model().fit(data, **{**case.fit_kwargs, **kwargs})
+
+
+def _argument(case: BatteryCase, data: pd.DataFrame, **kwargs: Any) -> Callable[[], Any]:
+    """A fit with one bad argument, on the first events only (cheap if it is not refused)."""
+    return _fit(case, data.iloc[:SMALL], **kwargs)
+
+
+def _new(case: BatteryCase, **options: Any) -> Callable[[], Any]:
+    model = case.model()
+    return lambda: type(model)(**{**model.init_options, **options})
+
+
+BAD_INPUTS: dict[str, BadInput] = {
+    "empty data": lambda c, d: (_fit(c, d.iloc[:0]), (ValueError,), r"empty|0 events|no event"),
+    "wrong type of data": lambda c, d: (_fit(c, "not data"), (TypeError, ValueError),
+                                        r"\bstr\b"),
+    "unknown option": lambda c, d: (_new(c, bogus_option=1), (TypeError, ValueError),
+                                    "bogus_option"),
+    "bad option value": lambda c, d: (_new(c, **dict([c.bad_option])), (TypeError, ValueError),
+                                      re.escape(c.bad_option[0])),
+    "unknown method": lambda c, d: (_argument(c, d, method="bogus"), (ValueError,), "method"),
+    "unknown fit argument": lambda c, d: (_argument(c, d, bogus_argument=1), (TypeError, ValueError),
+                                          "bogus_argument"),
+    "seed=-1": lambda c, d: (_argument(c, d, seed=-1), (ValueError,), "seed"),
+    "seed=1.5": lambda c, d: (_argument(c, d, seed=1.5), (TypeError, ValueError), "seed"),
+    "chains=0": lambda c, d: (_argument(c, d, chains=0), (ValueError,), "chains"),
+    "chains=True": lambda c, d: (_argument(c, d, chains=True), (TypeError, ValueError), "chains"),
+}
+PENDING = {"seed=-1", "seed=1.5", "chains=True"}
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        pytest.param(n, k, id=f"{n}-{k}", marks=(PENDING_VALIDATORS,) if k in PENDING else ())
+        for n in NAMES
+        for k in BAD_INPUTS
+    ],
+)
+def test_bad_input_raises_a_pystats_error_naming_the_field(name: str, kind: str) -> None:
+    case = CASES[name]
+    data, _ = case.simulate(SEED)
+    call, builtins, pattern = BAD_INPUTS[kind](case, data)
+    with pytest.raises(PystatsError) as err:
+        call()
+    assert isinstance(err.value, builtins), type(err.value).__mro__
+    assert re.search(pattern, str(err.value)), str(err.value)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_nan_in_any_column_raises_a_data_error_naming_it(name: str) -> None:
+    case = CASES[name]
+    data, _ = case.simulate(SEED)
+    columns = list(data.select_dtypes("number").columns)
+    assert columns
+    for column in columns:
+        bad = _with_nan(data, column)
+        with pytest.raises(pystats.DataError, match=re.escape(column)) as err:
+            case.model().fit(bad, **case.fit_kwargs)
+        assert isinstance(err.value, ValueError)
+        assert bad[column].isna().sum() == 1  # the caller's frame is not cleaned in place
