@@ -23,14 +23,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from battery import CASES, BatteryCase
 
 import pystats
 from pystats.cli import EXIT_OK, main
 from pystats.diagnostics import Check, Diagnostics
 from pystats.errors import ConvergenceWarning, MethodNotSupportedError, PystatsError
 from pystats.model import METHODS
-
-from battery import CASES, BatteryCase
 
 SEED = 1
 """Seed of every simulated data set and fit of the battery."""
@@ -263,40 +262,21 @@ def _with_nan(data: pd.DataFrame, column: str) -> pd.DataFrame:
     return bad
 
 
-BadInput = Callable[[BatteryCase, pd.DataFrame], tuple[Callable[[], Any], tuple[type, ...], str]]
-"""``(case, data) -> (call, builtin exception types, regex the message must match)``."""
-
-
-def _fit(case: BatteryCase, data: Any, **kwargs: Any) -> Callable[[], Any]:
-    return lambda: case.model().fit(data, **{**case.fit_kwargs, **kwargs})
-
-
-def _argument(case: BatteryCase, data: pd.DataFrame, **kwargs: Any) -> Callable[[], Any]:
-    """A fit with one bad argument, on the first events only (cheap if it is not refused)."""
-    return _fit(case, data.iloc[:SMALL], **kwargs)
-
-
-def _new(case: BatteryCase, **options: Any) -> Callable[[], Any]:
-    model = case.model()
-    return lambda: type(model)(**{**model.init_options, **options})
-
-
-BAD_INPUTS: dict[str, BadInput] = {
-    "empty data": lambda c, d: (_fit(c, d.iloc[:0]), (ValueError,), r"empty|0 events|no event"),
-    "wrong type of data": lambda c, d: (_fit(c, "not data"), (TypeError, ValueError),
-                                        r"\bstr\b"),
-    "unknown option": lambda c, d: (_new(c, bogus_option=1), (TypeError, ValueError),
-                                    "bogus_option"),
-    "bad option value": lambda c, d: (_new(c, **dict([c.bad_option])), (TypeError, ValueError),
-                                      re.escape(c.bad_option[0])),
-    "unknown method": lambda c, d: (_argument(c, d, method="bogus"), (ValueError,), "method"),
-    "unknown fit argument": lambda c, d: (_argument(c, d, bogus_argument=1), (TypeError, ValueError),
-                                          "bogus_argument"),
-    "seed=-1": lambda c, d: (_argument(c, d, seed=-1), (ValueError,), "seed"),
-    "seed=1.5": lambda c, d: (_argument(c, d, seed=1.5), (TypeError, ValueError), "seed"),
-    "chains=0": lambda c, d: (_argument(c, d, chains=0), (ValueError,), "chains"),
-    "chains=True": lambda c, d: (_argument(c, d, chains=True), (TypeError, ValueError), "chains"),
+ANY_VALUE = (TypeError, ValueError)
+BAD_INPUTS: dict[str, tuple[str, Any, tuple[type, ...], str]] = {
+    "empty data": ("data", "empty", (ValueError,), r"empty|0 events|no event"),
+    "wrong type of data": ("data", "not data", ANY_VALUE, r"\bstr\b"),
+    "unknown option": ("option", {"bogus_option": 1}, ANY_VALUE, "bogus_option"),
+    "bad option value": ("option", None, ANY_VALUE, ""),  # the case's bad_option
+    "unknown method": ("fit", {"method": "bogus"}, (ValueError,), "method"),
+    "unknown fit argument": ("fit", {"bogus_argument": 1}, ANY_VALUE, "bogus_argument"),
+    "seed=-1": ("fit", {"seed": -1}, (ValueError,), "seed"),
+    "seed=1.5": ("fit", {"seed": 1.5}, ANY_VALUE, "seed"),
+    "chains=0": ("fit", {"chains": 0}, (ValueError,), "chains"),
+    "chains=True": ("fit", {"chains": True}, ANY_VALUE, "chains"),
 }
+"""Kind -> (where: bad ``data``, model ``option`` or ``fit`` argument; the bad value;
+builtin exception types allowed; regex the message must match)."""
 PENDING = {"seed=-1", "seed=1.5", "chains=True"}
 
 
@@ -311,9 +291,17 @@ PENDING = {"seed=-1", "seed=1.5", "chains=True"}
 def test_bad_input_raises_a_pystats_error_naming_the_field(name: str, kind: str) -> None:
     case = CASES[name]
     data, _ = case.simulate(SEED)
-    call, builtins, pattern = BAD_INPUTS[kind](case, data)
+    where, value, builtins, pattern = BAD_INPUTS[kind]
+    model = case.model()
     with pytest.raises(PystatsError) as err:
-        call()
+        if where == "data":
+            model.fit(data.iloc[:0] if value == "empty" else value, **case.fit_kwargs)
+        elif where == "option":
+            value = dict([case.bad_option]) if value is None else value
+            pattern = pattern or re.escape(case.bad_option[0])
+            type(model)(**{**model.init_options, **value})
+        else:  # on the first events only: cheap even when the argument is not refused
+            model.fit(data.iloc[:SMALL], **{**case.fit_kwargs, **value})
     assert isinstance(err.value, builtins), type(err.value).__mro__
     assert re.search(pattern, str(err.value)), str(err.value)
 
