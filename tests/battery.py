@@ -129,6 +129,20 @@ def _simulate_gr(seed: int) -> tuple[pd.DataFrame, dict[str, float]]:
     return pd.DataFrame({"time": t, "magnitude": m}), dict(GR_TRUTH)
 
 
+DETECTION_TRUTH = {"b": 1.0, "mu": 1.5, "sigma": 0.3}
+
+
+def _simulate_detection(seed: int) -> tuple[pd.DataFrame, dict[str, float]]:
+    """1500 binned magnitudes of a GR law thinned by a normal-CDF detection probability."""
+    from pystats.gr.distributions import simulate_detection
+
+    rng = np.random.default_rng(seed)
+    t = DETECTION_TRUTH
+    m = simulate_detection(1500, t["b"], t["mu"], t["sigma"], delta_m=0.1, rng=rng)
+    times = np.sort(rng.uniform(0.0, 365.0, size=len(m)))
+    return pd.DataFrame({"time": times, "magnitude": m}), dict(DETECTION_TRUTH)
+
+
 ETAS_TRUTH = {"mu": 0.4, "K": 0.02, "c": 0.01, "alpha": 1.5, "p": 1.2}
 ETAS_T_END = 300.0
 
@@ -171,6 +185,20 @@ register(BatteryCase(
     cli_simulate=("gr", "-n", "1000", "--b", "1.1", "--mc", "2.0", "--seed", "5"),
     cli_fit_args=("--mc", "2.0"),
     cli_predict_args=("--magnitudes", "3", "4", "--duration", "30"),
+))
+
+register(BatteryCase(
+    name="gr_detection",
+    model=lambda: pystats.GutenbergRichter(kind="detection"),
+    simulate=_simulate_detection,
+    cli_model="gr",
+    bad_option=("detection_probability", 1.5),
+    predict_kwargs={"magnitudes": [3.0, 4.0], "n_events": 100},
+    predict_columns=("magnitude", "p_exceed", "expected", "p_at_least_one"),
+    cli_simulate=("detection", "-n", "1500", "--b", "1.0", "--mu", "1.5", "--sigma", "0.3",
+                  "--seed", "5"),
+    cli_fit_args=("--kind", "detection"),
+    cli_predict_args=("--magnitudes", "3", "4", "--n-events", "100"),
 ))
 
 register(BatteryCase(

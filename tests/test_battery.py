@@ -212,6 +212,16 @@ def test_fit_leaves_the_model_and_the_data_untouched(name: str, method: str,
 NAMES = list(CASES)
 
 
+def test_every_family_of_the_package_is_in_the_battery() -> None:
+    import pystats.etas.model  # noqa: F401  (lazily imported families register on import)
+    from pystats.model import _FAMILIES
+
+    package = {name for name, cls in _FAMILIES.items() if cls.__module__.startswith("pystats.")}
+    covered = {type(case.model()).family for case in CASES.values()}
+    assert package <= covered, f"register a BatteryCase in tests/battery.py for {package - covered}"
+    assert {"gutenberg_richter", "etas", "omori_utsu"} <= covered
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_unsupported_methods_raise_method_not_supported(name: str) -> None:
     case = CASES[name]
