@@ -193,6 +193,11 @@ register(BatteryCase(
     simulate=_simulate_detection,
     cli_model="gr",
     bad_option=("detection_probability", 1.5),
+    sampler_kwargs={"laplace": {"chains": 2, "draws": 200},
+                    "nuts": {"chains": 2, "draws": 1000, "warmup": 500}},  # b, mu correlated
+    # Pareto k of the Laplace fit on this data set: 0.77, 0.39, 0.54 for seeds 1, 2, 3
+    # (0.70, 0.27, 0.53 with 1000 draws): noisy around the 0.7 threshold
+    allowed_warnings={"laplace": ("pareto_k",)},
     predict_kwargs={"magnitudes": [3.0, 4.0], "n_events": 100},
     predict_columns=("magnitude", "p_exceed", "expected", "p_at_least_one"),
     cli_simulate=("detection", "-n", "1500", "--b", "1.0", "--mu", "1.5", "--sigma", "0.3",
