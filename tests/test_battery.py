@@ -37,8 +37,6 @@ SEED = 1
 SMALL = 60
 """Number of events of the data set used by the checks of bad arguments."""
 
-PENDING_VALIDATORS = pytest.mark.xfail(strict=False, reason="pending validators (#6.4/#7.3)")
-"""Bad inputs whose validation is being added on another branch; remove after merging."""
 
 CHECKS_BY_METHOD = {
     "mle": {"converged", "hessian"},
@@ -295,13 +293,12 @@ BAD_INPUTS: dict[str, tuple[str, Any, tuple[type, ...], str]] = {
 }
 """Kind -> (where: bad ``data``, model ``option`` or ``fit`` argument; the bad value;
 builtin exception types allowed; regex the message must match)."""
-PENDING = {"seed=-1", "seed=1.5", "chains=True"}
 
 
 @pytest.mark.parametrize(
     ("name", "kind"),
     [
-        pytest.param(n, k, id=f"{n}-{k}", marks=(PENDING_VALIDATORS,) if k in PENDING else ())
+        pytest.param(n, k, id=f"{n}-{k}")
         for n in NAMES
         for k in BAD_INPUTS
     ],
