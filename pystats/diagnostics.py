@@ -76,9 +76,6 @@ FLAT_LOG_SD_MAX = 100.0
 FLAT_SD_REL_MAX = 1e6
 BOUND_REL_TOL = 1e-8
 
-SEVERITIES = ("warning", "error")
-
-
 @dataclass(frozen=True)
 class Problem:
     """One failed check.

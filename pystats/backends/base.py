@@ -55,18 +55,6 @@ __all__ = [
 
 log = logging.getLogger("pystats")
 
-SAMPLE_STAT_NAMES = (
-    "lp",
-    "acceptance_rate",
-    "step_size",
-    "tree_depth",
-    "n_steps",
-    "diverging",
-    "energy",
-)
-"""Names of ``SampleResult.sample_stats`` entries, as arviz spells them."""
-
-
 class LogDensity(ABC):
     """A log density (or log likelihood) on the flat unconstrained parameter vector ``u``.
 
@@ -140,7 +128,9 @@ class SampleResult:
         Parameter and generated-quantity name -> array of shape ``(chain, draw, *shape)``
         (C order for array parameters).
     sample_stats : dict
-        Names from :data:`SAMPLE_STAT_NAMES` -> array ``(chain, draw)``.
+        arviz sampler-statistic names (``lp``, ``acceptance_rate``, ``step_size``,
+        ``tree_depth``, ``n_steps``, ``diverging``, ``energy``; see
+        :data:`pystats.backends.stan_program.STAN_SAMPLE_STATS`) -> array ``(chain, draw)``.
     max_tree_depth : int
         The sampler's tree-depth limit (to count draws that hit it).
     info : dict
