@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from toy_models import TorchNormalModel
 
 from pystats.backends import resolve_backend
 from pystats.backends.torch import resolve_device
@@ -16,36 +17,9 @@ from pystats.errors import (
     MethodNotSupportedError,
     OptionError,
 )
-from pystats.model import Model, PreparedData
 from pystats.parameters import Parameter, ParameterSet
 
-
-class NormalModel(Model):
-    """y ~ Normal(mu, sigma); priors mu ~ N(0, 10), sigma ~ HalfNormal(5)."""
-
-    family = "test_inference_normal"
-    has_torch_likelihood = True
-
-    def prepare(self, data):
-        y = np.asarray(data, dtype=float)
-        return PreparedData(values={"y": y}, observed={"y": y}, summary={"n": y.size})
-
-    def parameters(self, data):
-        return ParameterSet([Parameter("mu"), Parameter("sigma", lower=0.0)])
-
-    def log_likelihood_torch(self, p, t):
-        return torch.distributions.Normal(p["mu"], p["sigma"]).log_prob(t["y"]).sum()
-
-    def log_prior_torch(self, p, t):
-        return torch.distributions.Normal(0.0, 10.0).log_prob(
-            p["mu"]
-        ) + torch.distributions.HalfNormal(5.0).log_prob(p["sigma"])
-
-    def initial_values(self, data, rng):
-        return {"mu": rng.normal(), "sigma": rng.uniform(0.5, 2.0)}
-
-    def derived(self, draws, data):
-        return {"variance": np.asarray(draws["sigma"]) ** 2}
+NormalModel = TorchNormalModel
 
 
 class SumModel(NormalModel):

@@ -2,6 +2,8 @@
 
 ``NormalModel``: ``y ~ Normal(mu, sigma)`` with ``sigma > 0``, with a pointwise log
 likelihood (``pointwise_log_likelihood`` hook).
+``TorchNormalModel``: the same model with a torch likelihood and proper priors
+(``mu ~ N(0, 10)``, ``sigma ~ HalfNormal(5)``), for the optimisers and Laplace.
 ``GroupMeansModel``: ``y[j] ~ Normal(mu[group[j]], sigma)`` with an array parameter ``mu``
 and no pointwise log likelihood hook.
 
@@ -81,6 +83,38 @@ class NormalModel(Model):
         ax.hist(np.asarray(fit.data.values["y"]), bins=20)
         ax.set_xlabel("y")
         return [("Histogram of y <data>", fig)]
+
+
+class TorchNormalModel(Model):
+    """y ~ Normal(mu, sigma); priors mu ~ N(0, 10), sigma ~ HalfNormal(5); derived variance."""
+
+    family = "test_inference_normal"
+    has_torch_likelihood = True
+
+    def prepare(self, data: Any) -> PreparedData:
+        y = np.asarray(data, dtype=float)
+        return PreparedData(values={"y": y}, observed={"y": y}, summary={"n": y.size})
+
+    def parameters(self, data: PreparedData) -> ParameterSet:
+        return ParameterSet([Parameter("mu"), Parameter("sigma", lower=0.0)])
+
+    def log_likelihood_torch(self, p: dict[str, Any], t: dict[str, Any]) -> Any:
+        import torch
+
+        return torch.distributions.Normal(p["mu"], p["sigma"]).log_prob(t["y"]).sum()
+
+    def log_prior_torch(self, p: dict[str, Any], t: dict[str, Any]) -> Any:
+        import torch
+
+        return torch.distributions.Normal(0.0, 10.0).log_prob(
+            p["mu"]
+        ) + torch.distributions.HalfNormal(5.0).log_prob(p["sigma"])
+
+    def initial_values(self, data: PreparedData, rng: np.random.Generator) -> dict[str, Any]:
+        return {"mu": rng.normal(), "sigma": rng.uniform(0.5, 2.0)}
+
+    def derived(self, draws: Mapping[str, np.ndarray], data: PreparedData) -> dict[str, Any]:
+        return {"variance": np.asarray(draws["sigma"]) ** 2}
 
 
 class GroupMeansModel(Model):
