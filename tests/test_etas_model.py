@@ -450,6 +450,44 @@ def test_save_and_load_round_trip(tmp_path, fit_large) -> None:
     assert res1.ks_uniform_statistic == pytest.approx(res2.ks_uniform_statistic)
 
 
+def test_fits_saved_before_the_split_of_etas_model_still_load(tmp_path, fit_large) -> None:
+    """Files record ``module:class``; the old ``pystats.etas.model:ETAS`` still resolves."""
+    import subprocess
+    import sys
+
+    import h5py
+
+    path = fit_large.save(tmp_path / "etas.nc")
+    with h5py.File(path, "r") as f:
+        assert f.attrs["model_class"] == "pystats.etas.etas_family:ETAS"
+    old = tmp_path / "old.nc"
+    old.write_bytes(path.read_bytes())
+    with h5py.File(old, "r+") as f:
+        f.attrs["model_class"] = "pystats.etas.model:ETAS"
+    mu = float(fit_large.point["mu"])
+    for file in (path, old):  # a fresh interpreter: nothing of pystats.etas imported yet
+        code = (f"import pystats; f = pystats.load({str(file)!r}); "
+                "assert type(f.model) is pystats.etas.ETAS is pystats.ETAS; "
+                "print(float(f.point['mu']))")
+        out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                             text=True)
+        assert float(out.stdout.split()[-1]) == pytest.approx(mu, rel=1e-12)
+
+
+def test_etas_package_modules_hold_one_thing_each() -> None:
+    import pystats.etas
+    import pystats.etas.model as facade
+    from pystats.etas import etas_family, inputs, omori_family, point_process, productivity
+
+    assert pystats.etas.ETAS is facade.ETAS is etas_family.ETAS is pystats.ETAS
+    assert pystats.etas.OmoriUtsu is facade.OmoriUtsu is omori_family.OmoriUtsu
+    assert facade.moment_matching_K is productivity.moment_matching_K
+    assert ETAS.__mro__[1] is OmoriUtsu.__mro__[1] is point_process._PointProcessModel
+    assert inputs._read_events is etas_family._read_events is omori_family._read_events
+    with pytest.raises(AttributeError, match="no attribute 'nonexistent'"):
+        pystats.etas.nonexistent  # noqa: B018
+
+
 # ============================================================================ predictions
 def test_predict_mu_only_matches_poisson_theory() -> None:
     rng = np.random.default_rng(4)
@@ -536,7 +574,7 @@ def test_predict_refuses_supercritical_draws_unless_allowed() -> None:
     x = np.linspace(0, 3, 300_001)
     dens = beta * np.exp(-beta * x) * np.exp(a * x)
     expected = np.trapezoid(dens, x) / -math.expm1(-3 * beta)
-    from pystats.etas.model import _mean_productivity_truncated
+    from pystats.etas.productivity import _mean_productivity_truncated
 
     assert _mean_productivity_truncated(a, beta, MC, MC, 0.0, 6.0) == pytest.approx(
         expected, rel=1e-6)

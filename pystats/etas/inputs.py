@@ -1,0 +1,116 @@
+"""Input reading of the point-process families (:mod:`pystats.etas.model`).
+
+Data of :class:`~pystats.etas.model.ETAS` and :class:`~pystats.etas.model.OmoriUtsu` to
+event times (days) and magnitudes, validated by :class:`~pystats.Catalog`, and time bounds
+given as numbers or date-times.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+import numpy as np
+
+from .._checks import number as _number
+from ..errors import DataError, OptionError
+
+MIN_EVENTS = 2
+"""Fewer target events than this raise :class:`DataError`."""
+FEW_EVENTS = 30
+"""Fewer target events than this give a :class:`DataWarning`."""
+
+
+# ============================================================================ helpers
+def _time_value(name: str, value: Any, reference: str | None) -> float:
+    """A time bound as days on the catalogue's axis: a number, or a date-time."""
+    import pandas as pd
+
+    if isinstance(value, str | _dt.datetime | pd.Timestamp | np.datetime64):
+        if reference is None:
+            raise OptionError(
+                f"{name}={value!r} is a date-time, but the data have numeric times with no "
+                "reference time; give a number on the data's time axis (days)"
+            )
+        try:
+            ts = pd.Timestamp(value)
+        except (ValueError, TypeError) as e:
+            raise OptionError(f"{name}={value!r} is not a readable date-time") from e
+        ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+        return float((ts - pd.Timestamp(reference)) / pd.Timedelta(days=1))
+    return _number(name, value, "a finite number (days on the data's time axis) or a date-time")
+
+
+
+def _too_few(family: str, n: int, mc: float | None, dropped: str = "") -> str:
+    """Message for data with fewer than :data:`MIN_EVENTS` usable events."""
+    above = f" with M >= mc={mc:g}" if mc is not None else ""
+    return (
+        f"{family} needs at least {MIN_EVENTS} events{above} to fit (and {FEW_EVENTS} or more "
+        f"for usable estimates); the data have {n}{dropped}. Give a longer catalogue"
+        + (" or lower mc" if mc is not None else "")
+    )
+
+
+def _read_events(data: Any, *, need_magnitudes: bool, family: str) -> dict[str, Any]:
+    """Times (days) and magnitudes of ``data``, validated by :class:`~pystats.Catalog`.
+
+    Returns a dict with ``times``, ``magnitudes`` (or ``None``), ``source`` and
+    ``reference_time`` (ISO string or ``None``).  Times must be strictly increasing
+    (:meth:`Catalog.check_times`).
+    """
+    import pandas as pd
+
+    from ..catalog import Catalog
+
+    allowed = (
+        "a pystats.Catalog, a DataFrame with columns 'time' and 'magnitude', a pair "
+        "(times, magnitudes) of arrays, or a simulated catalogue (pystats.etas.simulate)"
+    )
+    if not need_magnitudes:
+        allowed += ", or a 1-D array of times"
+    mags_given = True
+    if isinstance(data, Catalog):
+        cat, source = data, "Catalog"
+    elif isinstance(data, pd.DataFrame):
+        if "time" not in data.columns:
+            raise DataError(
+                f"the DataFrame has no 'time' column; its columns are "
+                f"{', '.join(map(str, data.columns))}. {family} needs {allowed}"
+            )
+        if "magnitude" in data.columns:
+            cat = Catalog(data[["time", "magnitude"]])
+        elif need_magnitudes:
+            raise DataError(
+                f"the DataFrame has no 'magnitude' column; its columns are "
+                f"{', '.join(map(str, data.columns))}. {family} needs times and magnitudes"
+            )
+        else:
+            cat = Catalog(pd.DataFrame({"time": data["time"], "magnitude": 0.0}))
+            mags_given = False
+        source = "DataFrame"
+    elif hasattr(data, "times") and hasattr(data, "magnitudes"):
+        cat = Catalog.from_arrays(np.asarray(data.times), np.asarray(data.magnitudes))
+        source = type(data).__name__
+    elif isinstance(data, tuple) and len(data) == 2:
+        cat = Catalog.from_arrays(data[0], data[1])
+        source = "arrays (times, magnitudes)"
+    elif not need_magnitudes and isinstance(data, np.ndarray | list | pd.Series):
+        try:
+            times = np.array(data, dtype=float, copy=True)
+        except (TypeError, ValueError) as e:
+            raise DataError(f"times must be numbers; got {data!r:.80}") from e
+        if times.ndim != 1:
+            raise DataError(f"times must be one-dimensional; got shape {times.shape}")
+        cat = Catalog.from_arrays(times, np.zeros(times.size))
+        source, mags_given = "array of times", False
+    else:
+        raise DataError(f"data of type {type(data).__name__} is not allowed; use {allowed}")
+    cat.check_times(strictly_increasing=True)
+    ref = cat.reference_time
+    return {
+        "times": np.array(cat.times, dtype=float, copy=True),
+        "magnitudes": np.array(cat.magnitudes, dtype=float, copy=True) if mags_given else None,
+        "source": source,
+        "reference_time": None if ref is None else ref.isoformat(),
+    }
