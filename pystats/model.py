@@ -342,8 +342,8 @@ class Model(ABC):
             scale, with draws; ``nuts``: Stan's HMC sampler.
         backend : {"auto", "torch", "stan", "pystan", "cmdstanpy"}
             Engine; ``auto`` follows :func:`pystats.backends.resolve_backend`.
-        device : {"cpu", "cuda", "auto"}
-            Torch device for the torch backend.
+        device : {"cpu", "cuda", "cuda:N", "auto"} or torch.device
+            Torch device for the torch backend (:func:`pystats.backends.torch.resolve_device`).
         seed : int, optional
             Random seed, an integer in ``[0, 2**32 - 1]``; recorded in the fit's metadata.
             Drawn at random if omitted.

@@ -369,3 +369,45 @@ def test_cuda_matches_cpu(sim_catalog) -> None:
         assert float(gpu_ll) == pytest.approx(cpu, rel=1e-12)
         grads = torch.autograd.grad(gpu_ll, [P[k] for k in NAMES])
         assert all(math.isfinite(float(g)) for g in grads)
+
+
+# ----------------------------------------------------------------------------- device
+@pytest.mark.parametrize("bad", ["tpu:x", "mps", "meta", "cuda:x", "cuda:-1", "cuda:", "npu", 3,
+                                 None])
+def test_one_device_rule_for_fits_and_likelihood_functions(bad) -> None:
+    """``fit(device=)`` and the likelihood functions read ``device`` with the same rules."""
+    import re
+
+    from pystats import OmoriUtsu
+    from pystats.backends.torch import resolve_device
+    from pystats.etas.omori import omori_loglik
+
+    t, m = small_catalog(n=60)
+    calls = {
+        "resolve_device": lambda d: resolve_device(d),
+        "etas_loglik_exact": lambda d: etas_loglik_exact(TRUTH, t, m, 0.0, 100.0, 3.0, device=d),
+        "etas_loglik_fast": lambda d: etas_loglik_fast(TRUTH, t, m, 0.0, 100.0, 3.0, device=d),
+        "omori_loglik": lambda d: omori_loglik({"K": 1.0, "c": 0.01, "p": 1.1}, t, 0.0, 100.0,
+                                               device=d),
+        "OmoriUtsu.fit": lambda d: OmoriUtsu().fit(t[t > 0], t_end=100.0, device=d, seed=1),
+    }
+    for name, call in calls.items():
+        with pytest.raises(OptionError, match=re.escape(f"device={bad!r} is not allowed")) as e:
+            call(bad)
+        assert "'cpu', 'cuda', 'cuda:N'" in str(e.value), name
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the errors raised without CUDA")
+def test_cuda_without_cuda_is_backend_unavailable_everywhere() -> None:
+    from pystats.backends.torch import resolve_device
+    from pystats.errors import BackendUnavailableError
+
+    t, m = small_catalog(n=60)
+    for device in ("cuda", "cuda:0", torch.device("cuda")):
+        with pytest.raises(BackendUnavailableError, match="cuda"):
+            resolve_device(device)
+        with pytest.raises(BackendUnavailableError, match="cuda"):
+            etas_loglik_exact(TRUTH, t, m, 0.0, 100.0, 3.0, device=device)
+    # a torch.device is accepted by the fit's resolver as by the functions
+    assert resolve_device(torch.device("cpu")) == torch.device("cpu")
+    assert resolve_device("auto") == torch.device("cpu")

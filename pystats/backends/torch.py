@@ -17,34 +17,72 @@ if TYPE_CHECKING:
 __all__ = ["TorchBackend", "TorchLogDensity", "resolve_device", "to_tensors"]
 
 DEVICES = ("cpu", "cuda", "auto")
+"""Device names of ``device=`` (plus ``"cuda:N"`` and a ``torch.device`` of type cpu or cuda)."""
+
+_DEVICE_ALLOWED = "'cpu', 'cuda', 'cuda:N' (N = 0, 1, ...), 'auto' or a torch.device of those"
 
 
-def resolve_device(device: str) -> Any:
-    """Turn ``"cpu" | "cuda" | "cuda:N" | "auto"`` into a ``torch.device``.
+def resolve_device(device: Any) -> Any:
+    """Turn ``"cpu" | "cuda" | "cuda:N" | "auto"`` (or a ``torch.device``) into a ``torch.device``.
 
-    ``auto`` picks CUDA when available, else the CPU.
+    The one reader of ``device=`` in pystats: ``fit(device=...)`` (the torch backend) and
+    the likelihood functions of :mod:`pystats.etas` use it.  ``auto`` picks CUDA when
+    available, else the CPU.
+
+    Parameters
+    ----------
+    device : str or torch.device
+        ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"auto"``, or a ``torch.device`` of type
+        ``cpu`` or ``cuda``.
+
+    Returns
+    -------
+    torch.device
 
     Raises
     ------
     OptionError
-        For an unknown device string.
+        For anything else (the message names the value and what is allowed).
     BackendUnavailableError
-        When CUDA is asked for and none is available.
+        When CUDA, or CUDA device ``N``, is asked for and not available.
+
+    Examples
+    --------
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    >>> resolve_device("tpu")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pystats.errors.OptionError: device='tpu' is not allowed; use 'cpu', 'cuda', 'cuda:N' ...
     """
     import torch
 
-    if not isinstance(device, str) or not (device in DEVICES or device.startswith("cuda:")):
-        raise OptionError(
-            f"device={device!r} is not allowed; use 'cpu', 'cuda', 'cuda:N' or 'auto'"
-        )
-    if device == "auto":
+    if isinstance(device, torch.device):
+        kind, index = device.type, device.index
+    elif isinstance(device, str) and device in DEVICES:
+        kind, index = device, None
+    elif (isinstance(device, str) and device.startswith("cuda:")
+          and device[5:].isdigit() and device[5:].isascii()):
+        kind, index = "cuda", int(device[5:])
+    else:
+        kind, index = "", None
+    if kind not in DEVICES:
+        raise OptionError(f"device={device!r} is not allowed; use {_DEVICE_ALLOWED}")
+    if kind == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
+    if kind == "cpu":
+        return torch.device("cpu")
+    if not torch.cuda.is_available():
         raise BackendUnavailableError(
             f"device={device!r} was requested but torch.cuda.is_available() is False "
             f"(torch {torch.__version__}); use device='cpu' or 'auto'"
         )
-    return torch.device(device)
+    if index is not None and index >= torch.cuda.device_count():
+        raise BackendUnavailableError(
+            f"device={device!r} was requested but only {torch.cuda.device_count()} CUDA "
+            "device(s) are visible; use 'cuda' or 'cuda:N' with N below that"
+        )
+    return torch.device("cuda", index) if index is not None else torch.device("cuda")
 
 
 def to_tensors(values: dict[str, Any], device: Any) -> dict[str, Any]:

@@ -57,6 +57,7 @@ import torch
 from torch.utils.checkpoint import checkpoint
 
 from .. import _checks
+from ..backends.torch import resolve_device
 from ..errors import DataError, OptionError
 from . import _pairs, _scan
 from .kernels import SOE_DEFAULT_RTOL, kernel_integral, soe_grid, soe_weights
@@ -91,19 +92,6 @@ _DEFAULT_ROWS = 64
 
 
 # ----------------------------------------------------------------------------- inputs
-def _device(device: Any) -> torch.device:
-    if isinstance(device, torch.device):
-        return device
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        return torch.device(device)
-    except (RuntimeError, TypeError) as e:
-        raise OptionError(
-            f"device={device!r} is not allowed; use 'cpu', 'cuda', 'cuda:N' or 'auto'"
-        ) from e
-
-
 def _as_1d(name: str, x: Any, dev: torch.device) -> torch.Tensor:
     if isinstance(x, torch.Tensor):
         t = x.detach().to(device=dev, dtype=torch.float64)
@@ -370,7 +358,7 @@ def etas_integral(
     DataError, OptionError
         Bad data or parameters.
     """
-    dev = _device(device)
+    dev = resolve_device(device)
     ps = _params(params, ETAS_PARAMETERS, dev)
     t, m = _events(times, mags, dev)
     ts, te = _window(t_start, t_end)
@@ -475,7 +463,7 @@ def etas_loglik_exact(
     Ogata, Y. (1988). Statistical models for earthquake occurrences and residual analysis
     for point processes. *JASA*, 83(401), 9–27. https://doi.org/10.1080/01621459.1988.10478560
     """
-    dev = _device(device)
+    dev = resolve_device(device)
     ps = _params(params, ETAS_PARAMETERS, dev)
     t, m = _events(times, mags, dev)
     ts, te = _window(t_start, t_end)
@@ -554,7 +542,7 @@ def etas_loglik_fast(
     Blelloch, G. E. (1990). Prefix sums and their applications. Technical report
     CMU-CS-90-190, Carnegie Mellon University.
     """
-    dev = _device(device)
+    dev = resolve_device(device)
     ps = _params(params, ETAS_PARAMETERS, dev)
     t, m = _events(times, mags, dev)
     ts, te = _window(t_start, t_end)
@@ -667,7 +655,7 @@ def etas_intensity(
     DataError, OptionError
         Bad data, parameters or options.
     """
-    dev = _device(device)
+    dev = resolve_device(device)
     ps = _params(params, ETAS_PARAMETERS, dev)
     t, m = _events(times, mags, dev)
     q = _as_1d("t_grid", t_grid, dev)
@@ -735,7 +723,7 @@ def etas_compensator(
     DataError, OptionError
         Bad data, parameters or options.
     """
-    dev = _device(device)
+    dev = resolve_device(device)
     ps = _params(params, ETAS_PARAMETERS, dev)
     t, m = _events(times, mags, dev)
     ts = _scalar("t_start", t_start)

@@ -56,9 +56,10 @@ OMORI_PARAMETERS = ("K", "c", "p")
 def _prepare(
     params: Mapping[str, Any], device: Any
 ) -> tuple[dict[str, torch.Tensor], torch.device]:
-    from .likelihood import _device, _params
+    from ..backends.torch import resolve_device
+    from .likelihood import _params
 
-    dev = _device(device)
+    dev = resolve_device(device)
     full = dict(params) if isinstance(params, Mapping) else params
     if isinstance(full, dict):
         full.setdefault("mu", 0.0)
