@@ -813,3 +813,68 @@ def _reverse_if_descending(
     if np.all(diff <= 0) and np.any(diff < 0):
         return frame.iloc[::-1].reset_index(drop=True), rows[::-1]
     return frame, rows
+
+
+# ---------------------------------------------------------------------- model inputs
+def missing_column(frame: pd.DataFrame, column: str, needs: str) -> DataError:
+    """The error of a model given a DataFrame without ``column`` (shared by every family).
+
+    Names the missing column, the columns the frame has, and ``needs`` (what the model
+    accepts).
+    """
+    return DataError(
+        f"the DataFrame has no {column!r} column; its columns are "
+        f"{', '.join(map(str, frame.columns))}. {needs}"
+    )
+
+
+def event_arrays(data: Catalog | pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Times (days) and magnitudes of a :class:`Catalog`, or of a DataFrame with columns
+    ``time`` and ``magnitude`` (validated by :class:`Catalog`), as fresh float64 arrays.
+
+    The one conversion of a catalogue into model input (GR and ETAS families): the arrays
+    never share memory with the caller's data, so a model never modifies user inputs.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"time": [0.5, 2.0], "magnitude": [3.1, 4.0]})
+    >>> event_arrays(frame)
+    (array([0.5, 2. ]), array([3.1, 4. ]))
+    """
+    cat = data if isinstance(data, Catalog) else Catalog(data[["time", "magnitude"]])
+    return (np.array(cat.times, dtype=float, copy=True),
+            np.array(cat.magnitudes, dtype=float, copy=True))
+
+
+def finite_numbers(values: Any, name: str, what: str) -> np.ndarray:
+    """A fresh 1-D float64 array of finite numbers from an array, list or Series.
+
+    ``DataError`` naming ``name`` (``"magnitudes"``, ``"times"``), where they came from
+    (``what``: ``"array"``, ``"Series"``, ...) and the offending rows for text, booleans,
+    NaN or infinite values, or more than one dimension.
+    """
+    if isinstance(values, pd.Series):
+        if pd.api.types.is_bool_dtype(values.dtype):
+            raise DataError(f"{name} ({what}) are booleans; allowed: numbers")
+        arr = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        bad_text = np.flatnonzero(values.notna().to_numpy() & np.isnan(arr))
+        if bad_text.size:
+            raise DataError(
+                f"{name} ({what}) are not numbers in {_rows_text(bad_text)} "
+                f"(0-based), e.g. {values.iloc[bad_text[0]]!r}; allowed: finite numbers"
+            )
+        arr = arr.copy()
+    else:
+        try:
+            arr = np.array(values, dtype=float, copy=True)
+        except (TypeError, ValueError) as e:
+            raise DataError(f"{name} ({what}) must be numbers; got {values!r:.80}") from e
+    if arr.ndim != 1:
+        raise DataError(f"{name} ({what}) must be one-dimensional; got shape {arr.shape}")
+    bad = np.flatnonzero(~np.isfinite(arr))
+    if bad.size:
+        raise DataError(
+            f"{name} ({what}) contain NaN or infinite values in {_rows_text(bad)} (0-based); "
+            "allowed: finite numbers. Drop those events first"
+        )
+    return arr

@@ -474,6 +474,39 @@ def test_fits_saved_before_the_split_of_etas_model_still_load(tmp_path, fit_larg
         assert float(out.stdout.split()[-1]) == pytest.approx(mu, rel=1e-12)
 
 
+@pytest.mark.parametrize(("bad", "message"), [
+    (pd.Series([1.0, "x", 3.0]), r"\(Series\) are not numbers in row 1 \(0-based\), e.g. 'x'"),
+    (pd.Series([False, True, True]), r"\(Series\) are booleans; allowed: numbers"),
+    ([1.0, math.nan, 3.0], r"\(array\) contain NaN or infinite values in row 1 \(0-based\)"),
+    (np.ones((3, 2)), r"\(array\) must be one-dimensional; got shape \(3, 2\)"),
+])
+def test_times_and_magnitudes_are_read_by_one_set_of_rules(bad, message) -> None:
+    """A 1-D input is times for Omori–Utsu and magnitudes for GR: the same checks, the same
+    messages (one reader, :func:`pystats.readers.finite_numbers`)."""
+    with pytest.raises(DataError, match="times " + message):
+        OmoriUtsu().fit(bad)
+    with pytest.raises(DataError, match="magnitudes " + message):
+        pystats.GutenbergRichter(mc=0.0).fit(bad)
+    frame = pd.DataFrame({"t": [1.0, 2.0], "mag": [3.0, 4.0]})
+    for model, column in ((ETAS(), "time"), (OmoriUtsu(), "time"),
+                          (pystats.GutenbergRichter(mc=0.0), "magnitude")):
+        with pytest.raises(DataError, match=f"no '{column}' column; its columns are t, mag. "):
+            model.fit(frame)
+
+
+def test_date_time_bounds_read_as_the_catalogue_reads_them() -> None:
+    """``t_start``/``t_end`` date-times go through the catalogue's parser (one rule)."""
+    rng = np.random.default_rng(2)
+    cat = pystats.Catalog.from_arrays(np.arange(40.0), 3.0 + rng.exponential(0.4, 40),
+                                      reference_time="2020-01-01")
+    for model in (ETAS(mc=3.0), OmoriUtsu()):
+        assert model.prepare(cat, t_end="2020-01-31T12:00").values["t_end"] == 30.5
+        with pytest.raises(OptionError, match="t_end is NaT; use a date-time"):
+            model.prepare(cat, t_end="NaT")
+        with pytest.raises(OptionError, match="t_start='garbage' could not be read as a date"):
+            model.prepare(cat, t_start="garbage")
+
+
 def test_etas_package_modules_hold_one_thing_each() -> None:
     import pystats.etas
     import pystats.etas.model as facade
@@ -484,6 +517,7 @@ def test_etas_package_modules_hold_one_thing_each() -> None:
     assert facade.moment_matching_K is productivity.moment_matching_K
     assert ETAS.__mro__[1] is OmoriUtsu.__mro__[1] is point_process._PointProcessModel
     assert inputs._read_events is etas_family._read_events is omori_family._read_events
+    assert not hasattr(point_process, "_lognormal_logpdf")  # gr.likelihood.lognormal_logpdf
     with pytest.raises(AttributeError, match="no attribute 'nonexistent'"):
         pystats.etas.nonexistent  # noqa: B018
 

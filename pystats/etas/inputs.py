@@ -26,17 +26,15 @@ def _time_value(name: str, value: Any, reference: str | None) -> float:
     """A time bound as days on the catalogue's axis: a number, or a date-time."""
     import pandas as pd
 
+    from ..catalog import _to_timestamp
+
     if isinstance(value, str | _dt.datetime | pd.Timestamp | np.datetime64):
         if reference is None:
             raise OptionError(
                 f"{name}={value!r} is a date-time, but the data have numeric times with no "
                 "reference time; give a number on the data's time axis (days)"
             )
-        try:
-            ts = pd.Timestamp(value)
-        except (ValueError, TypeError) as e:
-            raise OptionError(f"{name}={value!r} is not a readable date-time") from e
-        ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+        ts = _to_timestamp(value, name)
         return float((ts - pd.Timestamp(reference)) / pd.Timedelta(days=1))
     return _number(name, value, "a finite number (days on the data's time axis) or a date-time")
 
@@ -62,6 +60,7 @@ def _read_events(data: Any, *, need_magnitudes: bool, family: str) -> dict[str, 
     import pandas as pd
 
     from ..catalog import Catalog
+    from ..readers import event_arrays, finite_numbers, missing_column
 
     allowed = (
         "a pystats.Catalog, a DataFrame with columns 'time' and 'magnitude', a pair "
@@ -74,17 +73,11 @@ def _read_events(data: Any, *, need_magnitudes: bool, family: str) -> dict[str, 
         cat, source = data, "Catalog"
     elif isinstance(data, pd.DataFrame):
         if "time" not in data.columns:
-            raise DataError(
-                f"the DataFrame has no 'time' column; its columns are "
-                f"{', '.join(map(str, data.columns))}. {family} needs {allowed}"
-            )
+            raise missing_column(data, "time", f"{family} needs {allowed}")
         if "magnitude" in data.columns:
             cat = Catalog(data[["time", "magnitude"]])
         elif need_magnitudes:
-            raise DataError(
-                f"the DataFrame has no 'magnitude' column; its columns are "
-                f"{', '.join(map(str, data.columns))}. {family} needs times and magnitudes"
-            )
+            raise missing_column(data, "magnitude", f"{family} needs times and magnitudes")
         else:
             cat = Catalog(pd.DataFrame({"time": data["time"], "magnitude": 0.0}))
             mags_given = False
@@ -96,21 +89,17 @@ def _read_events(data: Any, *, need_magnitudes: bool, family: str) -> dict[str, 
         cat = Catalog.from_arrays(data[0], data[1])
         source = "arrays (times, magnitudes)"
     elif not need_magnitudes and isinstance(data, np.ndarray | list | pd.Series):
-        try:
-            times = np.array(data, dtype=float, copy=True)
-        except (TypeError, ValueError) as e:
-            raise DataError(f"times must be numbers; got {data!r:.80}") from e
-        if times.ndim != 1:
-            raise DataError(f"times must be one-dimensional; got shape {times.shape}")
+        times = finite_numbers(data, "times", "Series" if isinstance(data, pd.Series) else "array")
         cat = Catalog.from_arrays(times, np.zeros(times.size))
         source, mags_given = "array of times", False
     else:
         raise DataError(f"data of type {type(data).__name__} is not allowed; use {allowed}")
     cat.check_times(strictly_increasing=True)
     ref = cat.reference_time
+    times, mags = event_arrays(cat)
     return {
-        "times": np.array(cat.times, dtype=float, copy=True),
-        "magnitudes": np.array(cat.magnitudes, dtype=float, copy=True) if mags_given else None,
+        "times": times,
+        "magnitudes": mags if mags_given else None,
         "source": source,
         "reference_time": None if ref is None else ref.isoformat(),
     }

@@ -54,12 +54,6 @@ def _lognormal_pair(name: str, value: Any) -> tuple[float, float]:
     )
 
 
-def _lognormal_logpdf(x: Any, loc: float, scale: float) -> Any:
-    """Normalised log density of ``lognormal(loc, scale)`` (torch), as Stan's."""
-    lx = x.log()
-    return -lx - math.log(scale) - 0.5 * math.log(2 * math.pi) - 0.5 * ((lx - loc) / scale) ** 2
-
-
 # ============================================================================ shared base
 class _PointProcessModel(Model):
     """Shared option handling, priors and helpers of :class:`ETAS` and :class:`OmoriUtsu`."""
@@ -144,9 +138,11 @@ class _PointProcessModel(Model):
 
     def log_prior_torch(self, params: dict[str, Any], tensors: dict[str, Any]) -> Any:
         """Sum of the log-normal log densities of the free parameters (module docstring)."""
+        from ..gr.likelihood import lognormal_logpdf
+
         out = 0.0
         for name in self.free_parameters:
-            out = out + _lognormal_logpdf(
+            out = out + lognormal_logpdf(
                 params[name], tensors[f"{name}_prior_loc"], tensors[f"{name}_prior_scale"]
             )
         return out

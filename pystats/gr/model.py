@@ -150,67 +150,31 @@ def _read_input(data: Any) -> tuple[np.ndarray, np.ndarray | None, str]:
     import pandas as pd
 
     from ..catalog import Catalog
+    from ..readers import event_arrays, finite_numbers, missing_column
 
     if isinstance(data, Catalog):
-        return (
-            np.array(data.magnitudes, dtype=float, copy=True),
-            np.array(data.times, dtype=float, copy=True),
-            "Catalog",
-        )
+        times, mags = event_arrays(data)
+        return mags, times, "Catalog"
     if isinstance(data, pd.DataFrame):
         if "magnitude" not in data.columns:
-            raise DataError(
-                "the DataFrame has no 'magnitude' column; its columns are "
-                f"{', '.join(map(str, data.columns))}. Pass a frame with a 'magnitude' column "
-                "(and optionally 'time'), a Catalog, or a 1-D array of magnitudes"
+            raise missing_column(
+                data, "magnitude", "Pass a frame with a 'magnitude' column (and optionally "
+                "'time'), a Catalog, or a 1-D array of magnitudes"
             )
         if "time" in data.columns:
-            cat = Catalog(data[["time", "magnitude"]])
-            return (
-                np.array(cat.magnitudes, dtype=float, copy=True),
-                np.array(cat.times, dtype=float, copy=True),
-                "DataFrame with times",
-            )
-        return _as_magnitudes(data["magnitude"], "column 'magnitude'"), None, "DataFrame"
+            times, mags = event_arrays(data)
+            return mags, times, "DataFrame with times"
+        mags = finite_numbers(data["magnitude"], "magnitudes", "column 'magnitude'")
+        return mags, None, "DataFrame"
     if isinstance(data, pd.Series):
-        return _as_magnitudes(data, "Series"), None, "Series"
+        return finite_numbers(data, "magnitudes", "Series"), None, "Series"
     if isinstance(data, np.ndarray | list | tuple):
-        return _as_magnitudes(data, "array"), None, "array"
+        return finite_numbers(data, "magnitudes", "array"), None, "array"
     raise DataError(
         f"data of type {type(data).__name__} is not allowed; use a pystats.Catalog, a 1-D "
         "array (or list) of magnitudes, a pandas Series, or a DataFrame with a 'magnitude' "
         "column"
     )
-
-
-def _as_magnitudes(values: Any, what: str) -> np.ndarray:
-    import pandas as pd
-
-    if isinstance(values, pd.Series):
-        if pd.api.types.is_bool_dtype(values.dtype):
-            raise DataError(f"magnitudes ({what}) are booleans; allowed: numbers")
-        arr = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        bad_text = np.flatnonzero(values.notna().to_numpy() & np.isnan(arr))
-        if bad_text.size:
-            raise DataError(
-                f"magnitudes ({what}) are not numbers in {_rows(bad_text)} "
-                f"(0-based), e.g. {values.iloc[bad_text[0]]!r}; allowed: finite numbers"
-            )
-        arr = arr.copy()
-    else:
-        try:
-            arr = np.array(values, dtype=float, copy=True)
-        except (TypeError, ValueError) as e:
-            raise DataError(f"magnitudes ({what}) must be numbers; got {values!r:.80}") from e
-    if arr.ndim != 1:
-        raise DataError(f"magnitudes ({what}) must be one-dimensional; got shape {arr.shape}")
-    bad = np.flatnonzero(~np.isfinite(arr))
-    if bad.size:
-        raise DataError(
-            f"magnitudes ({what}) contain NaN or infinite values in {_rows(bad)} (0-based); "
-            "allowed: finite numbers. Drop those events first"
-        )
-    return arr
 
 
 def _jsonable(obj: Any) -> Any:
