@@ -283,12 +283,22 @@ def test_etas_mle_report_figures_include_b_and_correlations() -> None:
 
 
 def test_figure_code_lives_in_pystats_plots() -> None:
-    import pystats.etas.model as etas_model
-    import pystats.gr.model as gr_model
+    import importlib
+    import inspect
+    import pkgutil
+
+    import pystats
     from pystats.plots import etas, gr
 
-    for mod in (gr_model, etas_model):
-        assert not [n for n in vars(mod) if n.endswith("_figure")], mod.__name__
+    outside = []
+    for info in pkgutil.walk_packages(pystats.__path__, "pystats."):
+        if info.name.startswith(("pystats.plots", "pystats.report")):
+            continue
+        mod = importlib.import_module(info.name)
+        outside += [f"{info.name}.{n}" for n, f in vars(mod).items()
+                    if n.endswith("_figure") and inspect.isfunction(f)
+                    and f.__module__ == info.name]
+    assert not outside, outside
     assert callable(gr.fmd_figure) and callable(gr.detection_figure)
     assert callable(etas.residual_figure) and callable(etas.magnitude_frequency_figure)
 
