@@ -21,10 +21,10 @@ Examples
 Traceback (most recent call last):
 ...
 pystats.errors.OptionError: b=0 is not allowed; use None or a finite number > 0
->>> validate_params(spec, {"colour": "red"}, owner="MyModel")
+>>> validate_params(spec, {"colour": "red"}, owner="MyModel")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-pystats.errors.OptionError: unknown option(s) 'colour' for MyModel; allowed options are b, likelihood
+pystats.errors.OptionError: unknown option(s) 'colour' for MyModel; allowed options are b, ...
 """
 
 from __future__ import annotations
@@ -105,8 +105,8 @@ class Interval(Constraint):
             raise ValueError(f"closed={closed!r} is not allowed; use one of {', '.join(_CLOSED)}")
         self.type, self.low, self.high, self.closed = type, low, high, closed
         self.integer = type in (numbers.Integral, int)
-        if self.integer and (closed in ("right", "neither") and low is not None
-                             or closed in ("left", "neither") and high is not None):
+        if self.integer and ((closed in ("right", "neither") and low is not None)
+                             or (closed in ("left", "neither") and high is not None)):
             raise ValueError("an integer Interval takes closed bounds (use low + 1)")
 
     def convert(self, name: str, value: Any) -> Any:
