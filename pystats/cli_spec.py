@@ -94,6 +94,8 @@ class Argument:
         Applied to the parsed value before it is passed on (e.g. :func:`name_value_pairs`).
     choices, metavar, default, required
         As for :meth:`argparse.ArgumentParser.add_argument`.
+    aliases : tuple of str
+        Other spellings, e.g. ``("-n",)`` for ``--n``.
     """
 
     flag: str
@@ -107,6 +109,7 @@ class Argument:
     metavar: str | None = None
     default: Any = None
     required: bool = False
+    aliases: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.to not in ("option", "data"):
@@ -133,7 +136,8 @@ class Argument:
                convert: bool = True) -> None:
         """Add to an argparse parser or group; ``convert=False`` keeps the text (for an
         option several families convert differently)."""
-        kw: dict[str, Any] = {"help": self.help if help is None else help}
+        text = self.help if help is None else help
+        kw: dict[str, Any] = {"help": text.replace("%", "%%")}  # argparse formats help with %
         if self.action == "store_true":
             kw["action"] = "store_true"
         else:
@@ -148,8 +152,7 @@ class Argument:
             kw["default"] = self.default
             if self.required:
                 kw["required"] = True
-        flags = [self.flag]
-        parser.add_argument(*flags, **kw)
+        parser.add_argument(*self.aliases, self.flag, **kw)
 
     def value(self, raw: Any, *, converted: bool = True) -> Any:
         """The value passed on, from the parsed ``raw`` value."""

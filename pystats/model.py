@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 
     from .cli_spec import CommandLine
     from .constraints import Option
-
     from .diagnostics import ModelCheck
     from .fit import Fit
 
