@@ -45,8 +45,8 @@ if TYPE_CHECKING:
     from .readers import read_catalog, read_comcat
 
 _MODEL_FAMILIES = {
-    "ETAS": "pystats.etas.model",
     "GutenbergRichter": "pystats.gr.model",
+    "ETAS": "pystats.etas.model",
     "OmoriUtsu": "pystats.etas.model",
 }
 """The model families: class -> module.  One line here registers a family: the class is

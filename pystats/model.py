@@ -45,16 +45,17 @@ _FAMILIES: dict[str, type[Model]] = {}
 
 
 def registered_families() -> dict[str, type[Model]]:
-    """Every registered family (name -> class), the package's own imported first.
-
-    The package's families are those of ``pystats._MODEL_FAMILIES`` (one line per family
-    there); families defined elsewhere are registered when their module is imported.
+    """Every registered family (name -> class): the package's own first, in the order of
+    ``pystats._MODEL_FAMILIES`` (their modules are imported here), then the others in the
+    order their modules were imported.
     """
     import pystats
 
-    for module in dict.fromkeys(pystats._MODEL_FAMILIES.values()):
-        importlib.import_module(module)
-    return dict(_FAMILIES)
+    ordered = [getattr(importlib.import_module(module), name)
+               for name, module in pystats._MODEL_FAMILIES.items()]
+    out = {cls.family: cls for cls in ordered}
+    out.update((k, v) for k, v in _FAMILIES.items() if k not in out)
+    return out
 
 
 def family_class(name: str) -> type[Model]:
