@@ -96,6 +96,13 @@ class Argument:
         As for :meth:`argparse.ArgumentParser.add_argument`.
     aliases : tuple of str
         Other spellings, e.g. ``("-n",)`` for ``--n``.
+
+    Examples
+    --------
+    >>> fix = Argument("--fix", keyword="fixed", action="append", metavar="NAME=VALUE",
+    ...                parse=name_value_pairs("--fix", "alpha=1.2"))
+    >>> fix.dest, fix.target, fix.value(["alpha=1.2", "p=1.1"])
+    ('fix', 'fixed', {'alpha': 1.2, 'p': 1.1})
     """
 
     flag: str
@@ -175,6 +182,12 @@ class SimulateCommand:
     ``run`` names the function ``"module:function"`` that takes the parsed arguments
     (an :class:`argparse.Namespace` with one attribute per argument, ``output`` included)
     and returns the exit status; it is imported only when the command runs.
+
+    Examples
+    --------
+    >>> from pystats.gr.commands import SIMULATE_COMMANDS
+    >>> [(c.name, c.run) for c in SIMULATE_COMMANDS][:1]
+    [('gr', 'pystats.gr.commands:simulate_magnitudes')]
     """
 
     name: str
@@ -203,6 +216,13 @@ class CommandLine:
     simulate : tuple of SimulateCommand
     default : bool
         The model of ``pystats fit`` without ``--model`` (one family only).
+
+    Examples
+    --------
+    >>> import pystats
+    >>> cli = pystats.OmoriUtsu.cli
+    >>> cli.name, [a.flag for a in cli.fit if a.to == "data"]
+    ('omori', ['--t-start', '--t-end'])
     """
 
     name: str

@@ -59,7 +59,15 @@ __all__ = [
 
 class Constraint:
     """One kind of allowed value: :meth:`convert` returns it in plain Python form or raises
-    :class:`OptionError`; :meth:`describe` says what is allowed, for messages."""
+    :class:`OptionError`; :meth:`describe` says what is allowed, for messages.
+
+    Examples
+    --------
+    >>> from numbers import Real
+    >>> c = Interval(Real, 0, None, closed="neither")
+    >>> c.convert("b", 2), c.describe(), c.is_satisfied_by(-1.0)
+    (2.0, 'a finite number > 0', False)
+    """
 
     def convert(self, name: str, value: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -95,6 +103,18 @@ class Interval(Constraint):
     low, high : float, optional
     closed : {"left", "right", "both", "neither"}
         Which bounds are included (as ``sklearn.utils._param_validation.Interval``).
+
+    Examples
+    --------
+    >>> from numbers import Integral, Real
+    >>> Interval(Real, 0, 1, closed="neither").convert("prob", 0.9)
+    0.9
+    >>> Interval(Integral, 1).convert("chains", 4.0)
+    4
+    >>> Interval(Integral, 1).convert("chains", True)
+    Traceback (most recent call last):
+    ...
+    pystats.errors.OptionError: chains=True is not allowed; use an integer >= 1
     """
 
     def __init__(self, type: type, low: float | None = None, high: float | None = None, *,
@@ -139,7 +159,15 @@ class Interval(Constraint):
 
 
 class StrOptions(Constraint):
-    """One of the given strings (listed in the given order, or sorted for a set)."""
+    """One of the given strings (listed in the given order, or sorted for a set).
+
+    Examples
+    --------
+    >>> StrOptions(("auto", "exact", "fast")).convert("likelihood", "approx")
+    Traceback (most recent call last):
+    ...
+    pystats.errors.OptionError: likelihood='approx' is not allowed; use one of auto, exact, fast
+    """
 
     def __init__(self, options: Iterable[str]) -> None:
         self.options = tuple(sorted(options) if isinstance(options, set | frozenset)
@@ -155,7 +183,14 @@ class StrOptions(Constraint):
 
 
 class Booleans(Constraint):
-    """``True`` or ``False`` (numpy booleans too; returned as ``bool``); not 0 or 1."""
+    """``True`` or ``False`` (numpy booleans too; returned as ``bool``); not 0 or 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> Booleans().convert("background", np.bool_(True)), Booleans().is_satisfied_by(1)
+    (True, False)
+    """
 
     def convert(self, name: str, value: Any) -> bool:
         if isinstance(value, bool | np.bool_):
@@ -167,7 +202,13 @@ class Booleans(Constraint):
 
 
 class Callables(Constraint):
-    """A callable, returned as is."""
+    """A callable, returned as is.
+
+    Examples
+    --------
+    >>> Callables().convert("sampler", len) is len
+    True
+    """
 
     def convert(self, name: str, value: Any) -> Any:
         if callable(value):
@@ -179,7 +220,13 @@ class Callables(Constraint):
 
 
 class Mappings(Constraint):
-    """A mapping with string keys, returned as a new ``dict`` (shallow copy)."""
+    """A mapping with string keys, returned as a new ``dict`` (shallow copy).
+
+    Examples
+    --------
+    >>> Mappings().convert("fixed", {"alpha": 1.2}), Mappings().is_satisfied_by([1])
+    ({'alpha': 1.2}, False)
+    """
 
     def convert(self, name: str, value: Any) -> dict[str, Any]:
         if isinstance(value, Mapping) and all(isinstance(k, str) for k in value):
@@ -192,7 +239,15 @@ class Mappings(Constraint):
 
 class ArrayLike(Constraint):
     """A non-empty array-like of finite numbers (list, tuple, numpy array), returned as a
-    new read-only float array; ``ndim`` fixes the number of dimensions."""
+    new read-only float array; ``ndim`` fixes the number of dimensions.
+
+    Examples
+    --------
+    >>> ArrayLike().convert("magnitudes", [2, 2.5])
+    array([2. , 2.5])
+    >>> ArrayLike().is_satisfied_by([]), ArrayLike().is_satisfied_by([1.0, float("nan")])
+    (False, False)
+    """
 
     def __init__(self, ndim: int | None = 1) -> None:
         self.ndim = ndim
@@ -216,7 +271,13 @@ class ArrayLike(Constraint):
 
 class DateTimes(Constraint):
     """A date-time: an ISO string, :class:`datetime.datetime` or ``numpy.datetime64``
-    (returned as is; read against a catalogue's reference time later)."""
+    (returned as is; read against a catalogue's reference time later).
+
+    Examples
+    --------
+    >>> DateTimes().convert("main_shock_time", "2016-04-16T01:25"), DateTimes().describe()
+    ('2016-04-16T01:25', 'a date-time')
+    """
 
     def convert(self, name: str, value: Any) -> Any:
         if isinstance(value, str | _dt.datetime | np.datetime64):
@@ -229,7 +290,17 @@ class DateTimes(Constraint):
 
 class Pair(Constraint):
     """Two values, each checked by its own constraint (a list or tuple of length 2),
-    returned as a tuple; ``increasing`` requires ``first < second``."""
+    returned as a tuple; ``increasing`` requires ``first < second``.
+
+    Examples
+    --------
+    >>> from numbers import Real
+    >>> bounds = Pair(Interval(Real), Interval(Real), increasing=True)
+    >>> bounds.convert("corner_bounds", [6, 8])
+    (6.0, 8.0)
+    >>> bounds.is_satisfied_by((8.0, 6.0))
+    False
+    """
 
     def __init__(self, first: Constraint, second: Constraint, *, increasing: bool = False,
                  description: str | None = None) -> None:
@@ -277,6 +348,13 @@ class Option:
         :func:`describe` of the constraints).
     doc : str
         A one-line description (the numpydoc entry of the class stays the reference).
+
+    Examples
+    --------
+    >>> from numbers import Real
+    >>> b = Option(None, [None, Interval(Real, 0, None, closed="neither")])
+    >>> b.describe()
+    'None or a finite number > 0'
     """
 
     default: Any
