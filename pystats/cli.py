@@ -1,8 +1,12 @@
 """The ``pystats`` command line, mirroring the Python API.
 
 Subcommands: ``fit``, ``predict``, ``report``, ``simulate``, ``demo``; ``pystats SUB --help``
-describes each.  ``fit --model`` takes ``gr`` (Gutenberg–Richter), ``etas`` or ``omori``
-(Omori–Utsu); an option of another model is refused with a message naming it.  Bad input
+describes each.  The model-specific parts are built from the registered families'
+declarations (:attr:`pystats.model.Model.cli`, a :class:`~pystats.cli_spec.CommandLine`):
+``fit --model`` takes each family's name (``gr``: Gutenberg–Richter, ``etas``, ``omori``:
+Omori–Utsu) and the options it declares, ``predict`` the options its fits declare,
+``simulate`` its commands; an option of another model is refused with a message naming
+the models that take it.  This module names no family.  Bad input
 (including unreadable files) ends with a one-line ``pystats: error: ...`` message on
 stderr and exit status 2; advice in library messages that names a Python argument
 (``pass sep=';'``) is rewritten as the option (``pass --sep ';'``). An internal failure
