@@ -300,8 +300,7 @@ def _add_family_options(parser: argparse.ArgumentParser,
             helps.setdefault(arg.help, []).append(name)
         text = (next(iter(helps)) if len(helps) == 1
                 else "; ".join(f"{', '.join(n)}: {h}" for h, n in helps.items()))
-        next(iter(decls.values())).add_to(where, help=text,
-                                          convert=_shared_type(decls))
+        next(iter(decls.values())).add_to(where, help=text, convert=_shared_type(decls))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -68,6 +68,22 @@ def family_class(name: str) -> type[Model]:
         ) from None
 
 
+def _check_cli_declaration(cls: type[Model]) -> None:
+    """A declared ``pystats fit`` option must set a declared model option or data option."""
+    for arg in cls.cli.fit:  # type: ignore[union-attr]
+        if arg.to == "data":
+            known, what = cls.data_options, "data_options"
+        elif cls.options_spec is not None:
+            known, what = tuple(cls.options_spec), "options_spec"
+        else:
+            continue  # options checked by _validate_options alone
+        if arg.target not in known:
+            raise TypeError(
+                f"{cls.__name__}.cli declares {arg.flag} for {arg.target!r}, which is not in "
+                f"{cls.__name__}.{what} ({', '.join(known) or 'empty'})"
+            )
+
+
 @dataclass(frozen=True)
 class PreparedData:
     """Validated, read-only data in the form the engines use.
@@ -201,6 +217,8 @@ class Model(ABC):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if cls.cli is not None:
+            _check_cli_declaration(cls)
         if "family" in cls.__dict__:
             _FAMILIES[cls.family] = cls
 

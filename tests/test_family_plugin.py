@@ -120,3 +120,19 @@ def test_cli_applicability_and_validation_come_from_the_declarations(
     capsys.readouterr()
     assert main(["fit", str(cat), *options, "-q"]) == EXIT_USAGE
     assert message in _err(capsys)
+
+
+def test_a_cli_option_must_set_a_declared_option() -> None:
+    from pystats.cli_spec import Argument, CommandLine
+
+    with pytest.raises(TypeError, match=r"declares --window for 'window', which is not in "
+                       r"Typo.options_spec \(mc, scale\)"):
+        type("Typo", (ToyExponentialModel,), {
+            "cli": CommandLine(name="typo", title="Typo", help="typo",
+                               fit=(Argument("--window", type=float),)),
+        })
+    with pytest.raises(TypeError, match=r"--t-end for 't_end'.*data_options \(max_events\)"):
+        type("Typo", (ToyExponentialModel,), {
+            "cli": CommandLine(name="typo", title="Typo", help="typo",
+                               fit=(Argument("--t-end", to="data", type=float),)),
+        })
