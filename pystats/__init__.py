@@ -44,14 +44,21 @@ if TYPE_CHECKING:
     from .persistence import load
     from .readers import read_catalog, read_comcat
 
+_MODEL_FAMILIES = {
+    "GutenbergRichter": "pystats.gr.model",
+    "ETAS": "pystats.etas.model",
+    "OmoriUtsu": "pystats.etas.model",
+}
+"""The model families: class -> module.  One line here registers a family: the class is
+exported (lazily) and its module imported by :func:`pystats.model.registered_families`, so
+its declared command line (``pystats fit --model ...``) is offered."""
+
 _LAZY = {
+    **_MODEL_FAMILIES,
     "BValueResult": "pystats.gr.estimators",
     "Catalog": "pystats.catalog",
     "Diagnostics": "pystats.diagnostics",
-    "ETAS": "pystats.etas.model",
-    "GutenbergRichter": "pystats.gr.model",
     "McResult": "pystats.gr.completeness",
-    "OmoriUtsu": "pystats.etas.model",
     "Problem": "pystats.diagnostics",
     "b_value": "pystats.gr.estimators",
     "branching_ratio": "pystats.etas.simulate",

@@ -1,8 +1,12 @@
 """The ``pystats`` command line, mirroring the Python API.
 
 Subcommands: ``fit``, ``predict``, ``report``, ``simulate``, ``demo``; ``pystats SUB --help``
-describes each.  ``fit --model`` takes ``gr`` (Gutenberg–Richter), ``etas`` or ``omori``
-(Omori–Utsu); an option of another model is refused with a message naming it.  Bad input
+describes each.  The model-specific parts are built from the registered families'
+declarations (:attr:`pystats.model.Model.cli`, a :class:`~pystats.cli_spec.CommandLine`):
+``fit --model`` takes each family's name (``gr``: Gutenberg–Richter, ``etas``, ``omori``:
+Omori–Utsu) and the options it declares, ``predict`` the options its fits declare,
+``simulate`` its commands; an option of another model is refused with a message naming
+the models that take it.  This module names no family.  Bad input
 (including unreadable files) ends with a one-line ``pystats: error: ...`` message on
 stderr and exit status 2; advice in library messages that names a Python argument
 (``pass sep=';'``) is rewritten as the option (``pass --sep ';'``). An internal failure
@@ -14,7 +18,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import math
 import re
 import sys
 import traceback
@@ -26,121 +29,76 @@ from typing import Any
 import numpy as np
 
 from . import _checks
+from .cli_spec import Argument, is_number, resolve
 from .errors import OptionError, PystatsError, PystatsWarning
 
 __all__ = ["main"]
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
 
-MODELS = {"etas": "ETAS", "gr": "GutenbergRichter", "omori": "OmoriUtsu"}
-"""CLI model names -> pystats classes."""
 
-FAMILIES = {"etas": "etas", "gutenberg_richter": "gr", "omori_utsu": "omori"}
-"""Model families of saved fits -> CLI model names."""
+def _families() -> dict[str, type]:
+    """CLI model name -> family class, for every registered family that declares a
+    command line (:attr:`pystats.model.Model.cli`), in registration order."""
+    from .model import registered_families
 
-FIT_OPTIONS = {
-    "kind": ("gr",),
-    "estimator": ("gr",),
-    "reference_magnitude": ("etas",),
-    "mu": ("etas",),
-    "likelihood": ("etas",),
-    "b": ("etas", "omori"),
-    "fix": ("etas", "omori"),
-    "background": ("omori",),
-    "main_shock_time": ("omori",),
-    "t_start": ("etas", "omori"),
-    "t_end": ("etas", "omori"),
-}
-"""``fit`` options (argparse dests) that only some models take -> those models."""
-
-PREDICT_OPTIONS = {
-    "duration": ("gr",),
-    "n_events": ("gr",),
-    "t1": ("etas", "omori"),
-    "t2": ("etas", "omori"),
-    "n_sims": ("etas", "omori"),
-    "seed": ("etas", "omori"),
-    "m_max": ("etas",),
-    "allow_supercritical": ("etas",),
-}
-"""``predict`` options that only fits of some models take -> those models."""
+    return {cls.cli.name: cls for cls in registered_families().values() if cls.cli is not None}
 
 
-def _mc(value: str) -> float | str:
-    try:
-        return float(value)
-    except ValueError:
-        return value
+def _declared(kind: str) -> dict[str, dict[str, Argument]]:
+    """argparse dest -> {CLI model name: its declaration} of the ``fit`` or ``predict``
+    options of the families."""
+    out: dict[str, dict[str, Argument]] = {}
+    for name, cls in _families().items():
+        for arg in getattr(cls.cli, kind):
+            out.setdefault(arg.dest, {})[name] = arg
+    return out
 
 
-def _number_or_text(value: str) -> float | str:
-    """A time on the catalog's axis: days as a number, else a date-time string."""
-    return float(value) if _is_number(value) else value
+def _shared_type(decls: dict[str, Argument]) -> bool:
+    """Whether every family converts the option the same way (then argparse does it)."""
+    return len({a.type for a in decls.values()}) == 1
 
 
-def _flag(dest: str) -> str:
-    return "--" + dest.replace("_", "-")
-
-
-def _check_applies(args: argparse.Namespace, table: dict[str, tuple[str, ...]], model: str,
-                   message: str) -> None:
-    """Refuse options (given, i.e. not ``None``/``False``) that ``model`` does not take.
+def _check_applies(args: argparse.Namespace, table: dict[str, dict[str, Argument]],
+                   model: str, message: str) -> None:
+    """Refuse options (given, i.e. not ``None``/``False``) that ``model`` does not declare.
 
     ``message`` is formatted with ``flag``, ``takes`` (the models that take it) and
     ``model``.
     """
-    for dest, models in table.items():
-        value = getattr(args, dest, None)
-        if value is None or value is False or model in models:
+    for dest, decls in table.items():
+        arg = next(iter(decls.values()))
+        if model in decls or not arg.given(getattr(args, dest, None)):
             continue
-        takes = " or ".join(f"--model {m}" for m in models)
-        raise OptionError(message.format(flag=_flag(dest), takes=takes, model=model))
+        takes = " or ".join(f"--model {m}" for m in decls)
+        raise OptionError(message.format(flag=arg.flag, takes=takes, model=model))
 
 
-def _fixed(items: list[str] | None) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for item in items or []:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip() or not _is_number(value):
-            raise OptionError(
-                f"--fix {item!r} is not allowed; use NAME=VALUE with a number, e.g. --fix "
-                "alpha=1.2"
-            )
-        out[name.strip()] = float(value)
+def _passed_on(args: argparse.Namespace, table: dict[str, dict[str, Argument]],
+               model: str) -> list[tuple[Argument, Any]]:
+    """``(declaration, value)`` of the options of ``model`` given on the command line."""
+    out = []
+    for decls in table.values():
+        arg = decls.get(model)
+        if arg is None:
+            continue
+        raw = getattr(args, arg.dest, None)
+        if arg.given(raw):
+            out.append((arg, arg.value(raw, converted=_shared_type(decls))))
     return out
 
 
-def _model_options(args: argparse.Namespace) -> dict[str, Any]:
-    _check_applies(args, FIT_OPTIONS, args.model,
+def _model_options(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The model options and the data options of ``fit`` given for ``--model``."""
+    table = _declared("fit")
+    _check_applies(args, table, args.model,
                    "{flag} is an option of {takes} only, not of --model {model}")
     opts: dict[str, Any] = {}
-    if args.model == "gr":
-        opts["kind"] = args.kind or "gr"
-        if args.estimator is not None:
-            opts["estimator"] = args.estimator
-    if args.mc is not None:
-        opts["mc"] = _mc(args.mc)
-    if args.delta_m is not None:
-        opts["delta_m"] = args.delta_m
-    for dest in ("reference_magnitude", "mu", "likelihood", "b"):
-        if getattr(args, dest) is not None:
-            opts[dest] = getattr(args, dest)
-    if args.fix:
-        opts["fixed"] = _fixed(args.fix)
-    if args.background:
-        opts["background"] = True
-    if args.main_shock_time is not None:
-        opts["main_shock_time"] = _number_or_text(args.main_shock_time)
-    return opts
-
-
-def _data_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The fitting window (``t_start``, ``t_end``) of ``fit`` for ETAS and Omori–Utsu."""
-    return {
-        k: _number_or_text(getattr(args, k))
-        for k in ("t_start", "t_end")
-        if getattr(args, k) is not None
-    }
+    data: dict[str, Any] = {}
+    for arg, value in _passed_on(args, table, args.model):
+        (opts if arg.to == "option" else data)[arg.target] = value
+    return opts, data
 
 
 def _columns(items: list[str] | None) -> dict[str, str | None] | None:
@@ -177,19 +135,11 @@ def _read(args: argparse.Namespace):
     cat = read_catalog(args.catalog, **kwargs)
     select = {k: getattr(args, k) for k in ("min_magnitude", "start", "end")}
     select = {
-        k: (float(v) if k != "min_magnitude" and _is_number(v) else v)
+        k: (float(v) if k != "min_magnitude" and is_number(v) else v)
         for k, v in select.items()
         if v is not None
     }
     return cat.select(**select) if select else cat
-
-
-def _is_number(v: Any) -> bool:
-    try:
-        float(v)
-    except (TypeError, ValueError):
-        return False
-    return True
 
 
 def _fit_kwargs(args: argparse.Namespace) -> dict[str, Any]:
@@ -206,12 +156,10 @@ def _fit_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
-    import pystats
-
-    options = _model_options(args)
+    options, data_options = _model_options(args)
     catalog = _read(args)
-    model = getattr(pystats, MODELS[args.model])(**options)
-    fit = model.fit(catalog, **_fit_kwargs(args), **_data_options(args))
+    model = _families()[args.model](**options)
+    fit = model.fit(catalog, **_fit_kwargs(args), **data_options)
     print(fit.summary_text())
     if args.output:
         print(f"saved fit to {fit.save(args.output)}")
@@ -225,14 +173,13 @@ def cmd_fit(args: argparse.Namespace) -> int:
 
 def _predict_kwargs(args: argparse.Namespace, model: str | None) -> dict[str, Any]:
     """Keyword arguments of ``Fit.predict`` for a fit of CLI model ``model``."""
-    if model is not None:
-        _check_applies(args, PREDICT_OPTIONS, model,
-                       "{flag} applies only to fits of {takes}; this is a fit of --model {model}")
+    table = _declared("predict")
     kw: dict[str, Any] = {"magnitudes": args.magnitudes, "prob": args.prob}
-    for dest in PREDICT_OPTIONS:
-        value = getattr(args, dest)
-        if value is not None and value is not False:
-            kw[dest] = _number_or_text(value) if dest in ("t1", "t2") else value
+    if model is None:  # a family without a command line: the common options only
+        return kw
+    _check_applies(args, table, model,
+                   "{flag} applies only to fits of {takes}; this is a fit of --model {model}")
+    kw.update((arg.target, value) for arg, value in _passed_on(args, table, model))
     return kw
 
 
@@ -242,7 +189,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from .persistence import load
 
     fit = load(args.fit)
-    table = fit.predict(**_predict_kwargs(args, FAMILIES.get(fit.model.family)))
+    cli = type(fit.model).cli
+    table = fit.predict(**_predict_kwargs(args, None if cli is None else cli.name))
     if "t1" in table.attrs and "t2" in table.attrs:
         print(
             f"events with M >= magnitude in [{table.attrs['t1']:g}, {table.attrs['t2']:g}] "
@@ -264,57 +212,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    import pandas as pd
-
-    from .gr import distributions as d
-
-    n = _checks.integer("n", args.n, 1)
-    rng = np.random.default_rng(_checks.seed(args.seed))
-    if args.model == "gr":
-        m = d.simulate_gr(n, args.b, args.mc, delta_m=args.delta_m, rng=rng)
-    elif args.model == "tapered":
-        m = d.simulate_tapered_gr(
-            n, args.b, args.mc, args.corner_magnitude, delta_m=args.delta_m, rng=rng
-        )
-    else:  # detection
-        m = d.simulate_detection(n, args.b, args.mu, args.sigma, delta_m=args.delta_m, rng=rng)
-    times = np.sort(rng.uniform(0.0, args.duration, size=len(m)))
-    frame = pd.DataFrame({"time": times, "magnitude": np.asarray(m)})
-    frame.to_csv(args.output, index=False, float_format="%.6g")
-    print(f"wrote {len(frame)} simulated events to {args.output}")
-    return EXIT_OK
-
-
-def cmd_simulate_etas(args: argparse.Namespace) -> int:
-    """Simulate an ETAS catalog (:func:`pystats.etas.simulate.simulate_etas`) to a CSV file."""
-    from .etas.simulate import simulate_etas
-    from .gr.distributions import simulate_gr
-
-    _checks.seed(args.seed)  # named --seed here, not rng
-    if args.delta_m < 0:
-        raise OptionError(
-            f"delta_m={args.delta_m!r} is not allowed; use 0 (continuous magnitudes) or a bin "
-            "width > 0"
-        )
-    m_ref = args.mc if args.m_ref is None else args.m_ref
-    magnitudes: dict[str, Any] = {"b": args.b}
-    if args.delta_m > 0:
-        # Gutenberg-Richter on the grid mc, mc + delta_m, ... (as `pystats simulate gr`)
-        b, mc, dm = args.b, args.mc, args.delta_m
-        if not (math.isfinite(b) and b > 0):
-            raise OptionError(f"b={b!r} is not allowed; use a finite number > 0")
-        magnitudes = {"magnitude_sampler": lambda rng, n: simulate_gr(n, b, mc, dm, rng)}
-    sim = simulate_etas(
-        args.mu, args.K, args.c, args.alpha, args.p, m_ref, args.t_end, mc=args.mc,
-        rng=args.seed, allow_supercritical=args.allow_supercritical, **magnitudes,
-    )
-    frame = sim.to_frame()[["time", "magnitude", "generation", "parent"]]
-    frame.to_csv(args.output, index=False)  # full precision: times must stay distinct
-    print(
-        f"wrote {len(frame)} simulated ETAS events ({int(sim.is_background.sum())} background) "
-        f"in [0, {args.t_end:g}] days to {args.output}"
-    )
-    return EXIT_OK
+    """Run the family's ``simulate`` command (:class:`~pystats.cli_spec.SimulateCommand`)."""
+    return resolve(args.run)(args)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -379,9 +278,36 @@ def _add_fit_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--verbose", action="store_true", help="show compiler and sampler output")
 
 
+def _add_family_options(parser: argparse.ArgumentParser,
+                        table: dict[str, dict[str, Argument]], families: dict[str, type],
+                        title: str) -> None:
+    """Add the options the families declare: those of every family to ``parser``, the
+    others in one group per set of families (``"ETAS and Omori-Utsu (--model etas,
+    omori)"``); the help of an option declared with different texts names each family."""
+    groups: dict[tuple[str, ...], Any] = {}
+    for decls in table.values():
+        names = tuple(decls)
+        if set(names) == set(families):
+            where: Any = parser
+        else:
+            if names not in groups:
+                titles = " and ".join(families[n].cli.title for n in names)
+                groups[names] = parser.add_argument_group(
+                    f"{titles} ({title.format(names=', '.join(names))})")
+            where = groups[names]
+        helps: dict[str, list[str]] = {}
+        for name, arg in decls.items():
+            helps.setdefault(arg.help, []).append(name)
+        text = (next(iter(helps)) if len(helps) == 1
+                else "; ".join(f"{', '.join(n)}: {h}" for h, n in helps.items()))
+        next(iter(decls.values())).add_to(where, help=text, convert=_shared_type(decls))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     from . import __version__
+
+    families = _families()
 
     parser = argparse.ArgumentParser(
         prog="pystats",
@@ -407,57 +333,16 @@ def build_parser() -> argparse.ArgumentParser:
         description="Fit a model to a catalog CSV and print its summary.",
     )
     p.add_argument("catalog", help="catalog CSV (ComCat, R-ETAS, SAPP, ... or generic)")
+    default = next((name for name, cls in families.items() if cls.cli.default), None)
     p.add_argument(
         "--model",
-        default="gr",
-        choices=sorted(MODELS),
-        help="gr: Gutenberg-Richter (default); etas: temporal ETAS; omori: Omori-Utsu law",
+        default=default,
+        required=default is None,
+        choices=sorted(families),
+        help="; ".join(f"{name}: {cls.cli.help}{' (default)' if name == default else ''}"
+                       for name, cls in families.items()),
     )
-    p.add_argument(
-        "--mc",
-        help="completeness magnitude; --model gr also takes maxc, gft, mbs, emr, ks to estimate it",
-    )
-    p.add_argument("--delta-m", type=float, help="magnitude bin width (default: inferred)")
-    g = p.add_argument_group("Gutenberg-Richter (--model gr)")
-    g.add_argument(
-        "--kind", choices=["gr", "tapered", "detection"], help="variant (default: gr)"
-    )
-    g.add_argument("--estimator", choices=["exact", "aki", "positive"])
-    g = p.add_argument_group("ETAS and Omori-Utsu (--model etas, omori)")
-    g.add_argument(
-        "--reference-magnitude",
-        type=float,
-        help="etas: M_ref of the productivity K exp(alpha (M - M_ref)) (default: mc)",
-    )
-    g.add_argument(
-        "--mu",
-        type=float,
-        help="etas: fix the background rate (events/day), e.g. 0 for one aftershock "
-        "sequence (default: estimated)",
-    )
-    g.add_argument(
-        "--b", type=float, help="Gutenberg-Richter b-value of the magnitudes (default: estimated)"
-    )
-    g.add_argument(
-        "--fix",
-        action="append",
-        metavar="NAME=VALUE",
-        help="hold a parameter fixed, e.g. --fix alpha=1.2 (repeatable)",
-    )
-    g.add_argument("--likelihood", choices=["auto", "exact", "fast"], help="etas: evaluation")
-    g.add_argument(
-        "--background", action="store_true", help="omori: add a background rate mu"
-    )
-    g.add_argument(
-        "--main-shock-time",
-        help="omori: main-shock time (days or ISO date; default 0: times count from it)",
-    )
-    g.add_argument(
-        "--t-start",
-        help="start of the fitting window (days or ISO date); etas: earlier events excite "
-        "the rate but are not fitted (default: first event)",
-    )
-    g.add_argument("--t-end", help="end of the fitting window (default: last event)")
+    _add_family_options(p, _declared("fit"), families, "--model {names}")
     g = p.add_argument_group("catalog")
     g.add_argument("--format", default="auto", help="catalog format (default: detect)")
     g.add_argument(
@@ -496,20 +381,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--prob", type=float, default=0.9, help="interval mass")
     p.add_argument("-o", "--output", help="write the table as CSV")
-    g = p.add_argument_group("Gutenberg-Richter fits")
-    g.add_argument("--duration", type=float, help="forecast window (catalog time unit)")
-    g.add_argument("--n-events", type=int, help="number of future events above Mc")
-    g = p.add_argument_group("ETAS and Omori-Utsu fits")
-    g.add_argument("--t1", help="start of the forecast window (days or ISO date; default: "
-                   "end of the fitting window)")
-    g.add_argument("--t2", help="end of the forecast window (default: t1 + 1 day)")
-    g.add_argument("--n-sims", type=int, help="number of simulations (default 1000 for "
-                   "etas, 4000 for omori)")
-    g.add_argument("--seed", type=int, help="random seed (default: from the fit)")
-    g.add_argument("--m-max", type=float, help="etas: largest simulated magnitude; needed "
-                   "when alpha >= b ln 10")
-    g.add_argument("--allow-supercritical", action="store_true",
-                   help="etas: forecast even from a supercritical estimate")
+    _add_family_options(p, _declared("predict"), families, "fits of --model {names}")
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser(
@@ -524,57 +396,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "simulate",
         help="simulate a catalog",
-        description="Simulate a catalog CSV (readable by pystats.read_catalog): magnitudes "
-        "of a Gutenberg-Richter law (gr, tapered, detection; times uniform over --duration) "
-        "or a temporal ETAS catalog (etas).",
+        description="Simulate a catalog CSV (readable by pystats.read_catalog); "
+        "'pystats simulate MODEL --help' describes each model.",
     )
     models = p.add_subparsers(dest="model", required=True, metavar="MODEL")
-    magnitudes = argparse.ArgumentParser(add_help=False)
-    magnitudes.add_argument("-n", "--n", type=int, default=1000, help="number of events")
-    magnitudes.add_argument("--b", type=float, default=1.0)
-    magnitudes.add_argument("--mc", type=float, default=2.0)
-    magnitudes.add_argument("--delta-m", type=float, default=0.1)
-    magnitudes.add_argument("--duration", type=float, default=365.0)
-    magnitudes.add_argument("--seed", type=int, default=None)
-    magnitudes.add_argument("-o", "--output", required=True, help="CSV file to write")
-    for name, text in (
-        ("gr", "Gutenberg-Richter magnitudes"),
-        ("tapered", "tapered Gutenberg-Richter magnitudes"),
-        ("detection", "Gutenberg-Richter magnitudes thinned by a detection probability"),
-    ):
-        q = models.add_parser(name, parents=[common, magnitudes], help=text,
-                              description=f"Simulate {text} (times uniform over --duration).")
-        if name == "tapered":
-            q.add_argument("--corner-magnitude", type=float, default=7.0)
-        if name == "detection":
-            q.add_argument("--mu", type=float, default=1.5, help="50%% detection magnitude")
-            q.add_argument("--sigma", type=float, default=0.3, help="width of the detection")
-        q.set_defaults(func=cmd_simulate)
-    q = models.add_parser(
-        "etas",
-        parents=[common],
-        help="temporal ETAS catalog",
-        description="Simulate a temporal ETAS catalog on [0, --t-end] days by branching "
-        "(pystats.etas.simulate.simulate_etas): rate mu + sum K exp(alpha (M_i - m_ref)) "
-        "(t - t_i + c)^(-p), Gutenberg-Richter magnitudes >= mc. Columns: time (days), "
-        "magnitude, generation (0: background) and parent (row of the parent, -1: none).",
-    )
-    q.add_argument("--mu", type=float, default=0.4, help="background rate (events/day)")
-    q.add_argument("--K", type=float, default=0.02, help="productivity")
-    q.add_argument("--c", type=float, default=0.01, help="Omori-Utsu c (days)")
-    q.add_argument("--alpha", type=float, default=1.5, help="magnitude sensitivity")
-    q.add_argument("--p", type=float, default=1.2, help="Omori-Utsu p")
-    q.add_argument("--m-ref", type=float, help="reference magnitude (default: mc)")
-    q.add_argument("--mc", type=float, default=3.0, help="smallest magnitude")
-    q.add_argument("--b", type=float, default=1.0, help="Gutenberg-Richter b-value")
-    q.add_argument("--delta-m", type=float, default=0.1,
-                   help="magnitude bin width; 0 for continuous magnitudes")
-    q.add_argument("--t-end", type=float, default=1000.0, help="length of the catalog (days)")
-    q.add_argument("--seed", type=int, default=None)
-    q.add_argument("--allow-supercritical", action="store_true",
-                   help="simulate even with a branching ratio >= 1 over the window")
-    q.add_argument("-o", "--output", required=True, help="CSV file to write")
-    q.set_defaults(func=cmd_simulate_etas)
+    for cls in families.values():
+        for command in cls.cli.simulate:
+            q = models.add_parser(command.name, parents=[common], help=command.help,
+                                  description=command.description)
+            for arg in command.arguments:
+                arg.add_to(q)
+            q.add_argument("-o", "--output", required=True, help="CSV file to write")
+            q.set_defaults(func=cmd_simulate, run=command.run)
 
     p = sub.add_parser(
         "demo",

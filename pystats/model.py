@@ -12,6 +12,7 @@ way for every family.
 from __future__ import annotations
 
 import hashlib
+import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,21 +23,39 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from . import _checks
+from .constraints import validate_params
 from .errors import MethodNotSupportedError, OptionError
 from .parameters import ParameterSet
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .cli_spec import CommandLine
+    from .constraints import Option
     from .diagnostics import ModelCheck
     from .fit import Fit
 
-__all__ = ["METHODS", "Model", "PreparedData"]
+__all__ = ["METHODS", "Model", "PreparedData", "family_class", "registered_families"]
 
 METHODS = ("mle", "map", "laplace", "nuts")
 """Inference methods, the same names in every family."""
 
 _FAMILIES: dict[str, type[Model]] = {}
+"""Family name -> class; every subclass setting ``family`` is added (``__init_subclass__``)."""
+
+
+def registered_families() -> dict[str, type[Model]]:
+    """Every registered family (name -> class): the package's own first, in the order of
+    ``pystats._MODEL_FAMILIES`` (their modules are imported here), then the others in the
+    order their modules were imported.
+    """
+    import pystats
+
+    ordered = [getattr(importlib.import_module(module), name)
+               for name, module in pystats._MODEL_FAMILIES.items()]
+    out = {cls.family: cls for cls in ordered}
+    out.update((k, v) for k, v in _FAMILIES.items() if k not in out)
+    return out
 
 
 def family_class(name: str) -> type[Model]:
@@ -47,6 +66,22 @@ def family_class(name: str) -> type[Model]:
         raise OptionError(
             f"unknown model family {name!r}; known families are {', '.join(sorted(_FAMILIES))}"
         ) from None
+
+
+def _check_cli_declaration(cls: type[Model]) -> None:
+    """A declared ``pystats fit`` option must set a declared model option or data option."""
+    for arg in cls.cli.fit:  # type: ignore[union-attr]
+        if arg.to == "data":
+            known, what = cls.data_options, "data_options"
+        elif cls.options_spec is not None:
+            known, what = tuple(cls.options_spec), "options_spec"
+        else:
+            continue  # options checked by _validate_options alone
+        if arg.target not in known:
+            raise TypeError(
+                f"{cls.__name__}.cli declares {arg.flag} for {arg.target!r}, which is not in "
+                f"{cls.__name__}.{what} ({', '.join(known) or 'empty'})"
+            )
 
 
 @dataclass(frozen=True)
@@ -116,8 +151,37 @@ class Model(ABC):
     """Base class of the model families.
 
     Subclasses set :attr:`family`, :attr:`methods`, and implement the hooks below.  Options
-    are passed as keyword arguments, validated by :meth:`_validate_options` and exposed
-    read-only as :attr:`options`.
+    are passed as keyword arguments, checked against the declared table
+    :attr:`options_spec` (:func:`pystats.constraints.validate_params`), then by the
+    cross-field hook :meth:`_validate_options`, and exposed read-only as :attr:`options`.
+    :attr:`cli` declares what the family offers on the command line.
+
+    A family declares its table on the class (here for a new family)::
+
+        from numbers import Real
+        from pystats.cli_spec import Argument, CommandLine
+        from pystats.constraints import Interval, Option, StrOptions
+
+        class AftershockDetection(Model):
+            family = "aftershock_detection"
+            options_spec = {
+                "mc": Option(None, [None, Interval(Real)]),
+                "window": Option(1.0, [Interval(Real, 0, None, closed="neither")],
+                                 doc="detection window (days)"),
+                "method": Option("ratio", [StrOptions(("ratio", "likelihood"))]),
+            }
+            cli = CommandLine(
+                name="detect", title="Aftershock detection", help="aftershock detection",
+                fit=(Argument("--window", type=float, help="detection window (days)"),),
+            )
+
+            def _validate_options(self, options):  # cross-field checks, if any
+                if options["method"] == "likelihood" and options["mc"] is None:
+                    raise OptionError("method='likelihood' needs mc")
+                return options
+
+    and registers it with one line in ``_MODEL_FAMILIES`` of ``pystats/__init__.py``
+    (``"AftershockDetection": "pystats.detection.model",``), which also exports it.
 
     Examples
     --------
@@ -144,15 +208,26 @@ class Model(ABC):
     data_options: ClassVar[tuple[str, ...]] = ()
     """Keyword arguments of ``fit`` that describe the data (e.g. ``t_start``, ``t_end``);
     they are passed on to :meth:`prepare`."""
+    options_spec: ClassVar[Mapping[str, Option] | None] = None
+    """The options: name -> :class:`~pystats.constraints.Option` (default and constraints),
+    in the order to list them.  ``None``: :meth:`_validate_options` does all the checking."""
+    cli: ClassVar[CommandLine | None] = None
+    """What the family offers on the command line (:class:`~pystats.cli_spec.CommandLine`);
+    ``None``: not on the command line."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if cls.cli is not None:
+            _check_cli_declaration(cls)
         if "family" in cls.__dict__:
             _FAMILIES[cls.family] = cls
 
     def __init__(self, **options: Any) -> None:
         self._init_options = MappingProxyType(dict(options))
-        self._options = MappingProxyType(self._validate_options(dict(options)))
+        checked = dict(options)
+        if self.options_spec is not None:
+            checked = validate_params(self.options_spec, checked, owner=type(self).__name__)
+        self._options = MappingProxyType(self._validate_options(checked))
 
     # ------------------------------------------------------------------ options
     @property
@@ -166,7 +241,13 @@ class Model(ABC):
         return self._init_options
 
     def _validate_options(self, options: dict[str, Any]) -> dict[str, Any]:
-        """Check and complete the options; raise :class:`OptionError` naming the bad one."""
+        """Cross-field checks of the options; raise :class:`OptionError` naming the bad one.
+
+        With :attr:`options_spec`, ``options`` holds every declared option, each checked
+        against its constraints (defaults filled in); without it, the options as given,
+        which this hook checks and completes.  Returns the options to keep (a new dict or
+        ``options`` itself, which is a copy).
+        """
         return options
 
     def __repr__(self) -> str:

@@ -6,6 +6,8 @@ likelihood (``pointwise_log_likelihood`` hook).
 (``mu ~ N(0, 10)``, ``sigma ~ HalfNormal(5)``), for the optimisers and Laplace.
 ``GroupMeansModel``: ``y[j] ~ Normal(mu[group[j]], sigma)`` with an array parameter ``mu``
 and no pointwise log likelihood hook.
+``ToyExponentialModel``: exponential magnitude excesses, declaring its option table and
+command line (``pystats fit --model toyexp``) and nothing else.
 
 :func:`make_fit` builds :class:`~pystats.fit.Fit` objects directly from synthetic draws or
 closed-form estimates, so the summary, diagnostics, arviz, persistence and report code can
@@ -16,11 +18,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from numbers import Real
+from typing import Any, ClassVar
 
 import numpy as np
 from matplotlib.figure import Figure
 
+from pystats.cli_spec import Argument, CommandLine, SimulateCommand
+from pystats.constraints import Interval, Option
 from pystats.errors import DataError, OptionError
 from pystats.fit import Fit
 from pystats.model import Model, PreparedData
@@ -245,3 +250,76 @@ def clean_stats(n_chains: int, n_draws: int, seed: int = 5) -> dict[str, np.ndar
         "diverging": np.zeros(shape, dtype=bool),
         "energy": rng.normal(100, 1.5, shape),
     }
+
+
+class ToyExponentialModel(Model):
+    """Magnitude excesses ``m - mc ~ Exponential(beta)`` (``beta = b ln 10``), a family that
+    gets its option checks and its whole command line from its declarations alone.
+
+    Options: ``mc`` (default: smallest magnitude) and ``scale`` (> 0: the magnitudes are
+    divided by it before fitting).  ``fit(..., max_events=n)`` keeps the first ``n`` events.
+    Closed-form MLE ``beta = 1 / mean(m - mc)`` with standard error ``beta / sqrt(n)``;
+    ``predict(quantile=q)`` gives the magnitude quantile ``mc - log(1 - q) / beta``.
+    """
+
+    family = "test_toy_exponential"
+    data_options = ("max_events",)
+    options_spec: ClassVar[dict[str, Option]] = {
+        "mc": Option(None, [None, Interval(Real)]),
+        "scale": Option(1.0, [Interval(Real, 0, None, closed="neither")]),
+    }
+    cli = CommandLine(
+        name="toyexp", title="Toy exponential", help="toy exponential excesses",
+        fit=(
+            Argument("--mc", type=float, help="threshold (default: smallest magnitude)"),
+            Argument("--scale", type=float, help="divide the magnitudes by this"),
+            Argument("--max-events", to="data", type=int, help="use the first events only"),
+        ),
+        predict=(Argument("--quantile", type=float, help="magnitude quantile"),),
+        simulate=(SimulateCommand(
+            name="toyexp", help="toy exponential magnitudes", description="Simulate them.",
+            arguments=(Argument("--n", type=int, default=500), Argument("--beta", type=float),
+                       Argument("--seed", type=int, default=0)),
+            run="toy_models:simulate_toy_exponential"),),
+    )
+
+    def _validate_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        if options["mc"] is not None and options["mc"] < 0:
+            raise OptionError(f"mc={options['mc']!r} is below 0; the toy needs mc >= 0")
+        return options
+
+    def prepare(self, data: Any, max_events: int | None = None) -> PreparedData:
+        from pystats.catalog import Catalog
+
+        m = np.asarray(data.magnitudes if isinstance(data, Catalog) else data, dtype=float)
+        m = m[:max_events] / self.options["scale"]
+        mc = float(m.min()) if self.options["mc"] is None else self.options["mc"]
+        m = m[m >= mc]
+        return PreparedData(values={"x": m - mc, "mc": mc}, observed={"x": m - mc},
+                            summary={"n": int(m.size), "mc": mc})
+
+    def parameters(self, data: PreparedData) -> ParameterSet:
+        return ParameterSet([Parameter("beta", lower=0.0, description="decay rate")])
+
+    def closed_form(self, data: PreparedData) -> tuple[dict[str, Any], np.ndarray]:
+        x = np.asarray(data.values["x"])
+        beta = 1.0 / float(x.mean())
+        return {"beta": beta}, np.array([[beta**2 / x.size]])
+
+    def predict(self, fit: Fit, quantile: float = 0.5, **kwargs: Any) -> Any:
+        import pandas as pd
+
+        beta = float(fit.estimate("beta"))
+        m = fit.data.values["mc"] - math.log(1.0 - quantile) / beta
+        return pd.DataFrame({"quantile": [quantile], "magnitude": [m]})
+
+
+def simulate_toy_exponential(args: Any) -> int:
+    """``pystats simulate toyexp``: ``n`` magnitudes ``2 + Exponential(beta)``."""
+    import pandas as pd
+
+    rng = np.random.default_rng(args.seed)
+    m = 2.0 + rng.exponential(1.0 / args.beta, args.n)
+    pd.DataFrame({"time": np.arange(args.n, dtype=float), "magnitude": m}).to_csv(
+        args.output, index=False)
+    return 0

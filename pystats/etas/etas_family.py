@@ -8,6 +8,7 @@ import dataclasses
 import math
 import warnings
 from collections.abc import Iterator, Mapping
+from numbers import Real
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -17,8 +18,11 @@ from .. import _checks
 from .._checks import check_prob
 from .._checks import number as _number
 from .._warnings import warn as _warn
+from ..cli_spec import Argument, CommandLine, name_value_pairs, number_or_text
+from ..constraints import Interval, Mappings, Option, StrOptions
 from ..errors import DataError, DataWarning, OptionError
 from ..model import PreparedData
+from .commands import SIMULATE_COMMANDS
 from .inputs import FEW_EVENTS, MIN_EVENTS, _read_events, _time_value, _too_few
 from .point_process import (
     _DEFAULT_PRIORS,
@@ -135,51 +139,73 @@ class ETAS(_PointProcessModel):
 
     family: ClassVar[str] = "etas"
     _names: ClassVar[tuple[str, ...]] = ETAS_PARAMETER_NAMES
-    _DEFAULTS: ClassVar[dict[str, Any]] = {
-        "mc": None,
-        "reference_magnitude": None,
-        "mu": None,
-        "fixed": None,
-        "b": None,
-        "delta_m": None,
-        "likelihood": "auto",
-        "priors": None,
+    options_spec: ClassVar[dict[str, Option]] = {
+        "mc": Option(None, [None, Interval(Real)],
+                     allowed="None (smallest magnitude) or a finite number"),
+        "reference_magnitude": Option(None, [None, Interval(Real)],
+                                      allowed="None (= mc) or a finite number"),
+        "mu": Option(None, [None, Interval(Real, 0, None)],
+                     allowed="None (estimate it) or a finite number >= 0"),
+        "fixed": Option(None, [None, Mappings()],
+                        allowed="None or a dict parameter name -> value, e.g. {'alpha': 1.2}"),
+        "b": Option(None, [None, Interval(Real, 0, None, closed="neither")],
+                    allowed="None (estimate it) or a number > 0"),
+        "delta_m": Option(None, [None, Interval(Real, 0, None)],
+                          allowed="None (infer), 0 (continuous) or a bin width > 0"),
+        "likelihood": Option("auto", [StrOptions(LIKELIHOODS)]),
+        "priors": Option(None, [None, Mappings()], allowed="None or a dict parameter name "
+                         "-> (loc, scale) of a log-normal prior"),
     }
+    """The options (see Parameters); ``fixed`` and ``priors`` entries are checked in
+    :meth:`_validate_options`."""
+    cli: ClassVar[CommandLine] = CommandLine(
+        name="etas", title="ETAS", help="temporal ETAS",
+        fit=(
+            Argument("--mc", type=number_or_text, help="completeness magnitude (default: "
+                     "smallest magnitude)"),
+            Argument("--delta-m", type=float, help="magnitude bin width (default: inferred)"),
+            Argument("--reference-magnitude", type=float,
+                     help="M_ref of the productivity K exp(alpha (M - M_ref)) (default: mc)"),
+            Argument("--mu", type=float, help="fix the background rate (events/day), e.g. 0 "
+                     "for one aftershock sequence (default: estimated)"),
+            Argument("--b", type=float,
+                     help="Gutenberg-Richter b-value of the magnitudes (default: estimated)"),
+            Argument("--fix", keyword="fixed", action="append", metavar="NAME=VALUE",
+                     parse=name_value_pairs("--fix", "alpha=1.2"),
+                     help="hold a parameter fixed, e.g. --fix alpha=1.2 (repeatable)"),
+            Argument("--likelihood", choices=LIKELIHOODS, help="evaluation"),
+            Argument("--t-start", to="data", type=number_or_text,
+                     help="start of the fitting window (days or ISO date); earlier events "
+                     "excite the rate but are not fitted (default: first event)"),
+            Argument("--t-end", to="data", type=number_or_text,
+                     help="end of the fitting window (default: last event)"),
+        ),
+        predict=(
+            Argument("--t1", type=number_or_text, help="start of the forecast window (days "
+                     "or ISO date; default: end of the fitting window)"),
+            Argument("--t2", type=number_or_text,
+                     help="end of the forecast window (default: t1 + 1 day)"),
+            Argument("--n-sims", type=int, help="number of simulations (default 1000)"),
+            Argument("--seed", type=int, help="random seed (default: from the fit)"),
+            Argument("--m-max", type=float, help="largest simulated magnitude; needed when "
+                     "alpha >= b ln 10"),
+            Argument("--allow-supercritical", action="store_true",
+                     help="forecast even from a supercritical estimate"),
+        ),
+        simulate=SIMULATE_COMMANDS,
+    )
 
     def _validate_options(self, options: dict[str, Any]) -> dict[str, Any]:
-        unknown = sorted(set(options) - set(self._DEFAULTS))
-        if unknown:
-            raise OptionError(
-                f"unknown option(s) {', '.join(map(repr, unknown))} for ETAS; allowed options "
-                f"are {', '.join(self._DEFAULTS)}"
-            )
-        o = {**self._DEFAULTS, **options}
-        if o["mc"] is not None:
-            o["mc"] = _number("mc", o["mc"], "None (smallest magnitude) or a finite number")
-        if o["reference_magnitude"] is not None:
-            o["reference_magnitude"] = _number(
-                "reference_magnitude", o["reference_magnitude"], "None (= mc) or a finite number"
-            )
+        o = options  # every option, each allowed by options_spec
         fixed = self._check_fixed(o["fixed"], ETAS_PARAMETER_NAMES)
         if o["mu"] is not None:
             if "mu" in fixed:
                 raise OptionError("mu is given both as mu= and in fixed=; give it once")
-            fixed["mu"] = _number("mu", o["mu"], "None (estimate it) or a finite number >= 0",
-                                  nonneg=True)
+            fixed["mu"] = o["mu"]
         if len(fixed) == len(ETAS_PARAMETER_NAMES):
             raise OptionError("every ETAS parameter is fixed; leave at least one free")
         o["fixed"] = MappingProxyType(dict(sorted(fixed.items(),
                                                   key=lambda kv: self._names.index(kv[0]))))
-        if o["b"] is not None:
-            o["b"] = _number("b", o["b"], "None (estimate it) or a number > 0", positive=True)
-        if o["delta_m"] is not None:
-            o["delta_m"] = _number("delta_m", o["delta_m"],
-                                   "None (infer), 0 (continuous) or a bin width > 0", nonneg=True)
-        if o["likelihood"] not in LIKELIHOODS:
-            raise OptionError(
-                f"likelihood={o['likelihood']!r} is not allowed; use one of "
-                f"{', '.join(LIKELIHOODS)}"
-            )
         free = tuple(n for n in ETAS_PARAMETER_NAMES if n not in fixed)
         o["priors"] = MappingProxyType(self._check_priors(o["priors"], free))
         return o

@@ -4,9 +4,9 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 import math
 from collections.abc import Mapping
+from numbers import Real
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -14,8 +14,9 @@ import numpy as np
 
 from .. import _checks
 from .._checks import check_prob
-from .._checks import number as _number
 from .._warnings import warn as _warn
+from ..cli_spec import Argument, CommandLine, name_value_pairs, number_or_text
+from ..constraints import Booleans, DateTimes, Interval, Mappings, Option
 from ..errors import DataError, DataWarning, OptionError
 from ..model import PreparedData
 from .inputs import FEW_EVENTS, MIN_EVENTS, _read_events, _time_value, _too_few
@@ -94,37 +95,59 @@ class OmoriUtsu(_PointProcessModel):
     """
 
     family: ClassVar[str] = "omori_utsu"
-    _DEFAULTS: ClassVar[dict[str, Any]] = {
-        "mc": None,
-        "background": False,
-        "main_shock_time": 0.0,
-        "fixed": None,
-        "b": None,
-        "delta_m": None,
-        "priors": None,
+    options_spec: ClassVar[dict[str, Option]] = {
+        "mc": Option(None, [None, Interval(Real)], allowed="None or a finite number"),
+        "background": Option(False, [Booleans()]),
+        "main_shock_time": Option(0.0, [Interval(Real), DateTimes()],
+                                  allowed="a number or a date-time"),
+        "fixed": Option(None, [None, Mappings()],
+                        allowed="None or a dict parameter name -> value, e.g. {'c': 0.01}"),
+        "b": Option(None, [None, Interval(Real, 0, None, closed="neither")],
+                    allowed="None or a number > 0"),
+        "delta_m": Option(None, [None, Interval(Real, 0, None)],
+                          allowed="None, 0 or a bin width > 0"),
+        "priors": Option(None, [None, Mappings()], allowed="None or a dict parameter name "
+                         "-> (loc, scale) of a log-normal prior"),
     }
+    """The options (see Parameters); ``fixed`` and ``priors`` entries are checked in
+    :meth:`_validate_options`."""
+    cli: ClassVar[CommandLine] = CommandLine(
+        name="omori", title="Omori-Utsu", help="Omori-Utsu law",
+        fit=(
+            Argument("--mc", type=number_or_text,
+                     help="magnitude threshold (default: every event)"),
+            Argument("--delta-m", type=float, help="magnitude bin width (default: inferred)"),
+            Argument("--b", type=float,
+                     help="Gutenberg-Richter b-value of the magnitudes (default: estimated)"),
+            Argument("--fix", keyword="fixed", action="append", metavar="NAME=VALUE",
+                     parse=name_value_pairs("--fix", "alpha=1.2"),
+                     help="hold a parameter fixed, e.g. --fix alpha=1.2 (repeatable)"),
+            Argument("--background", action="store_true", help="add a background rate mu"),
+            Argument("--main-shock-time", type=number_or_text,
+                     help="main-shock time (days or ISO date; default 0: times count from it)"),
+            Argument("--t-start", to="data", type=number_or_text,
+                     help="start of the fitting window (days or ISO date; default: the main "
+                     "shock)"),
+            Argument("--t-end", to="data", type=number_or_text,
+                     help="end of the fitting window (default: last event)"),
+        ),
+        predict=(
+            Argument("--t1", type=number_or_text, help="start of the forecast window (days "
+                     "or ISO date; default: end of the fitting window)"),
+            Argument("--t2", type=number_or_text,
+                     help="end of the forecast window (default: t1 + 1 day)"),
+            Argument("--n-sims", type=int, help="number of simulations (default 4000)"),
+            Argument("--seed", type=int, help="random seed (default: from the fit)"),
+        ),
+    )
 
     def _all_names(self) -> tuple[str, ...]:
         return OMORI_PARAMETER_NAMES if self.options["background"] else ("K", "c", "p")
 
     def _validate_options(self, options: dict[str, Any]) -> dict[str, Any]:
-        unknown = sorted(set(options) - set(self._DEFAULTS))
-        if unknown:
-            raise OptionError(
-                f"unknown option(s) {', '.join(map(repr, unknown))} for OmoriUtsu; allowed "
-                f"options are {', '.join(self._DEFAULTS)}"
-            )
-        o = {**self._DEFAULTS, **options}
-        if o["mc"] is not None:
-            o["mc"] = _number("mc", o["mc"], "None or a finite number")
-        if not isinstance(o["background"], bool | np.bool_):
-            raise OptionError(f"background={o['background']!r} is not allowed; use True or False")
-        o["background"] = bool(o["background"])
+        o = options  # every option, each allowed by options_spec
         names = OMORI_PARAMETER_NAMES if o["background"] else ("K", "c", "p")
-        mst = o["main_shock_time"]
-        if not isinstance(mst, str | _dt.datetime | np.datetime64):
-            _number("main_shock_time", mst, "a number or a date-time")
-        if isinstance(o["fixed"], Mapping) and "mu" in o["fixed"] and not o["background"]:
+        if o["fixed"] is not None and "mu" in o["fixed"] and not o["background"]:
             raise OptionError("fixed['mu'] needs background=True (no background rate otherwise)")
         fixed = self._check_fixed(o["fixed"], names)
         if len(fixed) == len(names):
@@ -132,11 +155,6 @@ class OmoriUtsu(_PointProcessModel):
         o["fixed"] = MappingProxyType(
             dict(sorted(fixed.items(), key=lambda kv: names.index(kv[0])))
         )
-        if o["b"] is not None:
-            o["b"] = _number("b", o["b"], "None or a number > 0", positive=True)
-        if o["delta_m"] is not None:
-            o["delta_m"] = _number("delta_m", o["delta_m"], "None, 0 or a bin width > 0",
-                                   nonneg=True)
         free = tuple(n for n in names if n not in fixed)
         o["priors"] = MappingProxyType(self._check_priors(o["priors"], free))
         return o

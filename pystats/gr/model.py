@@ -66,17 +66,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from numbers import Real
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from .._checks import check_prob, magnitude_array, probability
+from .._checks import check_prob, magnitude_array
 from .._checks import number as _number
 from .._warnings import warn as _warn
 from ..catalog import _rows_text as _rows
+from ..cli_spec import Argument, CommandLine, number_or_text
+from ..constraints import Interval, Mappings, Option, Pair, StrOptions
 from ..errors import DataError, DataWarning, OffGridWarning, OptionError
 from ..model import Model, PreparedData
 from ..parameters import Parameter, ParameterSet
+from .commands import SIMULATE_COMMANDS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -106,22 +110,6 @@ _STAN_PROGRAMS = {
     "tapered": "gr_tapered.stan",
     "detection": "gr_detection.stan",
 }
-_DEFAULTS: dict[str, Any] = {
-    "kind": "gr",
-    "mc": None,
-    "delta_m": None,
-    "estimator": "exact",
-    "dmc": None,
-    "duration": None,
-    "m_min": None,
-    "mc_options": None,
-    "b_prior": (0.0, 0.5),
-    "rate_prior": "jeffreys",
-    "corner_bounds": None,
-    "mu_prior": None,
-    "sigma_prior": (math.log(0.25), 0.75),
-    "detection_probability": 0.99,
-}
 
 
 # ============================================================================ options
@@ -130,18 +118,6 @@ def _same(value: Any, default: Any) -> bool:
     if isinstance(value, list | tuple) and isinstance(default, list | tuple):
         return tuple(value) == tuple(default)
     return value is None if default is None else bool(value == default)
-
-
-def _pair(
-    name: str, value: Any, allowed: str, *, second_positive: bool = True, increasing: bool = False
-) -> tuple[float, float]:
-    if isinstance(value, str | bytes) or not hasattr(value, "__len__") or len(value) != 2:
-        raise OptionError(f"{name}={value!r} is not allowed; use {allowed}")
-    a = _number(name, value[0], allowed)
-    b = _number(name, value[1], allowed, positive=second_positive)
-    if increasing and not a < b:
-        raise OptionError(f"{name}={value!r} is not allowed; use {allowed}")
-    return (a, b)
 
 
 # ============================================================================ data input
@@ -292,27 +268,65 @@ class GutenbergRichter(Model):
 
     family: ClassVar[str] = "gutenberg_richter"
     has_torch_likelihood: ClassVar[bool] = True
+    options_spec: ClassVar[dict[str, Option]] = {
+        "kind": Option("gr", [StrOptions(KINDS)]),
+        "mc": Option(None, [None, Interval(Real), StrOptions(MC_METHODS)],
+                     allowed=f"a finite number or one of {', '.join(MC_METHODS)}"),
+        "delta_m": Option(None, [None, Interval(Real, 0, None)],
+                          allowed="None (infer), 0 (continuous) or a bin width > 0"),
+        "estimator": Option("exact", [StrOptions(ESTIMATORS)]),
+        "dmc": Option(None, [None, Interval(Real, 0, None)],
+                      allowed="None or a number >= 0 (a multiple of delta_m)"),
+        "duration": Option(None, [None, Interval(Real, 0, None, closed="neither")]),
+        "m_min": Option(None, [None, Interval(Real)]),
+        "mc_options": Option(None, [None, Mappings()],
+                             allowed="None or a dict of keyword arguments for estimate_mc"),
+        "b_prior": Option((0.0, 0.5), [Pair(Interval(Real), Interval(Real, 0, None,
+                                                                     closed="neither"))],
+                          allowed="(mean_log, sd_log) of a lognormal prior, sd_log > 0"),
+        "rate_prior": Option("jeffreys", [StrOptions(("jeffreys",)), Pair(
+            Interval(Real), Interval(Real, 0, None, closed="neither"))],
+            allowed="'jeffreys' or (mean_log, sd_log) of a lognormal prior, sd_log > 0"),
+        "corner_bounds": Option(None, [None, Pair(Interval(Real), Interval(Real),
+                                                  increasing=True)],
+                                allowed="None or (lower, upper) magnitudes with lower < upper"),
+        "mu_prior": Option(None, [None, Pair(Interval(Real), Interval(Real, 0, None,
+                                                                      closed="neither"))],
+                           allowed="None or (mean, sd) of a normal prior, sd > 0"),
+        "sigma_prior": Option((math.log(0.25), 0.75), [Pair(
+            Interval(Real), Interval(Real, 0, None, closed="neither"))],
+            allowed="(mean_log, sd_log) of a lognormal prior, sd_log > 0"),
+        "detection_probability": Option(0.99, [Interval(Real, 0, 1, closed="neither")]),
+    }
+    """The options (see Parameters), checked by :func:`pystats.constraints.validate_params`;
+    which option applies to which ``kind`` is checked in :meth:`_validate_options`."""
+    cli: ClassVar[CommandLine] = CommandLine(
+        name="gr", title="Gutenberg-Richter", help="Gutenberg-Richter", default=True,
+        fit=(
+            Argument("--mc", type=number_or_text,
+                     help="completeness magnitude, or a method to estimate it: "
+                     + ", ".join(MC_METHODS)),
+            Argument("--delta-m", type=float, help="magnitude bin width (default: inferred)"),
+            Argument("--kind", choices=KINDS, help="variant (default: gr)"),
+            Argument("--estimator", choices=ESTIMATORS),
+        ),
+        predict=(
+            Argument("--duration", type=float, help="forecast window (catalog time unit)"),
+            Argument("--n-events", type=int, help="number of future events above Mc"),
+        ),
+        simulate=SIMULATE_COMMANDS,
+    )
 
     # ------------------------------------------------------------------ options
     def _validate_options(self, options: dict[str, Any]) -> dict[str, Any]:
-        unknown = sorted(set(options) - set(_DEFAULTS))
-        if unknown:
-            raise OptionError(
-                f"unknown option(s) {', '.join(map(repr, unknown))} for GutenbergRichter; "
-                f"allowed options are {', '.join(_DEFAULTS)}"
-            )
-        given = set(options)
-        o = {**_DEFAULTS, **options}
+        o = options  # every option, each allowed by options_spec
         kind = o["kind"]
-        if kind not in KINDS:
-            raise OptionError(f"kind={kind!r} is not allowed; use one of {', '.join(KINDS)}")
 
         def only_for(name: str, kinds: tuple[str, ...]) -> None:
             # a default value is accepted for every kind (saved fits store all options)
-            same = _same(options.get(name), _DEFAULTS[name])
-            if name in given and not same and kind not in kinds:
+            if not _same(o[name], self.options_spec[name].default) and kind not in kinds:
                 raise OptionError(
-                    f"option {name}={options[name]!r} applies only to kind="
+                    f"option {name}={o[name]!r} applies only to kind="
                     f"{' or '.join(map(repr, kinds))}; this model has kind={kind!r}"
                 )
 
@@ -329,56 +343,20 @@ class GutenbergRichter(Model):
                 f"mc is required for kind={kind!r}: give a number (the completeness "
                 f"magnitude) or a method name, one of {', '.join(MC_METHODS)}"
             )
-        elif isinstance(mc, str):
-            if mc not in MC_METHODS:
-                raise OptionError(
-                    f"mc={mc!r} is not allowed; use a number or one of {', '.join(MC_METHODS)}"
-                )
-        else:
-            mc = _number("mc", mc, f"a finite number or one of {', '.join(MC_METHODS)}")
-        o["mc"] = mc
-
-        if o["delta_m"] is not None:
-            o["delta_m"] = _number(
-                "delta_m",
-                o["delta_m"],
-                "None (infer), 0 (continuous) or a bin width > 0",
-                nonneg=True,
-            )
         only_for("estimator", ("gr",))
-        if o["estimator"] not in ESTIMATORS:
+        if o["dmc"] is not None and o["estimator"] != "positive":
             raise OptionError(
-                f"estimator={o['estimator']!r} is not allowed; use one of {', '.join(ESTIMATORS)}"
-            )
-        if o["dmc"] is not None:
-            if o["estimator"] != "positive":
-                raise OptionError(
-                    f"dmc={o['dmc']!r} applies only to estimator='positive'; this model has "
-                    f"estimator={o['estimator']!r}"
-                )
-            o["dmc"] = _number(
-                "dmc", o["dmc"], "a number >= 0 (a multiple of delta_m)", nonneg=True
+                f"dmc={o['dmc']!r} applies only to estimator='positive'; this model has "
+                f"estimator={o['estimator']!r}"
             )
         only_for("duration", ("gr",))
-        if o["duration"] is not None:
-            o["duration"] = _number("duration", o["duration"], "a number > 0", positive=True)
         only_for("m_min", ("detection",))
-        if o["m_min"] is not None:
-            o["m_min"] = _number("m_min", o["m_min"], "a finite number")
         if o["mc_options"] is not None:
             if not isinstance(mc, str):
                 raise OptionError(
                     f"mc_options={o['mc_options']!r} applies only when mc names a method "
                     f"({', '.join(MC_METHODS)})"
                 )
-            if not isinstance(o["mc_options"], Mapping) or not all(
-                isinstance(k, str) for k in o["mc_options"]
-            ):
-                raise OptionError(
-                    f"mc_options={o['mc_options']!r} is not allowed; use a dict of keyword "
-                    "arguments for estimate_mc"
-                )
-            o["mc_options"] = dict(o["mc_options"])
             import inspect
 
             from .completeness import _MC_FUNCS
@@ -392,34 +370,11 @@ class GutenbergRichter(Model):
                     f"mc_options key(s) {', '.join(map(repr, bad))} are not options of "
                     f"mc={mc!r}; allowed: {', '.join(allowed)}"
                 )
-        o["b_prior"] = _pair(
-            "b_prior", o["b_prior"], "(mean_log, sd_log) of a lognormal prior, sd_log > 0"
-        )
-        rp = o["rate_prior"]
         only_for("rate_prior", ("gr",))
-        if rp != "jeffreys":
-            o["rate_prior"] = _pair(
-                "rate_prior", rp, "'jeffreys' or (mean_log, sd_log) of a lognormal prior"
-            )
         only_for("corner_bounds", ("tapered",))
-        if o["corner_bounds"] is not None:
-            o["corner_bounds"] = _pair(
-                "corner_bounds",
-                o["corner_bounds"],
-                "(lower, upper) magnitudes with lower < upper",
-                second_positive=False,
-                increasing=True,
-            )
         only_for("mu_prior", ("detection",))
-        if o["mu_prior"] is not None:
-            o["mu_prior"] = _pair("mu_prior", o["mu_prior"], "(mean, sd) of a normal prior, sd > 0")
         only_for("sigma_prior", ("detection",))
-        o["sigma_prior"] = _pair(
-            "sigma_prior", o["sigma_prior"], "(mean_log, sd_log) of a lognormal prior, sd_log > 0"
-        )
         only_for("detection_probability", ("detection",))
-        p = o["detection_probability"]
-        o["detection_probability"] = probability("detection_probability", p)
         return o
 
     @property
