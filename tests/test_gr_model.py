@@ -4,7 +4,8 @@ Likelihoods are checked against the NumPy reference functions of
 ``pystats.gr.distributions`` and against the Stan programs (same value and gradient at the
 same point); fits are checked by recovery of known truth on simulated catalogues, by
 closed forms (Tinti–Mulargia, Poisson–Jeffreys posterior, exceedance ``10^{-b (m - mc)}``)
-and, in slow tests, by the coverage of 90 % intervals.  NUTS fits are shared through
+and, in slow tests, by the coverage of 90 % Wald intervals (two-sided binomial test) and
+the NUTS posterior of b against the exact one (quadrature).  NUTS fits are shared through
 session fixtures; run with ``PYSTATS_CACHE_DIR`` set to reuse compiled Stan programs.
 """
 
