@@ -678,7 +678,7 @@ def test_forecast_intervals_have_their_coverage_over_600_replicates() -> None:
 
     Found: 546 inside, expected 549.0 (z = -0.44), KS p = 0.11.  The same replicates
     with predict's interval computed at prob 0.85 (or 0.8) while claiming 0.9 give 524
-    (499) inside: z = -3.7 (-7.3), rejected.  About 5 min on one free core.
+    (499) inside: z = -3.7 (-7.3), rejected.  5.6 min on the shared 2-core machine.
     """
     n_rep, t_fit, window, n_sims = 600, 500.0, 10.0, 200
     rng = np.random.default_rng(0)
