@@ -124,6 +124,10 @@ class RecordingCmdStanModel:
 
 
 class FakeMCMC:
+    """cmdstanpy's layouts with made-up values; the conversion of real CmdStan output
+    (values, chains, column-major arrays, sampler columns) is checked on the fixture in
+    ``tests/data/cmdstan/`` by ``test_cmdstan_output.py``."""
+
     def __init__(self, chains: int, draws: int) -> None:
         self.chains, self.draws = chains, draws
 

@@ -4,7 +4,8 @@ Likelihoods are checked against the NumPy reference functions of
 ``pystats.gr.distributions`` and against the Stan programs (same value and gradient at the
 same point); fits are checked by recovery of known truth on simulated catalogues, by
 closed forms (Tinti–Mulargia, Poisson–Jeffreys posterior, exceedance ``10^{-b (m - mc)}``)
-and, in slow tests, by the coverage of 90 % intervals.  NUTS fits are shared through
+and, in slow tests, by the coverage of 90 % Wald intervals (two-sided binomial test) and
+the NUTS posterior of b against the exact one (quadrature).  NUTS fits are shared through
 session fixtures; run with ``PYSTATS_CACHE_DIR`` set to reuse compiled Stan programs.
 """
 
@@ -19,6 +20,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 from scipy.special import ndtri
+from test_standard_errors import binomial_acceptance, binomial_power
 
 from pystats.catalog import Catalog
 from pystats.errors import (
@@ -816,30 +818,63 @@ def test_nuts_tapered_model_runs_and_recovers_b() -> None:
 # ============================================================================ coverage
 @pytest.mark.slow
 def test_coverage_of_mle_wald_intervals() -> None:
-    """90 % Wald intervals of b and rate cover the truth in 90 % +- 3 binomial sd of 200 runs."""
+    """90 % Wald intervals of b and rate over R = 700 catalogs (~300 events each): the
+    number covering the truth must lie in the two-sided binomial acceptance region at
+    alpha = 0.01 (609-650), which a true coverage of 0.85 leaves with probability 0.92
+    (``binomial_power``; the earlier 200 runs within 90 % +- 3 sd accepted it with
+    probability 0.70).  About 15 s."""
+    n_sim = 700
     rng = np.random.default_rng(2024)
     model = GutenbergRichter(mc=2.0, duration=10.0)
     hits = {"b": 0, "rate": 0}
-    n_sim = 200
     for _ in range(n_sim):
         n = int(rng.poisson(30.0 * 10.0))
         m = dist.simulate_gr(n, 1.0, 2.0, 0.1, rng=rng)
         table = model.fit(m, method="mle", seed=int(rng.integers(2**31))).summary(prob=0.9)
         hits["b"] += table.loc["b", "lower"] <= 1.0 <= table.loc["b", "upper"]
         hits["rate"] += table.loc["rate", "lower"] <= 30.0 <= table.loc["rate", "upper"]
-    sd = math.sqrt(0.9 * 0.1 / n_sim)
+    lo, hi = binomial_acceptance(n_sim)
+    assert binomial_power(n_sim, 0.85) > 0.9
     for name, k in hits.items():
-        assert abs(k / n_sim - 0.9) < 3 * sd, (name, k)
+        assert lo <= k <= hi, (name, k, lo, hi)
+
+
+def exact_b_posterior_cdf(m: np.ndarray, mc: float, delta_m: float,
+                          prior: tuple[float, float] = (0.0, 0.5)):
+    """CDF of the posterior of b for binned GR magnitudes, by quadrature (derived here).
+
+    ``k = (m - mc) / delta_m`` is geometric, ``P(k) = (1 - q) q^k`` with
+    ``q = 10^(-b delta_m)`` (Tinti & Mulargia 1987), and b has a lognormal prior; with a
+    prior on the rate independent of b the likelihood of the count factors out, so the
+    posterior of b is one-dimensional.  Evaluated on 200 001 points of [0.05, 6].
+    """
+    k = np.round((np.asarray(m) - mc) / delta_m)
+    grid = np.linspace(0.05, 6.0, 200_001)
+    log_q = -grid * math.log(10) * delta_m
+    lp = (k.size * np.log(-np.expm1(log_q)) + k.sum() * log_q
+          - np.log(grid) - (np.log(grid) - prior[0]) ** 2 / (2 * prior[1] ** 2))
+    cdf = np.cumsum(np.exp(lp - lp.max()))
+    cdf /= cdf[-1]
+    return lambda b: np.interp(b, grid, cdf)
 
 
 @pytest.mark.slow
-def test_coverage_of_nuts_intervals() -> None:
-    """90 % central posterior intervals of b cover the truth in 90 % +- 3 sd of 100 runs,
-    with the truth drawn from the prior (so the check is exact for any sample size)."""
+def test_nuts_posterior_of_b_is_the_exact_posterior() -> None:
+    """NUTS draws of b against the exact posterior (:func:`exact_b_posterior_cdf`) on 8
+    catalogs whose b is drawn from the prior: the exact CDF at the draws must be uniform,
+    checked at 0.05, 0.5 and 0.95 (the fraction of draws below, pooled over catalogs,
+    within 4 Monte Carlo sd with the summed ``ess_tail``).  With ~4000 effective draws
+    the sd at 0.05 is 0.0034; a posterior 20 % too narrow puts 0.020 below (8.7 sd), one
+    20 % too wide 0.085 (10 sd).  Replaces the coverage of 100 central intervals within
+    90 % +- 3 binomial sd (which accepted a true coverage of 0.85 with probability 0.84).
+    Found (seed 7): 0.0506, 0.4951, 0.9512 below (z = 0.2, -0.7, 0.4; ess 5242); the
+    same draws shrunk about their mean by 0.8 give z = -9.5 and 9.5 at 0.05 and 0.95,
+    stretched by 1.2 give 12.9 and -12.1."""
     rng = np.random.default_rng(7)
     model = GutenbergRichter(mc=2.0, duration=1.0)
-    n_sim, hits = 100, 0
-    for _ in range(n_sim):
+    probs = np.array([0.05, 0.5, 0.95])
+    below, n_draws, ess = np.zeros(3), 0, 0.0
+    for _ in range(8):
         b_true = float(np.exp(rng.normal(0.0, 0.5)))  # truth drawn from the prior
         m = dist.simulate_gr(int(rng.poisson(200)), b_true, 2.0, 0.1, rng=rng)
         with warnings.catch_warnings():  # an occasional R-hat of 1.012 is not the point here
@@ -847,9 +882,13 @@ def test_coverage_of_nuts_intervals() -> None:
             fit = model.fit(
                 m, method="nuts", seed=int(rng.integers(2**31)), chains=2, draws=500, warmup=300
             )
-        lo, hi = np.quantile(fit.variable("b"), [0.05, 0.95])
-        hits += lo <= b_true <= hi
-    assert abs(hits / n_sim - 0.9) < 3 * math.sqrt(0.09 / n_sim)
+        u = exact_b_posterior_cdf(m, 2.0, 0.1)(np.asarray(fit.variable("b")).ravel())
+        below += (u[:, None] < probs[None, :]).sum(axis=0)
+        n_draws += u.size
+        ess += float(fit.summary().loc["b", "ess_tail"])
+    frac = below / n_draws
+    sd = np.sqrt(probs * (1 - probs) / ess)
+    assert np.all(np.abs(frac - probs) < 4 * sd), (frac, sd)
 
 
 def test_fit_survives_save_and_load(gr_catalog: Catalog, tmp_path) -> None:
