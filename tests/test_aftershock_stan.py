@@ -195,6 +195,23 @@ def test_gradient_equals_finite_differences_of_reference(bound: dict[str, Bound]
     assert_grad_close(g, fd_grad(b.ref, u))
 
 
+@pytest.mark.parametrize("kernel", ["matern52", "matern32"])
+def test_events_on_inducing_inputs_and_at_the_window_end(backend: PystanBackend,
+                                                         sequence: tuple, kernel: str) -> None:
+    """The separable Matern evaluation (events exactly on inducing inputs, the first and the
+    last included) equals the reference's kernel matrix product."""
+    t, m = sequence
+    data = ref.stan_data(t, m, M0, T_START, T_END, kernel=kernel, n_inducing=9, n_panels=18)
+    times = np.array(data["t"], dtype=float)
+    times[[0, 5, 50, -1]] = np.exp(data["latent_x"][[0, 2, 4, 8]])
+    data = {**data, "t": times, "s": np.log(times)}
+    b = Bound(backend, data)
+    rng = np.random.default_rng(17)
+    for _ in range(3):
+        u = random_point(data, rng)
+        assert b.with_prior.value(u, jacobian=True) == pytest.approx(b.ref(u), rel=RTOL)
+
+
 # ---------------------------------------------------------------------------- log Phi tail
 def test_tail_guard_far_below_mu(backend: PystanBackend, sequence: tuple) -> None:
     """Events 20 sigma (and one 45 sigma, where Stan's std_normal_lcdf is -inf) below mu:

@@ -1,0 +1,152 @@
+"""NUTS for the aftershock-detection Stan program on the Miyagi 2003 sequence.
+
+Run as a script (prints a table)::
+
+    OMP_NUM_THREADS=1 PYTHONPATH=.:tests /work/main/.venv/bin/python \\
+        tests/benchmarks/bench_aftershock_nuts.py [--prior gp|rw2] [--kernel matern52]
+        [--n-latent 24] [--days 3] [--chains 4] [--draws 1000] [--warmup 1000]
+
+or through pytest (not run by default; ``-m benchmark`` selects it)::
+
+    pytest tests/benchmarks/bench_aftershock_nuts.py -m benchmark -s
+
+Data: ``miyagi2003_aftershocks_sapp.csv`` (main shock M6.2 at t = 0; magnitude 0.0 =
+undetermined, excluded), events with 0.01 <= t <= ``days``; the Stan data dict is built by
+``tests/aftershock_reference.py`` (64 Gauss-Legendre panels of 8 nodes in log t, inducing
+inputs equally spaced in log t).
+
+1. Cost of one log density + gradient (what each leapfrog step costs): median of repeated
+   calls of the compiled ``log_prob_grad`` through :class:`PystanLogDensity` at a point
+   of the posterior.
+2. NUTS (Stan's ``hmc_nuts_diag_e_adapt``, pystan; chains in 2 processes on the 2-core
+   machine): wall time of ``PystanBackend.sample``, divergences, leapfrog steps, max
+   R-hat and min bulk/tail ESS over all parameters (``z`` included), posterior medians.
+
+Timings depend on what else runs on the machine: the load average is printed with them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import aftershock_reference as ref  # noqa: E402
+from test_aftershock_stan import AftershockStanModel  # noqa: E402
+
+from pystats.backends.pystan import PystanBackend  # noqa: E402
+
+pytestmark = pytest.mark.benchmark
+
+SHARED = Path(os.environ.get("PYSTATS_SHARED_DATA",
+                             Path(__file__).resolve().parents[3] / "shared" / "data"))
+M0 = 6.2
+SCALARS = ("K", "c", "p", "beta", "sigma", "mu_0", "mu_slope")
+
+
+def miyagi_data(days: float, prior: str, kernel: str, n_latent: int) -> dict[str, Any]:
+    df = pd.read_csv(SHARED / "catalogs" / "miyagi2003_aftershocks_sapp.csv")
+    return ref.stan_data(df["time"].to_numpy(float), df["magnitude"].to_numpy(float), M0,
+                         0.01, days, prior=prior, kernel=kernel, n_inducing=n_latent,
+                         n_nodes=n_latent, missing_magnitude=0.0)
+
+
+def gradient_cost(backend: PystanBackend, data: dict[str, Any], u: np.ndarray,
+                  repeats: int = 300) -> float:
+    model = AftershockStanModel()
+    density = backend.log_density(model, model.prepare(data), include_prior=True)
+    density.value_and_grad(u, jacobian=True)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        density.value_and_grad(u, jacobian=True)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def run(prior: str = "gp", kernel: str = "matern52", n_latent: int = 24, days: float = 3.0,
+        chains: int = 4, draws: int = 1000, warmup: int = 1000, seed: int = 20030726,
+        adapt_delta: float = 0.8) -> dict[str, Any]:
+    import arviz as az
+
+    backend = PystanBackend()
+    data = miyagi_data(days, prior, kernel, n_latent)
+    model = AftershockStanModel()
+    print(f"Miyagi 2003, t in [0.01, {days}] d: N = {data['N']} events, Q = {data['Q']} "
+          f"quadrature nodes, prior = {prior}, kernel = {kernel}, n_latent = {n_latent}")
+    print(f"load average before: {os.getloadavg()}")
+    t0 = time.perf_counter()
+    res = backend.sample(model, model.prepare(data), chains=chains, draws=draws,
+                         warmup=warmup, seed=seed, adapt_delta=adapt_delta)
+    wall = time.perf_counter() - t0
+    print(f"load average after: {os.getloadavg()}")
+    names = [n for n in (*SCALARS, "gp_amplitude", "gp_lengthscale", "rw_scale", "z")
+             if res.draws[n].size]
+    idata = az.from_dict(posterior={n: res.draws[n] for n in names})
+    rhat = az.rhat(idata)
+    ess_bulk, ess_tail = az.ess(idata, method="bulk"), az.ess(idata, method="tail")
+    max_rhat = max(float(np.max(rhat[n].values)) for n in names)
+    min_bulk = min(float(np.min(ess_bulk[n].values)) for n in names)
+    min_tail = min(float(np.min(ess_tail[n].values)) for n in names)
+    stats = res.sample_stats
+    out = {
+        "N": data["N"], "wall_s": wall,
+        "compile_s": res.info.get("compile_seconds", 0.0),
+        "sample_s": res.info.get("sample_seconds", float("nan")),
+        "divergences": int(np.sum(stats["diverging"])),
+        "mean_leapfrog": float(np.mean(stats["n_steps"])),
+        "max_tree_depth": int(np.max(stats["tree_depth"])),
+        "step_size": float(np.mean(stats["step_size"][:, -1])),
+        "max_rhat": max_rhat, "min_ess_bulk": min_bulk, "min_ess_tail": min_tail,
+    }
+    med = {n: float(np.median(res.draws[n])) for n in (*SCALARS, "b")}
+    params = {n: float(np.median(res.draws[n])) for n in SCALARS}
+    for n in ("gp_amplitude", "gp_lengthscale", "rw_scale"):
+        if res.draws[n].size:
+            params[n] = float(np.median(res.draws[n]))
+    params["z"] = np.median(res.draws["z"].reshape(-1, res.draws["z"].shape[-1]), axis=0)
+    u = ref.unconstrain(params, data)
+    out["grad_ms"] = 1e3 * gradient_cost(backend, data, u)
+    for k, v in out.items():
+        print(f"  {k:>14}: {v:.4g}" if isinstance(v, float) else f"  {k:>14}: {v}")
+    print("  posterior medians: " + ", ".join(f"{k}={v:.4g}" for k, v in med.items()))
+    for n in names:
+        r = float(np.max(rhat[n].values))
+        e = float(np.min(ess_bulk[n].values))
+        print(f"    {n:>15}: max R-hat {r:.4f}, min bulk ESS {e:.0f}")
+    return out
+
+
+def test_miyagi_nuts_benchmark() -> None:
+    out = run()
+    assert out["divergences"] == 0 and out["max_rhat"] < 1.01
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--prior", default="gp", choices=["gp", "rw2"])
+    ap.add_argument("--kernel", default="matern52", choices=sorted(ref.KERNELS))
+    ap.add_argument("--n-latent", type=int, default=24)
+    ap.add_argument("--days", type=float, default=3.0)
+    ap.add_argument("--chains", type=int, default=4)
+    ap.add_argument("--draws", type=int, default=1000)
+    ap.add_argument("--warmup", type=int, default=1000)
+    ap.add_argument("--seed", type=int, default=20030726)
+    ap.add_argument("--adapt-delta", type=float, default=0.8)
+    a = ap.parse_args()
+    run(a.prior, a.kernel, a.n_latent, a.days, a.chains, a.draws, a.warmup, a.seed,
+        a.adapt_delta)
+
+
+if __name__ == "__main__":
+    main()
