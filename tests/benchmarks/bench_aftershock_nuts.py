@@ -28,6 +28,7 @@ Timings depend on what else runs on the machine: the load average is printed wit
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import statistics
 import sys
@@ -45,6 +46,8 @@ import aftershock_reference as ref
 from test_aftershock_stan import AftershockStanModel
 
 from pystats.backends.pystan import PystanBackend
+from pystats.model import PreparedData
+from pystats.parameters import Parameter, ParameterSet
 
 pytestmark = pytest.mark.benchmark
 
@@ -52,6 +55,35 @@ SHARED = Path(os.environ.get("PYSTATS_SHARED_DATA",
                              Path(__file__).resolve().parents[3] / "shared" / "data"))
 M0 = 6.2
 SCALARS = ("K", "c", "p", "beta", "sigma", "mu_0", "mu_slope")
+
+
+REPARAM = Path(__file__).resolve().parent / "aftershock_detection_reparam.stan"
+
+
+class ReparamModel(AftershockStanModel):
+    """The experimental program: ``log_rate`` and ``mu_bar`` in place of ``K`` and ``mu_0``."""
+
+    def parameters(self, data: PreparedData) -> ParameterSet:
+        params = list(super().parameters(data))
+        params[0] = Parameter("log_rate")
+        params[5] = Parameter("mu_bar")
+        return ParameterSet(params)
+
+    def stan_program(self) -> Any:
+        return REPARAM
+
+
+def to_reparam(values: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """Spec parameters -> the experiment's (log_rate, mu_bar)."""
+    out = {k: v for k, v in values.items() if k not in ("K", "mu_0")}
+    beta = float(np.ravel(values["beta"])[0])
+    out["log_rate"] = math.log(float(np.ravel(values["K"])[0])) + beta * (data["M0"]
+                                                                         - data["mu_0_loc"])
+    scalars = {k: float(np.ravel(v)[0]) for k, v in values.items()
+               if k != "z" and np.size(v)}
+    scalars["z"] = np.asarray(values["z"], dtype=float)
+    out["mu_bar"] = float(np.mean(ref.mu_of_s(data["s"], scalars, data)))
+    return out
 
 
 def miyagi_data(days: float, prior: str, kernel: str, n_latent: int) -> dict[str, Any]:
@@ -85,8 +117,8 @@ def initial_values(data: dict[str, Any], rng: np.random.Generator) -> dict[str, 
 
 
 def gradient_cost(backend: PystanBackend, data: dict[str, Any], u: np.ndarray,
-                  repeats: int = 300) -> float:
-    model = AftershockStanModel()
+                  repeats: int = 300, model: AftershockStanModel | None = None) -> float:
+    model = model or AftershockStanModel()
     density = backend.log_density(model, model.prepare(data), include_prior=True)
     density.value_and_grad(u, jacobian=True)
     times = []
@@ -99,23 +131,27 @@ def gradient_cost(backend: PystanBackend, data: dict[str, Any], u: np.ndarray,
 
 def run(prior: str = "gp", kernel: str = "matern52", n_latent: int = 24, days: float = 3.0,
         chains: int = 4, draws: int = 1000, warmup: int = 1000, seed: int = 20030726,
-        adapt_delta: float = 0.8) -> dict[str, Any]:
+        adapt_delta: float = 0.8, reparam: bool = False) -> dict[str, Any]:
     import arviz as az
 
     backend = PystanBackend()
     data = miyagi_data(days, prior, kernel, n_latent)
-    model = AftershockStanModel()
+    model = ReparamModel() if reparam else AftershockStanModel()
+    print(f"program: {model.stan_program()}")
     print(f"Miyagi 2003, t in [0.01, {days}] d: N = {data['N']} events, Q = {data['Q']} "
           f"quadrature nodes, prior = {prior}, kernel = {kernel}, n_latent = {n_latent}")
     print(f"load average before: {os.getloadavg()}")
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
     inits = [initial_values(data, rng) for _ in range(chains)]
+    if reparam:
+        inits = [to_reparam(i, data) for i in inits]
     res = backend.sample(model, model.prepare(data), chains=chains, draws=draws,
                          warmup=warmup, seed=seed, adapt_delta=adapt_delta, inits=inits)
     wall = time.perf_counter() - t0
     print(f"load average after: {os.getloadavg()}")
-    names = [n for n in (*SCALARS, "gp_amplitude", "gp_lengthscale", "rw_scale", "z")
+    extra = ("log_rate", "mu_bar") if reparam else ()
+    names = [n for n in (*extra, *SCALARS, "gp_amplitude", "gp_lengthscale", "rw_scale", "z")
              if res.draws[n].size]
     idata = az.from_dict(posterior={n: res.draws[n] for n in names})
     rhat = az.rhat(idata)
@@ -142,7 +178,10 @@ def run(prior: str = "gp", kernel: str = "matern52", n_latent: int = 24, days: f
             params[n] = float(np.median(res.draws[n]))
     params["z"] = np.median(res.draws["z"].reshape(-1, res.draws["z"].shape[-1]), axis=0)
     u = ref.unconstrain(params, data)
-    out["grad_ms"] = 1e3 * gradient_cost(backend, data, u)
+    if reparam:
+        u[0] = float(np.median(res.draws["log_rate"]))
+        u[5] = float(np.median(res.draws["mu_bar"]))
+    out["grad_ms"] = 1e3 * gradient_cost(backend, data, u, model=model)
     for k, v in out.items():
         print(f"  {k:>14}: {v:.4g}" if isinstance(v, float) else f"  {k:>14}: {v}")
     print("  posterior medians: " + ", ".join(f"{k}={v:.4g}" for k, v in med.items()))
@@ -169,9 +208,11 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=20030726)
     ap.add_argument("--adapt-delta", type=float, default=0.8)
+    ap.add_argument("--reparam", action="store_true",
+                    help="the experimental program with log_rate and mu_bar")
     a = ap.parse_args()
     run(a.prior, a.kernel, a.n_latent, a.days, a.chains, a.draws, a.warmup, a.seed,
-        a.adapt_delta)
+        a.adapt_delta, a.reparam)
 
 
 if __name__ == "__main__":
