@@ -22,6 +22,12 @@ inputs equally spaced in log t).
    machine): wall time of ``PystanBackend.sample``, divergences, leapfrog steps, max
    R-hat and min bulk/tail ESS over all parameters (``z`` included), posterior medians.
 
+``--reparam`` samples ``aftershock_detection_reparam.stan`` instead (an experiment, not the
+family's program): the same posterior (log density equal to 1e-12 at corresponding points)
+in coordinates ``log_rate = log K - beta (M0 - mu_0_loc)`` and ``mu_bar`` = mean of mu over
+the events in place of ``K`` and ``mu_0``, which removes the two worst correlations of the
+spec's parameterisation for a diagonal metric (K-beta -0.99; mu_0 against the GP level).
+
 Timings depend on what else runs on the machine: the load average is printed with them.
 """
 
