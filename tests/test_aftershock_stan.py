@@ -249,24 +249,25 @@ def test_reference_log_phi_matches_scipy_above_the_guard() -> None:
 @pytest.mark.slow
 def test_nuts_recovers_the_simulated_parameters(backend: PystanBackend,
                                                 sequence: tuple) -> None:
-    """4 chains x (500 warmup + 500 draws) on the simulated sequence: no divergences,
-    R-hat < 1.01, every rate parameter's truth inside its central 99 % interval, and the
-    generated quantities b and mu_at_events equal beta / ln 10 and the reference mu(t)."""
+    """4 chains x (400 warmup + 400 draws) on the simulated sequence (8 inducing inputs,
+    16 quadrature panels, to keep it short): no divergences, R-hat < 1.02, every rate
+    parameter's truth inside its central 99 % interval, and the generated quantities b and
+    mu_at_events equal beta / ln 10 and the reference mu(t)."""
     import arviz as az
 
     t, m = sequence
-    data = ref.stan_data(t, m, M0, T_START, T_END, n_inducing=16)
+    data = ref.stan_data(t, m, M0, T_START, T_END, n_inducing=8, n_panels=16)
     model = AftershockStanModel()
-    res = backend.sample(model, model.prepare(data), chains=4, draws=500, warmup=500,
+    res = backend.sample(model, model.prepare(data), chains=4, draws=400, warmup=400,
                          seed=20130726)
     assert not res.sample_stats["diverging"].any()
     rhat = az.rhat(az.from_dict(posterior={k: res.draws[k] for k in (*TRUTH, "mu_0")}))
     for name, truth in TRUTH.items():
-        assert float(rhat[name]) < 1.01, (name, float(rhat[name]))
+        assert float(rhat[name]) < 1.02, (name, float(rhat[name]))
         lo, hi = np.quantile(res.draws[name], [0.005, 0.995])
         assert lo < truth < hi, (name, truth, lo, hi)
     np.testing.assert_allclose(res.draws["b"], res.draws["beta"] / math.log(10), rtol=1e-12)
-    for chain, draw in ((0, 0), (3, 499)):
+    for chain, draw in ((0, 0), (3, 399)):
         params = {k: (res.draws[k][chain, draw] if k == "z"
                       else float(np.ravel(res.draws[k][chain, draw])[0]))
                   for k in ("K", "c", "p", "beta", "sigma", "mu_0", "mu_slope",
