@@ -1,0 +1,280 @@
+// EXPERIMENT (benchmark only, not the family's program): stan/aftershock_detection.stan with
+// two shears of the parameter space that leave the posterior unchanged (unit Jacobian apart
+// from K's, added below) but remove its two worst correlations for a diagonal-metric NUTS:
+//   log_rate = log K - beta (M0 - mu_0_loc)   (log rate at the data's median magnitude; the
+//              K-beta posterior correlation on Miyagi is -0.99 because K sits at M0 = 6.2);
+//   mu_bar   = mean over the events of mu(t_i)  (mu_0 trades 1:1 with the GP level near s1).
+// K and mu_0 are generated quantities.  See tests/benchmarks/bench_aftershock_nuts.py.
+// Omori-Utsu aftershock rate x Gutenberg-Richter magnitudes x probit detection with a
+// time-varying 50 %-detection magnitude mu(t) (Omi et al. 2013, 2014; Morikawa et al. 2021).
+//
+// pystats family "aftershock" (pystats.AftershockDetection); the contract is
+// notes/aftershock_spec.md.  Detected intensity
+//   nu(t, M) = K (t + c)^(-p) * beta exp(-beta (M - M0)) * Phi((M - mu(t)) / sigma),
+//   log L = sum_i [log K - p log(t_i + c) + log beta - beta (M_i - M0) + log Phi(z_i)]
+//           - K exp(beta^2 sigma^2 / 2) int_{t_start}^{t_end} (t + c)^(-p) exp(-beta (mu(t) - M0)) dt,
+// z_i = (M_i - mu(t_i)) / sigma.  The time integral is the data quadrature sum_q w_q g(t_q)
+// (Gauss-Legendre in s = log t; w_q already includes the factor e^{s_q}).
+// mu(s) = mu_0 + mu_slope (s - s1) + f(s), s = log t:
+//   prior = 1 (gp): subset-of-regressors GP on inducing inputs Z = latent_x,
+//     f(s) = k(s, Z) L^{-T} z with L = chol(K_ZZ + jitter alpha^2 I).  K = alpha^2 C with C the
+//     unit-amplitude kernel, so L = alpha L_C and f(s) = alpha C(s, Z) L_C^{-T} z.  For the
+//     Matern kernels C(s, Z) w is evaluated without forming the (N + Q) x m matrix of
+//     autodiff variables (matern_times: e^{-a|s - Z_j|} separates on either side of s; O(m^2)
+//     autodiff work plus ~25 vector operations of length N + Q; the gradient is ~10x cheaper
+//     than gp_matern52_cov); the RBF kernel uses gp_exp_quad_cov directly.
+//   prior = 2 (rw2): node values f_1 = f_2 = 0, f_j = 2 f_{j-1} - f_{j-2} + rw_scale z_{j-2},
+//     f piecewise linear in s between the nodes latent_x (interpolation weights are data).
+// log Phi(z): for z >= -5 the value formula of Stan's std_normal_lcdf written with erfc
+// (log1m(erfc(z/sqrt2)/2) above 0, log(erfc(-z/sqrt2)/2) below), whose autodiff derivative is
+// exact (std_normal_lcdf's own derivative is a rational approximation, ~1e-5 relative);
+// for z < -5 the asymptotic expansion -z^2/2 - log(-z) - log(2 pi)/2 + log(1 - 1/z^2 + 3/z^4)
+// (identical in the torch engine; finite and smooth however far below mu an event sits).
+// Priors (include_prior = 1), all normalised densities (truncated normals divided by their
+// mass; half-normals carry the factor 2):
+//   log10 K ~ N(-1.67, 1), i.e. K ~ lognormal(-1.67 ln 10, ln 10);  c ~ lognormal(log 0.01, 1.5);
+//   p ~ N(1.1, 0.3) truncated to (0.2, 3);  beta ~ N(ln 10, 0.5 ln 10) truncated to (0, inf);
+//   sigma ~ lognormal(log 0.3, 0.6);  mu_0 ~ N(mu_0_loc, 2);  mu_slope ~ N(-0.3, 0.5);
+//   gp: gp_amplitude ~ half-normal(0, 0.5), gp_lengthscale ~ inv_gamma(ls_alpha, ls_beta);
+//   rw2: rw_scale ~ half-normal(0, 0.2);  z ~ N(0, I).
+// The numpy reference of this density is tests/aftershock_reference.py.
+functions {
+  // log Phi(z), see the header
+  real log_Phi(real z) {
+    if (z < -5) {
+      real iz2 = inv_square(z);
+      return -0.5 * square(z) - log(-z) - 0.5 * log(2 * pi()) + log1p(iz2 * (3 * iz2 - 1));
+    }
+    if (z > 0) {
+      return log1m(0.5 * erfc(z / sqrt2()));
+    }
+    return log(0.5 * erfc(-z / sqrt2()));
+  }
+  // unit-amplitude kernel: 1 = Matern 5/2, 2 = Matern 3/2, 3 = squared exponential (RBF)
+  matrix unit_cov(array[] real x1, array[] real x2, real ell, int kernel) {
+    if (kernel == 1) {
+      return gp_matern52_cov(x1, x2, 1.0, ell);
+    }
+    if (kernel == 2) {
+      return gp_matern32_cov(x1, x2, 1.0, ell);
+    }
+    return gp_exp_quad_cov(x1, x2, 1.0, ell);
+  }
+  // Matern C(x, Z) w for Matern 5/2 (kernel 1) or 3/2 (kernel 2) without the |x| x m
+  // matrix: with k the last inducing input at or below x, delta = x - Z_k, D_kj = Z_k - Z_j
+  // (j <= k), e^{-a |x - Z_j|} = e^{-a delta} e^{-a D_kj} and the polynomial factor expands
+  // in powers of delta and D_kj, so the left sum is e^{-a delta} (c0 A0_k + c1 A1_k + c2 A2_k)
+  // with A_r = (D^r .* e^{-a D}) w over j <= k (m x m work); likewise to the right of x with
+  // delta' = Z_{k+1} - x.  Exact (the same sums, regrouped); a = sqrt(5)/ell or sqrt(3)/ell.
+  vector matern_times(real ell, vector w, int kernel, array[] int kk, vector dl, vector dr,
+                      matrix Dl, matrix Dr, matrix Ml, matrix Mr) {
+    int n_m = rows(w);
+    real a = (kernel == 1 ? sqrt(5.0) : sqrt(3.0)) / ell;
+    matrix[n_m, n_m] El = Ml .* exp(-a * Dl);
+    matrix[n_m, n_m] Er = Mr .* exp(-a * Dr);
+    vector[rows(dl)] ul = a * dl;
+    vector[rows(dr)] ur = a * dr;
+    vector[n_m] A0 = El * w;
+    vector[n_m] A1 = (Dl .* El) * w;
+    vector[n_m] B0 = Er * w;
+    vector[n_m] B1 = (Dr .* Er) * w;
+    if (kernel == 1) {
+      vector[n_m] A2 = (square(Dl) .* El) * w;
+      vector[n_m] B2 = (square(Dr) .* Er) * w;
+      return exp(-ul) .* ((1 + ul + square(ul) / 3) .* A0[kk] + (a + (2 * a / 3) * ul) .* A1[kk]
+                          + (square(a) / 3) * A2[kk])
+             + exp(-ur) .* ((1 + ur + square(ur) / 3) .* B0[kk] + (a + (2 * a / 3) * ur) .* B1[kk]
+                            + (square(a) / 3) * B2[kk]);
+    }
+    return exp(-ul) .* ((1 + ul) .* A0[kk] + a * A1[kk])
+           + exp(-ur) .* ((1 + ur) .* B0[kk] + a * B1[kk]);
+  }
+  // f at x: alpha C(x, Z) L_C^{-T} z, L_C = chol(C(Z, Z) + jitter I)
+  vector gp_latent(array[] real x, array[] real zx, real alpha, real ell, vector z,
+                   int kernel, real jitter, array[] int kk, vector dl, vector dr,
+                   matrix Dl, matrix Dr, matrix Ml, matrix Mr) {
+    int n_m = size(zx);
+    matrix[n_m, n_m] L = cholesky_decompose(add_diag(unit_cov(zx, zx, ell, kernel), jitter));
+    vector[n_m] w = mdivide_right_tri_low(z', L)';
+    if (kernel == 3) {
+      return alpha * (unit_cov(x, zx, ell, kernel) * w);
+    }
+    return alpha * matern_times(ell, w, kernel, kk, dl, dr, Dl, Dr, Ml, Mr);
+  }
+  // node values of the second-order random walk (f_1 = f_2 = 0)
+  vector rw2_nodes(vector z, real tau) {
+    vector[rows(z) + 1] d = append_row(0, cumulative_sum(tau * z));
+    return append_row(0, cumulative_sum(d));
+  }
+  array[] int add_one(array[] int a) {
+    array[size(a)] int b;
+    for (i in 1:size(a)) {
+      b[i] = a[i] + 1;
+    }
+    return b;
+  }
+  // f at the points of the interpolation tables
+  vector latent_values(int prior, array[] real x, array[] real zx, array[] real gp_amplitude,
+                       array[] real gp_lengthscale, array[] real rw_scale, vector z, int kernel,
+                       real jitter, array[] int lo, vector lam, array[] int kk, vector dl,
+                       vector dr, matrix Dl, matrix Dr, matrix Ml, matrix Mr) {
+    if (prior == 1) {
+      return gp_latent(x, zx, gp_amplitude[1], gp_lengthscale[1], z, kernel, jitter, kk, dl, dr,
+                       Dl, Dr, Ml, Mr);
+    }
+    vector[rows(z) + 2] fn = rw2_nodes(z, rw_scale[1]);
+    return fn[lo] + lam .* (fn[add_one(lo)] - fn[lo]);
+  }
+}
+data {
+  int<lower=1> N;                     // detected events in the window
+  vector<lower=0>[N] t;               // their times since the main shock (days)
+  vector[N] s;                        // log t
+  vector[N] m;                        // their magnitudes
+  real M0;                            // main-shock magnitude
+  int<lower=1> Q;                     // quadrature nodes
+  vector[Q] s_q;                      // nodes in s = log t
+  vector[Q] w_q;                      // weights times e^{s_q}
+  real s1;                            // log t_end (reference of the linear mean)
+  int<lower=1, upper=2> prior;        // 1 = gp, 2 = rw2
+  int<lower=1, upper=3> kernel;       // 1 = matern52, 2 = matern32, 3 = rbf (gp only)
+  int<lower=2> n_latent;              // inducing inputs (gp) or random-walk nodes (rw2)
+  vector[n_latent] latent_x;          // their positions in s (increasing)
+  real<lower=0> jitter;               // relative diagonal jitter of K_ZZ
+  real mu_0_loc;                      // prior location of mu_0 (median detected magnitude)
+  real<lower=0> ls_alpha;             // inverse-gamma prior of gp_lengthscale
+  real<lower=0> ls_beta;
+  int<lower=0, upper=1> include_prior;
+}
+transformed data {
+  int n_z = prior == 1 ? n_latent : n_latent - 2;
+  int n_all = N + Q;
+  vector[n_all] x_all = append_row(s, s_q);
+  array[n_all] real x_arr = to_array_1d(x_all);
+  array[n_latent] real z_arr = to_array_1d(latent_x);
+  vector[n_all] x_rel = x_all - s1;
+  vector[Q] t_q = exp(s_q);
+  real sum_dm = sum(m) - N * M0;
+  // interpolation tables of the random walk: f(x) = f[lo] + lam (f[lo + 1] - f[lo])
+  array[prior == 2 ? n_all : 0] int lo;
+  vector[prior == 2 ? n_all : 0] lam;
+  // separable Matern tables (see matern_times): kk[i] = last inducing input <= x_i
+  int n_sep = prior == 1 && kernel < 3 ? n_all : 0;
+  int m_sep = n_sep > 0 ? n_latent : 0;
+  array[n_sep] int kk;
+  vector[n_sep] dl;
+  vector[n_sep] dr;
+  matrix[m_sep, m_sep] Dl = rep_matrix(0, m_sep, m_sep);
+  matrix[m_sep, m_sep] Dr = rep_matrix(0, m_sep, m_sep);
+  matrix[m_sep, m_sep] Ml = rep_matrix(0, m_sep, m_sep);
+  matrix[m_sep, m_sep] Mr = rep_matrix(0, m_sep, m_sep);
+  // normalising constants of the truncated-normal and half-normal priors
+  real log_mass_p = log_diff_exp(normal_lcdf(3.0 | 1.1, 0.3), normal_lcdf(0.2 | 1.1, 0.3));
+  real log_mass_beta = normal_lccdf(0 | log(10), 0.5 * log(10));
+  for (i in 1:N) {
+    if (t[i] <= 0) {
+      reject("t[", i, "] = ", t[i], " must be positive");
+    }
+    if (abs(s[i] - log(t[i])) > 1e-9 * fmax(1, abs(s[i]))) {
+      reject("s[", i, "] = ", s[i], " is not log(t[", i, "]) = ", log(t[i]));
+    }
+  }
+  for (j in 2:n_latent) {
+    if (latent_x[j] <= latent_x[j - 1]) {
+      reject("latent_x must be increasing; latent_x[", j, "] = ", latent_x[j]);
+    }
+  }
+  if (n_sep > 0) {
+    for (i in 1:n_all) {
+      int k = 1;
+      while (k < n_latent && x_all[i] >= latent_x[k + 1]) {
+        k += 1;
+      }
+      kk[i] = k;
+      dl[i] = x_all[i] - latent_x[k];
+      dr[i] = k < n_latent ? latent_x[k + 1] - x_all[i] : 0;
+    }
+    for (k in 1:n_latent) {
+      for (j in 1:k) {
+        Dl[k, j] = latent_x[k] - latent_x[j];
+        Ml[k, j] = 1;
+      }
+      for (j in (k + 1):n_latent) {
+        Dr[k, j] = latent_x[j] - latent_x[k + 1];
+        Mr[k, j] = 1;
+      }
+    }
+  }
+  if (prior == 2) {
+    if (n_latent < 3) {
+      reject("the rw2 prior needs n_latent >= 3 nodes; got ", n_latent);
+    }
+    for (i in 1:n_all) {
+      int j = 1;
+      while (j < n_latent - 1 && x_all[i] > latent_x[j + 1]) {
+        j += 1;
+      }
+      lo[i] = j;
+      lam[i] = (x_all[i] - latent_x[j]) / (latent_x[j + 1] - latent_x[j]);
+    }
+  }
+}
+parameters {
+  real log_rate;
+  real<lower=0> c;
+  real<lower=0.2, upper=3.0> p;
+  real<lower=0> beta;
+  real<lower=0.01> sigma;
+  real mu_bar;
+  real mu_slope;
+  array[prior == 1] real<lower=0> gp_amplitude;
+  array[prior == 1] real<lower=0> gp_lengthscale;
+  array[prior == 2] real<lower=0> rw_scale;
+  vector[n_z] z;
+}
+model {
+  vector[n_all] f_all = latent_values(prior, x_arr, z_arr, gp_amplitude, gp_lengthscale,
+                                      rw_scale, z, kernel, jitter, lo, lam, kk, dl, dr, Dl, Dr,
+                                      Ml, Mr);
+  real mu_0 = mu_bar - mean(f_all[1:N]) - mu_slope * mean(x_rel[1:N]);
+  real K = exp(log_rate - beta * (M0 - mu_0_loc));
+  vector[n_all] mu_all = mu_0 + mu_slope * x_rel + f_all;
+  vector[N] zd = (m - mu_all[1:N]) / sigma;
+  real log_det = 0;
+  for (i in 1:N) {
+    log_det += log_Phi(zd[i]);
+  }
+  target += N * (log(K) + log(beta)) - beta * sum_dm - p * sum(log(t + c)) + log_det
+            - K * exp(0.5 * square(beta * sigma))
+              * dot_product(w_q, exp(-p * log(t_q + c) - beta * (mu_all[(N + 1):n_all] - M0)));
+  if (include_prior) {
+    target += lognormal_lpdf(K | -1.67 * log(10), log(10)) + log(K);  // dK/dlog_rate = K
+    target += lognormal_lpdf(c | log(0.01), 1.5);
+    target += normal_lpdf(p | 1.1, 0.3) - log_mass_p;
+    target += normal_lpdf(beta | log(10), 0.5 * log(10)) - log_mass_beta;
+    target += lognormal_lpdf(sigma | log(0.3), 0.6);
+    target += normal_lpdf(mu_0 | mu_0_loc, 2.0);
+    target += normal_lpdf(mu_slope | -0.3, 0.5);
+    if (prior == 1) {
+      target += normal_lpdf(gp_amplitude[1] | 0, 0.5) + log2();
+      target += inv_gamma_lpdf(gp_lengthscale[1] | ls_alpha, ls_beta);
+    } else {
+      target += normal_lpdf(rw_scale[1] | 0, 0.2) + log2();
+    }
+    target += std_normal_lpdf(z);
+  }
+}
+generated quantities {
+  real K;
+  real mu_0;
+  real b = beta / log(10);
+  vector[N] mu_at_events;
+  {
+    vector[n_all] f_all = latent_values(prior, x_arr, z_arr, gp_amplitude, gp_lengthscale,
+                                        rw_scale, z, kernel, jitter, lo, lam, kk, dl, dr, Dl,
+                                        Dr, Ml, Mr);
+    mu_0 = mu_bar - mean(f_all[1:N]) - mu_slope * mean(x_rel[1:N]);
+    K = exp(log_rate - beta * (M0 - mu_0_loc));
+    mu_at_events = mu_0 + mu_slope * x_rel[1:N] + f_all[1:N];
+  }
+}
