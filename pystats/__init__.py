@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from .readers import read_catalog, read_comcat
 
 _LAZY = {
+    "AftershockDetection": "pystats.aftershock.model",
     "BValueResult": "pystats.gr.estimators",
     "Catalog": "pystats.catalog",
     "Diagnostics": "pystats.diagnostics",

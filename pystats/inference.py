@@ -113,6 +113,7 @@ def maximize(
     progress: bool = False,
     label: str = "optimise",
     objective_name: str = "log density",
+    precondition: bool = False,
 ) -> OptimumResult:
     """Maximise ``density`` from the starts with L-BFGS; return the best optimum.
 
@@ -141,6 +142,11 @@ def maximize(
         the objective and the number of evaluations.
     label, objective_name : str
         How the bar names the run (e.g. ``"mle"``) and the objective (e.g. ``"log-lik"``).
+    precondition : bool
+        Run L-BFGS in coordinates whitened by the Hessian at each start (eigenvalues taken
+        in absolute value and floored at 1e-8 of the largest): ``u = u0 + V |Λ|^{-1/2} y``.
+        One Hessian per start buys far fewer iterations on ill-conditioned densities (a
+        model's :attr:`~pystats.model.Model.precondition_optimizer`).
 
     Raises
     ------
@@ -150,13 +156,16 @@ def maximize(
     n_eval = 0
     penalty = 1e300
 
-    def objective(u: np.ndarray) -> tuple[float, np.ndarray]:
+    transform: tuple[np.ndarray, np.ndarray] | None = None  # (u0, S): u = u0 + S y
+
+    def objective(y: np.ndarray) -> tuple[float, np.ndarray]:
         nonlocal n_eval
         n_eval += 1
+        u = y if transform is None else transform[0] + transform[1] @ y
         value, grad = density.value_and_grad(u, jacobian)
         if not np.isfinite(value):
-            return penalty, np.zeros_like(u)
-        return -value, -grad
+            return penalty, np.zeros_like(y)
+        return -value, -(grad if transform is None else transform[1].T @ grad)
 
     results = []
     for i, u0 in enumerate(starts):
@@ -166,11 +175,14 @@ def maximize(
                                 "not finite at the starting point; skipped")
             continue
         bar = _progress_bar(f"{label} start {i + 1}/{len(starts)}") if progress else None
-
+        y0 = u0
+        if precondition and u0.size:
+            transform = (np.asarray(u0, dtype=float), _whitener(density.hessian(u0, jacobian)))
+            y0 = np.zeros_like(u0)
         try:
             res = _opt.minimize(
                 objective,
-                u0,
+                y0,
                 jac=True,
                 method="L-BFGS-B",
                 options={"maxiter": maxiter, "gtol": gtol, "ftol": 1e-13, "maxcor": 20},
@@ -180,6 +192,9 @@ def maximize(
         finally:
             if bar is not None:
                 bar.close()
+        if transform is not None:
+            res.x = transform[0] + transform[1] @ res.x
+            transform = None
         results.append(res)
         if early_stop and len(results) >= 2:
             values = np.sort([-float(r.fun) for r in results])
@@ -204,6 +219,17 @@ def maximize(
         optima=optima,
         n_evaluations=n_eval,
     )
+
+
+def _whitener(hessian: np.ndarray) -> np.ndarray:
+    """``S = V |Λ|^{-1/2}`` from the eigen-decomposition of a (possibly indefinite) Hessian."""
+    h = 0.5 * (hessian + hessian.T)
+    if not np.all(np.isfinite(h)):
+        return np.eye(h.shape[0])
+    lam, vec = np.linalg.eigh(h)
+    mag = np.abs(lam)
+    mag = np.maximum(mag, 1e-8 * max(float(mag.max()), 1e-300))
+    return vec / np.sqrt(mag)[None, :]
 
 
 def _progress_bar(desc: str, total: int | None = None) -> Any:
@@ -354,6 +380,7 @@ def run(
         jacobian = method == "laplace"
         starts = [_random_start(model, data, params, rng) for _ in range(n_starts)]
         opt = maximize(density, starts, jacobian=jacobian, progress=show_progress,
+                       precondition=bool(getattr(model, "precondition_optimizer", False)),
                        label=method, objective_name="log-lik" if method == "mle" else "log-post")
         if show_progress:
             _progress_write(f"{method}: {opt.log_density:.10g} at the optimum after "
