@@ -217,6 +217,7 @@ class AftershockDetection(Model):
     methods: ClassVar[tuple[str, ...]] = ("map", "laplace", "nuts")
     has_torch_likelihood: ClassVar[bool] = True
     precondition_optimizer: ClassVar[bool] = True
+    batched_torch_likelihood: ClassVar[bool] = True
     data_options: ClassVar[tuple[str, ...]] = ("t_start", "t_end", "missing_magnitude")
 
     def __init__(self, mainshock_magnitude: Any = None, **options: Any) -> None:

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 __all__ = ["TorchBackend", "TorchLogDensity", "resolve_device", "to_tensors"]
 
 DEVICES = ("cpu", "cuda", "auto")
+BATCH_ROWS = 128
+"""Rows per torch call of :meth:`TorchLogDensity.values` for batched likelihoods."""
 
 
 def resolve_device(device: str) -> Any:
@@ -143,6 +145,24 @@ class TorchLogDensity(LogDensity):
         if not np.all(np.isfinite(g)):
             return -np.inf, np.zeros(self.dim)
         return float(value.detach().cpu()), g
+
+    def values(self, us: np.ndarray, jacobian: bool) -> np.ndarray:
+        """Log density at each row of ``us``; in batches of :data:`BATCH_ROWS` rows per torch
+        call when the model's likelihood and prior broadcast over a leading axis
+        (:attr:`~pystats.model.Model.batched_torch_likelihood`), else row by row."""
+        import torch
+
+        if not getattr(self.model, "batched_torch_likelihood", False):
+            return super().values(us, jacobian)
+        us = np.asarray(us, dtype=float)
+        if us.ndim != 2 or us.shape[1] != self.dim:
+            raise OptionError(f"us has shape {us.shape}; expected (n, {self.dim})")
+        out = np.empty(us.shape[0])
+        with torch.no_grad():
+            for i in range(0, us.shape[0], BATCH_ROWS):
+                ut = torch.as_tensor(us[i:i + BATCH_ROWS], device=self.device)
+                out[i:i + BATCH_ROWS] = self._log_density(ut, jacobian).cpu().numpy()
+        return np.where(np.isfinite(out), out, -np.inf)
 
     def hessian(self, u: np.ndarray, jacobian: bool) -> np.ndarray:
         import torch
