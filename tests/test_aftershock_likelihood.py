@@ -202,7 +202,7 @@ def test_simulated_detected_counts_are_poisson_with_the_model_mean(seed):
 def test_simulated_detected_magnitudes_follow_the_closed_form():
     """Detected magnitudes at constant μ are N(μ − βσ², σ²) + Exp(β)."""
     mu, beta, sigma = 2.5, 2.0, 0.4
-    cat = simulate_detected(0.05, 0.01, 1.0, beta, sigma, lambda t: np.full_like(t, mu),
+    cat = simulate_detected(0.5, 0.01, 1.0, beta, sigma, lambda t: np.full_like(t, mu),
                             M0=6.0, t_start=0.01, t_end=5.0, seed=11, complete=True)
     det = cat.magnitude[cat.detected].to_numpy()
     assert det.size > 3000
