@@ -63,6 +63,8 @@ FEW_EVENTS = 100
 """Fewer than this give a :class:`DataWarning`."""
 JITTER = 1e-6
 """Relative diagonal jitter of ``K_ZZ`` (times ``α²``)."""
+BATCH_ENTRIES = 2_000_000
+"""Largest ``draws x points x latent`` block of one batched likelihood call (~16 MB)."""
 LS_TAIL = 0.01
 """Prior mass of ``gp_lengthscale`` below ``2 (s1 − s0)/m`` and above ``2 (s1 − s0)``."""
 
@@ -414,8 +416,18 @@ class AftershockDetection(Model):
     def log_likelihood_torch(self, params: dict[str, Any], tensors: dict[str, Any]) -> Any:
         """Log likelihood (module :mod:`pystats.aftershock.likelihood`); batched over
         leading axes of the parameters."""
+        import torch
+
         full = self._full(params, params["z"][..., 0])
         n = int(tensors["N"])
+        z = full["z"]
+        rows = int(np.prod(z.shape[:-1])) if z.dim() > 1 else 1
+        per_row = int(tensors["s_all"].shape[-1]) * int(tensors["n_latent"])
+        if z.dim() == 2 and rows * per_row > BATCH_ENTRIES:  # many draws: bounded memory
+            step = max(1, BATCH_ENTRIES // per_row)
+            return torch.cat([
+                self.log_likelihood_torch({k: x[i:i + step] for k, x in full.items()}, tensors)
+                for i in range(0, rows, step)])
         mu = self._mu(tensors["s_all"], full, tensors)
         return loglik(full, mu[..., :n], mu[..., n:], tensors)
 
