@@ -66,7 +66,7 @@ def _mu_fn(prior, kernel, bump):
 @pytest.mark.parametrize("bump", [False, True])
 def test_time_quadrature_matches_scipy_quad(prior, kernel, bump):
     K, c, p, beta, sigma, m0 = 0.05, 0.02, 1.1, 2.2, 0.3, 6.2
-    mu, (s0, s1), latent_x = _mu_fn(prior, kernel, bump)
+    mu, _, latent_x = _mu_fn(prior, kernel, bump)
 
     def g(t):
         return K * (t + c) ** (-p) * math.exp(

@@ -9,7 +9,6 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 import pystats
 from pystats.aftershock import AftershockDetection, simulate_detected
@@ -62,7 +61,7 @@ def _z_scores(fit):
 
 @pytest.mark.parametrize("case", ["decaying", "bump"])
 def test_laplace_recovers_each_scalar_within_its_uncertainty(case, request):
-    cat, model, fit = request.getfixturevalue(case)
+    cat, _, fit = request.getfixturevalue(case)
     assert len(cat) > 800
     z = _z_scores(fit)
     assert all(abs(v) < 3.0 for v in z.values()), z
@@ -96,7 +95,7 @@ def test_detection_probability_is_phi_of_the_curve(decaying):
 
 
 def test_predict_is_the_closed_form_poisson_mixture(decaying):
-    _, model, fit = decaying
+    _, _, fit = decaying
     pred = fit.predict(t1=2.0, t2=3.0, magnitudes=[3.0, 4.0], n_sims=20000, seed=5)
     assert list(pred.columns) == ["magnitude", "mean", "sd", "median", "lower", "upper",
                                   "p_at_least_one"]
@@ -125,7 +124,7 @@ def test_map_fit_has_no_band(decaying):
 
 
 def test_parameters_follow_the_stan_contract(decaying):
-    _, model, fit = decaying
+    _, _, fit = decaying
     names = fit.parameters.names
     assert names == ["K", "c", "p", "beta", "sigma", "mu_0", "mu_slope", "gp_amplitude",
                      "gp_lengthscale", "rw_scale", "z"]
@@ -278,4 +277,4 @@ def test_detection_band_coverage_over_repeated_simulations():
     achieved = float(np.mean(covered))
     print(f"\nnominal 0.90, achieved {achieved:.3f} (per sequence {np.round(covered, 2)}); "
           f"scalar z-scores mean {np.mean(z, axis=0).round(2)}, sd {np.std(z, axis=0).round(2)}")
-    assert 0.75 <= achieved <= 0.99
+    assert 0.8 <= achieved <= 0.97

@@ -47,7 +47,7 @@ PRIORS = ("gp", "rw2")
 """``mu_prior`` names; their 1-based position is the Stan data ``prior``."""
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _gpytorch_kernel(name: str) -> Any:
     """A GPyTorch kernel module with unit length-scale, no trainable parameters, float64."""
     import gpytorch
@@ -63,7 +63,7 @@ def _gpytorch_kernel(name: str) -> Any:
     return k.eval()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _kernel_on(name: str, device: Any) -> Any:
     """The kernel module on ``device`` (its unit length-scale must live with the inputs)."""
     import copy
