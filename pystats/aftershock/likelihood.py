@@ -77,7 +77,7 @@ def log_ndtr_guarded(z: Any) -> Any:
     >>> from pystats.aftershock.likelihood import log_ndtr_guarded
     >>> z = torch.tensor([-30.0, 0.0, 3.0], dtype=torch.float64)
     >>> [round(float(v), 6) for v in log_ndtr_guarded(z)]
-    [-454.321336, -0.693147, -0.001351]
+    [-454.321244, -0.693147, -0.001351]
     """
     import torch
 
@@ -118,8 +118,8 @@ def log_time_quadrature(t_start: float, t_end: float, n_panels: int,
     >>> import numpy as np
     >>> from pystats.aftershock.likelihood import log_time_quadrature
     >>> s, w = log_time_quadrature(0.01, 1.0, 4)
-    >>> float(np.sum(w / np.exp(s) ** 1.1 * np.exp(s) ** 0.1))  # ∫ dt/t = log 100
-    4.605170185988091
+    >>> round(float(np.sum(w / np.exp(s))), 12)  # ∫ dt / t over [0.01, 1] = log 100
+    4.605170185988
     """
     if not 0 < t_start < t_end:
         raise ValueError(f"need 0 < t_start < t_end; got {t_start!r}, {t_end!r}")
