@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 __all__ = ["TorchBackend", "TorchLogDensity", "resolve_device", "to_tensors"]
 
 DEVICES = ("cpu", "cuda", "auto")
+VMAP_HESSIAN_MAX = 5_000_000
+"""Largest ``data entries x parameters`` for a vmapped Hessian: its memory grows with both
+(~5 GB at 1e5 aftershock events x 33 parameters); larger problems take the row loop."""
 BATCH_ROWS = 128
 """Rows per torch call of :meth:`TorchLogDensity.values` for batched likelihoods."""
 
@@ -170,7 +173,9 @@ class TorchLogDensity(LogDensity):
         ut = torch.tensor(np.asarray(u, dtype=np.float64), device=self.device)
         fn = lambda x: self._log_density(x, jacobian)  # noqa: E731
         h = None
-        if getattr(self.model, "batched_torch_likelihood", False):
+        entries = sum(int(t.numel()) for t in self.tensors.values() if torch.is_tensor(t))
+        if (getattr(self.model, "batched_torch_likelihood", False)
+                and entries * self.dim <= VMAP_HESSIAN_MAX):
             # rows of the Hessian through vmap: ~10x faster than one backward pass per row
             # (33 parameters, aftershock GP); any operation vmap lacks falls back to the loop
             try:
