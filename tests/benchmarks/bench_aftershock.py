@@ -59,13 +59,15 @@ def large(n_target: int, seed: int = 1) -> pd.DataFrame:
 
 
 def timed(model, data, method, repeats, **kw):
-    times, fit = [], None
+    times, cpu, fit = [], [], None
     for i in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fit = model.fit(data, method=method, seed=i, **kw)
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    timed.cpu = cpu  # type: ignore[attr-defined]
     return fit, times
 
 
@@ -79,8 +81,10 @@ def run(repeats: int, n_large: int) -> list[dict]:
         fit, t = timed(model, m, method, repeats, **kw)
         rows.append({"case": f"Miyagi day 1 ({fit.data.summary['n']} events)", "method": method,
                      "best_s": min(t), "median_s": statistics.median(t),
+                     "cpu_s": min(timed.cpu), "load": os.getloadavg()[0],
                      "evaluations": fit.optimizer["n_evaluations"],
                      "starts": fit.optimizer["n_starts"]})
+        print(rows[-1], flush=True)
     if n_large:
         big = large(n_large)
         model = AftershockDetection(mainshock_magnitude=7.0)
@@ -88,8 +92,10 @@ def run(repeats: int, n_large: int) -> list[dict]:
             fit, t = timed(model, big, method, 1, t_start=0.01, t_end=3.0)
             rows.append({"case": f"simulated ({len(big)} events)", "method": method,
                          "best_s": min(t), "median_s": statistics.median(t),
+                     "cpu_s": min(timed.cpu), "load": os.getloadavg()[0],
                          "evaluations": fit.optimizer["n_evaluations"],
                          "starts": fit.optimizer["n_starts"]})
+            print(rows[-1], flush=True)
     return rows
 
 
