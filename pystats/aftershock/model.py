@@ -306,7 +306,7 @@ class AftershockDetection(Model):
         OptionError
             A bad window.
         """
-        from ..etas.model import _read_events, _time_value  # the ETAS readers' rules
+        _read_events, _time_value = _etas_inputs()
 
         o = self.options
         frame, n_missing = _drop_missing(data, missing_magnitude)
@@ -730,7 +730,8 @@ class AftershockDetection(Model):
 
         from ..arviz_io import predictive_rng
         from ..etas.kernels import kernel_integral
-        from ..etas.model import _time_value
+
+        _, _time_value = _etas_inputs()
 
         self._check_fit(fit)
         v = fit.data.values
@@ -800,6 +801,17 @@ class AftershockDetection(Model):
             problem=(f"The fitted 50 %-detection magnitude reaches {top:.2f}, at least the "
                      f"main shock's M0 = {m0:g}: K and μ(t) are not separated by these data "
                      "(too few events or too short a window); use a longer window."))]
+
+
+def _etas_inputs() -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """The ETAS input reader and time-bound parser (one reader for the point-process
+    families): ``pystats.etas.inputs`` after the ETAS module split, ``pystats.etas.model``
+    before it."""
+    try:
+        from ..etas.inputs import _read_events, _time_value
+    except ImportError:
+        from ..etas.model import _read_events, _time_value
+    return _read_events, _time_value
 
 
 def _drop_missing(data: Any, missing_magnitude: Any) -> tuple[Any, int]:
