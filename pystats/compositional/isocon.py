@@ -603,9 +603,11 @@ _SPARSE_OPTIONS: dict[str, Option] = {
                            doc="fewest immobile elements before the fit warns"),
 }
 
+BOOTSTRAP_SELECTIONS = 50
+"""Bootstrap resamples of the fast path's stability selection."""
 SIGMA0 = 0.05
 """Extra log-scale scatter in the weights of the penalised fast path."""
-MIN_IMMOBILE_SHARE = 0.3
+MIN_IMMOBILE_SHARE = 0.4
 """Below this share of elements classed immobile the fit warns."""
 SECOND_ISOCON_SHARE = 0.4
 """A second group of elements this large relative to the immobile set triggers a warning."""
@@ -788,7 +790,10 @@ class SparseIsocon(_IsoconBase):
             immobile = np.delete(immobile, int(np.argmax(np.sum((b_pen**2) * w, axis=0))))
         a, b, cov = grant_estimate(y, np.asarray(data.values["e"]),
                                    np.asarray(data.values["s"]), immobile)
+        frequency = self._selection_frequency(y, w, lam, data, rng)
         data = self._with_immobile(data, immobile)
+        data = PreparedData(values=dict(data.values), observed=dict(data.observed),
+                            summary={**data.summary, "selection_frequency": frequency.tolist()})
         params = self._ab_parameters(data)
         point: dict[str, Any] = {"a": a}
         if b.shape[1]:
@@ -827,13 +832,33 @@ class SparseIsocon(_IsoconBase):
         diagnose(fit, warn=True)
         return fit
 
+    def _selection_frequency(self, y: np.ndarray, w: np.ndarray, lam: float,
+                             data: PreparedData, rng: np.random.Generator) -> np.ndarray:
+        """Share of bootstrap resamples of the samples (rows) in which each element is
+        selected as immobile at the chosen lambda (stability selection, Meinshausen &
+        Bühlmann 2010)."""
+        o = self.options
+        N, J = y.shape
+        e, s = np.asarray(data.values["e"]), np.asarray(data.values["s"])
+        counts = np.zeros(J)
+        for _ in range(BOOTSTRAP_SELECTIONS):
+            rows = rng.integers(0, N, N)
+            yb = y[rows]
+            a_b, b_b, _ = penalised_isocon(yb, w, lam, penalty=o["penalty"],
+                                           shared=o["shared_transfers"], max_iter=2000,
+                                           tol=1e-8)
+            sel = select_immobile(yb, a_b, b_b, np.log1p(o["immobile_tolerance"]), e, s)
+            counts[sel] += 1
+        return counts / BOOTSTRAP_SELECTIONS
+
     # ----------------------------------------------------------- results
     def immobile_probability(self, fit: Fit) -> pd.Series:
         """Per element: the posterior probability that no sample changed it by more than
         ``immobile_tolerance`` (``max_n |b[n, j]| < ln(1 + tolerance)``).
 
-        For the fast path (``method="map"``): 1 for the elements whose transfers the penalty
-        set to zero, 0 for the others.
+        For the fast path (``method="map"``): the share of bootstrap resamples of the
+        samples in which the element is selected as immobile (stability selection); the
+        fit itself uses the selection on all samples (``fit.data.summary["immobile"]``).
         """
         import pandas as pd
 
@@ -841,8 +866,7 @@ class SparseIsocon(_IsoconBase):
             raise OptionError("immobile_probability needs a fit of a SparseIsocon model")
         elements = list(fit.data.summary["elements"])
         if fit.method == "map":
-            sel = set(fit.data.summary.get("immobile", ()))
-            p = np.array([1.0 if el in sel else 0.0 for el in elements])
+            p = np.asarray(fit.data.summary["selection_frequency"], dtype=float)
         else:
             b = np.log1p(self._draws_or_point(fit, "tau"))
             tol = np.log1p(self.options["immobile_tolerance"])
@@ -852,9 +876,15 @@ class SparseIsocon(_IsoconBase):
     def identifiability(self, fit: Fit) -> dict[str, Any]:
         """The identifiability checks of ``models/sparse_isocon.md`` §5: share of elements
         classed immobile, the largest second isocon, and (NUTS) R-hat of ``a``."""
+        import pandas as pd
+
         p = self.immobile_probability(fit)
         J = p.size
-        immobile = p > 0.5
+        if fit.method == "map":
+            immobile = pd.Series(p.index.isin(fit.data.summary["immobile"]), index=p.index)
+        else:
+            immobile = p > 0.5
+        unstable = [el for el, v in p.items() if 0.2 <= v <= 0.8]
         n_imm = int(immobile.sum())
         b = np.median(np.log1p(self._draws_or_point(fit, "tau")), axis=0)
         tol = np.log1p(self.options["immobile_tolerance"])
@@ -878,11 +908,15 @@ class SparseIsocon(_IsoconBase):
         if best_other >= max(2, SECOND_ISOCON_SHARE * max(n_imm, 1)):
             problems.append(f"a second group of {best_other} elements shares another common "
                             f"ratio (shift {shift:+.2f} in ln, a second isocon)")
+        if unstable:
+            problems.append(f"the selection of {', '.join(unstable)} as immobile is uncertain "
+                            "(probability between 0.2 and 0.8)")
         if np.isfinite(rhat_a) and rhat_a > 1.05:
             problems.append(f"chains disagree on the mass change (R-hat of a up to "
                             f"{rhat_a:.2f}): multimodal posterior")
         return {"n_immobile": n_imm, "n_elements": J, "second_isocon": best_other,
-                "second_shift": shift, "rhat_a": rhat_a, "problems": problems}
+                "second_shift": shift, "rhat_a": rhat_a, "unstable": unstable,
+                "problems": problems}
 
     def check_fit(self, fit: Fit) -> list[ModelCheck]:
         from ..diagnostics import ModelCheck
