@@ -37,7 +37,8 @@ def test_fraser_tau_with_ti_immobile_reproduces_published(shared_data):
     """The published horizon tau (Bergstrom et al. 2019, via aqp) are depth-weighted
     contributions to the pedon-integrated tau: tau_h * thickness_h / solum thickness
     (they sum to the sites file's tau_pedon); Grant's isocon with Ti immobile and the
-    deepest C horizon as parent reproduces them to their 2-decimal rounding (90 % of values; 97 % within 0.03)."""
+    deepest C horizon as parent reproduces them to their 2-decimal rounding (90 % of
+    values; 97 % within 0.03)."""
     diffs, pedon_diffs = [], []
     sites = pd.read_csv(shared_data / "geochem" / "fraser_soils_bergstrom2019_sites.csv",
                         encoding="utf-8-sig").set_index("pedon")

@@ -524,7 +524,7 @@ def _lambda_max(y: np.ndarray, w: np.ndarray) -> float:
 
 
 def cross_validate_lambda(y: np.ndarray, w: np.ndarray, *, penalty: str, shared: bool,
-                          folds: int, rng: np.random.Generator, n_grid: int = 25
+                          folds: int, rng: np.random.Generator, n_grid: int = 20
                           ) -> tuple[float, dict[str, Any]]:
     """λ by K-fold cross-validation over samples with the one-standard-error rule.
 
@@ -545,7 +545,7 @@ def cross_validate_lambda(y: np.ndarray, w: np.ndarray, *, penalty: str, shared:
         start = None
         for g, lam in enumerate(grid):
             a, b, _ = penalised_isocon(train, w, lam, penalty=penalty, shared=shared,
-                                       start=start, max_iter=2000, tol=1e-8)
+                                       start=start, max_iter=1000, tol=1e-6)
             start = (a, b)
             mean_b = b.mean(axis=0)
             immobile = np.all(b == 0.0, axis=0)
@@ -800,12 +800,14 @@ class SparseIsocon(_IsoconBase):
             point["b"] = b
         for k, v in self.derived(point, data).items():
             point.setdefault(k, np.asarray(v))
-        eig = np.linalg.eigvalsh(cov)
-        pd_ok = bool(eig[0] > 1e-12 * max(1.0, eig[-1]))
+        try:
+            chol = np.linalg.cholesky(cov)
+            pd_ok = True
+        except np.linalg.LinAlgError:
+            pd_ok = False
         post: dict[str, np.ndarray] = {}
         if pd_ok:
-            flat = rng.multivariate_normal(params.flatten(point), cov, size=chains * draws,
-                                           method="eigh")
+            flat = params.flatten(point) + rng.standard_normal((chains * draws, len(cov))) @ chol.T
             values = params.constrain(flat)
             post = {k: np.asarray(v).reshape(chains, draws, *np.shape(v)[1:])
                     for k, v in values.items()}
@@ -845,8 +847,8 @@ class SparseIsocon(_IsoconBase):
             rows = rng.integers(0, N, N)
             yb = y[rows]
             a_b, b_b, _ = penalised_isocon(yb, w, lam, penalty=o["penalty"],
-                                           shared=o["shared_transfers"], max_iter=2000,
-                                           tol=1e-8)
+                                           shared=o["shared_transfers"], max_iter=1000,
+                                           tol=1e-6)
             sel = select_immobile(yb, a_b, b_b, np.log1p(o["immobile_tolerance"]), e, s)
             counts[sel] += 1
         return counts / BOOTSTRAP_SELECTIONS
@@ -876,6 +878,8 @@ class SparseIsocon(_IsoconBase):
     def identifiability(self, fit: Fit) -> dict[str, Any]:
         """The identifiability checks of ``models/sparse_isocon.md`` §5: share of elements
         classed immobile, the largest second isocon, and (NUTS) R-hat of ``a``."""
+        if "isocon_identifiability" in fit._cache:
+            return fit._cache["isocon_identifiability"]
         import pandas as pd
 
         p = self.immobile_probability(fit)
@@ -886,7 +890,10 @@ class SparseIsocon(_IsoconBase):
             immobile = p > 0.5
         unstable = [el for el, v in p.items() if 0.2 <= v <= 0.8]
         n_imm = int(immobile.sum())
-        b = np.median(np.log1p(self._draws_or_point(fit, "tau")), axis=0)
+        if fit.point is not None and "tau" in fit.point:
+            b = np.log1p(np.asarray(fit.point["tau"]))
+        else:
+            b = np.median(np.log1p(self._draws_or_point(fit, "tau")), axis=0)
         tol = np.log1p(self.options["immobile_tolerance"])
         sd = np.sqrt(np.asarray(fit.data.values["e"]) ** 2 + np.asarray(fit.data.values["s"]) ** 2)
         band = tol + 2.0 * np.sqrt(2.0) * sd
@@ -914,9 +921,11 @@ class SparseIsocon(_IsoconBase):
         if np.isfinite(rhat_a) and rhat_a > 1.05:
             problems.append(f"chains disagree on the mass change (R-hat of a up to "
                             f"{rhat_a:.2f}): multimodal posterior")
-        return {"n_immobile": n_imm, "n_elements": J, "second_isocon": best_other,
-                "second_shift": shift, "rhat_a": rhat_a, "unstable": unstable,
-                "problems": problems}
+        out = {"n_immobile": n_imm, "n_elements": J, "second_isocon": best_other,
+               "second_shift": shift, "rhat_a": rhat_a, "unstable": unstable,
+               "problems": problems}
+        fit._cache["isocon_identifiability"] = out  # the fit is immutable
+        return out
 
     def check_fit(self, fit: Fit) -> list[ModelCheck]:
         from ..diagnostics import ModelCheck
