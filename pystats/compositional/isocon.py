@@ -247,6 +247,13 @@ class _IsoconBase(Model):
     def _z_rows(self, data: PreparedData) -> int:
         return int(data.values["N"])
 
+    def log_prior(self, values: Mapping[str, Any], data: PreparedData) -> np.ndarray:
+        """Not available in Python (the sparse isocon's prior lives in its Stan program;
+        Grant's isocon has none): reports skip the prior-versus-posterior figure."""
+        from ..errors import MethodNotSupportedError
+
+        raise MethodNotSupportedError(f"{type(self).__name__} has no Python prior density")
+
     def derived(self, draws: Mapping[str, np.ndarray], data: PreparedData) -> dict[str, Any]:
         out: dict[str, Any] = {}
         if "a" in draws:

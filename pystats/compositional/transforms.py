@@ -123,7 +123,7 @@ def _check_positive(values: np.ndarray, columns: list[str] | None, what: str) ->
         kind = ("a missing or non-finite value" if not np.isfinite(v)
                 else "a zero" if v == 0 else "a negative value")
         raise DataError(
-            f"composition has {kind} in row {r}, column {name} ({v!r}), and "
+            f"composition has {kind} in row {r}, column {name} ({float(v)!r}), and "
             f"{int(bad.sum())} such value(s) in all; log-ratios need positive parts. "
             "Values below detection: replace them explicitly with "
             "pystats.compositional.replace_below_detection(x, detection_limits), or drop "
