@@ -81,6 +81,13 @@ class ProcessesResult:
         Share of the transformed data's variance along each component.
     bootstrap : ndarray
         Bootstrap loadings (B x K x D), matched to ``loadings`` by |cos| and sign.
+
+    Examples
+    --------
+    >>> sim = simulate_processes(n=200, seed=0)
+    >>> res = CompositionalProcesses(2, n_bootstrap=20).fit(sim.data, seed=0)
+    >>> res.loadings.shape, res.bootstrap.shape, list(res.summary().columns)
+    ((2, 8), (20, 2, 8), ['component', 'part', 'loading', 'lower', 'upper'])
     """
 
     loadings: pd.DataFrame
@@ -271,7 +278,14 @@ class CompositionalProcesses:
 @dataclass(frozen=True)
 class ProcessesSimulation:
     """Simulated compositions (``data``), the true clr directions (K x D) and the true
-    process intensities (n x K)."""
+    process intensities (n x K).
+
+    Examples
+    --------
+    >>> sim = simulate_processes(n=5, seed=0)
+    >>> sim.intensities.shape, round(float(sim.data.sum(axis=1).iloc[0]), 6)
+    ((5, 2), 100.0)
+    """
 
     data: pd.DataFrame
     directions: np.ndarray
