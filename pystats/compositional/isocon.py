@@ -121,7 +121,7 @@ def prepare_isocon(altered: Any, protolith: Any, elements: Sequence[str] | None,
         raise DataError(f"altered must be a pandas DataFrame (rows: samples, columns: "
                         f"elements), not {type(altered).__name__}")
     if altered.empty:
-        raise DataError("altered has no rows or no columns")
+        raise DataError("altered is empty (no rows or no columns)")
     if protolith is None:
         raise DataError("protolith is missing: pass fit(altered, protolith=...) (one or more "
                         "analyses of the parent, same columns and units)")
