@@ -229,3 +229,23 @@ def test_cli_fit_with_protolith_file(tmp_path, sim, capsys):
     assert rc == 0 and "mass_ratio[s00]" in pd.read_csv(out, index_col=0).index
     rc = main(["fit", str(alt), "--model", "gr", "--protolith", str(prot)])
     assert rc == 2 and "--protolith is an option of --model" in capsys.readouterr().err
+
+
+def test_shared_transfers_fast_path():
+    """Replicates of one alteration state: one transfer per element (b[n, j] = b_j)."""
+    sim = simulate_isocon(n_samples=6, n_elements=10, n_mobile=3, seed=4)
+    y = np.log(sim.altered.to_numpy())
+    # make the transfers common to all samples: use sample 0's transfer everywhere
+    common = np.log1p(sim.tau[0])
+    y = y - np.log1p(sim.tau) + common[None, :]
+    altered = pd.DataFrame(np.exp(y), index=sim.altered.index, columns=sim.elements)
+    fit = pystats.SparseIsocon(shared_transfers=True).fit(altered, protolith=sim.protolith,
+                                                         method="map", seed=2)
+    truth = np.ones(10, dtype=bool)
+    truth[sim.mobile] = False
+    np.testing.assert_array_equal(np.isin(sim.elements, fit.data.summary["immobile"]), truth)
+    est = fit.summary()["estimate"]
+    for el in np.array(sim.elements)[sim.mobile]:
+        j = sim.elements.index(el)
+        assert est[f"tau[s03,{el}]"] == pytest.approx(sim.tau[0, j], abs=0.1 * (1 + abs(
+            sim.tau[0, j])))
