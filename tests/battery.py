@@ -288,11 +288,15 @@ register(BatteryCase(
     predict_kwargs={"prob": 0.8},
     predict_columns=("sample", "element", "mass_ratio", "tau", "tau_lower", "tau_upper"),
     fast_methods=("map",),
-    # the horseshoe's Laplace approximation on the unconstrained scale is poor (heavy
-    # tails of lambda): Pareto k above 0.7 expected
-    allowed_warnings={"laplace": ("pareto_k",)},
+    # The horseshoe's Laplace approximation is poor (heavy-tailed local scales): Pareto k
+    # ~160 on this suite, and the identifiability check then fires on its wide draws
+    # (models/sparse_isocon.md; use map or nuts). NUTS on 10 x 12 (4 chains x 1000):
+    # ~1 % of draws at tree depth 10, ESS bulk of a down to ~340.
+    allowed_warnings={"laplace": ("pareto_k", "isocon_identifiability"),
+                      "nuts": ("tree_depth", "ess_bulk")},
     sampler_kwargs={"laplace": {"chains": 2, "draws": 200},
-                    "nuts": {"chains": 2, "draws": 1000, "warmup": 1000}},
+                    "nuts": {"chains": 2, "draws": 1000, "warmup": 1000,
+                             "adapt_delta": 0.95}},
     cli_fit_args=("--method", "map", "--protolith", str(ISOCON_PROTOLITH_CSV)),
     write_data=_write_isocon,
 ))
