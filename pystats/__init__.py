@@ -35,6 +35,7 @@ from .errors import (
 
 if TYPE_CHECKING:
     from .catalog import Catalog
+    from .compositional.isocon import GrantIsocon, SparseIsocon
     from .diagnostics import Diagnostics, Problem
     from .etas.model import ETAS, OmoriUtsu
     from .etas.simulate import branching_ratio, simulate_etas
@@ -49,6 +50,8 @@ _MODEL_FAMILIES = {
     "ETAS": "pystats.etas.model",
     "OmoriUtsu": "pystats.etas.model",
     "AftershockDetection": "pystats.aftershock.model",
+    "GrantIsocon": "pystats.compositional.isocon",
+    "SparseIsocon": "pystats.compositional.isocon",
 }
 """The model families: class -> module.  One line here registers a family: the class is
 exported (lazily) and its module imported by :func:`pystats.model.registered_families`, so
@@ -75,7 +78,8 @@ catalogue needs pandas, a b-value scipy.special; torch, matplotlib and arviz wai
 a figure or an arviz conversion)."""
 
 _SUBMODULES = frozenset({
-    "arviz_io", "backends", "catalog", "cli", "diagnostics", "errors", "etas", "fit", "gr",
+    "arviz_io", "backends", "catalog", "cli", "compositional", "diagnostics", "errors", "etas",
+    "fit", "gr",
     "inference", "model", "parameters", "persistence", "readers", "report", "summary",
 })
 """Subpackages and modules reachable as attributes (``pystats.gr.b_positive``) before any
@@ -117,6 +121,7 @@ __all__ = [
     "Diagnostics",
     "FitError",
     "FitFileError",
+    "GrantIsocon",
     "GutenbergRichter",
     "McResult",
     "MethodNotSupportedError",
@@ -126,6 +131,7 @@ __all__ = [
     "Problem",
     "PystatsError",
     "PystatsWarning",
+    "SparseIsocon",
     "__version__",
     "b_value",
     "branching_ratio",

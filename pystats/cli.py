@@ -157,8 +157,9 @@ def _fit_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_fit(args: argparse.Namespace) -> int:
     options, data_options = _model_options(args)
-    catalog = _read(args)
-    model = _families()[args.model](**options)
+    family = _families()[args.model]
+    catalog = resolve(family.cli.read)(args.catalog) if family.cli.read else _read(args)
+    model = family(**options)
     fit = model.fit(catalog, **_fit_kwargs(args), **data_options)
     print(fit.summary_text())
     if args.output:
@@ -332,7 +333,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="fit a model to a catalog CSV",
         description="Fit a model to a catalog CSV and print its summary.",
     )
-    p.add_argument("catalog", help="catalog CSV (ComCat, R-ETAS, SAPP, ... or generic)")
+    p.add_argument("catalog", help="catalog CSV (ComCat, R-ETAS, SAPP, ... or generic); for "
+                   "families with other data (e.g. --model isocon) their data file")
     default = next((name for name, cls in families.items() if cls.cli.default), None)
     p.add_argument(
         "--model",

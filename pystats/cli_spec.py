@@ -216,6 +216,12 @@ class CommandLine:
     simulate : tuple of SimulateCommand
     default : bool
         The model of ``pystats fit`` without ``--model`` (one family only).
+    read : str, optional
+        ``"module:function"`` reading the data file of ``pystats fit`` (given its path)
+        for a family whose data are not an earthquake catalogue (e.g. a table of
+        compositions); default: :func:`pystats.read_catalog` with the catalogue options.
+        Further input files are data options whose ``parse`` reads them
+        (``Argument("--protolith", to="data", parse=read_composition_table)``).
 
     Examples
     --------
@@ -232,6 +238,7 @@ class CommandLine:
     predict: tuple[Argument, ...] = ()
     simulate: tuple[SimulateCommand, ...] = ()
     default: bool = False
+    read: str | None = None
 
 
 def resolve(path: str) -> Any:

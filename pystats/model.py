@@ -381,6 +381,13 @@ class Model(ABC):
         """
         return {}
 
+    def index_labels(self, data: PreparedData) -> dict[str, tuple[list[str], ...]]:
+        """Labels of the axes of array parameters and derived quantities, for the rows of
+        ``Fit.summary()``: name -> one list of labels per axis (``{"a": (["s1", "s2"],)}``
+        names the rows ``a[s1]``, ``a[s2]`` instead of ``a[0]``, ``a[1]``).  Default: none
+        (rows keep their integer indices)."""
+        return {}
+
     def predict(self, fit: Fit, **kwargs: Any) -> pd.DataFrame:
         """Model-specific predictions with uncertainty (called by :meth:`Fit.predict`)."""
         raise MethodNotSupportedError(f"{type(self).__name__} has no predictions")

@@ -64,6 +64,7 @@ __all__ = [
     "element_names",
     "format_value",
     "n_data_text",
+    "relabel",
     "rhat_text",
     "summary_html",
     "summary_table",
@@ -484,7 +485,33 @@ def summary_table(fit: Fit, prob: float = 0.9, derived: bool = True) -> pd.DataF
         If ``prob`` is outside (0, 1).
     """
     _check_prob(prob)
-    return _table(fit, prob, derived)
+    frame = _table(fit, prob, derived)
+    labels = fit.model.index_labels(fit.data)
+    if labels:
+        frame.index = pd.Index([relabel(str(n), labels) for n in frame.index], name="name")
+    return frame
+
+
+def relabel(name: str, labels: Mapping[str, Sequence[Sequence[str]]]) -> str:
+    """``"b[1,2]"`` as ``"b[s2,Ca]"`` with the family's axis labels
+    (:meth:`pystats.model.Model.index_labels`); other names unchanged.
+
+    Examples
+    --------
+    >>> relabel("b[1,0]", {"b": (["s1", "s2"], ["Ca", "Na"])}), relabel("c[0]", {})
+    ('b[s2,Ca]', 'c[0]')
+    """
+    base, sep, rest = name.partition("[")
+    if not sep or base not in labels or not rest.endswith("]"):
+        return name
+    try:
+        idx = [int(i) for i in rest[:-1].split(",")]
+        axes = labels[base]
+        if len(idx) != len(axes):
+            return name
+        return f"{base}[{','.join(str(axes[k][i]) for k, i in enumerate(idx))}]"
+    except (ValueError, IndexError):
+        return name
 
 
 # ---------------------------------------------------------------------- renderings

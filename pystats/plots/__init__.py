@@ -12,7 +12,8 @@ Generic figures (any family), built on arviz where it has the plot:
 
 Family figures: :mod:`pystats.plots.gr` (frequency–magnitude distribution, detection
 curve) and :mod:`pystats.plots.etas` (intensity, residuals, background probabilities,
-Omori–Utsu rate, magnitude–frequency distribution of the target events).
+Omori–Utsu rate, magnitude–frequency distribution of the target events) and
+:mod:`pystats.plots.isocon` (isocon diagram, mass transfer tau, immobile probabilities).
 
 Every function returns a figure (or ``None`` when there is nothing to draw); the report
 (:mod:`pystats.report`) embeds them.
@@ -20,4 +21,4 @@ Every function returns a figure (or ``None`` when there is nothing to draw); the
 
 from __future__ import annotations
 
-__all__ = ["diagnostic", "etas", "gr", "predictive", "prior"]
+__all__ = ["diagnostic", "etas", "gr", "isocon", "predictive", "prior", "processes"]
