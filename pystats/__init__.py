@@ -48,6 +48,7 @@ _MODEL_FAMILIES = {
     "GutenbergRichter": "pystats.gr.model",
     "ETAS": "pystats.etas.model",
     "OmoriUtsu": "pystats.etas.model",
+    "LiquidIronEOS": "pystats.eos.model",
 }
 """The model families: class -> module.  One line here registers a family: the class is
 exported (lazily) and its module imported by :func:`pystats.model.registered_families`, so

@@ -20,4 +20,4 @@ Every function returns a figure (or ``None`` when there is nothing to draw); the
 
 from __future__ import annotations
 
-__all__ = ["diagnostic", "etas", "gr", "predictive", "prior"]
+__all__ = ["diagnostic", "eos", "etas", "gr", "predictive", "prior"]
