@@ -12,7 +12,9 @@
 //    Hugoniot, T from the Rankine-Hugoniot energy balance (closed form); observed P, and
 //    rho and/or V_P;
 //  * 1-bar densities: V solved from P(V, T) = 1e-4 GPa by Newton steps from V0.
-// Latent states have flat priors.  The forward functions mirror pystats/eos/forward.py.
+// Latent states have flat priors; they are sampled as z = (state - centre) / scale with
+// centres and scales fixed by the data (observed values and their standard deviations),
+// a linear map that keeps the flat prior and makes the posterior of z of order one.  The forward functions mirror pystats/eos/forward.py.
 functions {
   real p_ref(real V, vector th, int bm3) {
     real y = V / th[1];
@@ -122,6 +124,11 @@ data {
   vector[N_1] T_1;
   vector[N_1] rho_1;
   vector<lower=0>[N_1] rho_1_sd;
+  vector[N_s] c_Vs;                      // latent states = centre + scale * z (data)
+  vector<lower=0>[N_s] s_Vs;
+  vector<lower=0>[N_s] s_Ts;
+  vector[N_h] c_Vh;
+  vector<lower=0>[N_h] s_Vh;
   int<lower=0> D;                        // fitted pressure scales
   real<lower=0> scale_sd;
   array[7] vector[2] prior;              // (location, scale) of each EOS parameter's prior
@@ -135,12 +142,15 @@ parameters {
   real q;
   real<lower=0> e0;
   real g;
-  vector<lower=0>[N_s] V_static;
-  vector<lower=0>[N_s] T_static;
-  vector<lower=0>[N_h] V_shock;
+  vector[N_s] z_V_static;
+  vector[N_s] z_T_static;
+  vector[N_h] z_V_shock;
   vector[D] pressure_scale;
 }
 model {
+  vector[N_s] V_static = c_Vs + s_Vs .* z_V_static;
+  vector[N_s] T_static = T_s + s_Ts .* z_T_static;
+  vector[N_h] V_shock = c_Vh + s_Vh .* z_V_shock;
   vector[7] th = [V0, K0, K0p, gamma0, q, e0, g]';
   for (i in 1:N_s) {
     real Pm = eos_p(V_static[i], T_static[i], th, T0, r, bm3);

@@ -28,7 +28,8 @@ import numpy as np
 from ..errors import DataError
 from . import forward as fw
 
-__all__ = ["COLUMNS", "KINDS", "assemble_reference_data", "read_eos_table", "simulate_static"]
+__all__ = ["COLUMNS", "KINDS", "assemble_reference_data", "read_eos_table", "simulate_observations",
+           "simulate_static"]
 
 KINDS = ("density", "sound_speed", "hugoniot", "density_1bar")
 """Allowed values of the ``kind`` column."""
@@ -231,4 +232,55 @@ def assemble_reference_data(folder: str | Path, *, static: Any = None,
     parts = [one_bar, hug, pd.DataFrame(rows)]
     if static is not None:
         parts.append(read_eos_table(static))
+    return read_eos_table(pd.concat(parts, ignore_index=True))
+
+
+def simulate_observations(params: fw.EOSParameters, *, static_P: Any = (), static_T: Any = (),
+                          one_bar_T: Any = (), shock_rho: Any = (), sound_rho: Any = (),
+                          seed: int | None = None, rel_sd_rho: float = 0.005,
+                          rel_sd_p: float = 0.01, sd_t: float = 100.0,
+                          rel_sd_1bar: float = 0.005, rel_sd_shock_p: float = 0.02,
+                          rel_sd_shock_rho: float = 0.01, sd_vp: float = 0.1,
+                          rho_initial: float = fw.RHO_SOLID_298K,
+                          energy_reference: float = fw.ENTHALPY_LIQUID_1809K) -> Any:
+    """A tidy table of every kind simulated from ``params`` at given true conditions.
+
+    Static points at true ``(static_P, static_T)`` (as :func:`simulate_static`), 1-bar
+    densities at ``one_bar_T``, Hugoniot points and shock sound speeds at the true shock
+    densities ``shock_rho`` / ``sound_rho`` (their pressure from the Hugoniot of
+    ``params``).  Standard deviations are relative (``rel_*``) or absolute (``sd_*``) and
+    recorded at their true scale.
+    """
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    parts = []
+    if np.size(static_P):
+        parts.append(simulate_static(params, static_P, static_T, rel_sd_rho=rel_sd_rho,
+                                     rel_sd_p=rel_sd_p, sd_t=sd_t, dataset="static",
+                                     seed=int(rng.integers(2**31))))
+    T1 = np.asarray(one_bar_T, dtype=float)
+    if T1.size:
+        rho = fw.density(1e-4, T1, params)
+        parts.append(pd.DataFrame({
+            "kind": "density_1bar", "dataset": "one_bar", "T_K": T1, "T_sd": 0.0,
+            "rho_g_cm3": rho * (1 + rel_sd_1bar * rng.standard_normal(T1.size)),
+            "rho_sd": rel_sd_1bar * rho}))
+    for kind, rho_true in (("hugoniot", shock_rho), ("sound_speed", sound_rho)):
+        rho_true = np.asarray(rho_true, dtype=float)
+        if not rho_true.size:
+            continue
+        h = fw.hugoniot(fw.MOLAR_MASS_FE / rho_true, params, rho_initial=rho_initial,
+                        energy_reference=energy_reference)
+        n = rho_true.size
+        frame = pd.DataFrame({
+            "kind": kind, "dataset": "shock" if kind == "hugoniot" else "shock_vp",
+            "P_GPa": h["P"] * (1 + rel_sd_shock_p * rng.standard_normal(n)),
+            "P_sd": rel_sd_shock_p * h["P"],
+            "rho_g_cm3": rho_true * (1 + rel_sd_shock_rho * rng.standard_normal(n)),
+            "rho_sd": rel_sd_shock_rho * rho_true})
+        if kind == "sound_speed":
+            frame["vp_km_s"] = h["V_P"] + sd_vp * rng.standard_normal(n)
+            frame["vp_sd"] = sd_vp
+        parts.append(frame)
     return read_eos_table(pd.concat(parts, ignore_index=True))
