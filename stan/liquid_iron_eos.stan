@@ -12,9 +12,11 @@
 //    Hugoniot, T from the Rankine-Hugoniot energy balance (closed form); observed P, and
 //    rho and/or V_P;
 //  * 1-bar densities: V solved from P(V, T) = 1e-4 GPa by Newton steps from V0.
-// Latent states have flat priors; they are sampled as z = (state - centre) / scale with
-// centres and scales fixed by the data (observed values and their standard deviations),
-// a linear map that keeps the flat prior and makes the posterior of z of order one.  The forward functions mirror pystats/eos/forward.py.
+// Latent states have flat priors.  They are sampled non-centred: T = T_obs + sd_T z_T and
+// V = V(P_obs, T; theta) + s z_V (static; V solved by Newton steps), V = V_H(P_obs; theta)
+// + s z_V (shock; secant steps), with data-fixed scales s near the conditional posterior sd,
+// so the z are about N(0, 1) whatever theta: the latent states barely correlate with theta.
+// For fixed theta the map z -> state is a shift, so the flat prior on the states is kept.  The forward functions mirror pystats/eos/forward.py.
 functions {
   real p_ref(real V, vector th, int bm3) {
     real y = V / th[1];
@@ -74,6 +76,22 @@ functions {
     real dpdt = gam * r * (1 + 2 * th[6] * pow(y, th[7]) * T) / V / 1000;
     return kt + gam * T * dpdt;
   }
+  real eos_kt(real V, real T, vector th, real T0, real r, int bm3) {
+    real y = V / th[1];
+    real c = r * th[4] / th[1] / 1000;
+    return k_ref(V, th, bm3)
+           - c * ((th[5] - 1) * pow(y, th[5] - 1) * (T - T0)
+                  + th[6] * (th[5] + th[7] - 1) * pow(y, th[5] + th[7] - 1)
+                    * (square(T) - square(T0)));
+  }
+  // V with P(V, T) = P: Newton steps in log V from V_start
+  real volume_at(real P, real T, vector th, real T0, real r, int bm3, real V_start) {
+    real V = V_start;
+    for (k in 1:7) {
+      V *= exp((eos_p(V, T, th, T0, r, bm3) - P) / eos_kt(V, T, th, T0, r, bm3));
+    }
+    return V;
+  }
   real energy(real V, real T, vector th, real T0, real r, int bm3) {
     real y = V / th[1];
     real iso_heat = r * th[4] * T0 * (pow_int(y, th[5])
@@ -90,6 +108,26 @@ functions {
     real ev = th[6] * pow(y, th[7]);
     real cc = phi + T0 + ev * square(T0);
     return 2 * cc / (1 + sqrt(1 + 4 * ev * cc));
+  }
+  real hugoniot_p(real V, vector th, real T0, real r, int bm3, real V00, real e_ref) {
+    return eos_p(V, hugoniot_t(V, th, T0, r, bm3, V00, e_ref), th, T0, r, bm3);
+  }
+  // V on the Hugoniot with P_H(V) = P: secant steps from V_start (1 % apart)
+  real hugoniot_volume(real P, vector th, real T0, real r, int bm3, real V00, real e_ref,
+                       real V_start) {
+    real a = V_start * 0.995;
+    real b = V_start * 1.005;
+    real fa = hugoniot_p(a, th, T0, r, bm3, V00, e_ref) - P;
+    real fb = hugoniot_p(b, th, T0, r, bm3, V00, e_ref) - P;
+    for (k in 1:8) {
+      if (fb == fa) break;
+      real c = b - fb * (b - a) / (fb - fa);
+      a = b;
+      fa = fb;
+      b = c;
+      fb = hugoniot_p(b, th, T0, r, bm3, V00, e_ref) - P;
+    }
+    return b;
   }
 }
 data {
@@ -124,7 +162,7 @@ data {
   vector[N_1] T_1;
   vector[N_1] rho_1;
   vector<lower=0>[N_1] rho_1_sd;
-  vector[N_s] c_Vs;                      // latent states = centre + scale * z (data)
+  vector[N_s] c_Vs;                      // start of the volume solutions (data)
   vector<lower=0>[N_s] s_Vs;
   vector<lower=0>[N_s] s_Ts;
   vector[N_h] c_Vh;
@@ -148,10 +186,18 @@ parameters {
   vector[D] pressure_scale;
 }
 model {
-  vector[N_s] V_static = c_Vs + s_Vs .* z_V_static;
-  vector[N_s] T_static = T_s + s_Ts .* z_T_static;
-  vector[N_h] V_shock = c_Vh + s_Vh .* z_V_shock;
   vector[7] th = [V0, K0, K0p, gamma0, q, e0, g]';
+  vector[N_s] T_static = T_s + s_Ts .* z_T_static;
+  vector[N_s] V_static;
+  vector[N_h] V_shock;
+  for (i in 1:N_s) {
+    real P_true = s_scale[i] > 0 ? P_s[i] / (1 + pressure_scale[s_scale[i]]) : P_s[i];
+    V_static[i] = volume_at(P_true, T_static[i], th, T0, r, bm3, c_Vs[i])
+                  + s_Vs[i] * z_V_static[i];
+  }
+  for (i in 1:N_h)
+    V_shock[i] = hugoniot_volume(P_h[i], th, T0, r, bm3, V00, e_ref, c_Vh[i])
+                 + s_Vh[i] * z_V_shock[i];
   for (i in 1:N_s) {
     real Pm = eos_p(V_static[i], T_static[i], th, T0, r, bm3);
     if (s_scale[i] > 0) Pm *= 1 + pressure_scale[s_scale[i]];

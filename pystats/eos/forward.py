@@ -48,6 +48,7 @@ __all__ = [
     "density",
     "hugoniot",
     "hugoniot_temperature",
+    "hugoniot_volume",
     "internal_energy",
     "pressure",
     "state",
@@ -378,6 +379,25 @@ def hugoniot_temperature(V: Any, p: EOSParameters, *, rho_initial: float = RHO_S
     with np.errstate(invalid="ignore"):
         T = 2 * c / (1 + np.sqrt(1 + 4 * e * c))
     return np.where(T > 0, T, np.nan)
+
+
+def hugoniot_volume(P: Any, p: EOSParameters, *, iterations: int = 80,
+                    **kwargs: Any) -> np.ndarray:
+    """Molar volume on the principal Hugoniot at shock pressure ``P`` (GPa): bisection of
+    ``P_H(V) = P`` on ``[0.35 V0, 0.85 V0]`` (keywords of :func:`hugoniot_temperature`)."""
+    P = np.asarray(P, dtype=float)
+    V0 = np.asarray(p.V0, dtype=float)
+    shape = np.broadcast_shapes(P.shape, *(np.shape(_p(p, k)) for k in
+                                           ("V0", "K0", "K0p", "gamma0", "q", "e0", "g")))
+    lo = np.broadcast_to(0.35 * V0, shape).copy()
+    hi = np.broadcast_to(0.85 * V0, shape).copy()
+    for _ in range(iterations):
+        mid = 0.5 * (lo + hi)
+        pm = pressure(mid, hugoniot_temperature(mid, p, **kwargs), p)
+        above = ~(pm <= P)  # too high (or undefined): the root is at larger V
+        lo = np.where(above, mid, lo)
+        hi = np.where(above, hi, mid)
+    return 0.5 * (lo + hi)
 
 
 def hugoniot(V: Any, p: EOSParameters, **kwargs: Any) -> dict[str, np.ndarray]:

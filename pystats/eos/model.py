@@ -284,41 +284,60 @@ class LiquidIronEOS(Model):
         }
         return PreparedData(values, observed=observed, summary=summary)
 
+    def _hugoniot_kwargs(self) -> dict[str, float]:
+        return {"rho_initial": self.options["rho_initial"],
+                "energy_reference": self.options["hugoniot_reference_energy"]}
+
     def _latent_centres(self, v: Mapping[str, Any]) -> dict[str, np.ndarray]:
-        """Centres and scales of the latent states: observed densities (their standard
-        deviations), else the Kuwayama (2020) EOS at the observed P, T (1 % scale)."""
+        """Starting volumes of the Newton/secant solutions and the scales of the latent
+        states (near their conditional posterior standard deviations, from the Kuwayama
+        2020 EOS): ``s = (1/a² + 1/b²)^(-1/2)`` with ``a`` the volume error implied by
+        the pressure error (``σ_P V / K_T``, or ``σ_P / |dP_H/dV|`` on the Hugoniot) and
+        ``b`` that of the density error (``V σ_ρ/ρ``; none without a density)."""
         p = fw.EOSParameters.kuwayama2020()
         p = fw.EOSParameters(**{**p.as_dict(), "T0": self.options["T0"],
                                 "isotherm": self.options["isotherm"]})
-        has = np.asarray(v["s_has_rho"]) == 1
-        rho_s = np.asarray(v["rho_s"], dtype=float)
-        guess = fw.volume(np.asarray(v["P_s"], dtype=float), np.asarray(v["T_s"], dtype=float), p)
-        c_vs = np.where(has, fw.MOLAR_MASS_FE / rho_s, np.nan_to_num(guess, nan=0.8 * p.V0))
-        s_vs = np.where(has, c_vs * np.asarray(v["rho_s_sd"]) / rho_s, 0.01 * c_vs)
-        rho_h = np.asarray(v["rho_h"], dtype=float)
-        c_vh = fw.MOLAR_MASS_FE / rho_h
-        s_vh = c_vh * np.asarray(v["rho_h_sd"], dtype=float) / rho_h
-        no_rho = np.asarray(v["h_has_rho"]) == 0
-        if no_rho.any():
-            grid = np.linspace(0.5 * p.V0, 0.75 * p.V0, 400)
-            hp = fw.hugoniot(grid, p, rho_initial=self.options["rho_initial"],
-                             energy_reference=self.options["hugoniot_reference_energy"])["P"]
-            ok = np.isfinite(hp)
-            c_vh = np.where(no_rho, np.interp(np.asarray(v["P_h"]), hp[ok][::-1],
-                                              grid[ok][::-1]), c_vh)
-            s_vh = np.where(no_rho, 0.01 * c_vh, s_vh)
+        P_s = np.asarray(v["P_s"], dtype=float)
+        T_s = np.asarray(v["T_s"], dtype=float)
+        c_vs = np.nan_to_num(fw.volume(P_s, T_s, p), nan=0.8 * p.V0)
+        a = np.asarray(v["P_s_sd"]) * c_vs / fw.bulk_modulus_t(c_vs, T_s, p)
+        b = np.where(np.asarray(v["s_has_rho"]) == 1,
+                     c_vs * np.asarray(v["rho_s_sd"]) / np.asarray(v["rho_s"]), np.inf)
+        s_vs = 1 / np.sqrt(1 / a**2 + 1 / b**2)
+        kw = self._hugoniot_kwargs()
+        P_h = np.asarray(v["P_h"], dtype=float)
+        c_vh = fw.hugoniot_volume(P_h, p, **kw)
+        dv = 1e-5 * c_vh
+        slope = np.abs(fw.hugoniot(c_vh + dv, p, **kw)["P"]
+                       - fw.hugoniot(c_vh - dv, p, **kw)["P"]) / (2 * dv)
+        a = np.asarray(v["P_h_sd"]) / slope
+        b = np.where(np.asarray(v["h_has_rho"]) == 1,
+                     c_vh * np.asarray(v["rho_h_sd"]) / np.asarray(v["rho_h"]), np.inf)
+        s_vh = 1 / np.sqrt(1 / a**2 + 1 / b**2)
         return {"c_Vs": c_vs, "s_Vs": s_vs, "s_Ts": np.asarray(v["T_s_sd"], dtype=float),
                 "c_Vh": c_vh, "s_Vh": s_vh}
 
     def latent_states(self, draws: Mapping[str, Any], data: PreparedData
                       ) -> dict[str, np.ndarray]:
-        """``V_static``, ``T_static``, ``V_shock`` from the standardised draws."""
+        """``V_static``, ``T_static``, ``V_shock`` from the draws (non-centred: ``T =
+        T_obs + σ_T z_T``, ``V = V(P_obs/(1 + s_d), T; θ) + s z_V`` for static points,
+        ``V = V_H(P_obs; θ) + s z_V`` for shock points)."""
         v = data.values
-        return {
-            "V_static": v["c_Vs"] + v["s_Vs"] * np.asarray(draws["z_V_static"], dtype=float),
-            "T_static": v["T_s"] + v["s_Ts"] * np.asarray(draws["z_T_static"], dtype=float),
-            "V_shock": v["c_Vh"] + v["s_Vh"] * np.asarray(draws["z_V_shock"], dtype=float),
-        }
+        p = self.eos_parameters({k: np.asarray(draws[k], dtype=float)[..., None]
+                                 for k in EOS_PARAMETERS})
+        T = v["T_s"] + v["s_Ts"] * np.asarray(draws["z_T_static"], dtype=float)
+        P = np.asarray(v["P_s"], dtype=float)
+        if v["D"]:
+            idx = np.asarray(v["s_scale"]) - 1
+            P = P / (1 + np.asarray(draws["pressure_scale"], dtype=float)[..., idx])
+        V_s = fw.volume(P, T, p) + v["s_Vs"] * np.asarray(draws["z_V_static"], dtype=float)
+        V_h = (fw.hugoniot_volume(np.asarray(v["P_h"], dtype=float), p,
+                                  **self._hugoniot_kwargs())
+               + v["s_Vh"] * np.asarray(draws["z_V_shock"], dtype=float))
+        shape = np.shape(draws["V0"])
+        return {"V_static": np.broadcast_to(V_s, (*shape, int(v["N_s"]))),
+                "T_static": np.broadcast_to(T, (*shape, int(v["N_s"]))),
+                "V_shock": np.broadcast_to(V_h, (*shape, int(v["N_h"])))}
 
     def parameters(self, data: PreparedData) -> ParameterSet:
         """The seven EOS parameters, then the standardised latent states ``z_V_static``,
