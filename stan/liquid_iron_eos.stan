@@ -173,13 +173,15 @@ data {
   int<lower=0, upper=1> include_prior;
 }
 parameters {
-  real<lower=0> V0;
-  real<lower=0> K0;
-  real<lower=1> K0p;
-  real<lower=0> gamma0;
-  real q;
+  // physical ranges (wide against the priors); bounded so an optimizer's first unit step
+  // on the unconstrained scale stays where the EOS is defined
+  real<lower=6.5, upper=9.5> V0;
+  real<lower=20, upper=300> K0;
+  real<lower=1, upper=15> K0p;
+  real<lower=0.2, upper=5> gamma0;
+  real<lower=-3, upper=5> q;
   real<lower=0> e0;
-  real g;
+  real<lower=-5, upper=5> g;
   vector[N_s] z_V_static;
   vector[N_s] z_T_static;
   vector[N_h] z_V_shock;

@@ -131,7 +131,7 @@ def test_map_recovers_kuwayama_parameters(map_fit):
     """MAP from data simulated at the real conditions lies within 3 SE of the truth for the
     well-constrained parameters, and its CMB density within 0.5 %."""
     for k in ("V0", "K0", "K0p", "gamma0"):
-        est, se = float(map_fit.estimate(k)), float(map_fit.summary().loc[k, "sd"])
+        est, se = float(map_fit.estimate(k)), float(map_fit.summary().loc[k, "se"])
         assert abs(est - TRUTH[k]) < 3 * se, (k, est, se, TRUTH[k])
     pred = map_fit.predict(P=[135.751, 328.85], T=[4000.0, 5500.0])
     truth = fw.density(np.array([135.751, 328.85]), np.array([4000.0, 5500.0]), KUW)

@@ -43,9 +43,13 @@ DEFAULT_PRIORS: dict[str, tuple[str, float, float]] = {
 }
 """Prior of each EOS parameter: (family, location, scale); reasons in the model card."""
 
-_BOUNDS = {"V0": (0.0, math.inf), "K0": (0.0, math.inf), "K0p": (1.0, math.inf),
-           "gamma0": (0.0, math.inf), "q": (-math.inf, math.inf), "e0": (0.0, math.inf),
-           "g": (-math.inf, math.inf)}
+_BOUNDS = {"V0": (6.5, 9.5), "K0": (20.0, 300.0), "K0p": (1.0, 15.0),
+           "gamma0": (0.2, 5.0), "q": (-3.0, 5.0), "e0": (0.0, math.inf),
+           "g": (-5.0, 5.0)}
+"""Physical ranges of the EOS parameters (wide against the priors, which are truncated to
+them): bounded so that an optimizer's first unit step on the unconstrained scale stays where
+the EOS is defined (with ``V0`` on the log scale, L-BFGS's first step changed it by a factor
+e and every start stalled)."""
 _DESCRIPTIONS = {
     "V0": "molar volume at 1 bar and T0 (cm^3/mol)",
     "K0": "isothermal bulk modulus at 1 bar and T0 (GPa)",
