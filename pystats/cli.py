@@ -157,8 +157,10 @@ def _fit_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_fit(args: argparse.Namespace) -> int:
     options, data_options = _model_options(args)
-    catalog = _read(args)
-    model = _families()[args.model](**options)
+    family = _families()[args.model]
+    reader = family.cli.reader if family.cli is not None else None
+    catalog = resolve(reader)(args.catalog) if reader is not None else _read(args)
+    model = family(**options)
     fit = model.fit(catalog, **_fit_kwargs(args), **data_options)
     print(fit.summary_text())
     if args.output:

@@ -216,6 +216,10 @@ class CommandLine:
     simulate : tuple of SimulateCommand
     default : bool
         The model of ``pystats fit`` without ``--model`` (one family only).
+    reader : str, optional
+        ``"module:function"`` that reads the data file of ``pystats fit`` (called with its
+        path; its errors name what is wrong), for families whose data are not earthquake
+        catalogues; ``None``: :func:`pystats.read_catalog` with the catalogue options.
 
     Examples
     --------
@@ -232,6 +236,7 @@ class CommandLine:
     predict: tuple[Argument, ...] = ()
     simulate: tuple[SimulateCommand, ...] = ()
     default: bool = False
+    reader: str | None = None
 
 
 def resolve(path: str) -> Any:

@@ -147,3 +147,26 @@ def test_predict_adiabat_against_prem(map_fit, shared_data):
     assert np.all(df["density_excess_lower"] < df["density_excess_upper"])
     with pytest.raises(pystats.OptionError, match="not both"):
         map_fit.predict(P=[100.0], T=[3000.0], T_cmb=4000.0)
+
+
+def test_cli_fit_and_predict_round_trip(tmp_path, simulated, capsys):
+    """``pystats fit --model iron-eos`` reads the tidy table with the family's declared
+    reader; ``pystats predict`` takes --P/--T and --T-cmb/--prem."""
+    from pystats.cli import main
+
+    csv = tmp_path / "eos.csv"
+    simulated.to_csv(csv, index=False)
+    out = tmp_path / "eos.nc"
+    assert main(["fit", str(csv), "--model", "iron-eos", "--method", "map", "--seed", "3",
+                 "-o", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["predict", str(out), "--P", "135.751", "--T", "4000"]) == 0
+    text = capsys.readouterr().out
+    rho = float(fw.density(135.751, 4000.0, KUW))
+    value = float(text.split("\n")[1].split()[3])  # P_GPa, T_K, rho
+    assert value == pytest.approx(rho, rel=5e-3)
+    assert main(["predict", str(out), "--T-cmb", "4000"]) == 0
+    bad = tmp_path / "bad.csv"
+    simulated.assign(kind="densty").to_csv(bad, index=False)
+    assert main(["fit", str(bad), "--model", "iron-eos", "--method", "map"]) == 2
+    assert "allowed kinds are density" in capsys.readouterr().err

@@ -146,6 +146,7 @@ class LiquidIronEOS(Model):
     }
     cli: ClassVar[CommandLine] = CommandLine(
         name="iron-eos", title="Liquid-iron EOS", help="liquid-iron equation of state",
+        reader="pystats.eos.data:read_eos_table",
         fit=(
             Argument("--isotherm", choices=("vinet", "bm3"), help="reference isotherm"),
             Argument("--pressure-scale", action="store_true",
@@ -463,7 +464,7 @@ class LiquidIronEOS(Model):
 
     def predict(self, fit: Fit, P: Any = None, T: Any = None, T_cmb: Any = None,
                 T_cmb_sd: float | None = None, prem: Any = None,
-                prob: float = 0.9) -> pd.DataFrame:
+                prob: float = 0.9, magnitudes: Any = None) -> pd.DataFrame:
         """Thermoelastic properties at ``(P, T)``, or the outer-core adiabat against PREM.
 
         Parameters
@@ -480,6 +481,9 @@ class LiquidIronEOS(Model):
             and compared with it.
         prob : float
             Mass of the equal-tailed intervals (default 0.9).
+        magnitudes : None
+            Not used (the command line passes it to every family); anything else is an
+            :class:`OptionError`.
 
         Returns
         -------
@@ -494,6 +498,9 @@ class LiquidIronEOS(Model):
         import pandas as pd
 
         check_prob(prob)
+        if magnitudes is not None:
+            raise OptionError("magnitudes= does not apply to LiquidIronEOS fits; use P= and "
+                              "T= (or T_cmb=)")
         p = self._draw_parameters(fit)
         lo_q, hi_q = (1 - prob) / 2, (1 + prob) / 2
         table: dict[str, Any] = {}
