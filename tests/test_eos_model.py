@@ -59,7 +59,7 @@ def test_bad_rows_are_named(change, message):
 def test_table_errors_for_columns_and_types():
     with pytest.raises(pystats.DataError, match="no 'kind' column"):
         read_eos_table(pd.DataFrame({"P_GPa": [1.0]}))
-    with pytest.raises(pystats.DataError, match="unknown column.*'rho'"):
+    with pytest.raises(pystats.DataError, match=r"unknown column.*'rho'"):
         read_eos_table(_row().assign(rho=1.0))
     with pytest.raises(pystats.DataError, match="no rows"):
         read_eos_table(_row().iloc[:0])
@@ -170,3 +170,48 @@ def test_cli_fit_and_predict_round_trip(tmp_path, simulated, capsys):
     simulated.assign(kind="densty").to_csv(bad, index=False)
     assert main(["fit", str(bad), "--model", "iron-eos", "--method", "map"]) == 2
     assert "allowed kinds are density" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- slow: NUTS
+@pytest.mark.slow
+def test_nuts_recovers_kuwayama_parameters(simulated):
+    """NUTS on the data simulated at the real conditions: every EOS parameter within 3
+    posterior sd of the truth, the CMB density (4000 K) within its 99 % interval, no
+    divergences."""
+    fit = pystats.LiquidIronEOS().fit(simulated, method="nuts", seed=5, chains=2, draws=400,
+                                      warmup=400)
+    s = fit.summary()
+    for k in EOS_PARAMETERS:
+        assert abs(s.loc[k, "mean"] - TRUTH[k]) < 3 * s.loc[k, "sd"], (k, s.loc[k].to_dict())
+    assert int(np.sum(fit.sample_stats["diverging"])) == 0
+    pred = fit.predict(P=[135.751], T=[4000.0], prob=0.99)
+    rho = float(fw.density(135.751, 4000.0, KUW))
+    assert pred["rho_lower"].iloc[0] < rho < pred["rho_upper"].iloc[0]
+
+
+@pytest.mark.slow
+def test_sbc_ranks_of_map_laplace_intervals(shared_data):
+    """SBC-style check over repeated simulations: truths drawn from the prior (restricted
+    to the Kuwayama neighbourhood: V0, K0, K0p, gamma0 varied, the rest fixed at Kuwayama's
+    as the simulation model), data simulated at the real conditions, then the rank of the
+    truth among 200 Laplace draws per replicate.  Over 20 replicates x 4 parameters the
+    ranks must not pile up at the ends: fewer than 25 % in the outer 10 % of ranks
+    (expected 10 %) and a mean normalised rank within 0.5 +- 0.12."""
+    rng = np.random.default_rng(123)
+    cond = real_conditions(shared_data)
+    ranks = []
+    for rep in range(20):
+        truth = {**TRUTH, "V0": 7.94 * np.exp(0.01 * rng.standard_normal()),
+                 "K0": 82.1 * np.exp(0.08 * rng.standard_normal()),
+                 "K0p": 5.8 + 0.3 * rng.standard_normal(),
+                 "gamma0": 2.02 * np.exp(0.1 * rng.standard_normal())}
+        params = fw.EOSParameters(**truth)
+        data = simulate_observations(params, seed=1000 + rep, **cond)
+        fit = pystats.LiquidIronEOS().fit(data, method="laplace", seed=rep, draws=200,
+                                          chains=1)
+        for k in ("V0", "K0", "K0p", "gamma0"):
+            d = np.asarray(fit.variable(k))
+            ranks.append(np.mean(d < truth[k]))
+    ranks = np.asarray(ranks)
+    assert np.mean((ranks < 0.05) | (ranks > 0.95)) < 0.25
+    assert abs(ranks.mean() - 0.5) < 0.12

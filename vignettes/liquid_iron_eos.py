@@ -85,11 +85,11 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     prof = fit.predict(T_cmb=4000.0, T_cmb_sd=300.0, prem=eos_dir / "prem_outer_core.csv")
     res = {}
     for name, row in (("CMB", prof.iloc[0]), ("ICB", prof.iloc[-1])):
+        ex = 100 * row[["density_excess", "density_excess_lower", "density_excess_upper"]]
         print(f"{name}: P {row['P_GPa']:.1f} GPa, T {row['T']:.0f} K, rho_Fe {row['rho']:.3f} "
               f"[{row['rho_lower']:.3f}, {row['rho_upper']:.3f}] vs PREM {row['rho_prem']:.3f}:"
-              f" excess {100 * row['density_excess']:.2f} % [{100 * row['density_excess_lower']:.2f},"
-              f" {100 * row['density_excess_upper']:.2f}], V_P difference "
-              f"{100 * row['vp_difference']:.2f} %")
+              f" excess {ex.iloc[0]:.2f} % [{ex.iloc[1]:.2f}, {ex.iloc[2]:.2f}], V_P "
+              f"difference {100 * row['vp_difference']:.2f} %")
         res[f"excess_{name}"] = float(row["density_excess"])
     pred = fit.predict(P=[135.751, 328.85], T=[4000.0, 5500.0])
     print(pred[["P_GPa", "T_K", "rho", "rho_lower", "rho_upper", "V_P", "K_S"]].to_string())

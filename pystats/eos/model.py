@@ -353,7 +353,8 @@ class LiquidIronEOS(Model):
         v = data.values
         eos = [Parameter(k, lower=_BOUNDS[k][0], upper=_BOUNDS[k][1],
                          description=_DESCRIPTIONS[k]) for k in EOS_PARAMETERS]
-        return ParameterSet(eos + [
+        return ParameterSet([
+            *eos,
             Parameter("z_V_static", shape=(int(v["N_s"]),),
                       description="latent molar volume of each static point, standardised"),
             Parameter("z_T_static", shape=(int(v["N_s"]),),
