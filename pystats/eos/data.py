@@ -73,7 +73,8 @@ def read_eos_table(data: Any) -> Any:
     if isinstance(data, str | Path):
         path = Path(data)
         if not path.is_file():
-            raise DataError(f"EOS data file {str(path)!r} does not exist")
+            raise DataError(f"EOS data {str(path)!r} (a str or path) is not a file; pass the "
+                            "path of a CSV file or a DataFrame")
         df = pd.read_csv(path, comment="#", skipinitialspace=True)
     elif isinstance(data, pd.DataFrame):
         df = data.copy()
@@ -85,7 +86,8 @@ def read_eos_table(data: Any) -> Any:
             "a dict of columns or the path of a CSV file with columns " + ", ".join(COLUMNS)
         )
     if len(df) == 0:
-        raise DataError("the EOS data table has no rows; it needs at least one observation")
+        raise DataError("the EOS data table is empty (no rows); it needs at least one "
+                        "observation")
     for col in ("kind", "dataset"):
         if col not in df.columns:
             raise DataError(
@@ -138,6 +140,9 @@ def read_eos_table(data: Any) -> Any:
                     and not (kind == "density_1bar" and sd_col == "T_sd"):
                 raise DataError(f"row {i} has {value_col} but no {sd_col}; give its standard "
                                 "deviation")
+            if np.isnan(getattr(row, value_col)) and not np.isnan(getattr(row, sd_col)):
+                raise DataError(f"row {i} has {sd_col} but no {value_col}; give the value or "
+                                "leave both empty")
         if kind == "sound_speed" and not np.isnan(row.T_K) and np.isnan(row.T_sd):
             raise DataError(f"row {i} has T_K but no T_sd; give its standard deviation")
         for col in ("P_sd", "T_sd", "rho_sd", "vp_sd", "T_K", "rho_g_cm3", "vp_km_s"):
