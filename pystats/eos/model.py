@@ -566,9 +566,13 @@ class LiquidIronEOS(Model):
         pressures when the fit's data reach them."""
         from ..plots.eos import outer_core_figure, p_rho_figure, residual_figure
 
-        return [("Data and fitted EOS in the P–ρ plane", p_rho_figure(self, fit)),
-                ("Normalised residuals", residual_figure(self, fit)),
-                ("Outer-core adiabat (T_CMB = 4000 ± 300 K)", outer_core_figure(self, fit))]
+        # draws far in the tails (e.g. of a Laplace approximation) may leave the EOS's
+        # domain: their NaN are skipped by the nan-aware means and quantiles
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            return [("Data and fitted EOS in the P–ρ plane", p_rho_figure(self, fit)),
+                    ("Normalised residuals", residual_figure(self, fit)),
+                    ("Outer-core adiabat (T_CMB = 4000 ± 300 K)",
+                     outer_core_figure(self, fit))]
 
     def fitted_values(self, fit: Fit) -> dict[str, np.ndarray]:
         """Posterior-mean predictions of each observation (in the order of
