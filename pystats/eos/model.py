@@ -361,9 +361,9 @@ class LiquidIronEOS(Model):
                       description="latent temperature of each static point, standardised"),
             Parameter("z_V_shock", shape=(int(v["N_h"]),),
                       description="latent molar volume of each shock point, standardised"),
-            Parameter("pressure_scale", shape=(int(v["D"]),),
-                      description="relative pressure-scale error of each static data set"),
-        ])
+        ] + ([Parameter("pressure_scale", shape=(int(v["D"]),),
+                        description="relative pressure-scale error of each static data set")]
+             if v["D"] else []))  # last in the Stan program: a zero-size one is left out
 
     def stan_program(self) -> str:
         """``liquid_iron_eos.stan``."""
@@ -395,8 +395,9 @@ class LiquidIronEOS(Model):
         init["K0p"] = max(init["K0p"], 1.5)
         init.update(z_V_static=0.3 * rng.standard_normal(int(v["N_s"])),
                     z_T_static=0.3 * rng.standard_normal(int(v["N_s"])),
-                    z_V_shock=0.3 * rng.standard_normal(int(v["N_h"])),
-                    pressure_scale=np.zeros(int(v["D"])))
+                    z_V_shock=0.3 * rng.standard_normal(int(v["N_h"])))
+        if v["D"]:
+            init["pressure_scale"] = np.zeros(int(v["D"]))
         return init
 
     def derived(self, draws: Mapping[str, np.ndarray], data: PreparedData) -> dict[str, Any]:
@@ -449,7 +450,10 @@ class LiquidIronEOS(Model):
             rho = fw.density(1e-4, np.asarray(v["T_1"], dtype=float), p)
             parts.append(norm.logpdf(v["rho_1"], rho, v["rho_1_sd"]))
         shape = np.shape(draws["V0"])
-        parts = [np.broadcast_to(a, (*shape, np.shape(a)[-1])) for a in parts]
+        # NaN: the NumPy solvers found no state where Stan's Newton steps did (a draw at
+        # the edge of the EOS's domain); counted as impossible
+        parts = [np.nan_to_num(np.broadcast_to(a, (*shape, np.shape(a)[-1])), nan=-np.inf)
+                 for a in parts]
         return {"rho_g_cm3": np.concatenate(parts, axis=-1)}
 
     # ------------------------------------------------------------------ predictions
@@ -581,8 +585,7 @@ class LiquidIronEOS(Model):
         p = self._draw_parameters(fit, max_draws=200)
         est = {}
         for k in ("V_static", "T_static", "V_shock", "pressure_scale"):
-            if k != "pressure_scale" and k not in fit.draws and (fit.point is None
-                                                                  or k not in fit.point):
+            if k not in fit.draws and (fit.point is None or k not in fit.point):
                 continue
             try:
                 a = np.asarray(fit.variable(k), dtype=float)
