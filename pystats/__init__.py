@@ -52,6 +52,7 @@ _MODEL_FAMILIES = {
     "AftershockDetection": "pystats.aftershock.model",
     "GrantIsocon": "pystats.compositional.isocon",
     "SparseIsocon": "pystats.compositional.isocon",
+    "LiquidIronEOS": "pystats.eos.model",
 }
 """The model families: class -> module.  One line here registers a family: the class is
 exported (lazily) and its module imported by :func:`pystats.model.registered_families`, so

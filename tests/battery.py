@@ -301,3 +301,40 @@ register(BatteryCase(
     cli_fit_args=("--method", "map", "--protolith", str(ISOCON_PROTOLITH_CSV)),
     write_data=_write_isocon,
 ))
+
+
+EOS_TRUTH = {"V0": 7.94, "K0": 82.1, "K0p": 5.8}
+
+
+def _simulate_eos(seed: int) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Liquid-iron observations of every kind from the Kuwayama (2020) EOS: 8 one-bar
+    densities, 24 static points with density and sound speed (16-116 GPa, 2200-4300 K),
+    8 Hugoniot points and 3 shock sound speeds (truth: ``EOS_TRUTH``, Kuwayama's thermal
+    parameters).  The static rows are in the middle, where the NaN check edits a row."""
+    from pystats.eos.data import simulate_observations, simulate_static
+    from pystats.eos.forward import EOSParameters
+
+    p = EOSParameters.kuwayama2020()
+    P = np.linspace(16.0, 116.0, 24)
+    static = simulate_static(p, P, 2200.0 + 18.0 * P, vp=True, dataset="static", seed=seed)
+    rest = simulate_observations(p, one_bar_T=np.linspace(1850.0, 2500.0, 8),
+                                 shock_rho=np.linspace(12.4, 13.7, 8),
+                                 sound_rho=np.array([12.44, 12.48, 12.91]), seed=seed + 1)
+    one_bar = rest[rest["kind"] == "density_1bar"]
+    data = pd.concat([one_bar, static, rest[rest["kind"] != "density_1bar"]],
+                     ignore_index=True)
+    return data, dict(EOS_TRUTH)
+
+
+register(BatteryCase(
+    name="iron_eos",
+    model=lambda: pystats.LiquidIronEOS(pressure_scale=True),
+    simulate=_simulate_eos,
+    cli_model="iron-eos",
+    bad_option=("isotherm", "bm4"),
+    fast_methods=("map",),
+    predict_kwargs={"P": [135.751, 328.85], "T": [4000.0, 5500.0]},
+    predict_columns=("P_GPa", "T_K", "rho", "rho_lower", "rho_upper", "K_S", "V_P"),
+    cli_fit_args=("--method", "map", "--pressure-scale"),
+    cli_predict_args=("--P", "135.751", "--T", "4000"),
+))

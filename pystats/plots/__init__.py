@@ -21,4 +21,4 @@ Every function returns a figure (or ``None`` when there is nothing to draw); the
 
 from __future__ import annotations
 
-__all__ = ["diagnostic", "etas", "gr", "isocon", "predictive", "prior", "processes"]
+__all__ = ["diagnostic", "eos", "etas", "gr", "isocon", "predictive", "prior", "processes"]

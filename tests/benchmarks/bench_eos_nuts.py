@@ -1,0 +1,78 @@
+"""NUTS for the liquid-iron EOS on the shared measurements (target: 4 x 1000 draws < 3 min).
+
+Run as a script::
+
+    PYTHONPATH=. python tests/benchmarks/bench_eos_nuts.py [--chains 4] [--draws 1000]
+
+or through pytest (not run by default; ``-m benchmark`` selects it)::
+
+    pytest tests/benchmarks/bench_eos_nuts.py -m benchmark -s
+
+Data: Assael et al. (2006) 1-bar densities, liquid Hugoniot points 240-500 GPa, shock
+sound speeds, and P-V-T points SIMULATED from the Kuwayama (2020) EOS at the P-T conditions
+of the Kuwayama runs (``vignettes/liquid_iron_eos.py`` builds the same table).  Prints the
+wall time of ``fit`` (compile cached), leapfrog steps, divergences, max R-hat, min bulk ESS,
+and the CMB/ICB density excess over PREM on the 4000 +- 300 K adiabat.  Timings depend on
+what else runs on the machine (2 shared cores): indicative only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import pystats
+from pystats.eos.data import assemble_reference_data, simulate_static
+from pystats.eos.forward import EOSParameters
+
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "eos"
+
+
+def run(chains: int = 4, draws: int = 1000, seed: int = 1) -> dict[str, float]:
+    pt = pd.read_csv(DATA / "kuwayama2020_pt_conditions.csv", comment="#")
+    static = simulate_static(EOSParameters.kuwayama2020(), pt["pressure_GPa"],
+                             pt["temperature_K"], seed=2020, dataset="kuwayama2020_simulated")
+    data = assemble_reference_data(DATA, static=static)
+    model = pystats.LiquidIronEOS()
+    model.fit(data, method="map", seed=seed)  # compiles (cached) outside the timing
+    t = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pystats.ConvergenceWarning)
+        fit = model.fit(data, method="nuts", seed=seed, chains=chains, draws=draws,
+                        warmup=draws)
+    wall = time.perf_counter() - t
+    s = fit.summary()
+    stats = fit.sample_stats
+    prof = fit.predict(T_cmb=4000.0, T_cmb_sd=300.0, prem=DATA / "prem_outer_core.csv")
+    out = {"wall_s": wall, "max_rhat": float(s["r_hat"].max()),
+           "min_ess_bulk": float(s["ess_bulk"].min()),
+           "divergences": int(np.sum(stats["diverging"])),
+           "mean_leapfrog": float(np.mean(stats["n_steps"])),
+           "mean_tree_depth": float(np.mean(stats["tree_depth"]))}
+    for name, row in (("cmb", prof.iloc[0]), ("icb", prof.iloc[-1])):
+        for key in ("density_excess", "density_excess_lower", "density_excess_upper"):
+            out[f"{name}_{key}"] = float(row[key])
+    print(s.head(9).to_string())
+    for k, v in out.items():
+        print(f"{k:32s} {v:.4g}")
+    return out
+
+
+@pytest.mark.benchmark
+def test_bench_eos_nuts() -> None:
+    run()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chains", type=int, default=4)
+    parser.add_argument("--draws", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=1)
+    a = parser.parse_args()
+    run(a.chains, a.draws, a.seed)
