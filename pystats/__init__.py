@@ -40,7 +40,9 @@ if TYPE_CHECKING:
     from .etas.simulate import branching_ratio, simulate_etas
     from .gr.completeness import McResult, estimate_mc
     from .gr.estimators import BValueResult, b_value
+    from .compare import compare
     from .gr.model import GutenbergRichter
+    from .maglaw.model import MagnitudeLaw
     from .persistence import load
     from .readers import read_catalog, read_comcat
 
@@ -48,6 +50,7 @@ _MODEL_FAMILIES = {
     "GutenbergRichter": "pystats.gr.model",
     "ETAS": "pystats.etas.model",
     "OmoriUtsu": "pystats.etas.model",
+    "MagnitudeLaw": "pystats.maglaw.model",
 }
 """The model families: class -> module.  One line here registers a family: the class is
 exported (lazily) and its module imported by :func:`pystats.model.registered_families`, so
@@ -57,6 +60,7 @@ _LAZY = {
     **_MODEL_FAMILIES,
     "BValueResult": "pystats.gr.estimators",
     "Catalog": "pystats.catalog",
+    "compare": "pystats.compare",
     "Diagnostics": "pystats.diagnostics",
     "McResult": "pystats.gr.completeness",
     "Problem": "pystats.diagnostics",
@@ -74,7 +78,7 @@ catalogue needs pandas, a b-value scipy.special; torch, matplotlib and arviz wai
 a figure or an arviz conversion)."""
 
 _SUBMODULES = frozenset({
-    "arviz_io", "backends", "catalog", "cli", "diagnostics", "errors", "etas", "fit", "gr",
+    "arviz_io", "backends", "catalog", "cli", "maglaw", "diagnostics", "errors", "etas", "fit", "gr",
     "inference", "model", "parameters", "persistence", "readers", "report", "summary",
 })
 """Subpackages and modules reachable as attributes (``pystats.gr.b_positive``) before any
@@ -117,6 +121,7 @@ __all__ = [
     "FitError",
     "FitFileError",
     "GutenbergRichter",
+    "MagnitudeLaw",
     "McResult",
     "MethodNotSupportedError",
     "OffGridWarning",
@@ -128,6 +133,7 @@ __all__ = [
     "__version__",
     "b_value",
     "branching_ratio",
+    "compare",
     "estimate_mc",
     "load",
     "read_catalog",
