@@ -336,7 +336,7 @@ class MagnitudeLaw(Model):
         v = data.values
         names = self.parameters(data).names
         lead = np.shape(draws[names[0]])
-        flat = {k: torch.as_tensor(np.asarray(draws[k], dtype=float).reshape(-1)) for k in names}
+        flat = {k: torch.as_tensor(np.array(draws[k], dtype=float).reshape(-1)) for k in names}
         t = to_tensors(dict(v), torch.device("cpu"))
         out = []
         with torch.no_grad():
@@ -390,7 +390,7 @@ class MagnitudeLaw(Model):
         import torch
 
         names = L.LAW_PARAMETERS[self.law]
-        p = {k: torch.as_tensor(np.asarray(params[k], dtype=float).reshape(-1, 1)) for k in names}
+        p = {k: torch.as_tensor(np.array(params[k], dtype=float).reshape(-1, 1)) for k in names}
         mm = torch.as_tensor(np.maximum(np.asarray(magnitudes, dtype=float), m_t))
         with torch.no_grad():
             mt = torch.as_tensor(float(m_t), dtype=torch.float64)
@@ -410,7 +410,7 @@ class MagnitudeLaw(Model):
         if not self.options["detection"]:
             return np.ones(n)
         t = to_tensors(dict(fit.data.values), torch.device("cpu"))
-        p = {k: torch.as_tensor(np.asarray(params[k], dtype=float).reshape(-1))
+        p = {k: torch.as_tensor(np.array(params[k], dtype=float).reshape(-1))
              for k in fit.parameters.names}
         with torch.no_grad():
             if t["binned"]:
