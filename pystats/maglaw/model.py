@@ -350,6 +350,38 @@ class MagnitudeLaw(Model):
         lp = np.concatenate(out, axis=0) if out else np.empty((0, int(v["n"])))
         return {"magnitude": lp.reshape(*lead, int(v["n"]))}
 
+    # ------------------------------------------------------------------ Stan
+    def stan_program(self) -> str:
+        """``maglaw_<law>.stan`` or ``maglaw_<law>_detection.stan`` (shared functions and
+        data block included from ``maglaw_functions.stan`` and ``maglaw_data.stan``)."""
+        return f"maglaw_{self.law}{'_detection' if self.options['detection'] else ''}.stan"
+
+    def stan_data(self, data: PreparedData) -> dict[str, Any]:
+        """The data block of ``maglaw_data.stan``, quadrature nodes included (so that Stan
+        sums the same terms as the torch likelihood)."""
+        from .incgamma import GL_NODES, _exp_sinh, _panels, gauss_legendre
+
+        v = data.values
+        y, w = gauss_legendre(GL_NODES)
+        es_s, es_lw = _exp_sinh()
+        pn_off, pn_lw = _panels()
+        m = np.asarray(v["m"], dtype=float) if not v["binned"] else np.empty(0)
+        lo = np.asarray(v["lo"], dtype=float)
+        count = np.asarray(v["count"], dtype=float) if v["binned"] else np.zeros(lo.size)
+        keys = ("corner_lower", "corner_upper", "b_prior_mean", "b_prior_sd", "gamma_prior_mu",
+                "gamma_prior_sigma", "mu_prior_mean", "mu_prior_sd", "sigma_prior_mu",
+                "sigma_prior_sigma")
+        return {
+            "law": L.LAWS.index(self.law) + 1, "detection": int(self.options["detection"]),
+            "K": int(lo.size), "lo": lo.tolist(), "count": count.tolist(),
+            "width": float(v["width"]), "top": float(v["top"]), "m_t": float(v["m_t"]),
+            "n": int(v["n"]), "binned": int(v["binned"]), "N_m": int(m.size), "m": m.tolist(),
+            "J": int(y.size), "gl_y": y.tolist(), "gl_lw": np.log(w * float(v["width"])).tolist(),
+            "J_es": int(es_s.size), "es_s": es_s.tolist(), "es_lw": es_lw.tolist(),
+            "J_pn": int(pn_off.size), "pn_off": pn_off.tolist(), "pn_lw": pn_lw.tolist(),
+            **{k: float(v[k]) for k in keys},
+        }
+
     # ------------------------------------------------------------------ starting values
     def initial_values(self, data: PreparedData, rng: np.random.Generator) -> dict[str, Any]:
         """Aki-type b from the upper half of the data, corner near the largest event."""
