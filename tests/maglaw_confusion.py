@@ -59,4 +59,4 @@ if __name__ == "__main__":
     method = sys.argv[3] if len(sys.argv) > 3 else "laplace"
     for crit, table in confusion(n_rep, n_events, method).items():
         print(f"\n{crit} ({n_rep} replicates of {n_events} events per true law, {method})")
-        print(table.to_markdown())
+        print(table.to_string())

@@ -86,7 +86,7 @@ class MagnitudeLaw(Model):
         ``(mean_log, sd_log)`` of the lognormal prior on ``gamma`` (default ``(0, 1)``).
     corner_bounds : (float, float), optional
         Bounds of ``corner_magnitude`` with a uniform prior; default
-        ``(threshold - 2, max magnitude + 3)``.
+        ``(threshold - 4, max magnitude + 3)``.
     mu_prior, sigma_prior : (float, float), optional
         Detection priors as in :class:`pystats.GutenbergRichter`: ``mu`` normal (default
         ``(m_min, 1)``), ``sigma`` lognormal (default ``(log 0.25, 0.75)``).
@@ -220,7 +220,7 @@ class MagnitudeLaw(Model):
             nb = max(1, math.ceil((float(m.max()) - m_t) / width + 1e-9))
             values.update(m=m, lo=m_t + width * np.arange(nb), width=width, top=m_t + width * nb)
         top_m = float(m.max())
-        lower, upper = o["corner_bounds"] or (m_t - 2.0, top_m + 3.0)
+        lower, upper = o["corner_bounds"] or (m_t - 4.0, top_m + 3.0)
         mu_prior = o["mu_prior"] if o["mu_prior"] is not None else (base, 1.0)
         values.update(
             corner_lower=float(lower), corner_upper=float(upper),
@@ -345,7 +345,7 @@ class MagnitudeLaw(Model):
                 terms, log_z = self._terms(chunk, t)
                 lp = terms - log_z[:, None]
                 if v["binned"]:
-                    lp = lp[:, torch.as_tensor(np.asarray(v["bin_of"]))]
+                    lp = lp[:, torch.as_tensor(np.array(v["bin_of"]))]
                 out.append(lp.numpy())
         lp = np.concatenate(out, axis=0) if out else np.empty((0, int(v["n"])))
         return {"magnitude": lp.reshape(*lead, int(v["n"]))}
