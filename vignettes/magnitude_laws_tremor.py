@@ -75,7 +75,13 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
         if args.regions and region not in args.regions:
             continue
         for detection in (False, True):
-            table, fits = fit_region(m, detection)
+            try:
+                table, fits = fit_region(m, detection)
+            except pystats.DataError as err:  # e.g. an Mc that MAXC flags as unreliable
+                rows.append({"region": region, "detection": detection, "n": m.size,
+                             "best_aic": f"not fitted: {str(err)[:60]}"})
+                print(rows[-1], flush=True)
+                continue
             best = table.index[0]
             fit = fits[best]
             rows.append({
