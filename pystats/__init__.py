@@ -35,12 +35,12 @@ from .errors import (
 
 if TYPE_CHECKING:
     from .catalog import Catalog
+    from .compare import compare
     from .diagnostics import Diagnostics, Problem
     from .etas.model import ETAS, OmoriUtsu
     from .etas.simulate import branching_ratio, simulate_etas
     from .gr.completeness import McResult, estimate_mc
     from .gr.estimators import BValueResult, b_value
-    from .compare import compare
     from .gr.model import GutenbergRichter
     from .maglaw.model import MagnitudeLaw
     from .persistence import load
@@ -78,7 +78,8 @@ catalogue needs pandas, a b-value scipy.special; torch, matplotlib and arviz wai
 a figure or an arviz conversion)."""
 
 _SUBMODULES = frozenset({
-    "arviz_io", "backends", "catalog", "cli", "maglaw", "diagnostics", "errors", "etas", "fit", "gr",
+    "arviz_io", "backends", "btime", "catalog", "cli", "diagnostics", "errors", "etas", "fit", "gr",
+    "maglaw",
     "inference", "model", "parameters", "persistence", "readers", "report", "summary",
 })
 """Subpackages and modules reachable as attributes (``pystats.gr.b_positive``) before any

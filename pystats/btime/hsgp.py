@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["basis", "sqrt_eigenvalues", "spectral_sd"]
+__all__ = ["basis", "spectral_sd", "sqrt_eigenvalues"]
 
 
 def sqrt_eigenvalues(m: int, boundary: float) -> np.ndarray:

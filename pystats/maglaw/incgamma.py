@@ -31,7 +31,7 @@ https://doi.org/10.2977/prims/1195192451
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -44,7 +44,7 @@ _H = 0.05
 _K_RANGE = (-3.6, 1.9)
 
 
-@lru_cache(maxsize=None)
+@cache
 def gauss_legendre(n: int = 8) -> tuple[np.ndarray, np.ndarray]:
     """Nodes and weights of the ``n``-point Gauss–Legendre rule on [0, 1]."""
     x, w = np.polynomial.legendre.leggauss(n)
@@ -55,7 +55,7 @@ GL_NODES = 8
 """Gauss–Legendre points per panel (and per magnitude bin in :mod:`pystats.maglaw.laws`)."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def _exp_sinh() -> tuple[np.ndarray, np.ndarray]:
     k = np.arange(round(_K_RANGE[0] / _H), round(_K_RANGE[1] / _H) + 1) * _H
     s = np.exp(0.5 * math.pi * np.sinh(k))
@@ -63,7 +63,7 @@ def _exp_sinh() -> tuple[np.ndarray, np.ndarray]:
     return s, log_w
 
 
-@lru_cache(maxsize=None)
+@cache
 def _panels() -> tuple[np.ndarray, np.ndarray]:
     y, w = gauss_legendre(GL_NODES)
     offsets = (np.arange(_N_PANELS)[:, None] + y[None, :]).ravel() * _PANEL

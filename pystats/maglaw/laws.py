@@ -50,8 +50,8 @@ __all__ = [
     "log_kernel",
     "log_survival",
     "log_tail",
-    "moment_from_magnitude",
     "magnitude_from_moment",
+    "moment_from_magnitude",
     "simulate",
 ]
 

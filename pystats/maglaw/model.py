@@ -293,7 +293,8 @@ class MagnitudeLaw(Model):
         m = t["m"]
         terms = L.log_kernel(law, m, p1)
         if det:
-            terms = terms + torch.special.log_ndtr((m - ex(params["mu"], 1)) / ex(params["sigma"], 1))
+            z = (m - ex(params["mu"], 1)) / ex(params["sigma"], 1)
+            terms = terms + torch.special.log_ndtr(z)
         return terms, log_z
 
     def log_likelihood_torch(self, params: dict[str, Any], tensors: dict[str, Any]) -> Any:
@@ -309,7 +310,8 @@ class MagnitudeLaw(Model):
 
         out = 0.0
         if "b" in params:
-            out = out + lk.normal_logpdf(params["b"], tensors["b_prior_mean"], tensors["b_prior_sd"])
+            out = out + lk.normal_logpdf(params["b"], tensors["b_prior_mean"],
+                                         tensors["b_prior_sd"])
         if "gamma" in params:
             out = out + lk.lognormal_logpdf(params["gamma"], tensors["gamma_prior_mu"],
                                             tensors["gamma_prior_sigma"])
