@@ -35,7 +35,7 @@ from .errors import (
 
 if TYPE_CHECKING:
     from .catalog import Catalog
-    from .compare import compare
+    from .comparison import compare
     from .diagnostics import Diagnostics, Problem
     from .etas.model import ETAS, OmoriUtsu
     from .etas.simulate import branching_ratio, simulate_etas
@@ -60,7 +60,7 @@ _LAZY = {
     **_MODEL_FAMILIES,
     "BValueResult": "pystats.gr.estimators",
     "Catalog": "pystats.catalog",
-    "compare": "pystats.compare",
+    "compare": "pystats.comparison",
     "Diagnostics": "pystats.diagnostics",
     "McResult": "pystats.gr.completeness",
     "Problem": "pystats.diagnostics",
