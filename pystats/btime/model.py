@@ -108,6 +108,8 @@ class TimeVaryingB(Model):
 
         if isinstance(data, Mapping) and not isinstance(data, pd.DataFrame):
             data = pd.DataFrame({k: np.asarray(v) for k, v in data.items()})
+        if isinstance(data, pd.DataFrame) and "time" in data.columns:
+            data = data.sort_values("time", kind="stable")  # a sorted copy
         m, t, _ = _read_input(data)
         if t is None:
             raise DataError("TimeVaryingB needs event times: pass a Catalog or a frame with "
