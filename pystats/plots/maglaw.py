@@ -52,7 +52,7 @@ def laws_figure(fits: Mapping[str, Fit], prob: float = 0.9) -> Figure:
         if curve.shape[0] > 1:
             ax.fill_between(grid, np.quantile(curve, lo_q, axis=0),
                             np.quantile(curve, hi_q, axis=0), color=line.get_color(), alpha=0.2)
-    ax.set_ylim(0.5, None)
+    ax.set_ylim(0.5, 3.0 * m.size)
     ax.set_xlabel("magnitude m")
     ax.set_ylabel("number of events with magnitude ≥ m")
     ax.set_title(f"Magnitude–frequency distribution and fitted laws ({prob:.0%} bands)")
