@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from maglaw_confusion import confusion  # noqa: E402
+from maglaw_confusion import confusion
 
 pytestmark = pytest.mark.slow
 
