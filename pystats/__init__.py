@@ -35,6 +35,7 @@ from .errors import (
 
 if TYPE_CHECKING:
     from .catalog import Catalog
+    from .comparison import compare
     from .compositional.isocon import GrantIsocon, SparseIsocon
     from .diagnostics import Diagnostics, Problem
     from .etas.model import ETAS, OmoriUtsu
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from .gr.completeness import McResult, estimate_mc
     from .gr.estimators import BValueResult, b_value
     from .gr.model import GutenbergRichter
+    from .maglaw.model import MagnitudeLaw
     from .persistence import load
     from .readers import read_catalog, read_comcat
 
@@ -53,6 +55,7 @@ _MODEL_FAMILIES = {
     "GrantIsocon": "pystats.compositional.isocon",
     "SparseIsocon": "pystats.compositional.isocon",
     "LiquidIronEOS": "pystats.eos.model",
+    "MagnitudeLaw": "pystats.maglaw.model",
 }
 """The model families: class -> module.  One line here registers a family: the class is
 exported (lazily) and its module imported by :func:`pystats.model.registered_families`, so
@@ -62,6 +65,7 @@ _LAZY = {
     **_MODEL_FAMILIES,
     "BValueResult": "pystats.gr.estimators",
     "Catalog": "pystats.catalog",
+    "compare": "pystats.comparison",
     "Diagnostics": "pystats.diagnostics",
     "McResult": "pystats.gr.completeness",
     "Problem": "pystats.diagnostics",
@@ -79,8 +83,8 @@ catalogue needs pandas, a b-value scipy.special; torch, matplotlib and arviz wai
 a figure or an arviz conversion)."""
 
 _SUBMODULES = frozenset({
-    "arviz_io", "backends", "catalog", "cli", "compositional", "diagnostics", "errors", "etas",
-    "fit", "gr",
+    "arviz_io", "backends", "btime", "catalog", "cli", "compositional", "diagnostics", "errors",
+    "etas", "fit", "gr", "maglaw",
     "inference", "model", "parameters", "persistence", "readers", "report", "summary",
 })
 """Subpackages and modules reachable as attributes (``pystats.gr.b_positive``) before any
@@ -124,6 +128,7 @@ __all__ = [
     "FitFileError",
     "GrantIsocon",
     "GutenbergRichter",
+    "MagnitudeLaw",
     "McResult",
     "MethodNotSupportedError",
     "OffGridWarning",
@@ -136,6 +141,7 @@ __all__ = [
     "__version__",
     "b_value",
     "branching_ratio",
+    "compare",
     "estimate_mc",
     "load",
     "read_catalog",

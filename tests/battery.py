@@ -145,6 +145,19 @@ def _simulate_detection(seed: int) -> tuple[pd.DataFrame, dict[str, float]]:
     return pd.DataFrame({"time": times, "magnitude": m}), dict(DETECTION_TRUTH)
 
 
+MAGLAW_TRUTH = {"b": 1.0, "corner_magnitude": 3.5}
+
+
+def _simulate_maglaw(seed: int) -> tuple[pd.DataFrame, dict[str, float]]:
+    """1500 binned magnitudes of Kagan's tapered GR law above Mc 2.0 (MagnitudeLaw)."""
+    from pystats.maglaw.laws import simulate
+
+    rng = np.random.default_rng(seed)
+    m = simulate(1500, "tapered_gr", 1.95, MAGLAW_TRUTH, rng=rng, delta_m=0.1)
+    times = np.sort(rng.uniform(0.0, 365.0, size=len(m)))
+    return pd.DataFrame({"time": times, "magnitude": m}), dict(MAGLAW_TRUTH)
+
+
 ETAS_TRUTH = {"mu": 0.4, "K": 0.02, "c": 0.01, "alpha": 1.5, "p": 1.2}
 ETAS_T_END = 300.0
 
@@ -337,4 +350,19 @@ register(BatteryCase(
     predict_columns=("P_GPa", "T_K", "rho", "rho_lower", "rho_upper", "K_S", "V_P"),
     cli_fit_args=("--method", "map", "--pressure-scale"),
     cli_predict_args=("--P", "135.751", "--T", "4000"),
+))
+
+
+register(BatteryCase(
+    name="maglaw",
+    model=lambda: pystats.MagnitudeLaw(law="tapered_gr", mc=2.0),
+    simulate=_simulate_maglaw,
+    cli_model="maglaw",
+    bad_option=("law", "bogus"),
+    predict_kwargs={"magnitudes": [3.0, 4.0], "n_events": 100},
+    predict_columns=("magnitude", "p_exceed", "expected", "p_at_least_one"),
+    cli_simulate=("maglaw", "-n", "1500", "--law", "tapered_gr", "--b", "1.0",
+                  "--corner-magnitude", "3.5", "--mc", "2.0", "--seed", "5"),
+    cli_fit_args=("--law", "tapered_gr", "--mc", "2.0"),
+    cli_predict_args=("--magnitudes", "3", "4", "--n-events", "100"),
 ))

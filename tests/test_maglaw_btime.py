@@ -1,0 +1,62 @@
+"""Time-varying b (pystats.btime): a step and a ramp in b recovered by the HSGP and the
+change-point models (band covers the truth, P(b decreased) high), b-positive windows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pystats.btime.model import TimeVaryingB
+from pystats.btime.windows import b_positive_windows
+
+
+def _catalogue(b_of_t, n=3000, seed=1):
+    rng = np.random.default_rng(seed)
+    t = np.sort(rng.uniform(0.0, 1000.0, n))
+    m = 1.95 + rng.exponential(1.0 / (b_of_t(t) * np.log(10.0)))
+    return {"time": t, "magnitude": np.round(np.floor((m - 1.95) / 0.1) * 0.1 + 2.0, 1)}
+
+
+def step(t):
+    return np.where(t < 500.0, 1.2, 0.8)
+
+
+def ramp(t):
+    return 1.3 - 0.6 * t / 1000.0
+
+
+GRID = np.linspace(50.0, 950.0, 19)
+
+
+def test_changepoint_recovers_a_step():
+    fit = TimeVaryingB(kind="changepoint", mc=2.0).fit(_catalogue(step), method="laplace",
+                                                       seed=1)
+    s = fit.summary()
+    for name, truth in (("b1", 1.2), ("b2", 0.8)):
+        assert abs(s.loc[name, "mean"] - truth) < 3 * s.loc[name, "sd"]
+    band = fit.model.b_band(fit, [100.0, 400.0, 600.0, 900.0])
+    assert np.all((band["lower"] <= step(band["time"])) & (step(band["time"]) <= band["upper"]))
+    assert fit.model.p_decrease(fit, 100.0, 900.0) > 0.99
+    # no change: P(decrease) is not confidently high
+    flat = TimeVaryingB(kind="changepoint", mc=2.0).fit(
+        _catalogue(lambda t: np.full_like(t, 1.0), seed=3), method="laplace", seed=1)
+    assert flat.model.p_decrease(flat, 100.0, 900.0) < 0.95
+
+
+@pytest.mark.parametrize("truth", [step, ramp], ids=["step", "ramp"])
+def test_gp_band_covers_a_step_and_a_ramp(truth):
+    fit = TimeVaryingB(kind="gp", mc=2.0, n_basis=12).fit(_catalogue(truth, seed=2),
+                                                          method="laplace", seed=1)
+    band = fit.model.b_band(fit, GRID)
+    cover = (band["lower"] <= truth(GRID)) & (truth(GRID) <= band["upper"])
+    # a smooth GP rounds the step's corner: the points next to it may fall outside
+    assert cover.mean() >= 0.8, band.assign(truth=truth(GRID))
+    assert fit.model.p_decrease(fit, 100.0, 900.0) > 0.95
+
+
+def test_b_positive_windows_follow_a_step():
+    d = _catalogue(step, n=4000, seed=4)
+    w = b_positive_windows(d["time"], d["magnitude"], n_events=800, step=400)
+    early, late = w[w["t_end"] < 500.0], w[w["t_start"] > 500.0]
+    assert np.all(np.abs(early["b"] - 1.2) < 3 * early["se"])
+    assert np.all(np.abs(late["b"] - 0.8) < 3 * late["se"])

@@ -1,0 +1,163 @@
+"""MagnitudeLaw: agreement with the GR family where they coincide, recovery of every law with
+and without detection, pointwise log likelihood, predictions, comparison, options."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import pystats
+from pystats.errors import DataError, OptionError
+from pystats.maglaw.laws import LAW_PARAMETERS, LAWS, simulate
+
+TRUTH = {
+    "gr": {"b": 1.0},
+    "tapered_gr": {"b": 1.0, "corner_magnitude": 3.5},
+    "gamma": {"b": 0.8, "corner_magnitude": 3.0},
+    "exponential_moment": {"corner_magnitude": 2.5},
+    "weibull": {"gamma": 0.5, "corner_magnitude": 2.5},
+    "generalized_gamma": {"b": 0.9, "gamma": 0.6, "corner_magnitude": 3.0},
+}
+DETECTION = {"mu": 2.3, "sigma": 0.2}
+
+
+def _z(fit, truth):
+    return {k: (float(fit.estimate(k)) - v) / float(fit.summary().loc[k, "se"])
+            for k, v in truth.items()}
+
+
+@pytest.mark.parametrize("law", LAWS)
+def test_mle_recovers_each_law(law):
+    m = simulate(4000, law, 1.95, TRUTH[law], rng=11, delta_m=0.1)
+    fit = pystats.MagnitudeLaw(law=law, mc=2.0).fit(m, seed=1)
+    z = _z(fit, TRUTH[law])
+    assert all(abs(v) < 3.5 for v in z.values()), z
+
+
+@pytest.mark.parametrize("law", ["gr", "gamma", "exponential_moment", "generalized_gamma"])
+def test_mle_recovers_each_law_with_detection(law):
+    m = simulate(4000, law, 1.95, TRUTH[law], rng=12, delta_m=0.1, **DETECTION)
+    fit = pystats.MagnitudeLaw(law=law, detection=True).fit(m, seed=1)
+    z = _z(fit, {**TRUTH[law], **DETECTION})
+    assert all(abs(v) < 3.5 for v in z.values()), z
+
+
+def test_gr_law_is_the_gr_family_mle():
+    """law='gr' gives Tinti & Mulargia's closed-form b and its SE (GutenbergRichter)."""
+    m = simulate(3000, "gr", 1.95, {"b": 1.1}, rng=4, delta_m=0.1)
+    ours = pystats.MagnitudeLaw(law="gr", mc=2.0).fit(m, seed=1)
+    ref = pystats.GutenbergRichter(mc=2.0).fit(m)
+    assert float(ours.estimate("b")) == pytest.approx(float(ref.estimate("b")), rel=1e-7)
+    assert float(ours.summary().loc["b", "se"]) == pytest.approx(
+        float(ref.summary().loc["b", "se"]), rel=1e-4)
+
+
+@pytest.mark.parametrize("kind,law,params", [
+    ("tapered", "tapered_gr", {"b": 0.95, "corner_magnitude": 3.2}),
+    ("detection", "gr", {"b": 0.95, "mu": 2.2, "sigma": 0.25}),
+])
+def test_log_likelihood_equals_the_gr_family(kind, law, params):
+    import torch
+
+    m = simulate(2000, law if kind == "tapered" else "gr", 1.95,
+                 {k: params[k] for k in LAW_PARAMETERS[law]}, rng=5, delta_m=0.1,
+                 **({} if kind == "tapered" else {"mu": 2.2, "sigma": 0.25}))
+    if kind == "tapered":
+        ours, ref = pystats.MagnitudeLaw(law=law, mc=2.0), pystats.GutenbergRichter(
+            kind="tapered", mc=2.0)
+    else:
+        ours, ref = pystats.MagnitudeLaw(law=law, detection=True), pystats.GutenbergRichter(
+            kind="detection")
+    from pystats.backends.torch import to_tensors
+
+    vals = []
+    for model in (ours, ref):
+        data = model.prepare(m)
+        t = to_tensors(dict(data.values), torch.device("cpu"))
+        names = model.parameters(data).names
+        p = {k: torch.tensor(v, dtype=torch.float64) for k, v in params.items() if k in names}
+        vals.append(float(model.log_likelihood_torch(p, t)))
+    # detection: the mass above the largest event is Phi(z_top) S(top) (documented), so
+    # the two agree to the neglected 1 - Phi(z_top) share of that tail
+    assert vals[0] == pytest.approx(vals[1], rel=1e-9, abs=1e-7)
+
+
+def test_pointwise_log_likelihood_sums_to_the_likelihood():
+    import torch
+
+    from pystats.backends.torch import to_tensors
+
+    m = simulate(1000, "generalized_gamma", 1.95, TRUTH["generalized_gamma"], rng=2,
+                 delta_m=0.1, **DETECTION)
+    model = pystats.MagnitudeLaw(law="generalized_gamma", detection=True)
+    data = model.prepare(m)
+    draws = {"b": np.array([[0.9, 1.1]]), "gamma": np.array([[0.6, 0.9]]),
+             "corner_magnitude": np.array([[3.0, 3.3]]), "mu": np.array([[2.3, 2.2]]),
+             "sigma": np.array([[0.2, 0.3]])}
+    pw = model.pointwise_log_likelihood(draws, data)["magnitude"]
+    assert pw.shape == (1, 2, data.values["n"])
+    t = to_tensors(dict(data.values), torch.device("cpu"))
+    for j in range(2):
+        ll = model.log_likelihood_torch({k: torch.tensor(v[0, j]) for k, v in draws.items()}, t)
+        assert pw[0, j].sum() == pytest.approx(float(ll), rel=1e-12)
+
+
+def test_continuous_magnitudes():
+    m = simulate(3000, "weibull", 1.0, TRUTH["weibull"], rng=3)
+    fit = pystats.MagnitudeLaw(law="weibull", mc=1.0, delta_m=0).fit(m, seed=1)
+    z = _z(fit, TRUTH["weibull"])
+    assert all(abs(v) < 3.5 for v in z.values()), z
+
+
+def test_predict_exceedance_is_the_survival():
+    m = simulate(2000, "exponential_moment", 1.95, TRUTH["exponential_moment"], rng=6,
+                 delta_m=0.1)
+    fit = pystats.MagnitudeLaw(law="exponential_moment", mc=2.0).fit(m, seed=1)
+    mc = float(fit.estimate("corner_magnitude"))
+    pred = fit.predict(magnitudes=[1.95, 2.5, 3.0], n_events=50)
+    u = lambda x: 10 ** (1.5 * (x - mc))  # noqa: E731
+    # S(m) = exp(-(u - u_t)) at the estimate; the mean over the draws is close to it
+    expect = np.exp(-(u(np.array([1.95, 2.5, 3.0])) - u(1.95)))
+    np.testing.assert_allclose(pred["p_exceed"], expect, rtol=0.05)
+    assert pred["p_exceed"][0] == pytest.approx(1.0)
+    np.testing.assert_allclose(pred["expected"], 50 * pred["p_exceed"])
+
+
+def test_compare_prefers_the_true_law_and_checks_the_events():
+    m = simulate(3000, "tapered_gr", 1.95, {"b": 1.0, "corner_magnitude": 3.0}, rng=5,
+                 delta_m=0.1)
+    fits = {law: pystats.MagnitudeLaw(law=law, mc=2.0).fit(m, method="laplace", seed=1,
+                                                             draws=500)
+            for law in ("gr", "tapered_gr", "exponential_moment")}
+    table = pystats.compare(fits)
+    assert table.index[0] == "tapered_gr"
+    assert table.loc["gr", "d_elpd_loo"] > 20  # the taper is plain in 3000 events
+    assert table.loc["tapered_gr", "aic"] == pytest.approx(
+        2 * 2 - 2 * table.loc["tapered_gr", "log_lik"])
+    other = pystats.MagnitudeLaw(law="gr", mc=2.1).fit(m, seed=1)
+    with pytest.raises(DataError, match="different observations"):
+        pystats.compare({"a": fits["gr"], "b": other})
+    with pytest.raises(OptionError, match="at least 2"):
+        pystats.compare([fits["gr"]])
+
+
+@pytest.mark.parametrize("options,match", [
+    ({"law": "pareto"}, "law"),
+    ({"law": "gr"}, "mc is required"),
+    ({"law": "gr", "detection": True, "mc": 2.0}, "not allowed with detection"),
+    ({"law": "gr", "mc": 2.0, "m_min": 1.0}, "m_min"),
+    ({"law": "gamma", "mc": 2.0, "b_prior": (1.0, -1.0)}, "b_prior"),
+])
+def test_bad_options(options, match):
+    with pytest.raises(OptionError, match=match):
+        pystats.MagnitudeLaw(**options)
+
+
+def test_inputs_are_not_modified():
+    m = simulate(500, "gr", 1.95, {"b": 1.0}, rng=1, delta_m=0.1)
+    before = m.copy()
+    pystats.MagnitudeLaw(law="gamma", mc=2.0).fit(m, seed=1)
+    np.testing.assert_array_equal(m, before)
+    assert math.isfinite(float(before.sum()))
