@@ -215,3 +215,35 @@ def test_simulated_detected_magnitudes_follow_the_closed_form():
     assert cat.attrs["m_min"] == pytest.approx(mu - 6 * sigma)
     full = cat.magnitude.to_numpy() - cat.attrs["m_min"]
     assert abs(full.mean() - 1 / beta) < 4 / beta / math.sqrt(full.size)
+
+
+@pytest.mark.parametrize("name", ["matern52", "matern32", "rbf"])
+def test_fast_kernel_equals_gpytorch_kernel_values_and_gradient(name):
+    # the hot path (explicit formula on distances) against GPyTorch's kernel, the definition,
+    # batched over two length-scales, with the gradient in the length-scale
+    from pystats.aftershock.latent import unit_kernel_of_distance
+
+    x, zx = t64(np.linspace(-4.6, 1.1, 37)), t64(np.linspace(-4.6, 1.1, 9))
+    ell = t64([0.3, 1.7]).requires_grad_(True)
+    ref = kernel_matrix(x, zx, name, torch.ones(2, dtype=T64), ell)
+    got = unit_kernel_of_distance((x[:, None] - zx).abs(), ell, name)
+    assert got.shape == ref.shape == (2, 37, 9)
+    np.testing.assert_allclose(got.detach().numpy(), ref.detach().numpy(), rtol=1e-13,
+                               atol=1e-15)
+    w = t64(np.random.default_rng(1).standard_normal((37, 9)))
+    (g_ref,) = torch.autograd.grad((ref * w).sum(), ell)
+    (g_got,) = torch.autograd.grad((got * w).sum(), ell)
+    np.testing.assert_allclose(g_got.numpy(), g_ref.numpy(), rtol=1e-12)
+
+
+def test_gp_f_equals_the_gpytorch_definition():
+    # f = k(x, Z) (K_ZZ + jitter α² I)^{-1/2}-whitened z with GPyTorch's kernel matrices
+    x, zx = t64(np.linspace(-4.6, 1.1, 41)), t64(np.linspace(-4.6, 1.1, 10))
+    z = t64(np.random.default_rng(2).standard_normal(10))
+    amp, ell, jit = t64(0.7), t64(0.9), 1e-6
+    kzz = kernel_matrix(zx, zx, "matern52", amp, ell) + jit * 0.49 * torch.eye(10, dtype=T64)
+    chol = torch.linalg.cholesky(kzz)
+    v = torch.linalg.solve_triangular(chol.T, z[:, None], upper=True)
+    ref = (kernel_matrix(x, zx, "matern52", amp, ell) @ v)[:, 0]
+    np.testing.assert_allclose(gp_f(x, z, amp, ell, zx, "matern52", jit).numpy(), ref.numpy(),
+                               rtol=1e-9, atol=1e-12)
