@@ -57,19 +57,24 @@ __all__ = [
 GL_ORDER = 8
 KERNELS = {"matern52": 1, "matern32": 2, "rbf": 3}
 LN10 = math.log(10.0)
-TAIL_Z = -5.0
+TAIL_Z = -20.0
+SERIES = (-1.0, 3.0, -15.0, 105.0, -945.0, 10395.0, -135135.0)
 
 
 # ---------------------------------------------------------------------------- log Phi
 def log_phi(z: Any) -> np.ndarray:
-    """log Phi(z): scipy's ``log_ndtr`` for z >= -5, the spec's asymptotic series below.
+    """log Phi(z): scipy's ``log_ndtr`` for z >= -20, the asymptotic series below.
 
-    ``log Phi(z) ~ -z^2/2 - log(-z) - log(2 pi)/2 + log(1 - 1/z^2 + 3/z^4)``.
+    ``log Phi(z) ~ -z^2/2 - log(-z) - log(2 pi)/2 + log(1 + sum_k (-1)^k (2k-1)!! / z^{2k})``,
+    k = 1..7.
     """
     z = np.asarray(z, dtype=float)
     zt = np.minimum(z, TAIL_Z)
     iz2 = 1.0 / zt**2
-    tail = -0.5 * zt**2 - np.log(-zt) - 0.5 * math.log(2 * math.pi) + np.log1p(iz2 * (3 * iz2 - 1))
+    acc = SERIES[-1]
+    for coef in SERIES[-2::-1]:
+        acc = coef + iz2 * acc
+    tail = -0.5 * zt**2 - np.log(-zt) - 0.5 * math.log(2 * math.pi) + np.log1p(iz2 * acc)
     return np.where(z < TAIL_Z, tail, special.log_ndtr(z))
 
 

@@ -31,6 +31,7 @@ import copy
 import itertools
 import math
 from collections.abc import Callable, Mapping
+from numbers import Integral, Real
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -38,6 +39,8 @@ import numpy as np
 
 from .. import _checks
 from .._warnings import warn as _warn
+from ..cli_spec import Argument, CommandLine, name_value_pairs, number_or_text
+from ..constraints import DateTimes, Interval, Mappings, Option, StrOptions
 from ..errors import DataError, DataWarning, OptionError
 from ..model import Model, PreparedData
 from ..parameters import Parameter, ParameterSet
@@ -134,33 +137,6 @@ def lengthscale_prior(s0: float, s1: float, n_inducing: int,
 
 
 # ------------------------------------------------------------------ option validation
-def _prior_choice(v: Any) -> str:
-    if v not in PRIORS:
-        raise OptionError(f"mu_prior={v!r} is not allowed; use one of {', '.join(PRIORS)}")
-    return v
-
-
-def _kernel_choice(v: Any) -> str:
-    if v not in KERNELS:
-        raise OptionError(f"kernel={v!r} is not allowed; use one of {', '.join(KERNELS)}")
-    return v
-
-
-_OPTION_RULES: dict[str, tuple[Any, Callable[[str, Any], Any]]] = {
-    # name: (default, check(name, value) -> value); a constraint table in all but name
-    "mainshock_magnitude": (None, lambda n, v: _checks.number(n, v, "a finite number")),
-    "mainshock_time": (0.0, lambda n, v: v if isinstance(v, str) or hasattr(v, "isoformat")
-                       else _checks.number(n, v, "a number or a date-time")),
-    "mu_prior": ("gp", lambda n, v: _prior_choice(v)),
-    "kernel": ("matern52", lambda n, v: _kernel_choice(v)),
-    "n_inducing": (24, lambda n, v: _checks.integer(n, v, 3, maximum=1000)),
-    "n_nodes": (40, lambda n, v: _checks.integer(n, v, 4, maximum=2000)),
-    "n_panels": (64, lambda n, v: _checks.integer(n, v, 1, maximum=100000)),
-    "priors": (None, lambda n, v: v),
-    "fixed": (None, lambda n, v: v),
-}
-
-
 def _pair(name: str, value: Any) -> tuple[float, float]:
     allowed = "(loc, scale) of the parameter's prior family: numbers with scale > 0"
     if isinstance(value, str | bytes) or not hasattr(value, "__len__") or len(value) != 2:
@@ -222,6 +198,56 @@ class AftershockDetection(Model):
     precondition_optimizer: ClassVar[bool] = True
     batched_torch_likelihood: ClassVar[bool] = True
     data_options: ClassVar[tuple[str, ...]] = ("t_start", "t_end", "missing_magnitude")
+    options_spec: ClassVar[dict[str, Option]] = {
+        "mainshock_magnitude": Option(None, [None, Interval(Real)],
+                                      allowed="a finite number (the main shock's magnitude)"),
+        "mainshock_time": Option(0.0, [Interval(Real), DateTimes()],
+                                 allowed="a number or a date-time"),
+        "mu_prior": Option("gp", [StrOptions(PRIORS)]),
+        "kernel": Option("matern52", [StrOptions(KERNELS)]),
+        "n_inducing": Option(24, [Interval(Integral, 3, 1000)]),
+        "n_nodes": Option(40, [Interval(Integral, 4, 2000)]),
+        "n_panels": Option(64, [Interval(Integral, 1, 100000)]),
+        "priors": Option(None, [None, Mappings()], allowed="None or a dict parameter name "
+                         "-> (loc, scale) of its prior family"),
+        "fixed": Option(None, [None, Mappings()],
+                        allowed="None or a dict parameter name -> value, e.g. {'c': 0.01}"),
+    }
+    """The options (see Parameters); ``fixed`` and ``priors`` entries and the required
+    ``mainshock_magnitude`` are checked in :meth:`_validate_options`."""
+    cli: ClassVar[CommandLine] = CommandLine(
+        name="aftershock", title="Aftershock detection",
+        help="aftershock rate with time-varying detection (Omi et al. 2013)",
+        fit=(
+            Argument("--mainshock-magnitude", type=float, required=False,
+                     help="magnitude M0 of the main shock (required with --model aftershock)"),
+            Argument("--mainshock-time", type=number_or_text,
+                     help="time of the main shock (days or ISO date; default 0)"),
+            Argument("--mu-prior", choices=PRIORS,
+                     help="prior of the detection magnitude mu(t) (default gp)"),
+            Argument("--kernel", choices=KERNELS, help="GP kernel (default matern52)"),
+            Argument("--n-inducing", type=int, help="GP inducing points (default 24)"),
+            Argument("--n-nodes", type=int, help="RW2 nodes (default 40)"),
+            Argument("--n-panels", type=int,
+                     help="quadrature panels in log time (default 64)"),
+            Argument("--fix", keyword="fixed", action="append", metavar="NAME=VALUE",
+                     parse=name_value_pairs("--fix", "c=0.01"),
+                     help="hold a parameter fixed, e.g. --fix c=0.01 (repeatable)"),
+            Argument("--t-start", to="data", type=number_or_text,
+                     help="start of the fitting window (days after the main shock or ISO "
+                     "date; default 0.01 d after it)"),
+            Argument("--t-end", to="data", type=number_or_text,
+                     help="end of the fitting window (default: last event)"),
+        ),
+        predict=(
+            Argument("--t1", type=number_or_text, help="start of the forecast window (days "
+                     "or ISO date; default: end of the fitting window)"),
+            Argument("--t2", type=number_or_text,
+                     help="end of the forecast window (default: t1 + 1 day)"),
+            Argument("--n-sims", type=int, help="number of simulated counts (default 4000)"),
+            Argument("--seed", type=int, help="random seed (default: from the fit)"),
+        ),
+    )
 
     def __init__(self, mainshock_magnitude: Any = None, **options: Any) -> None:
         super().__init__(mainshock_magnitude=mainshock_magnitude, **copy.deepcopy(options))
@@ -233,17 +259,11 @@ class AftershockDetection(Model):
 
     # ------------------------------------------------------------------ options
     def _validate_options(self, options: dict[str, Any]) -> dict[str, Any]:
-        unknown = sorted(set(options) - set(_OPTION_RULES))
-        if unknown:
-            raise OptionError(
-                f"unknown option(s) {', '.join(map(repr, unknown))} for AftershockDetection; "
-                f"allowed options are {', '.join(_OPTION_RULES)}"
-            )
-        if options.get("mainshock_magnitude") is None:
+        o = options  # every option, each allowed by options_spec
+        if o["mainshock_magnitude"] is None:
             raise OptionError("mainshock_magnitude=None is not allowed; give the main shock's "
-                              "magnitude M0, e.g. AftershockDetection(mainshock_magnitude=6.2)")
-        o = {k: check(k, options.get(k, default))
-             for k, (default, check) in _OPTION_RULES.items()}
+                              "magnitude M0, e.g. AftershockDetection(mainshock_magnitude=6.2)"
+                              " (--mainshock-magnitude 6.2 on the command line)")
         latent = HYPER[o["mu_prior"]]
         free_names = (*SCALARS, *latent)
         fixed = o["fixed"] or {}
