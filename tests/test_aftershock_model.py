@@ -190,6 +190,8 @@ def test_missing_magnitudes_are_dropped_with_a_warning():
     assert data.summary["n_missing_magnitude"] == 3
     assert data.summary["t_start"] == pytest.approx(0.01)  # default t_start, stated
     assert data.values["N"] == int(np.sum(np.delete(df.time.to_numpy(), [5, 7, 9]) >= 0.01))
+    with pytest.raises(DataError, match="magnitude"):  # NaN without missing_magnitude
+        model.prepare(df, t_end=1.0)
 
 
 @pytest.mark.parametrize(("kw", "match"), [

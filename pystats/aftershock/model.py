@@ -309,8 +309,9 @@ class AftershockDetection(Model):
         """Validate ``data``: events after the main shock in ``[t_start, t_end]``.
 
         ``t_start`` defaults to 0.01 d after the main shock, ``t_end`` to the last event.
-        NaN magnitudes (and those equal to ``missing_magnitude``) are dropped with a
-        :class:`DataWarning` giving their number.
+        With ``missing_magnitude`` given, events whose magnitude is NaN or equal to it are
+        dropped with a :class:`DataWarning` giving their number; without it a NaN magnitude
+        is a :class:`DataError` (nothing is dropped silently).
 
         Returns
         -------
@@ -836,9 +837,12 @@ def _etas_inputs() -> tuple[Callable[..., Any], Callable[..., Any]]:
 
 def _drop_missing(data: Any, missing_magnitude: Any) -> tuple[Any, int]:
     """``data`` without events whose magnitude is NaN (or ``missing_magnitude``), and their
-    number; the caller's object is not modified."""
+    number; the caller's object is not modified.  Without ``missing_magnitude`` nothing
+    is dropped (the reader then refuses NaN magnitudes, naming the column)."""
     import pandas as pd
 
+    if missing_magnitude is None:
+        return data, 0
     code = None if missing_magnitude is None else _checks.number(
         "missing_magnitude", missing_magnitude, "None or a finite number")
     if isinstance(data, Mapping) and not isinstance(data, pd.DataFrame):
