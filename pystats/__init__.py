@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from .gr.completeness import McResult, estimate_mc
     from .gr.estimators import BValueResult, b_value
     from .gr.model import GutenbergRichter
+    from .morb.model import MORBMelting
     from .persistence import load
     from .readers import read_catalog, read_comcat
 
@@ -48,6 +49,7 @@ _MODEL_FAMILIES = {
     "GutenbergRichter": "pystats.gr.model",
     "ETAS": "pystats.etas.model",
     "OmoriUtsu": "pystats.etas.model",
+    "MORBMelting": "pystats.morb.model",
 }
 """The model families: class -> module.  One line here registers a family: the class is
 exported (lazily) and its module imported by :func:`pystats.model.registered_families`, so
@@ -75,7 +77,7 @@ a figure or an arviz conversion)."""
 
 _SUBMODULES = frozenset({
     "arviz_io", "backends", "catalog", "cli", "diagnostics", "errors", "etas", "fit", "gr",
-    "inference", "model", "parameters", "persistence", "readers", "report", "summary",
+    "inference", "model", "morb", "parameters", "persistence", "readers", "report", "summary",
 })
 """Subpackages and modules reachable as attributes (``pystats.gr.b_positive``) before any
 import of them, as they were when ``__init__`` imported them eagerly."""
@@ -117,6 +119,7 @@ __all__ = [
     "FitError",
     "FitFileError",
     "GutenbergRichter",
+    "MORBMelting",
     "McResult",
     "MethodNotSupportedError",
     "OffGridWarning",

@@ -157,8 +157,15 @@ def _fit_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_fit(args: argparse.Namespace) -> int:
     options, data_options = _model_options(args)
-    catalog = _read(args)
-    model = _families()[args.model](**options)
+    family = _families()[args.model]
+    reader = family.cli.read if family.cli is not None else None
+    if reader is not None:  # the family reads its own data files (not a catalogue)
+        kwargs = {k: getattr(args, k) for k in ("sep", "comment", "encoding")
+                  if getattr(args, k) is not None}
+        catalog = resolve(reader)(args.catalog, **kwargs)
+    else:
+        catalog = _read(args)
+    model = family(**options)
     fit = model.fit(catalog, **_fit_kwargs(args), **data_options)
     print(fit.summary_text())
     if args.output:

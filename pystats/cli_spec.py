@@ -216,6 +216,10 @@ class CommandLine:
     simulate : tuple of SimulateCommand
     default : bool
         The model of ``pystats fit`` without ``--model`` (one family only).
+    read : str, optional
+        ``"module:function"`` that reads the data file of ``pystats fit`` for this model
+        (called with the path and the ``--sep``, ``--comment``, ``--encoding`` given);
+        default: :func:`pystats.read_catalog` with the catalogue options.
 
     Examples
     --------
@@ -232,6 +236,7 @@ class CommandLine:
     predict: tuple[Argument, ...] = ()
     simulate: tuple[SimulateCommand, ...] = ()
     default: bool = False
+    read: str | None = None
 
 
 def resolve(path: str) -> Any:

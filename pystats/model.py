@@ -372,6 +372,13 @@ class Model(ABC):
         """
         return {}
 
+    def element_labels(self, data: PreparedData) -> dict[str, list[str]]:
+        """Labels of the elements of 1-D parameters and derived quantities, for the rows
+        of ``Fit.summary()``: name -> one label per element (``{"C0": ["La", "Ce"]}`` makes
+        the rows ``C0[La]``, ``C0[Ce]`` instead of ``C0[0]``, ``C0[1]``).  Default: none
+        (index numbers)."""
+        return {}
+
     def predict(self, fit: Fit, **kwargs: Any) -> pd.DataFrame:
         """Model-specific predictions with uncertainty (called by :meth:`Fit.predict`)."""
         raise MethodNotSupportedError(f"{type(self).__name__} has no predictions")

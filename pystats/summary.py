@@ -454,8 +454,20 @@ def _table(fit: Fit, prob: float, derived: bool) -> pd.DataFrame:
         frame = _sampling_table(fit, prob, derived)
     else:
         frame = _optimization_table(fit, prob, derived)
+    labels = fit.model.element_labels(fit.data)
+    if labels:
+        frame.index = [_labelled(name, labels) for name in frame.index]
     frame.index.name = "name"
     return frame
+
+
+def _labelled(row: str, labels: Mapping[str, Sequence[str]]) -> str:
+    """``"C0[1]"`` -> ``"C0[Ce]"`` when ``labels["C0"]`` has a second label."""
+    name, sep, rest = row.partition("[")
+    if not sep or name not in labels or not rest[:-1].isdigit():
+        return row
+    i = int(rest[:-1])
+    return f"{name}[{labels[name][i]}]" if i < len(labels[name]) else row
 
 
 def summary_table(fit: Fit, prob: float = 0.9, derived: bool = True) -> pd.DataFrame:
