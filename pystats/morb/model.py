@@ -5,7 +5,7 @@ per sample from the trace-element compositions of mid-ocean-ridge basalts.
 (one per sample, hierarchical) by ``map``, ``laplace`` or ``nuts``: the likelihood is a
 normal law of the log concentrations around the melt of the chosen law
 (:mod:`pystats.morb.melting`), with a per-element error.  The parameterisation (non-centred
-in both C0 and F), the priors and the ridge ``(C0, F) -> (k C0, F/k)`` are described in
+in both C0 and F), the priors and the ridge ``(C0, F) -> (k C0, k F)`` are described in
 ``models/morb_melting.md``.
 
 References
@@ -132,7 +132,7 @@ class MORBMelting(Model):
     index does.  Other columns are ignored, listed in ``fit.data.summary["notes"]``.
     Summary rows: ``C0[<element>]`` (ppm), ``F[<sample>]`` and the parameters ``z_C0``,
     ``mu_F``, ``sigma_F``, ``z_F``, ``sigma``.  ``mle`` is not offered: without the
-    priors the likelihood is flat along ``(C0, F) -> (k C0, F / k)`` when the elements
+    priors the likelihood is flat along ``(C0, F) -> (k C0, k F)`` when the elements
     are incompatible (``models/morb_melting.md``).
 
     Examples
@@ -469,7 +469,7 @@ class MORBMelting(Model):
     # ------------------------------------------------------------------ results
     def correlations(self, fit: Fit) -> pd.DataFrame:
         """Posterior correlation matrix of ``log C0[<element>]`` and ``log F[<sample>]``
-        (from the draws; the ridge ``(C0, F) -> (k C0, F/k)`` shows as negative
+        (from the draws; the ridge ``(C0, F) -> (k C0, k F)`` shows as positive
         correlations between the two blocks)."""
         import pandas as pd
 
@@ -484,8 +484,8 @@ class MORBMelting(Model):
     def weak_directions(self, fit: Fit, n: int = 3) -> pd.DataFrame:
         """The ``n`` directions of (``log C0``, ``log F``) the data constrain least: the
         eigenvectors of the posterior covariance with the largest variance, with their
-        sd.  The ridge is the direction with one sign on every ``log C0`` and the other
-        on every ``log F``."""
+        sd.  The ridge is the direction with the same sign on every ``log C0`` and every
+        ``log F``."""
         import pandas as pd
 
         d = self._draws(fit)
