@@ -166,7 +166,10 @@ def cmd_fit(args: argparse.Namespace) -> int:
     else:
         catalog = _read(args)
     model = family(**options)
-    fit = model.fit(catalog, **_fit_kwargs(args), **data_options)
+    kwargs = _fit_kwargs(args)
+    if kwargs["method"] is None:
+        kwargs["method"] = "mle" if "mle" in family.methods else family.methods[0]
+    fit = model.fit(catalog, **kwargs, **data_options)
     print(fit.summary_text())
     if args.output:
         print(f"saved fit to {fit.save(args.output)}")
@@ -273,7 +276,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def _add_fit_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("inference")
-    g.add_argument("--method", default="mle", choices=["mle", "map", "laplace", "nuts"])
+    g.add_argument("--method", default=None, choices=["mle", "map", "laplace", "nuts"],
+                   help="default: mle, or the first method of a family without it (map)")
     g.add_argument(
         "--backend", default="auto", choices=["auto", "torch", "stan", "pystan", "cmdstanpy"]
     )
