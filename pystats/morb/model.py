@@ -275,7 +275,7 @@ class MORBMelting(Model):
                                 " is not a number; use ppm values (empty for missing)")
             if np.isinf(col).any() or (col <= 0).any():
                 i = int(np.flatnonzero(np.isinf(col) | (col <= 0))[0])
-                raise DataError(f"column {e!r}: value {col[i]!r} of sample {ids[i]!r} is not "
+                raise DataError(f"column {e!r}: value {float(col[i])!r} of sample {ids[i]!r} is not "
                                 "allowed; concentrations must be finite and > 0 (ppm)")
             if np.isnan(col).any() and self.options["missing"] == "error":
                 i = int(np.flatnonzero(np.isnan(col))[0])
@@ -292,7 +292,7 @@ class MORBMelting(Model):
                 bad = (~np.isfinite(s) | (s < 0)) & np.isfinite(conc[:, j])
                 if bad.any():
                     i = int(np.flatnonzero(bad)[0])
-                    raise DataError(f"column {sd_cols[e]!r}: value {s[i]!r} of sample "
+                    raise DataError(f"column {sd_cols[e]!r}: value {float(s[i])!r} of sample "
                                     f"{ids[i]!r} is not allowed; use an uncertainty >= 0 (ppm)")
                 sd[:, j] = np.where(np.isfinite(s), s, 0.0)
         observed = np.isfinite(conc)
