@@ -92,7 +92,7 @@ def test_bad_data_raise_naming_the_field(simulated, change, pattern):
 def test_options_are_checked():
     with pytest.raises(OptionError, match="melting='eqm'"):
         pystats.MORBMelting(melting="eqm")
-    with pytest.raises(OptionError, match="phi=0.01 applies only to melting='continuous'"):
+    with pytest.raises(OptionError, match=r"phi=0\.01 applies only to melting='continuous'"):
         pystats.MORBMelting(phi=0.01)
     with pytest.raises(OptionError, match=r"source_prior\['La'\]=-1"):
         pystats.MORBMelting(source_prior={"La": -1})
@@ -145,7 +145,7 @@ def test_enriched_sample_is_flagged(simulated):
 
 
 def test_cli_fit_reads_a_sample_table(tmp_path, simulated, capsys):
-    data, truth = simulated
+    data, _ = simulated
     path = tmp_path / "samples.csv"
     data.assign(MgO=9.0).to_csv(path, index=False)
     out = tmp_path / "s.csv"

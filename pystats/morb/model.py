@@ -275,8 +275,8 @@ class MORBMelting(Model):
                                 " is not a number; use ppm values (empty for missing)")
             if np.isinf(col).any() or (col <= 0).any():
                 i = int(np.flatnonzero(np.isinf(col) | (col <= 0))[0])
-                raise DataError(f"column {e!r}: value {float(col[i])!r} of sample {ids[i]!r} is not "
-                                "allowed; concentrations must be finite and > 0 (ppm)")
+                raise DataError(f"column {e!r}: value {float(col[i])!r} of sample {ids[i]!r} "
+                                "is not allowed; concentrations must be finite and > 0 (ppm)")
             if np.isnan(col).any() and self.options["missing"] == "error":
                 i = int(np.flatnonzero(np.isnan(col))[0])
                 raise DataError(
