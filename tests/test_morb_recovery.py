@@ -90,7 +90,7 @@ def test_ridge_with_only_incompatible_elements(nuts_full, nuts_incompatible):
     barely constrained. Elements with D ~ F (HREE, Y) narrow the ridge."""
     corr = {}
     sd_log_f = {}
-    for name, (data, _, fit) in (("full", nuts_full), ("incompatible", nuts_incompatible)):
+    for name, (_, _, fit) in (("full", nuts_full), ("incompatible", nuts_incompatible)):
         c = fit.model.correlations(fit)
         block = c.loc[[i for i in c.index if i.startswith("log_C0")],
                       [i for i in c.columns if i.startswith("log_F")]]

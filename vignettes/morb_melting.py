@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     print(f"\n2. {len(glasses)} glasses with MgO >= 8 wt% and all of {', '.join(ELEMENTS)}")
     model = pystats.MORBMelting(elements=ELEMENTS)
     fit_map = model.fit(glasses, method="map", seed=1)
-    print("MAP:", fit_map.diagnose(warn=False).ok and "converged" or "NOT converged")
+    print("MAP:", "converged" if fit_map.diagnose(warn=False).ok else "NOT converged")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", pystats.ConvergenceWarning)
         fit = model.fit(glasses, method="nuts", seed=1, chains=args.chains, draws=args.draws,
