@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from .gr.estimators import BValueResult, b_value
     from .gr.model import GutenbergRichter
     from .maglaw.model import MagnitudeLaw
+    from .morb.model import MORBMelting
     from .persistence import load
     from .readers import read_catalog, read_comcat
 
@@ -56,6 +57,7 @@ _MODEL_FAMILIES = {
     "SparseIsocon": "pystats.compositional.isocon",
     "LiquidIronEOS": "pystats.eos.model",
     "MagnitudeLaw": "pystats.maglaw.model",
+    "MORBMelting": "pystats.morb.model",
 }
 """The model families: class -> module.  One line here registers a family: the class is
 exported (lazily) and its module imported by :func:`pystats.model.registered_families`, so
@@ -84,7 +86,7 @@ a figure or an arviz conversion)."""
 
 _SUBMODULES = frozenset({
     "arviz_io", "backends", "btime", "catalog", "cli", "compositional", "diagnostics", "errors",
-    "etas", "fit", "gr", "maglaw",
+    "etas", "fit", "gr", "maglaw", "morb",
     "inference", "model", "parameters", "persistence", "readers", "report", "summary",
 })
 """Subpackages and modules reachable as attributes (``pystats.gr.b_positive``) before any
@@ -128,6 +130,7 @@ __all__ = [
     "FitFileError",
     "GrantIsocon",
     "GutenbergRichter",
+    "MORBMelting",
     "MagnitudeLaw",
     "McResult",
     "MethodNotSupportedError",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import inspect
 import logging
 import re
 import sys
@@ -158,9 +159,25 @@ def _fit_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 def cmd_fit(args: argparse.Namespace) -> int:
     options, data_options = _model_options(args)
     family = _families()[args.model]
-    catalog = resolve(family.cli.read)(args.catalog) if family.cli.read else _read(args)
+    if family.cli.read:  # the family reads its own data files (not a catalogue)
+        reader = resolve(family.cli.read)
+        accepted = inspect.signature(reader).parameters
+        kwargs = {}
+        for k in ("sep", "comment", "encoding"):
+            if getattr(args, k, None) is None:
+                continue
+            if k not in accepted:
+                raise OptionError(f"--{k} does not apply to --model {args.model}: its data "
+                                  f"file is read by {family.cli.read}")
+            kwargs[k] = getattr(args, k)
+        catalog = reader(args.catalog, **kwargs)
+    else:
+        catalog = _read(args)
     model = family(**options)
-    fit = model.fit(catalog, **_fit_kwargs(args), **data_options)
+    kwargs = _fit_kwargs(args)
+    if kwargs["method"] is None:
+        kwargs["method"] = "mle" if "mle" in family.methods else family.methods[0]
+    fit = model.fit(catalog, **kwargs, **data_options)
     print(fit.summary_text())
     if args.output:
         print(f"saved fit to {fit.save(args.output)}")
@@ -267,7 +284,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def _add_fit_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("inference")
-    g.add_argument("--method", default="mle", choices=["mle", "map", "laplace", "nuts"])
+    g.add_argument("--method", default=None, choices=["mle", "map", "laplace", "nuts"],
+                   help="default: mle, or the first method of a family without it (map)")
     g.add_argument(
         "--backend", default="auto", choices=["auto", "torch", "stan", "pystan", "cmdstanpy"]
     )

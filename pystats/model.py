@@ -410,7 +410,7 @@ class Model(ABC):
         self,
         data: Any,
         *,
-        method: str = "mle",
+        method: str | None = None,
         backend: str = "auto",
         device: str = "cpu",
         seed: int | None = None,
@@ -432,7 +432,8 @@ class Model(ABC):
         data
             What the family accepts (a :class:`~pystats.Catalog`, arrays, frames, ...).
             It is validated and copied, never modified.
-        method : {"mle", "map", "laplace", "nuts"}
+        method : {"mle", "map", "laplace", "nuts"}, optional
+            Default ``mle``, or the first of :attr:`methods` for a family without it.
             ``mle``: maximum likelihood with standard errors from the Hessian;
             ``map``: posterior mode (with priors) and Hessian standard errors;
             ``laplace``: Gaussian approximation at the posterior mode on the unconstrained
@@ -477,6 +478,8 @@ class Model(ABC):
             An argument out of range (``seed=-1``, ``chains=True``, ``draws=2.5``, ...); the
             message names it, its value and what is allowed.
         """
+        if method is None:
+            method = "mle" if "mle" in self.methods else self.methods[0]
         if method not in METHODS:
             raise OptionError(f"method={method!r} is not allowed; use one of {', '.join(METHODS)}")
         if method not in self.methods:

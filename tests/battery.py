@@ -400,3 +400,34 @@ register(BatteryCase(
                   "--t-start", "0.01", "--t-end", "1.0"),
     cli_predict_args=("--t1", "1.0", "--t2", "2.0", "--seed", "1"),
 ))
+
+
+MORB_ELEMENTS = ("Th", "Nb", "La", "Ce", "Nd", "Sm", "Zr", "Eu", "Gd", "Dy", "Y", "Er", "Yb",
+                 "Lu")
+
+
+def _simulate_morb(seed: int) -> tuple[pd.DataFrame, dict[str, float]]:
+    """12 melts of DMM (aggregated fractional, F in [0.04, 0.16]), 14 elements, 5 % scatter."""
+    from pystats.morb.simulate import simulate_morb
+
+    data, truth = simulate_morb(12, MORB_ELEMENTS, sigma=0.05, rng=seed)
+    el = list(MORB_ELEMENTS)
+    out = {f"C0[{e}]": float(truth["C0"][el.index(e)]) for e in ("La", "Sm", "Yb")}
+    out.update({f"F[{s}]": float(f) for s, f in zip(data["sample"][:3], truth["F"][:3],
+                                                      strict=True)})
+    return data, out
+
+
+register(BatteryCase(
+    name="morb",
+    model=lambda: pystats.MORBMelting(),
+    simulate=_simulate_morb,
+    cli_model="morb",
+    bad_option=("missing", "bogus"),
+    fast_methods=("map",),
+    predict_kwargs={"F": [0.05, 0.1]},
+    predict_columns=("F", "element", "mean", "median", "lower", "upper"),
+    sampler_kwargs={"laplace": {"chains": 2, "draws": 200},
+                    "nuts": {"chains": 2, "draws": 1000, "warmup": 500}},
+    cli_predict_args=("--F", "0.05", "--F", "0.1"),
+))

@@ -1,0 +1,75 @@
+// MORB melting inversion: one source composition C0 and a degree of melting F per sample
+// from trace-element concentrations (pystats family "morb_melting"; models/morb_melting.md).
+//
+// Observed pairs k = 1..K (sample samp[k], element elem[k]); y = log concentration (ppm):
+//   y[k] ~ normal(log C0[elem[k]] + log(C_L / C0)(F[samp[k]], D[elem[k]]), sd[k]),
+//   sd[k] = sqrt(sigma[elem[k]]^2 + tau[k]^2 + error_floor^2)  (tau: given log-scale
+//   uncertainty, 0 if none; error_floor keeps sigma -> 0 from giving an unbounded density).
+// Non-centred: log C0 = log_c0_ref + c0_sd * z_C0;  F = F_max * inv_logit(mu_F + sigma_F z_F).
+// Laws (modal melting): 1 batch, 2 aggregated fractional, 3 continuous with porosity phi.
+// Densities are normalised (target += ..._lpdf, half-normal with its log 2), as in the
+// torch likelihood and prior of pystats.morb.model.
+functions {
+  vector log_melt_ratio(vector F, vector D, int law, real phi) {
+    int K = rows(F);
+    vector[K] out;
+    if (law == 1) {
+      return -log(D + F .* (1 - D));
+    }
+    if (law == 2) {
+      return log1m_exp(log1m(F) ./ D) - log(F);
+    }
+    for (k in 1:K) {
+      real d_phi = phi + (1 - phi) * D[k];
+      real x = (F[k] - phi) / (1 - phi);
+      if (x > 1e-12) {
+        out[k] = log1m_exp(log1m(x) / d_phi) - log(x);
+      } else {
+        out[k] = -log(D[k] + F[k] * (1 - D[k]));
+      }
+    }
+    return out;
+  }
+}
+data {
+  int<lower=1> N;
+  int<lower=1> J;
+  int<lower=1> K;
+  array[K] int<lower=1, upper=N> samp;
+  array[K] int<lower=1, upper=J> elem;
+  vector[K] y;
+  vector<lower=0>[K] tau;
+  vector[J] log_c0_ref;
+  real<lower=0> c0_sd;
+  vector<lower=0>[J] D;
+  int<lower=1, upper=3> law;
+  real<lower=0, upper=1> phi;
+  real<lower=0, upper=1> F_max;
+  real mu_F_mean;
+  real<lower=0> mu_F_sd;
+  real<lower=0> sigma_F_sd;
+  real sigma_mu;
+  real<lower=0> sigma_sd;
+  real<lower=0> error_floor;
+  int<lower=0, upper=1> include_prior;
+}
+parameters {
+  vector[J] z_C0;
+  real mu_F;
+  real<lower=0> sigma_F;
+  vector[N] z_F;
+  vector<lower=0>[J] sigma;
+}
+model {
+  vector[N] F = F_max * inv_logit(mu_F + sigma_F * z_F);
+  vector[J] log_c0 = log_c0_ref + c0_sd * z_C0;
+  vector[K] mu = log_c0[elem] + log_melt_ratio(F[samp], D[elem], law, phi);
+  target += normal_lpdf(y | mu, sqrt(square(sigma[elem]) + square(tau) + square(error_floor)));
+  if (include_prior) {
+    target += std_normal_lpdf(z_C0);
+    target += normal_lpdf(mu_F | mu_F_mean, mu_F_sd);
+    target += normal_lpdf(sigma_F | 0, sigma_F_sd) + log2();
+    target += std_normal_lpdf(z_F);
+    target += lognormal_lpdf(sigma | sigma_mu, sigma_sd);
+  }
+}

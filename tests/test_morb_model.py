@@ -1,0 +1,159 @@
+"""MORBMelting: data reading (elements, uncertainty columns, missing values, ignored
+columns), options, the MAP fit on simulated data, summary row names, predictions and the
+command line.  Recovery by NUTS and the ridge: tests/test_morb_recovery.py."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import pystats
+from pystats.cli import EXIT_OK, main
+from pystats.errors import DataError, OptionError
+from pystats.morb.melting import melt
+from pystats.morb.simulate import simulate_morb
+from pystats.morb.tables import reference
+
+ELEMENTS = ["Th", "Nb", "La", "Ce", "Nd", "Sm", "Zr", "Eu", "Gd", "Dy", "Y", "Er", "Yb", "Lu"]
+
+
+@pytest.fixture(scope="module")
+def simulated():
+    return simulate_morb(12, ELEMENTS, sigma=0.05, rng=11)
+
+
+@pytest.fixture(scope="module")
+def map_fit(simulated):
+    data, _ = simulated
+    return pystats.MORBMelting().fit(data, method="map", seed=3)
+
+
+# ------------------------------------------------------------------ data reading
+def test_prepare_selects_elements_and_notes_ignored_columns(simulated):
+    data, _ = simulated
+    extra = data.assign(MgO=8.5, Ti=1.2, Latitude=10.0)  # Ti: known element, fitted
+    before = extra.copy(deep=True)
+    prep = pystats.MORBMelting().prepare(extra)
+    assert prep.summary["elements"][:3] == ["Th", "Nb", "La"]
+    assert "Ti" in prep.summary["elements"] and "MgO" not in prep.summary["elements"]
+    assert any("MgO" in n and "Latitude" in n for n in prep.summary["notes"])
+    assert prep.values["K"] == 12 * 15
+    assert extra.equals(before)
+    prep = pystats.MORBMelting(elements=["La", "Yb"]).prepare(extra)
+    assert prep.summary["elements"] == ["La", "Yb"] and prep.values["K"] == 24
+    np.testing.assert_allclose(prep.values["y"][:2], np.log(data[["La", "Yb"]].iloc[0]))
+    assert prep.summary["sample_ids"][0] == "S001"
+
+
+def test_missing_values_error_by_default_and_omitted_explicitly(simulated):
+    data, _ = simulated
+    bad = data.copy()
+    bad.loc[3, "Yb"] = np.nan
+    bad.loc[5, "La"] = np.nan
+    with pytest.raises(DataError, match=r"column 'La': sample 'S006' has no value.*missing='omit'"):
+        pystats.MORBMelting().prepare(bad)
+    prep = pystats.MORBMelting(missing="omit").prepare(bad)
+    assert prep.values["K"] == 12 * 14 - 2 and prep.summary["n_missing"] == 2
+    pairs = set(zip(prep.values["samp"].tolist(), prep.values["elem"].tolist(), strict=True))
+    el = prep.summary["elements"]
+    assert (3, el.index("Yb")) not in pairs and (5, el.index("La")) not in pairs
+    assert (3, el.index("La")) in pairs
+    assert bad["Yb"].isna().sum() == 1  # not filled in place
+    all_missing = bad.copy()
+    all_missing.loc[0, ELEMENTS] = np.nan
+    with pytest.raises(DataError, match="sample 'S001' has none of the elements"):
+        pystats.MORBMelting(missing="omit").prepare(all_missing)
+
+
+def test_uncertainty_columns_give_relative_errors(simulated):
+    data, _ = simulated
+    with_sd = data.assign(La_sd=0.1 * data["La"])
+    prep = pystats.MORBMelting(elements=["La", "Sm"]).prepare(with_sd)
+    tau = prep.values["tau"].reshape(12, 2)
+    np.testing.assert_allclose(tau[:, 0], 0.1)
+    np.testing.assert_allclose(tau[:, 1], 0.0)
+    assert prep.summary["uncertainty_columns"] == ["La_sd"]
+
+
+@pytest.mark.parametrize(("change", "pattern"), [
+    (lambda d: d.assign(La=-1.0), r"column 'La': value -1.0 of sample 'S001'"),
+    (lambda d: d.assign(La="n.d."), r"column 'La': value 'n.d.' of sample 'S001' is not a number"),
+    (lambda d: d.assign(sample="A"), r"sample id 'A' appears more than once"),
+    (lambda d: d[["sample", "MgO"]] if "MgO" in d else d[["sample"]], r"no element column"),
+    (lambda d: d.assign(La_sd=-0.1), r"column 'La_sd': value -0.1"),
+])
+def test_bad_data_raise_naming_the_field(simulated, change, pattern):
+    data, _ = simulated
+    with pytest.raises(DataError, match=pattern):
+        pystats.MORBMelting().prepare(change(data))
+
+
+def test_options_are_checked():
+    with pytest.raises(OptionError, match="melting='eqm'"):
+        pystats.MORBMelting(melting="eqm")
+    with pytest.raises(OptionError, match=r"phi=0\.01 applies only to melting='continuous'"):
+        pystats.MORBMelting(phi=0.01)
+    with pytest.raises(OptionError, match=r"source_prior\['La'\]=-1"):
+        pystats.MORBMelting(source_prior={"La": -1})
+    with pytest.raises(OptionError, match="median must be below F_max"):
+        pystats.MORBMelting(F_max=0.05)
+    with pytest.raises(OptionError, match="no prior centre"):
+        pystats.MORBMelting(elements=["La", "Li"]).prepare(
+            pd.DataFrame({"La": [3.0], "Li": [5.0]}))
+
+
+# ------------------------------------------------------------------ fit
+def test_map_recovers_source_and_melting(map_fit, simulated):
+    data, truth = simulated
+    table = map_fit.summary()
+    assert map_fit.diagnose(warn=False).ok
+    for j, e in enumerate(ELEMENTS):
+        row = table.loc[f"C0[{e}]"]
+        assert abs(row["estimate"] - truth["C0"][j]) <= 4 * row["se"], (e, row)
+    for i, s in enumerate(data["sample"]):
+        row = table.loc[f"F[{s}]"]
+        assert abs(row["estimate"] - truth["F"][i]) <= 4 * row["se"], (s, row)
+    # and the rows are the documented ones, labelled by element and sample id
+    assert {"z_C0[La]", "sigma[Yb]", "z_F[S012]", "mu_F", "sigma_F"} <= set(table.index)
+
+
+def test_predict_is_the_forward_model_at_the_posterior(map_fit, simulated):
+    table = map_fit.predict(F=[0.05, 0.1], prob=0.9)
+    assert list(table.columns) == ["F", "element", "mean", "median", "lower", "upper"]
+    el = map_fit.data.summary["elements"]
+    c0 = np.asarray(map_fit.estimate("C0"))
+    d = np.array([reference("D_WH2005")[e] for e in el])
+    at_mode = melt(c0, d, 0.05, law="aggregated_fractional")
+    first = table[table["F"] == 0.05]
+    assert np.all(first["lower"].to_numpy() <= at_mode) and np.all(at_mode <= first["upper"])
+    np.testing.assert_allclose(first["median"], at_mode, rtol=0.05)
+    per_sample = map_fit.predict()
+    assert len(per_sample) == 12 * 14 and per_sample["poor_fit"].mean() < 0.25
+    with pytest.raises(OptionError, match="F="):
+        map_fit.predict(F=[0.0])
+
+
+def test_enriched_sample_is_flagged(simulated):
+    data, _ = simulated
+    bad = data.copy()
+    bad.loc[0, ["Th", "Nb", "La"]] *= 4.0  # an enriched (E-MORB-like) sample
+    fit = pystats.MORBMelting().fit(bad, method="map", seed=1)
+    flagged = fit.predict().query("poor_fit")
+    assert "S001" in set(flagged["sample"])
+    assert set(flagged.loc[flagged["sample"] == "S001", "element"]) & {"Th", "Nb", "La"}
+
+
+def test_cli_fit_reads_a_sample_table(tmp_path, simulated, capsys):
+    data, _ = simulated
+    path = tmp_path / "samples.csv"
+    data.assign(MgO=9.0).to_csv(path, index=False)
+    out = tmp_path / "s.csv"
+    assert main(["fit", str(path), "--model", "morb", "--elements", "La,Sm,Yb,Y",
+                 "-q", "--seed", "2", "--summary-csv", str(out)]) == EXIT_OK
+    table = pd.read_csv(out, index_col=0)
+    assert {"C0[La]", "C0[Y]", "F[S001]"} <= set(table.index)
+    assert "C0[Th]" not in table.index
+    capsys.readouterr()
+    assert main(["fit", str(path), "--model", "morb", "--mc", "2"]) != EXIT_OK
+    assert "--mc" in capsys.readouterr().err
