@@ -161,12 +161,13 @@ def cmd_fit(args: argparse.Namespace) -> int:
     family = _families()[args.model]
     if family.cli.read:  # the family reads its own data files (not a catalogue)
         reader = resolve(family.cli.read)
-        accepted = inspect.signature(reader).parameters
+        params = inspect.signature(reader).parameters
+        takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
         kwargs = {}
         for k in ("sep", "comment", "encoding"):
             if getattr(args, k, None) is None:
                 continue
-            if k not in accepted:
+            if k not in params and not takes_any:
                 raise OptionError(f"--{k} does not apply to --model {args.model}: its data "
                                   f"file is read by {family.cli.read}")
             kwargs[k] = getattr(args, k)
