@@ -248,6 +248,7 @@ def test_reference_log_phi_matches_scipy_above_the_guard() -> None:
 
 # ---------------------------------------------------------------------------- NUTS
 @pytest.mark.slow
+@pytest.mark.long  # diverges with the current parameterisation (xfail); -m long
 @pytest.mark.xfail(strict=False, reason=(
     "seen failing on divergences (4 x 400+400, adapt_delta 0.8; 18 min on a loaded 2-core "
     "machine): the spec's K / mu_0 parameterisation is badly conditioned for a diagonal "

@@ -53,6 +53,8 @@ def _fit_params() -> list[Any]:
     for case in CASES.values():
         for method in case.model().methods:
             marks = () if method in case.fast_methods else (pytest.mark.slow,)
+            if method in case.long_methods:
+                marks = (*marks, pytest.mark.long)
             out.append(pytest.param(case.name, method, id=f"{case.name}-{method}", marks=marks))
     return out
 

@@ -174,6 +174,7 @@ def test_cli_fit_and_predict_round_trip(tmp_path, simulated, capsys):
 
 # ---------------------------------------------------------------- slow: NUTS
 @pytest.mark.slow
+@pytest.mark.long  # not yet run to completion here: run by hand (-m long)
 def test_nuts_recovers_kuwayama_parameters(simulated):
     """NUTS on the data simulated at the real conditions: every EOS parameter within 3
     posterior sd of the truth, the CMB density (4000 K) within its 99 % interval, no
@@ -190,6 +191,7 @@ def test_nuts_recovers_kuwayama_parameters(simulated):
 
 
 @pytest.mark.slow
+@pytest.mark.long  # not yet run to completion here: run by hand (-m long)
 def test_sbc_ranks_of_map_laplace_intervals(shared_data):
     """SBC-style check over repeated simulations: truths drawn from the prior (restricted
     to the Kuwayama neighbourhood: V0, K0, K0p, gamma0 varied, the rest fixed at Kuwayama's

@@ -14,7 +14,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from maglaw_confusion import confusion
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.long]  # ~30 min: run by hand (-m long)
 
 
 @pytest.fixture(scope="module")

@@ -104,6 +104,7 @@ def test_ridge_with_only_incompatible_elements(nuts_full, nuts_incompatible):
 
 
 @pytest.mark.slow
+@pytest.mark.long  # N = 50/200 coverage, not yet run to completion: -m long
 @pytest.mark.parametrize("n", [50, 200])
 def test_nuts_recovery_larger_n(n):
     data, truth, fit = _nuts(n, FULL, seed=n, chains=2, draws=500, warmup=500)
@@ -115,6 +116,7 @@ def test_nuts_recovery_larger_n(n):
 
 
 @pytest.mark.slow
+@pytest.mark.long  # N = 50/200 coverage, not yet run to completion: -m long
 def test_interval_coverage():
     """Coverage of the 90 % intervals of C0 and F over 16 data sets drawn from the prior
     of the model's C0 (DMM x lognormal(0, 0.5)) and F: two-sided, 16 x 22 intervals."""
