@@ -36,8 +36,8 @@ from typing import Any
 
 from .errors import OptionError
 
-__all__ = ["Argument", "CommandLine", "SimulateCommand", "is_number", "name_value_pairs",
-           "number_or_text", "resolve"]
+__all__ = ["Argument", "CommandLine", "SimulateCommand", "fix_argument", "forecast_window",
+           "is_number", "name_value_pairs", "number_or_text", "resolve"]
 
 
 def is_number(value: Any) -> bool:
@@ -173,6 +173,25 @@ class Argument:
                     f"{self.flag} {raw!r} is not allowed; use a {what} value"
                 ) from None
         return self.parse(raw) if self.parse is not None else raw
+
+
+def fix_argument(example: str) -> Argument:
+    """``--fix NAME=VALUE`` (repeatable) for a family's ``fixed`` option; ``example`` is
+    shown in the help and in errors (e.g. ``"c=0.01"``)."""
+    return Argument("--fix", keyword="fixed", action="append", metavar="NAME=VALUE",
+                    parse=name_value_pairs("--fix", example),
+                    help=f"hold a parameter fixed, e.g. --fix {example} (repeatable)")
+
+
+def forecast_window() -> tuple[Argument, ...]:
+    """``--t1``, ``--t2`` and ``--seed`` of a point-process forecast (``pystats predict``)."""
+    return (
+        Argument("--t1", type=number_or_text, help="start of the forecast window (days "
+                 "or ISO date; default: end of the fitting window)"),
+        Argument("--t2", type=number_or_text,
+                 help="end of the forecast window (default: t1 + 1 day)"),
+        Argument("--seed", type=int, help="random seed (default: from the fit)"),
+    )
 
 
 @dataclass(frozen=True)

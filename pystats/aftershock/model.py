@@ -39,7 +39,7 @@ import numpy as np
 
 from .. import _checks
 from .._warnings import warn as _warn
-from ..cli_spec import Argument, CommandLine, name_value_pairs, number_or_text
+from ..cli_spec import Argument, CommandLine, fix_argument, forecast_window, number_or_text
 from ..constraints import DateTimes, Interval, Mappings, Option, StrOptions
 from ..errors import DataError, DataWarning, OptionError
 from ..model import Model, PreparedData
@@ -230,9 +230,7 @@ class AftershockDetection(Model):
             Argument("--n-nodes", type=int, help="RW2 nodes (default 40)"),
             Argument("--n-panels", type=int,
                      help="quadrature panels in log time (default 64)"),
-            Argument("--fix", keyword="fixed", action="append", metavar="NAME=VALUE",
-                     parse=name_value_pairs("--fix", "c=0.01"),
-                     help="hold a parameter fixed, e.g. --fix c=0.01 (repeatable)"),
+            fix_argument("c=0.01"),
             Argument("--t-start", to="data", type=number_or_text,
                      help="start of the fitting window (days after the main shock or ISO "
                      "date; default 0.01 d after it)"),
@@ -240,12 +238,8 @@ class AftershockDetection(Model):
                      help="end of the fitting window (default: last event)"),
         ),
         predict=(
-            Argument("--t1", type=number_or_text, help="start of the forecast window (days "
-                     "or ISO date; default: end of the fitting window)"),
-            Argument("--t2", type=number_or_text,
-                     help="end of the forecast window (default: t1 + 1 day)"),
+            *forecast_window(),
             Argument("--n-sims", type=int, help="number of simulated counts (default 4000)"),
-            Argument("--seed", type=int, help="random seed (default: from the fit)"),
         ),
     )
 

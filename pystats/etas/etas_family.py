@@ -18,7 +18,7 @@ from .. import _checks
 from .._checks import check_prob
 from .._checks import number as _number
 from .._warnings import warn as _warn
-from ..cli_spec import Argument, CommandLine, name_value_pairs, number_or_text
+from ..cli_spec import Argument, CommandLine, fix_argument, forecast_window, number_or_text
 from ..constraints import Interval, Mappings, Option, StrOptions
 from ..errors import DataError, DataWarning, OptionError
 from ..model import PreparedData
@@ -170,9 +170,7 @@ class ETAS(_PointProcessModel):
                      "for one aftershock sequence (default: estimated)"),
             Argument("--b", type=float,
                      help="Gutenberg-Richter b-value of the magnitudes (default: estimated)"),
-            Argument("--fix", keyword="fixed", action="append", metavar="NAME=VALUE",
-                     parse=name_value_pairs("--fix", "alpha=1.2"),
-                     help="hold a parameter fixed, e.g. --fix alpha=1.2 (repeatable)"),
+            fix_argument("alpha=1.2"),
             Argument("--likelihood", choices=LIKELIHOODS, help="evaluation"),
             Argument("--t-start", to="data", type=number_or_text,
                      help="start of the fitting window (days or ISO date); earlier events "
@@ -181,12 +179,8 @@ class ETAS(_PointProcessModel):
                      help="end of the fitting window (default: last event)"),
         ),
         predict=(
-            Argument("--t1", type=number_or_text, help="start of the forecast window (days "
-                     "or ISO date; default: end of the fitting window)"),
-            Argument("--t2", type=number_or_text,
-                     help="end of the forecast window (default: t1 + 1 day)"),
+            *forecast_window(),
             Argument("--n-sims", type=int, help="number of simulations (default 1000)"),
-            Argument("--seed", type=int, help="random seed (default: from the fit)"),
             Argument("--m-max", type=float, help="largest simulated magnitude; needed when "
                      "alpha >= b ln 10"),
             Argument("--allow-supercritical", action="store_true",

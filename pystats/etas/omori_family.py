@@ -15,7 +15,7 @@ import numpy as np
 from .. import _checks
 from .._checks import check_prob
 from .._warnings import warn as _warn
-from ..cli_spec import Argument, CommandLine, name_value_pairs, number_or_text
+from ..cli_spec import Argument, CommandLine, fix_argument, forecast_window, number_or_text
 from ..constraints import Booleans, DateTimes, Interval, Mappings, Option
 from ..errors import DataError, DataWarning, OptionError
 from ..model import PreparedData
@@ -119,9 +119,7 @@ class OmoriUtsu(_PointProcessModel):
             Argument("--delta-m", type=float, help="magnitude bin width (default: inferred)"),
             Argument("--b", type=float,
                      help="Gutenberg-Richter b-value of the magnitudes (default: estimated)"),
-            Argument("--fix", keyword="fixed", action="append", metavar="NAME=VALUE",
-                     parse=name_value_pairs("--fix", "alpha=1.2"),
-                     help="hold a parameter fixed, e.g. --fix alpha=1.2 (repeatable)"),
+            fix_argument("alpha=1.2"),
             Argument("--background", action="store_true", help="add a background rate mu"),
             Argument("--main-shock-time", type=number_or_text,
                      help="main-shock time (days or ISO date; default 0: times count from it)"),
@@ -132,12 +130,8 @@ class OmoriUtsu(_PointProcessModel):
                      help="end of the fitting window (default: last event)"),
         ),
         predict=(
-            Argument("--t1", type=number_or_text, help="start of the forecast window (days "
-                     "or ISO date; default: end of the fitting window)"),
-            Argument("--t2", type=number_or_text,
-                     help="end of the forecast window (default: t1 + 1 day)"),
+            *forecast_window(),
             Argument("--n-sims", type=int, help="number of simulations (default 4000)"),
-            Argument("--seed", type=int, help="random seed (default: from the fit)"),
         ),
     )
 
