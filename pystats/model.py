@@ -381,11 +381,13 @@ class Model(ABC):
         """
         return {}
 
-    def index_labels(self, data: PreparedData) -> dict[str, tuple[list[str], ...]]:
+    def index_labels(self, data: PreparedData) -> dict[str, tuple[list[str | None], ...]]:
         """Labels of the axes of array parameters and derived quantities, for the rows of
         ``Fit.summary()``: name -> one list of labels per axis (``{"a": (["s1", "s2"],)}``
-        names the rows ``a[s1]``, ``a[s2]`` instead of ``a[0]``, ``a[1]``).  Default: none
-        (rows keep their integer indices)."""
+        names the rows ``a[s1]``, ``a[s2]`` instead of ``a[0]``, ``a[1]``).  A label
+        ``None`` drops its axis from the name: ``{"h": ([None],)}`` names a size-1 array's
+        row ``h``, as a scalar (:func:`pystats.summary.relabel`).  Default: none (rows keep
+        their integer indices)."""
         return {}
 
     def predict(self, fit: Fit, **kwargs: Any) -> pd.DataFrame:

@@ -492,14 +492,20 @@ def summary_table(fit: Fit, prob: float = 0.9, derived: bool = True) -> pd.DataF
     return frame
 
 
-def relabel(name: str, labels: Mapping[str, Sequence[Sequence[str]]]) -> str:
+def relabel(name: str, labels: Mapping[str, Sequence[Sequence[str | None]]]) -> str:
     """``"b[1,2]"`` as ``"b[s2,Ca]"`` with the family's axis labels
     (:meth:`pystats.model.Model.index_labels`); other names unchanged.
+
+    A label ``None`` leaves its axis out of the name, and an element whose every axis is
+    left out is named by the bare parameter name: ``{"a": ([None],)}`` names the single
+    element of a size-1 array ``a``, not ``a[0]``.
 
     Examples
     --------
     >>> relabel("b[1,0]", {"b": (["s1", "s2"], ["Ca", "Na"])}), relabel("c[0]", {})
     ('b[s2,Ca]', 'c[0]')
+    >>> relabel("a[0]", {"a": ([None],)}), relabel("d[0,1]", {"d": ([None], ["x", "y"])})
+    ('a', 'd[y]')
     """
     base, sep, rest = name.partition("[")
     if not sep or base not in labels or not rest.endswith("]"):
@@ -509,7 +515,8 @@ def relabel(name: str, labels: Mapping[str, Sequence[Sequence[str]]]) -> str:
         axes = labels[base]
         if len(idx) != len(axes):
             return name
-        return f"{base}[{','.join(str(axes[k][i]) for k, i in enumerate(idx))}]"
+        shown = [str(axes[k][i]) for k, i in enumerate(idx) if axes[k][i] is not None]
+        return f"{base}[{','.join(shown)}]" if shown else base
     except (ValueError, IndexError):
         return name
 

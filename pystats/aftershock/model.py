@@ -415,6 +415,11 @@ class AftershockDetection(Model):
         out.append(Parameter("z", shape=(n_z,), description=_DESCRIPTIONS["z"]))
         return ParameterSet(out)
 
+    def index_labels(self, data: PreparedData) -> dict[str, tuple[list[str | None], ...]]:
+        """The latent hyperparameters (arrays of size 1 or 0, the Stan contract) read as
+        scalars in summaries: ``gp_amplitude``, not ``gp_amplitude[0]``; size 0: no row."""
+        return {name: ([None],) for name in HYPER_ALL}
+
     def _full(self, params: Mapping[str, Any], like: Any) -> dict[str, Any]:
         """Free values with the fixed ones (as tensors/arrays shaped like ``like``)."""
         out = dict(params)
@@ -614,7 +619,7 @@ class AftershockDetection(Model):
             full = self._full(params.constrain(ut), ut[0])
             return self._mu(x, full, tensors)
 
-        jac = torch.autograd.functional.jacobian(mu_of, u).numpy()
+        jac = torch.autograd.functional.jacobian(mu_of, u, vectorize=True).numpy()
         with torch.no_grad():
             mode = mu_of(u).numpy()
         var = np.einsum("ij,jk,ik->i", jac, np.asarray(fit.cov_unconstrained), jac)
@@ -786,6 +791,13 @@ class AftershockDetection(Model):
         df.attrs.update({"t1": t1, "t2": t2, "prob": prob, "n_sims": n_sims,
                          "expected": lam, "counts": counts})
         return df
+
+    def report_figures(self, fit: Fit) -> list[tuple[str, Any]]:
+        """μ(t) with its band over the events, q(M, t), observed vs fitted cumulative counts
+        and the next day's forecast (:mod:`pystats.plots.aftershock`)."""
+        from ..plots.aftershock import report_figures
+
+        return report_figures(fit)
 
     def check_fit(self, fit: Fit) -> list[ModelCheck]:
         """``detection_below_mainshock``: the fitted ``μ(t)`` stays below ``M0``.

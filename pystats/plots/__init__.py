@@ -12,8 +12,11 @@ Generic figures (any family), built on arviz where it has the plot:
 
 Family figures: :mod:`pystats.plots.gr` (frequency–magnitude distribution, detection
 curve) and :mod:`pystats.plots.etas` (intensity, residuals, background probabilities,
-Omori–Utsu rate, magnitude–frequency distribution of the target events) and
-:mod:`pystats.plots.isocon` (isocon diagram, mass transfer tau, immobile probabilities).
+Omori–Utsu rate, magnitude–frequency distribution of the target events),
+:mod:`pystats.plots.isocon` (isocon diagram, mass transfer tau, immobile probabilities) and
+:mod:`pystats.plots.aftershock` (``μ(t)`` with its band over the events, ``q(M, t)``,
+observed vs fitted cumulative counts, the forecast; ``plot_*(fit, ax=None)`` functions that
+return the ``Axes``, also as ``pystats.aftershock.plots``).
 
 Every function returns a figure (or ``None`` when there is nothing to draw); the report
 (:mod:`pystats.report`) embeds them.
@@ -21,4 +24,7 @@ Every function returns a figure (or ``None`` when there is nothing to draw); the
 
 from __future__ import annotations
 
-__all__ = ["diagnostic", "eos", "etas", "gr", "isocon", "predictive", "prior", "processes"]
+__all__ = [
+    "aftershock", "diagnostic", "eos", "etas", "gr", "isocon", "predictive", "prior",
+    "processes",
+]

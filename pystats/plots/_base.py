@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..arviz_io import import_arviz
-from ..summary import element_names
+from ..summary import element_names, relabel
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -37,10 +37,12 @@ def thin(arr: np.ndarray, max_draws: int) -> np.ndarray:
 def scalar_draws(fit: Fit, limit: int) -> tuple[dict[str, np.ndarray], int]:
     """The first ``limit`` scalar parameter elements as ``label -> (chain, draw)``.
 
+    Labels are the rows of ``fit.summary()`` (the family's ``index_labels`` applied).
     Returns the draws and the total number of scalar parameter elements.
     """
     out: dict[str, np.ndarray] = {}
     total = fit.parameters.dim
+    labels = fit.model.index_labels(fit.data)
     for p in fit.parameters:
         if p.name not in fit.draws:
             continue
@@ -49,7 +51,8 @@ def scalar_draws(fit: Fit, limit: int) -> tuple[dict[str, np.ndarray], int]:
         for i, label in enumerate(element_names(p.name, p.shape)):
             if len(out) >= limit:
                 return out, total
-            out[label] = flat[:, :, i]
+            shown = relabel(label, labels)
+            out[label if shown in out else shown] = flat[:, :, i]
     return out, total
 
 
