@@ -162,3 +162,29 @@ def test_standalone_module_is_the_same_code():
     import pystats.aftershock.plots as ap
 
     assert ap.plot_detection is plot_detection and ap.plot_forecast is plot_forecast
+
+
+# ---------------------------------------------------------------- vignette
+@pytest.mark.slow
+def test_miyagi_vignette_runs(shared_data, tmp_path, capsys):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "vignettes" / "aftershock_miyagi.py"
+    spec = importlib.util.spec_from_file_location("aftershock_miyagi", path)
+    vignette = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(vignette)
+    res = vignette.main(["--data", str(shared_data), "--output-dir", str(tmp_path)])
+    assert "gp_amplitude" in res["summary"].index and "could not be drawn" not in (
+        res["report"].read_text(encoding="utf-8"))
+    curve = res["curve"]
+    # detection improves over the first day (μ falls), and the band holds the estimate
+    assert curve["mu"].iloc[0] > curve["mu"].iloc[-1]
+    assert np.all((curve["lower"] < curve["mu"]) & (curve["mu"] < curve["upper"]))
+    q = res["q"].to_numpy()
+    assert np.all(np.diff(q, axis=1) >= 0)  # q increases with magnitude
+    fc = res["forecast"]
+    assert list(fc["magnitude"]) == [2.0, 3.0, 4.0]
+    assert np.all(np.diff(fc["mean"]) < 0) and fc["observed"].iloc[0] > 0
+    assert res["figure"].stat().st_size > 10_000
+    assert "Forecast of N(M >= m)" in capsys.readouterr().out
