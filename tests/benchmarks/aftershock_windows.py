@@ -232,8 +232,8 @@ def parameter_row(case: Case, label: str, method: str, fit: Any, seconds: float
                            "n learned": fit.data.summary["n"]}
     for k in SUMMARY_PARAMS:
         mean, sd = s.loc[k, "mean"], s.loc[k, "sd"]
-        digits = 3 if k in ("K", "c") else 2
-        row[k] = f"{mean:.{digits}f} ± {sd:.{digits}f}"
+        row[k] = (f"{mean:.2g} ± {sd:.1g}" if k in ("K", "c")  # span decades
+                  else f"{mean:.2f} ± {sd:.2f}")
     checks = fit.diagnose().to_frame()
     row["Pareto k"] = (f"{checks.loc['pareto_k', 'value']:.2f}"
                        if "pareto_k" in checks.index else "")
