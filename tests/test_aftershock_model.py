@@ -194,6 +194,18 @@ def test_missing_magnitudes_are_dropped_with_a_warning():
         model.prepare(df, t_end=1.0)
 
 
+def test_events_at_the_same_time_are_kept_with_a_note():
+    # an inhomogeneous Poisson process (not self-exciting): ties are data, as in ComCat's
+    # Ridgecrest 2019 file; they used to raise "must be strictly increasing"
+    t = np.linspace(0.02, 1.0, 40)
+    t = np.sort(np.concatenate([t, t[[5, 30]]]))
+    df = pd.DataFrame({"time": t, "magnitude": 2.5})
+    data = AftershockDetection(mainshock_magnitude=6.0).prepare(df, t_end=1.0)
+    assert data.values["N"] == 42
+    assert any("2 event(s) in the window share their time" in n for n in data.summary["notes"])
+    assert np.all(np.isfinite(data.values["s"]))
+
+
 @pytest.mark.parametrize(("kw", "match"), [
     ({"mu_prior": "spline"}, "mu_prior='spline'"),
     ({"kernel": "matern12"}, "kernel='matern12'"),

@@ -305,7 +305,8 @@ class AftershockDetection(Model):
         ``t_start`` defaults to 0.01 d after the main shock, ``t_end`` to the last event.
         With ``missing_magnitude`` given, events whose magnitude is NaN or equal to it are
         dropped with a :class:`DataWarning` giving their number; without it a NaN magnitude
-        is a :class:`DataError` (nothing is dropped silently).
+        is a :class:`DataError` (nothing is dropped silently).  Events at the same time
+        are kept (the Omori–Utsu rate is not self-exciting; a note counts them).
 
         Returns
         -------
@@ -325,7 +326,10 @@ class AftershockDetection(Model):
 
         o = self.options
         frame, n_missing = _drop_missing(data, missing_magnitude)
-        ev = _read_events(frame, need_magnitudes=True, family="AftershockDetection")
+        # events at the same time are allowed: the Omori–Utsu rate does not depend on past
+        # events (catalogues such as ComCat's Ridgecrest 2019 hold a few same-time pairs)
+        ev = _read_events(frame, need_magnitudes=True, family="AftershockDetection",
+                          strictly_increasing=False)
         times, mags, ref = ev["times"], ev["magnitudes"], ev["reference_time"]
         notes: list[str] = []
         if n_missing:
@@ -351,6 +355,10 @@ class AftershockDetection(Model):
         sel = (times >= ts) & (times <= te)
         t, m = times[sel] - t_ms, mags[sel]
         n = int(t.size)
+        n_ties = int(np.sum(np.diff(t) == 0))
+        if n_ties:
+            notes.append(f"{n_ties} event(s) in the window share their time with the event "
+                         "before (kept: the rate is not self-exciting)")
         if n < MIN_EVENTS:
             raise DataError(f"only {n} event(s) lie in the window [{ts:g}, {te:g}]; "
                             f"AftershockDetection needs at least {MIN_EVENTS} "

@@ -50,12 +50,14 @@ def _too_few(family: str, n: int, mc: float | None, dropped: str = "") -> str:
     )
 
 
-def _read_events(data: Any, *, need_magnitudes: bool, family: str) -> dict[str, Any]:
+def _read_events(data: Any, *, need_magnitudes: bool, family: str,
+                 strictly_increasing: bool = True) -> dict[str, Any]:
     """Times (days) and magnitudes of ``data``, validated by :class:`~pystats.Catalog`.
 
     Returns a dict with ``times``, ``magnitudes`` (or ``None``), ``source`` and
     ``reference_time`` (ISO string or ``None``).  Times must be strictly increasing
-    (:meth:`Catalog.check_times`).
+    (:meth:`Catalog.check_times`), or only non-decreasing with
+    ``strictly_increasing=False`` (families whose rate does not depend on past events).
     """
     import pandas as pd
 
@@ -94,7 +96,7 @@ def _read_events(data: Any, *, need_magnitudes: bool, family: str) -> dict[str, 
         source, mags_given = "array of times", False
     else:
         raise DataError(f"data of type {type(data).__name__} is not allowed; use {allowed}")
-    cat.check_times(strictly_increasing=True)
+    cat.check_times(strictly_increasing=strictly_increasing)
     ref = cat.reference_time
     times, mags = event_arrays(cat)
     return {
