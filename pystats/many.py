@@ -9,7 +9,7 @@ closed by the call) and on a cluster (pass a ``distributed.Client`` connected to
 How it is organised:
 
 * **Seeds.** Fit ``i`` gets its own seed, spawned from one root seed
-  (``numpy.random.SeedSequence(seed).spawn(n)``, each child's first 32-bit word), so a row
+  (``numpy.random.SeedSequence(seed).spawn(n)``, see :func:`spawn_seeds`), so a row
   is reproduced by ``model.fit(data, method=..., seed=row.seed)`` alone, whatever the
   worker, the order or the number of workers.
 * **Compiled once.** When the method runs on a Stan engine, the program is compiled (or
@@ -59,6 +59,9 @@ SEQUENTIAL = "sequential"
 """``client=`` value that runs the fits one after the other in this process, without dask
 (for debugging: breakpoints and tracebacks work as in a plain loop)."""
 
+_SEED_RANGE = 2**31 - 1
+"""Spawned seeds are below this (as the seeds drawn by :func:`pystats.inference.run`)."""
+
 _FIXED_COLUMNS = (
     "dataset", "method", "backend", "seed", "ok", "error_type", "error_message",
     "converged", "diagnostics_ok", "problems", "r_hat_max", "ess_bulk_min", "divergences",
@@ -71,21 +74,23 @@ _FIT_ARGUMENTS = frozenset(
 
 
 def spawn_seeds(seed: int | None, n: int) -> list[int]:
-    """``n`` independent seeds in ``[0, 2**32 - 1]`` spawned from the root ``seed``.
+    """``n`` independent seeds in ``[0, 2**31 - 1)`` spawned from the root ``seed``.
 
     Child ``i`` of ``numpy.random.SeedSequence(seed).spawn(n)``, reduced to its first
-    32-bit word: the seeds do not depend on ``n`` (the first ``k`` of ``n`` are the ``k``
-    seeds of ``spawn_seeds(seed, k)``), so adding data sets keeps the earlier fits.
+    32-bit word modulo ``2**31 - 1`` (the range of the seeds pystats draws itself: pystan's
+    sampler refuses seeds of ``2**31`` and above).  The seeds do not depend on ``n`` (the
+    first ``k`` of ``n`` are the ``k`` seeds of ``spawn_seeds(seed, k)``), so adding data
+    sets keeps the earlier fits.
 
     Examples
     --------
     >>> from pystats.many import spawn_seeds
     >>> seeds = spawn_seeds(2024, 3)
-    >>> seeds == spawn_seeds(2024, 5)[:3], len(set(seeds)), all(0 <= s < 2**32 for s in seeds)
+    >>> seeds == spawn_seeds(2024, 5)[:3], len(set(seeds)), all(0 <= s < 2**31 for s in seeds)
     (True, 3, True)
     """
     children = np.random.SeedSequence(seed).spawn(int(n))
-    return [int(c.generate_state(1, dtype=np.uint32)[0]) for c in children]
+    return [int(c.generate_state(1, dtype=np.uint32)[0]) % _SEED_RANGE for c in children]
 
 
 def fit_many(
@@ -119,8 +124,8 @@ def fit_many(
         ``"sequential"`` (:data:`SEQUENTIAL`): a plain loop in this process, no dask.
     seed : int, optional
         Root seed in ``[0, 2**32 - 1]``; fit ``i`` (in the order of ``datasets``) uses
-        ``spawn_seeds(seed, n)[i]`` (:func:`spawn_seeds`).  Drawn at random if omitted; the
-        root seed used is in ``table.attrs["seed"]``.
+        ``spawn_seeds(seed, n)[i]`` (:func:`spawn_seeds`, in ``[0, 2**31 - 1)``).  Drawn
+        at random if omitted; the root seed used is in ``table.attrs["seed"]``.
     overrides : mapping, optional
         ``{id: {argument: value}}``: keyword arguments of :meth:`Model.fit` for some data
         sets only (e.g. a fitting window ``t_start``/``t_end``, or ``seed``), replacing
