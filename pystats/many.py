@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _checks
-from .errors import MethodNotSupportedError, OptionError
+from .errors import BackendError, MethodNotSupportedError, OptionError
 from .model import METHODS, Model
 
 if TYPE_CHECKING:
@@ -119,7 +119,8 @@ def fit_many(
         As in :meth:`Model.fit` (default: ``mle``, or the family's first method).
     client : None, distributed.Client or "sequential"
         ``None``: a ``distributed.LocalCluster`` with one single-threaded worker process
-        per available CPU, started for this call and closed afterwards.  A ``Client``: used
+        per available CPU (threads of this process for NUTS on pystan, see Notes), started
+        for this call and closed afterwards.  A ``Client``: used
         as it is and left open (a laptop's ``LocalCluster`` or a cluster's scheduler).
         ``"sequential"`` (:data:`SEQUENTIAL`): a plain loop in this process, no dask.
     seed : int, optional
@@ -184,6 +185,13 @@ def fit_many(
     Each worker process holds what one fit needs: size a cluster's worker memory by one
     fit (a Stan compile, in the client process, needs ~1.6 GB).  Pass
     ``client="sequential"`` to debug a failing fit in this process.
+
+    NUTS on the pystan engine cannot run in dask worker processes: pystan forks each fit's
+    chains into a process pool, which daemonic workers may not start (the row says so) and
+    which, from a non-daemonic worker, forks a multi-threaded process and outlives the
+    worker.  The default cluster then uses threads of this process (the chains still run in
+    parallel processes; pystats runs pystan's calls on one thread, so the fits follow each
+    other); on a cluster, use workers of threads or the cmdstanpy engine.
 
     Examples
     --------
@@ -371,6 +379,7 @@ def _fit_one(
     row: dict[str, Any] = {"dataset": key, "method": method, "seed": kwargs["seed"]}
     fit = None
     try:
+        _check_process(model, method, kwargs.get("backend", "auto"))
         fit = model.fit(data, method=method, **kwargs)
         row.update(_fit_columns(fit, prob))
         row.update(ok=True, error_type="", error_message="")
@@ -379,6 +388,28 @@ def _fit_one(
         fit = None
     row["wall_seconds"] = time.perf_counter() - start
     return row, (fit if keep_fit else None)
+
+
+def _runs_pystan_sampler(model: Model, method: str, backend: str) -> bool:
+    if method != "nuts":
+        return False
+    from .backends import resolve_backend
+
+    return resolve_backend(method, backend, model) == "pystan"
+
+
+def _check_process(model: Model, method: str, backend: str) -> None:
+    """Refuse, with the remedy, what cannot run in this (worker) process."""
+    import multiprocessing
+
+    if multiprocessing.current_process().daemon and _runs_pystan_sampler(model, method,
+                                                                          backend):
+        raise BackendError(
+            "pystan's sampler (method='nuts') runs its chains in child processes, which a "
+            "dask worker process cannot start; use a cluster of threads "
+            "(LocalCluster(processes=False), what fit_many's default cluster does for it) "
+            "or the cmdstanpy backend (CmdStan)"
+        )
 
 
 def _check_value(checks: Mapping[str, Any], name: str) -> float:
@@ -460,10 +491,17 @@ def _run_local_cluster(model: Model, keys: list[Any], values: list[Any], method:
     from distributed import Client, LocalCluster
 
     n = min(default_workers(), len(keys))
-    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+    # pystan's sampler forks its chains into a process pool of its own: from a dask worker
+    # process that needs non-daemonic workers, forks a multi-threaded process (it hung here)
+    # and leaves the pool's processes behind when the worker is stopped.  Its fits run on
+    # threads of this process instead (the chains still run in parallel processes).
+    processes = not any(_runs_pystan_sampler(model, method, kw.get("backend", "auto"))
+                        for kw in per_fit)
+    with LocalCluster(n_workers=n, threads_per_worker=1, processes=processes,
                       dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
             Client(cluster) as client:
-        where = f"LocalCluster({n} workers x 1 thread)"
+        kind = "processes" if processes else "threads"
+        where = f"LocalCluster({n} workers x 1 thread, {kind})"
         return _run_on_client(client, model, keys, values, method, per_fit, prob, keep,
                               show), where
 

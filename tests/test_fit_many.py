@@ -192,3 +192,39 @@ def test_fits_pickle(model, catalogues):
     assert again.data.hash == fit.data.hash and again.metadata["seed"] == 1
     with pytest.raises(TypeError):
         again.metadata["seed"] = 2
+
+
+@pytest.mark.slow
+def test_worker_processes_load_the_program_compiled_here(model, catalogues, tmp_path,
+                                                          monkeypatch):
+    """An empty compile cache: the program is compiled once, in this process, and both worker
+    processes find it there (without the compile-ahead step one worker compiles it).  ``map``
+    on pystan: its log density, no sampler process pool (see the next test)."""
+    from pystats.backends.pystan import clear_model_cache
+
+    monkeypatch.setenv("PYSTATS_CACHE_DIR", str(tmp_path))
+    clear_model_cache()  # this process's built models would hide the empty cache
+    data = [catalogues["r0"], catalogues["r1"], catalogues["r2"], catalogues["r3"]]
+    try:
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                      dashboard_address=None) as cluster, \
+                distributed.Client(cluster) as c:
+            table = pystats.fit_many(model, data, method="map", seed=1, client=c,
+                                     progress=False, backend="pystan")
+    finally:
+        clear_model_cache()
+    assert table["ok"].all() and (table["backend"] == "pystan").all()
+    assert table.attrs["compile_seconds"] > 0
+    assert (table["compile_seconds"] == 0).all()
+
+
+@pytest.mark.slow
+def test_pystan_nuts_in_a_daemonic_worker_process_is_an_error_row(model, catalogues):
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as c:
+        table = pystats.fit_many(model, [catalogues["r0"]], method="nuts", seed=1, client=c,
+                                 progress=False, backend="pystan", chains=2, draws=50,
+                                 warmup=50)
+    assert table.loc[0, "error_type"] == "BackendError"
+    assert "processes=False" in table.loc[0, "error_message"]
