@@ -151,7 +151,8 @@ def fit_many(
         * ``dataset``, ``method``, ``backend``, ``seed``;
         * ``ok`` (the fit ran), ``error_type``, ``error_message`` (empty when ok);
         * ``converged``: no check of severity ``"error"`` failed (optimizer not converged,
-          no covariance, R-hat, divergences; :mod:`pystats.diagnostics`);
+          no covariance, R-hat, divergences; :mod:`pystats.diagnostics`), false for a
+          failed fit;
           ``diagnostics_ok``: every check passed; ``problems``: the failed checks' names;
           ``r_hat_max``, ``ess_bulk_min``, ``divergences`` (NUTS; NaN otherwise);
         * ``wall_seconds`` (the fit and its summary, on the worker), ``fit_seconds`` and
@@ -448,7 +449,8 @@ def _table(rows: list[dict[str, Any]]) -> pd.DataFrame:
             if k not in _FIXED_COLUMNS:
                 extra.setdefault(k, None)
     table = pd.DataFrame(rows, columns=[*_FIXED_COLUMNS, *extra])
-    table["ok"] = table["ok"].astype(bool)
+    for col in ("ok", "converged", "diagnostics_ok"):  # a failed fit neither converged nor passed
+        table[col] = table[col].fillna(False).astype(bool)
     for col in ("error_type", "error_message", "problems", "backend"):
         table[col] = table[col].fillna("")
     return table

@@ -96,7 +96,8 @@ def test_a_failing_data_set_is_an_error_row(model, catalogues, client):
         assert list(table["ok"]) == [True, False, True, True, True, True]
         bad = table.loc[1]
         assert bad["error_type"] == "DataError" and "mc=2" in bad["error_message"]
-        assert np.isnan(bad["b"]) and fits[1] is None
+        assert np.isnan(bad["b"]) and fits[1] is None and not bad["converged"]
+        assert table["converged"].dtype == bool and table["diagnostics_ok"].dtype == bool
         assert table.drop(index=1)["b"].notna().all()
         with pytest.raises(pystats.DataError):  # the same error as a plain fit
             model.fit(data[1], seed=int(bad["seed"]))
@@ -184,6 +185,14 @@ def test_models_pickle_as_their_constructor_call(make):
 
 
 def test_fits_pickle(model, catalogues):
+    from pystats.etas.simulate import simulate_etas
+
+    cat = simulate_etas(0.4, 0.02, 0.01, 1.5, 1.2, 3.0, 300.0, mc=3.0, b=1.0, rng=2)
+    etas = pystats.ETAS(mc=3.0).fit((cat.times, cat.magnitudes), t_start=0.0, t_end=300.0,
+                                    seed=1, n_starts=1)
+    etas_again = pickle.loads(pickle.dumps(etas))
+    pd.testing.assert_frame_equal(etas_again.summary(), etas.summary())
+    assert etas_again.optimizer["log_likelihood"] == etas.optimizer["log_likelihood"]
     fit = model.fit(catalogues["r0"], seed=1)
     again = pickle.loads(pickle.dumps(fit))
     pd.testing.assert_frame_equal(again.summary(), fit.summary())
