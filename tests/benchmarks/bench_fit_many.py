@@ -15,12 +15,13 @@ Cases (simulated data, fixed seeds):
 * ``--etas`` ETAS maximum-likelihood fits (torch, ``n_starts=2``) of catalogues simulated
   with mu = 0.4, K = 0.02, c = 0.01, alpha = 1.5, p = 1.2 on [0, 1000] days (~900 events).
 
-For each case, after one warm-up fit here and on each worker (imports): the plain loop ``[model.fit(d, seed=s) ...]`` in this process, then
-``fit_many`` on an already running ``LocalCluster(n_workers, threads_per_worker=1)`` of
-worker processes (the cluster's start-up is reported on its own), the throughput ratio
-(loop time / cluster time; the ideal is the number of workers on an idle machine), whether
-both gave the same estimates (they must: same seeds), and the peak resident memory of
-each worker process (``ru_maxrss``).
+For each case, after one warm-up fit here and on each worker (imports): the plain loop in
+this process (``fit_many(..., client="sequential")``: ``model.fit``, then the row's summary
+and diagnostics, one fit after the other), then ``fit_many`` on an already running
+``LocalCluster(n_workers, threads_per_worker=1)`` of worker processes (the cluster's
+start-up is reported on its own), the throughput ratio (loop time / cluster time; the ideal
+is the number of workers on an idle machine), whether both gave the same table (they must:
+same seeds), and the peak resident memory of each worker process (``ru_maxrss``).
 """
 
 from __future__ import annotations
@@ -71,17 +72,19 @@ def run_case(case: tuple, client, seed: int = 1) -> dict:
     n_workers = len(client.scheduler_info()["workers"])
     pystats.fit_many(model, data[:n_workers], seed=0, client=client, progress=False, **kwargs)
     t0 = time.perf_counter()
-    loop = [model.fit(d, seed=s, threads=1, **kwargs) for d, s in zip(data, seeds, strict=True)]
+    loop = pystats.fit_many(model, data, seed=seed, client="sequential", progress=False,
+                            **kwargs)
     t_loop = time.perf_counter() - t0
     t0 = time.perf_counter()
     table = pystats.fit_many(model, data, seed=seed, client=client, progress=False, **kwargs)
     t_many = time.perf_counter() - t0
-    name = model.parameters(loop[0].data).names[0]
-    same = np.array_equal(table[name].to_numpy(), [float(f.estimate(name)) for f in loop])
+    assert list(table["seed"]) == seeds
+    columns = [c for c in table.columns if c not in ("wall_seconds", "fit_seconds")]
+    same = table[columns].equals(loop[columns])
     rss = client.run(_peak_rss_mb)
     return {
         "case": label, "fits": len(data), "loop_s": t_loop, "fit_many_s": t_many,
-        "ratio": t_loop / t_many, "fits_per_s": len(data) / t_many, "same": same,
+        "ratio": t_loop / t_many, "fits_per_s": len(data) / t_many, "same": bool(same),
         "failed": int((~table["ok"]).sum()), "worker_peak_mb": sorted(rss.values()),
     }
 
