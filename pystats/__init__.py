@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from .gr.estimators import BValueResult, b_value
     from .gr.model import GutenbergRichter
     from .maglaw.model import MagnitudeLaw
+    from .many import fit_many
     from .morb.model import MORBMelting
     from .persistence import load
     from .readers import read_catalog, read_comcat
@@ -74,6 +75,7 @@ _LAZY = {
     "b_value": "pystats.gr.estimators",
     "branching_ratio": "pystats.etas.simulate",
     "estimate_mc": "pystats.gr.completeness",
+    "fit_many": "pystats.many",
     "load": "pystats.persistence",
     "read_catalog": "pystats.readers",
     "read_comcat": "pystats.readers",
@@ -87,7 +89,7 @@ a figure or an arviz conversion)."""
 _SUBMODULES = frozenset({
     "arviz_io", "backends", "btime", "catalog", "cli", "compositional", "diagnostics", "errors",
     "etas", "fit", "gr", "maglaw", "morb",
-    "inference", "model", "parameters", "persistence", "readers", "report", "summary",
+    "inference", "many", "model", "parameters", "persistence", "readers", "report", "summary",
 })
 """Subpackages and modules reachable as attributes (``pystats.gr.b_positive``) before any
 import of them, as they were when ``__init__`` imported them eagerly."""
@@ -146,6 +148,7 @@ __all__ = [
     "branching_ratio",
     "compare",
     "estimate_mc",
+    "fit_many",
     "load",
     "read_catalog",
     "read_comcat",

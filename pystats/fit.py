@@ -15,7 +15,7 @@ method        point / cov                draws
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -138,6 +138,15 @@ class Fit:
                 value.flags.writeable = False
                 object.__setattr__(self, name, value)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle (for other processes, e.g. :func:`pystats.fit_many`'s workers) as the
+        constructor call; read-only views are rebuilt, cached tables recomputed on use."""
+        state = {
+            f.name: dict(v) if isinstance(v := getattr(self, f.name), MappingProxyType) else v
+            for f in fields(self) if f.init
+        }
+        return (_rebuild_fit, (type(self), state))
+
     # ------------------------------------------------------------ accessors
     @property
     def is_sampled(self) -> bool:
@@ -251,3 +260,8 @@ class Fit:
         from .persistence import save_fit
 
         return save_fit(self, Path(path))
+
+
+def _rebuild_fit(cls: type[Fit], state: dict[str, Any]) -> Fit:
+    """Unpickle a fit (see :meth:`Fit.__reduce__`)."""
+    return cls(**state)

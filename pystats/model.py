@@ -125,6 +125,11 @@ class PreparedData:
         object.__setattr__(self, "observed", MappingProxyType(obs))
         object.__setattr__(self, "summary", MappingProxyType(dict(self.summary)))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle (for other processes, e.g. :func:`pystats.fit_many`'s workers) as the
+        constructor call; the read-only views are rebuilt when it is loaded."""
+        return (type(self), (dict(self.values), dict(self.observed), dict(self.summary)))
+
     @property
     def hash(self) -> str:
         """SHA-256 of the values (names, dtypes, shapes and bytes), for provenance."""
@@ -137,6 +142,11 @@ class PreparedData:
             h.update(str(arr.shape).encode())
             h.update(arr.tobytes())
         return h.hexdigest()
+
+
+def _rebuild_model(cls: type[Model], options: dict[str, Any]) -> Model:
+    """Unpickle a model (see :meth:`Model.__reduce__`)."""
+    return cls(**options)
 
 
 def _frozen(v: Any) -> Any:
@@ -253,6 +263,12 @@ class Model(ABC):
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self._init_options.items())
         return f"{type(self).__name__}({args})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as the constructor call ``type(model)(**init_options)``: a model holds
+        options only (as ``save``/``load`` rebuild it), so a pickled model is small and
+        the copy is validated again where it is loaded (:func:`pystats.fit_many`)."""
+        return (_rebuild_model, (type(self), dict(self._init_options)))
 
     # ------------------------------------------------------------------ hooks
     @abstractmethod

@@ -15,7 +15,8 @@ import pytest
 
 import pystats
 
-HEAVY = ("torch", "matplotlib", "arviz", "stan", "httpstan", "cmdstanpy", "xarray", "tqdm")
+HEAVY = ("torch", "matplotlib", "arviz", "stan", "httpstan", "cmdstanpy", "xarray", "tqdm",
+         "dask", "distributed")
 """Never needed to read a catalogue or to estimate a b-value or Mc."""
 
 

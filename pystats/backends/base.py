@@ -181,6 +181,18 @@ class Backend(ABC):
     ) -> LogDensity:
         """The model's log density on the unconstrained scale for these data."""
 
+    def compile(
+        self, model: Model, data: PreparedData, *, include_prior: bool, verbose: bool = False
+    ) -> float:
+        """Compile what fitting ``model`` to ``data`` needs into the compile cache, ahead of
+        the fits (:func:`pystats.fit_many` calls it once in the client process, so that its
+        workers load the compiled program instead of compiling it each).
+
+        Returns the seconds spent compiling: 0 when it was in the cache already, or when
+        the engine compiles nothing (the default, e.g. torch).
+        """
+        return 0.0
+
     def sample(
         self,
         model: Model,

@@ -538,6 +538,12 @@ class CmdStanBackend(Backend):
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
 
+    def compile(
+        self, model: Model, data: PreparedData, *, include_prior: bool, verbose: bool = False
+    ) -> float:
+        """Compile the model's Stan program into the cache (see :meth:`Backend.compile`)."""
+        return float(self._setup(model, data, include_prior, verbose)[2])
+
     def _setup(
         self, model: Model, data: PreparedData, include_prior: bool, verbose: bool
     ) -> tuple[Any, StanProgram, float, ParameterSet, dict[str, Any], dict[str, Any]]:

@@ -861,6 +861,12 @@ class PystanBackend(Backend):
         }
         return built, params, info
 
+    def compile(
+        self, model: Model, data: PreparedData, *, include_prior: bool, verbose: bool = False
+    ) -> float:
+        """Compile the model's Stan program into the cache (see :meth:`Backend.compile`)."""
+        return float(self._built(model, data, include_prior, None, verbose)[2]["compile_seconds"])
+
     @staticmethod
     def _services_module(built: _Built) -> Any:
         """httpstan's compiled module for the program (``None`` if it cannot be loaded)."""
