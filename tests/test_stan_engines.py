@@ -384,6 +384,16 @@ def test_same_seed_same_draws(backend: PystanBackend, toy: tuple) -> None:
     assert not np.array_equal(a.draws["mu"][0], a.draws["mu"][1])  # chains differ
 
 
+def test_pystan_seed_range_is_checked_before_sampling(backend: PystanBackend, toy: tuple) -> None:
+    """httpstan's services take a signed 32-bit seed: 2**31 and above used to fail inside
+    the sampler; now a clear OptionError, while 2**31 - 1 samples."""
+    model, data, _ = toy
+    with pytest.raises(OptionError, match=r"seed=2147483648 .*pystan.*2\*\*31 - 1"):
+        backend.sample(model, data, chains=1, draws=5, warmup=5, seed=2**31)
+    result = backend.sample(model, data, chains=1, draws=5, warmup=5, seed=2**31 - 1)
+    assert result.draws["mu"].shape[:2] == (1, 5)
+
+
 def test_sampling_leaves_no_fits_in_the_cache(
     backend: PystanBackend, toy: tuple, posterior_density: PystanLogDensity
 ) -> None:

@@ -791,6 +791,11 @@ class PystanBackend(Backend):
         prog = load_program(program, engine="pystan", engine_version=httpstan.__version__)
         if seed is not None:
             seed = check_seed(seed)
+            if seed >= 2**31:  # httpstan's services take a signed 32-bit seed
+                raise OptionError(
+                    f"seed={seed} is out of range for the pystan engine: its sampler takes "
+                    "seeds in [0, 2**31 - 1] (CmdStan takes [0, 2**32 - 1])"
+                )
         dkey = data_hash(data)
         key = (prog.hash, dkey, seed)
         with _STATE_LOCK:
