@@ -228,11 +228,12 @@ def separable_matvec(x: Any, latent_x: Any, v: Any, lengthscale: Any, kernel: st
     c = _SEPARABLE[kernel] / lengthscale  # (*b)
     cc = c[..., None, None, None]
     e = torch.exp(geo["dist"] * -cc) * geo["powers"]  # (*b, 3, 2m, m): D^r e^{-cD}, masked
-    s_r = (e @ v[..., None, :, None])[..., 0]  # (*b, 3, 2m)
-    s_r = s_r.index_select(-1, geo["index"])  # (*b, 3, 2n): left then right sums
+    s_r = (e @ v[..., None, :, None]).flatten(-3)  # (*b, 3 * 2m)
+    # (*b, 3, 2n): left then right sums at each point; one flat gather (its backward is a
+    # 1-d index_add) and unbind (no zero-filled gradient buffers, unlike slicing)
+    s0, s1, s2 = s_r.index_select(-1, geo["flat_index"]).unflatten(-1, (3, -1)).unbind(-2)
     d = geo["delta"]  # (2n,)
     c1 = c[..., None]
-    s0, s1, s2 = s_r[..., 0, :], s_r[..., 1, :], s_r[..., 2, :]
     cd = c1 * d
     if kernel == "matern52":
         # Σ_j (1 + a + a²/3) e^{-a} v_j with a = c (δ + D_j), expanded in powers of D_j
@@ -242,8 +243,7 @@ def separable_matvec(x: Any, latent_x: Any, v: Any, lengthscale: Any, kernel: st
     else:  # matern32: (1 + a) e^{-a}
         total = s0 * (1.0 + cd) + c1 * s1
     total = total * (torch.exp(-cd) * geo["valid"])
-    n = x.shape[-1]
-    return total[..., :n] + total[..., n:]
+    return total.unflatten(-1, (2, -1)).sum(-2)
 
 
 _GEOMETRY: dict[tuple[int, int], tuple[Any, Any, int, int, dict[str, Any]]] = {}
@@ -254,8 +254,9 @@ def _geometry(x: Any, latent_x: Any) -> dict[str, Any]:
     both tensors are alive and unmodified (the log density evaluates the same data tensors
     thousands of times).
 
-    ``index`` (``2n``): for each point the row of its left sums (``k``, from the first
-    ``m`` rows) then of its right sums (``m + k + 1``); ``delta`` (``2n``): ``δ_L`` then
+    ``flat_index`` (``3 x 2n``, flattened): for each power ``r`` and point the entry of its
+    left sums (``k``, among the first ``m``) then of its right sums (``m + k + 1``) in the
+    flattened ``(3, 2m)`` sums; ``delta`` (``2n``): ``δ_L`` then
     ``δ_R``; ``valid``: 0 where a point has no inducing input on that side; ``dist``
     ``(2m, m)``: ``|Z_k − Z_j|`` twice; ``powers`` ``(3, 2m, m)``: ``D^r`` (r = 0, 1, 2)
     masked to ``j <= k`` (first ``m`` rows) and ``j >= k`` (last ``m`` rows).
@@ -281,7 +282,8 @@ def _geometry(x: Any, latent_x: Any) -> dict[str, Any]:
         mask = torch.cat([lower, lower.T], 0).to(x.dtype)
         dist2 = torch.cat([dist, dist], 0)
         geo = {
-            "index": torch.cat([kl, m + kr]),
+            "flat_index": (torch.cat([kl, m + kr])
+                           + 2 * m * torch.arange(3, device=x.device)[:, None]).flatten(),
             "delta": torch.cat([torch.where(k >= 0, dl, 0.0), torch.where(k + 1 < m, dr, 0.0)]),
             "valid": torch.cat([(k >= 0), (k + 1 < m)]).to(x.dtype),
             "dist": dist2,

@@ -445,7 +445,9 @@ class AftershockDetection(Model):
                 self.log_likelihood_torch({k: x[i:i + step] for k, x in full.items()}, tensors)
                 for i in range(0, rows, step)])
         mu = self._mu(tensors["s_all"], full, tensors)
-        return loglik(full, mu[..., :n], mu[..., n:], tensors)
+        # split, not slices: its backward concatenates (no zero-filled (N + Q) buffers)
+        mu_events, mu_nodes = mu.split([n, mu.shape[-1] - n], -1)
+        return loglik(full, mu_events, mu_nodes, tensors)
 
     def log_prior_torch(self, params: dict[str, Any], tensors: dict[str, Any]) -> Any:
         """Sum of the priors of :data:`DEFAULT_PRIORS` (normalised like Stan's ``_lpdf``;
