@@ -289,6 +289,8 @@ def _geometry(x: Any, latent_x: Any) -> dict[str, Any]:
             "dist": dist2,
             "powers": torch.stack([mask, mask * dist2, mask * dist2 * dist2]),
         }
+    for stale in [k for k, v in _GEOMETRY.items() if v[0]() is None or v[1]() is None]:
+        del _GEOMETRY[stale]  # data tensors gone: free their geometry
     if len(_GEOMETRY) > 16:
         _GEOMETRY.clear()
     _GEOMETRY[key] = (weakref.ref(x), weakref.ref(latent_x), x._version, latent_x._version,
