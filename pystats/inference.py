@@ -161,19 +161,28 @@ def maximize(
     penalty = 1e300
 
     transform: tuple[np.ndarray, np.ndarray] | None = None  # (u0, S): u = u0 + S y
+    last: list[Any] = [None, None]  # the last point evaluated and its (value, gradient)
+
+    def evaluate(u: np.ndarray) -> tuple[float, np.ndarray]:
+        """``density.value_and_grad``, not repeated at the point just evaluated (L-BFGS-B
+        starts with the point where the previous round, or the start check, stopped)."""
+        nonlocal n_eval
+        if last[0] is not None and np.array_equal(last[0], u):
+            return last[1]
+        n_eval += 1
+        last[0], last[1] = np.array(u, dtype=float), density.value_and_grad(u, jacobian)
+        return last[1]
 
     def objective(y: np.ndarray) -> tuple[float, np.ndarray]:
-        nonlocal n_eval
-        n_eval += 1
         u = y if transform is None else transform[0] + transform[1] @ y
-        value, grad = density.value_and_grad(u, jacobian)
+        value, grad = evaluate(u)
         if not np.isfinite(value):
             return penalty, np.zeros_like(y)
         return -value, -(grad if transform is None else transform[1].T @ grad)
 
     results = []
     for i, u0 in enumerate(starts):
-        if not np.isfinite(density.value_and_grad(u0, jacobian)[0]):
+        if not np.isfinite(evaluate(np.asarray(u0, dtype=float))[0]):
             if progress:
                 _progress_write(f"{label} start {i + 1}/{len(starts)}: {objective_name} is "
                                 "not finite at the starting point; skipped")
@@ -219,7 +228,7 @@ def maximize(
         )
     optima = tuple(float(-r.fun) for r in results)
     best = min(results, key=lambda r: r.fun)
-    value, grad = density.value_and_grad(best.x, jacobian)
+    value, grad = evaluate(np.asarray(best.x, dtype=float))
     grad_norm = float(np.max(np.abs(grad))) if grad.size else 0.0
     converged = bool(np.isfinite(value)) and grad_norm < max(1e-3, 1e-6 * abs(value))
     return OptimumResult(

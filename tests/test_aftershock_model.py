@@ -275,6 +275,49 @@ def test_batched_values_equal_row_by_row(decaying):
                                rtol=1e-12)
 
 
+
+@pytest.mark.parametrize("vmapped", [True, False])
+def test_hessian_equals_the_per_row_autograd_hessian(decaying, vmapped, monkeypatch):
+    # TorchLogDensity.hessian (one gradient graph; all rows in one vmapped backward pass,
+    # or row by row above VMAP_HESSIAN_MAX) against torch.autograd.functional.hessian
+    # without vectorisation (one backward pass per row from scratch), at a point off the mode
+    import torch
+
+    import pystats.backends.torch as tb
+
+    _, model, fit = decaying
+    if not vmapped:
+        monkeypatch.setattr(tb, "VMAP_HESSIAN_MAX", 0)
+    density = tb.TorchBackend().log_density(model, fit.data, include_prior=True)
+    u = fit.parameters.unconstrain(model.initial_values(fit.data, np.random.default_rng(3)))
+    got = density.hessian(u, True)
+    ref = torch.autograd.functional.hessian(
+        lambda x: density._log_density(x, True), torch.as_tensor(u)).numpy()
+    assert got.shape == (fit.parameters.dim, fit.parameters.dim)
+    np.testing.assert_allclose(got, 0.5 * (ref + ref.T), rtol=1e-9,
+                               atol=1e-10 * np.abs(ref).max())
+    assert np.abs(ref).max() > 1.0  # a real curvature, not zeros
+
+
+
+@pytest.mark.parametrize("budget", [10, 3_000_000])
+def test_batched_values_with_rows_larger_than_the_memory_budget(decaying, budget, monkeypatch):
+    # one parameter row above BATCH_ENTRIES (a 1e5-event Laplace fit's Pareto-k draws) used
+    # to recurse without end; every budget gives the row-by-row values
+    import pystats.aftershock.model as am
+    from pystats.backends.base import LogDensity
+    from pystats.backends.torch import TorchBackend
+
+    _, model, fit = decaying
+    monkeypatch.setattr(am, "BATCH_ENTRIES", budget)
+    density = TorchBackend().log_density(model, fit.data, include_prior=True)
+    rng = np.random.default_rng(7)
+    us = np.stack([fit.parameters.unconstrain(model.initial_values(fit.data, rng))
+                   for _ in range(4)])
+    np.testing.assert_allclose(density.values(us, True), LogDensity.values(density, us, True),
+                               rtol=1e-12)
+
+
 # ---------------------------------------------------------------- coverage (slow)
 @pytest.mark.slow
 def test_detection_band_coverage_over_repeated_simulations():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import warnings
 
 import numpy as np
@@ -155,3 +156,40 @@ def test_unknown_fit_argument_is_named(y: np.ndarray) -> None:
         OptionError, match=r"unknown argument\(s\) t_start; its data options are: none"
     ):
         NormalModel().fit(y, method="mle", t_start=0.0)
+
+
+class _CountingQuadratic:
+    """``-½ (u − a)ᵀ A (u − a)`` (ill-conditioned), recording every evaluated point."""
+
+    dim = 3
+
+    def __init__(self) -> None:
+        self.a = np.array([1.0, -2.0, 0.5])
+        self.A = np.diag([1.0, 30.0, 500.0])
+        self.points: list[np.ndarray] = []
+        self.hessians = 0
+
+    def value_and_grad(self, u, jacobian):
+        self.points.append(np.array(u, dtype=float))
+        d = np.asarray(u) - self.a
+        return -0.5 * float(d @ self.A @ d), -(self.A @ d)
+
+    def hessian(self, u, jacobian):
+        self.hessians += 1
+        return -self.A
+
+
+@pytest.mark.parametrize("precondition", [False, True])
+def test_maximize_never_evaluates_the_same_point_twice_in_a_row(precondition) -> None:
+    # the start check, L-BFGS-B's first call after each (re-)whitening and the final check
+    # at the best point used to repeat the evaluation just made; n_evaluations counts the
+    # density's evaluations
+    from pystats.inference import maximize
+
+    density = _CountingQuadratic()
+    starts = [np.zeros(3), np.array([3.0, 1.0, -1.0])]
+    best = maximize(density, starts, jacobian=False, precondition=precondition)
+    np.testing.assert_allclose(best.u, density.a, atol=1e-6)
+    pts = density.points
+    assert all(not np.array_equal(p, q) for p, q in itertools.pairwise(pts))
+    assert best.n_evaluations == len(pts)

@@ -9,7 +9,8 @@
   the Nyström (degenerate) GP.  The kernels are GPyTorch's ``MaternKernel(nu=2.5|1.5)`` and
   ``RBFKernel`` with their own length-scale fixed at 1, evaluated at inputs divided by
   ``ℓ`` (so autograd reaches ``ℓ``) and multiplied by ``α²``.  One evaluation costs
-  ``O((N + Q) m + m³)``.
+  ``O((N + Q) m + m³)``, or ``O(N + Q + m³)`` for the Matérn kernels, whose
+  ``k(x, Z) v`` separates into two exponentials per point (:func:`separable_matvec`).
 * ``"rw2"``: Omi et al.'s (2013) second-order random walk on nodes ``g_1..g_J``:
   ``f_1 = f_2 = 0``, ``f_j = 2 f_{j−1} − f_{j−2} + τ z_{j−2}`` (``z ~ N(0, I_{J−2})``),
   i.e. ``f = τ T z`` with ``T[j, k] = j − 1 − k`` for ``k <= j − 2`` (0-based), and ``f``
@@ -40,7 +41,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["KERNELS", "PRIORS", "gp_f", "kernel_matrix", "latent_f", "mu_values", "rw2_f",
-           "rw2_matrix", "unit_kernel_of_distance"]
+           "rw2_matrix", "separable_matvec", "unit_kernel_of_distance"]
 
 KERNELS = ("matern52", "matern32", "rbf")
 """Kernel names; their 1-based position is the Stan data ``kernel``."""
@@ -149,7 +150,9 @@ def gp_f(x: Any, z: Any, amplitude: Any, lengthscale: Any, latent_x: Any, kernel
 
     Computed at unit amplitude: with ``K = α² K₁``, ``L = α L₁`` (``L₁ = chol(K₁ + jitter
     I)``) and ``f = α K₁(x, Z) L₁^{-T} z`` — the amplitude scales an ``n``-vector, not the
-    ``(n, m)`` matrix; the kernels are :func:`unit_kernel_of_distance`.
+    ``(n, m)`` matrix; the kernels are :func:`unit_kernel_of_distance`.  For the Matérn
+    kernels ``K₁(x, Z) v`` is :func:`separable_matvec` (``O(n + m²)``, the same function),
+    else the dense ``(n, m)`` matrix times ``v``.
     """
     import torch
 
@@ -159,9 +162,140 @@ def gp_f(x: Any, z: Any, amplitude: Any, lengthscale: Any, latent_x: Any, kernel
     chol = torch.linalg.cholesky(kzz + jitter * eye)
     # L1^{-T} z: solve L1^T v = z
     v = torch.linalg.solve_triangular(chol.transpose(-1, -2), z[..., :, None], upper=True)
-    d_xz = (x[..., :, None] - latent_x).abs()
-    kxz = unit_kernel_of_distance(d_xz, lengthscale, kernel)
-    return amplitude[..., None] * (kxz @ v)[..., 0]
+    if use_separable(x, latent_x, kernel):
+        kxz_v = separable_matvec(x, latent_x, v[..., 0], lengthscale, kernel)
+    else:
+        d_xz = (x[..., :, None] - latent_x).abs()
+        kxz_v = (unit_kernel_of_distance(d_xz, lengthscale, kernel) @ v)[..., 0]
+    return amplitude[..., None] * kxz_v
+
+
+def use_separable(x: Any, latent_x: Any, kernel: str) -> bool:
+    """Whether :func:`gp_f` takes :func:`separable_matvec`: a Matérn kernel, 1-d points and
+    increasing inducing inputs (else the dense ``(n, m)`` kernel matrix).
+
+    Measured (torch CPU, one thread, Miyagi day 1: 879 points, m = 24): value + gradient
+    ~1 ms slower than the dense matrix (more, smaller operations), the 33 x 33 Hessian
+    2.4x and 1 000 batched evaluations 6x faster; at 1e5 events value + gradient 2.2x faster.
+    """
+    if kernel not in _SEPARABLE or x.dim() != 1 or latent_x.dim() != 1:
+        return False
+    return bool((latent_x[1:] > latent_x[:-1]).all())
+
+
+_SEPARABLE = {"matern52": _SQRT5, "matern32": _SQRT3}
+
+
+def separable_matvec(x: Any, latent_x: Any, v: Any, lengthscale: Any, kernel: str) -> Any:
+    """``K₁(x, Z) v`` for a Matérn kernel in ``O(n + m²)`` instead of ``O(n m)``.
+
+    With ``a = c |x − Z_j|`` (``c = √5/ℓ`` or ``√3/ℓ``) a Matérn 5/2 or 3/2 kernel is a
+    polynomial in ``a`` times ``e^{−a}``, and ``e^{−c(δ + D)} = e^{−cδ} e^{−cD}``.  For
+    ``x`` between ``Z_k <= x < Z_{k+1}`` (``Z`` increasing), write ``x − Z_j = δ_L + (Z_k −
+    Z_j)`` for ``j <= k`` and ``Z_j − x = δ_R + (Z_j − Z_{k+1})`` for ``j >= k + 1``
+    (``δ_L = x − Z_k >= 0``, ``δ_R = Z_{k+1} − x >= 0``); then
+
+    ``Σ_j k(|x − Z_j|) v_j = e^{−cδ_L} Σ_r δ_L^r P_r[k] + e^{−cδ_R} Σ_r δ_R^r Q_r[k + 1]``
+
+    with ``P_r = tril(w_r(D) e^{−cD}) v`` and ``Q_r = triu(w_r(D) e^{−cD}) v`` built from the
+    ``m x m`` distances ``D = |Z_k − Z_j|`` (:func:`_separable_coefficients`).  The same
+    function as the dense ``unit_kernel_of_distance(|x − Z|, ℓ) @ v`` (the GPyTorch kernel),
+    equal to rounding (tested, value and gradients), but each point costs two
+    exponentials instead of ``m``: a 1e5-event likelihood, and the 1 000 batched
+    evaluations of the Laplace approximation's Pareto-k diagnostic, no longer form an
+    ``(n, m)`` matrix per parameter row.  All exponents are ``<= 0`` (no overflow).
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        ``(n,)`` points (data).
+    latent_x : torch.Tensor
+        ``(m,)`` increasing inducing inputs.
+    v : torch.Tensor
+        ``(*b, m)`` coefficients.
+    lengthscale : torch.Tensor
+        Shape ``b`` (or 0-d).
+    kernel : {"matern52", "matern32"}
+
+    Returns
+    -------
+    torch.Tensor
+        ``(*b, n)``.
+    """
+    import torch
+
+    geo = _geometry(x, latent_x)
+    c = _SEPARABLE[kernel] / lengthscale  # (*b)
+    cc = c[..., None, None, None]
+    e = torch.exp(geo["dist"] * -cc) * geo["powers"]  # (*b, 3, 2m, m): D^r e^{-cD}, masked
+    s_r = (e @ v[..., None, :, None]).flatten(-3)  # (*b, 3 * 2m)
+    # (*b, 3, 2n): left then right sums at each point; one flat gather (its backward is a
+    # 1-d index_add) and unbind (no zero-filled gradient buffers, unlike slicing)
+    s0, s1, s2 = s_r.index_select(-1, geo["flat_index"]).unflatten(-1, (3, -1)).unbind(-2)
+    d = geo["delta"]  # (2n,)
+    c1 = c[..., None]
+    cd = c1 * d
+    if kernel == "matern52":
+        # Σ_j (1 + a + a²/3) e^{-a} v_j with a = c (δ + D_j), expanded in powers of D_j
+        k3 = c1 * (1.0 / 3.0)
+        total = (s0 * (1.0 + cd * (1.0 + cd * (1.0 / 3.0)))
+                 + (c1 * s1) * (1.0 + cd * (2.0 / 3.0)) + (c1 * k3) * s2)
+    else:  # matern32: (1 + a) e^{-a}
+        total = s0 * (1.0 + cd) + c1 * s1
+    total = total * (torch.exp(-cd) * geo["valid"])
+    return total.unflatten(-1, (2, -1)).sum(-2)
+
+
+_GEOMETRY: dict[tuple[int, int], tuple[Any, Any, int, int, dict[str, Any]]] = {}
+
+
+def _geometry(x: Any, latent_x: Any) -> dict[str, Any]:
+    """Data-only pieces of :func:`separable_matvec` for ``(x, latent_x)``, cached while
+    both tensors are alive and unmodified (the log density evaluates the same data tensors
+    thousands of times).
+
+    ``flat_index`` (``3 x 2n``, flattened): for each power ``r`` and point the entry of its
+    left sums (``k``, among the first ``m``) then of its right sums (``m + k + 1``) in the
+    flattened ``(3, 2m)`` sums; ``delta`` (``2n``): ``δ_L`` then
+    ``δ_R``; ``valid``: 0 where a point has no inducing input on that side; ``dist``
+    ``(2m, m)``: ``|Z_k − Z_j|`` twice; ``powers`` ``(3, 2m, m)``: ``D^r`` (r = 0, 1, 2)
+    masked to ``j <= k`` (first ``m`` rows) and ``j >= k`` (last ``m`` rows).
+    """
+    import weakref
+
+    import torch
+
+    key = (id(x), id(latent_x))
+    hit = _GEOMETRY.get(key)
+    if (hit is not None and hit[0]() is x and hit[1]() is latent_x
+            and hit[2] == x._version and hit[3] == latent_x._version):
+        return hit[4]
+    m = latent_x.shape[-1]
+    with torch.no_grad():
+        xd, z = x.detach(), latent_x.detach()
+        k = torch.searchsorted(z, xd, right=True) - 1  # Z_k <= x < Z_{k+1}; -1 .. m-1
+        kl, kr = k.clamp(min=0), (k + 1).clamp(max=m - 1)
+        dl = (xd - z[kl]).clamp(min=0.0)
+        dr = (z[kr] - xd).clamp(min=0.0)
+        dist = (z[:, None] - z[None, :]).abs()
+        lower = torch.ones(m, m, dtype=torch.bool, device=x.device).tril()
+        mask = torch.cat([lower, lower.T], 0).to(x.dtype)
+        dist2 = torch.cat([dist, dist], 0)
+        geo = {
+            "flat_index": (torch.cat([kl, m + kr])
+                           + 2 * m * torch.arange(3, device=x.device)[:, None]).flatten(),
+            "delta": torch.cat([torch.where(k >= 0, dl, 0.0), torch.where(k + 1 < m, dr, 0.0)]),
+            "valid": torch.cat([(k >= 0), (k + 1 < m)]).to(x.dtype),
+            "dist": dist2,
+            "powers": torch.stack([mask, mask * dist2, mask * dist2 * dist2]),
+        }
+    for stale in [k for k, v in _GEOMETRY.items() if v[0]() is None or v[1]() is None]:
+        del _GEOMETRY[stale]  # data tensors gone: free their geometry
+    if len(_GEOMETRY) > 16:
+        _GEOMETRY.clear()
+    _GEOMETRY[key] = (weakref.ref(x), weakref.ref(latent_x), x._version, latent_x._version,
+                      geo)
+    return geo
 
 
 def rw2_matrix(n_nodes: int) -> np.ndarray:

@@ -44,7 +44,7 @@ from ..constraints import DateTimes, Interval, Mappings, Option, StrOptions
 from ..errors import DataError, DataWarning, OptionError
 from ..model import Model, PreparedData
 from ..parameters import Parameter, ParameterSet
-from .latent import KERNELS, PRIORS, mu_values
+from .latent import KERNELS, PRIORS, mu_values, use_separable
 from .likelihood import log_time_quadrature, loglik, panel_count
 
 if TYPE_CHECKING:
@@ -451,14 +451,16 @@ class AftershockDetection(Model):
         n = int(tensors["N"])
         z = full["z"]
         rows = int(np.prod(z.shape[:-1])) if z.dim() > 1 else 1
-        per_row = int(tensors["s_all"].shape[-1]) * int(tensors["n_latent"])
-        if z.dim() == 2 and rows * per_row > BATCH_ENTRIES:  # many draws: bounded memory
+        per_row = int(tensors["s_all"].shape[-1]) * _entries_per_point(self.options, tensors)
+        if z.dim() == 2 and rows > 1 and rows * per_row > BATCH_ENTRIES:  # bounded memory
             step = max(1, BATCH_ENTRIES // per_row)
             return torch.cat([
                 self.log_likelihood_torch({k: x[i:i + step] for k, x in full.items()}, tensors)
                 for i in range(0, rows, step)])
         mu = self._mu(tensors["s_all"], full, tensors)
-        return loglik(full, mu[..., :n], mu[..., n:], tensors)
+        # split, not slices: its backward concatenates (no zero-filled (N + Q) buffers)
+        mu_events, mu_nodes = mu.split([n, mu.shape[-1] - n], -1)
+        return loglik(full, mu_events, mu_nodes, tensors)
 
     def log_prior_torch(self, params: dict[str, Any], tensors: dict[str, Any]) -> Any:
         """Sum of the priors of :data:`DEFAULT_PRIORS` (normalised like Stan's ``_lpdf``;
@@ -836,6 +838,19 @@ class AftershockDetection(Model):
             problem=(f"The fitted 50 %-detection magnitude reaches {top:.2f}, at least the "
                      f"main shock's M0 = {m0:g}: K and μ(t) are not separated by these data "
                      "(too few events or too short a window); use a longer window."))]
+
+
+SEPARABLE_ENTRIES_PER_POINT = 16
+"""Memory of one parameter row per point of :func:`~pystats.aftershock.latent.separable_matvec`
+(temporaries of ``2n`` entries), against ``n_latent`` for the dense kernel matrix."""
+
+
+def _entries_per_point(options: Mapping[str, Any], tensors: Mapping[str, Any]) -> int:
+    """Entries per point and parameter row of one likelihood call (for ``BATCH_ENTRIES``)."""
+    if options["mu_prior"] == "gp" and use_separable(tensors["s_all"], tensors["latent_x"],
+                                                     options["kernel"]):
+        return SEPARABLE_ENTRIES_PER_POINT
+    return int(tensors["n_latent"])
 
 
 def _etas_inputs() -> tuple[Callable[..., Any], Callable[..., Any]]:
