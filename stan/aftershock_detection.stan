@@ -29,10 +29,13 @@
 //   log_rate = log K + beta (M0 - mu_0_loc)  (log rate of M >= mu_0_loc events at t + c = 1 d:
 //              K sits at M0, far above the data, so log K and beta correlate at -0.99),
 //   mu_bar   = mean over the events of mu(t_i)  (mu_0 trades 1:1 with the GP level near s1);
-//   K = exp(log_rate - beta (M0 - mu_0_loc)),
+//   mu_slope_bar = least-squares slope of mu(t_i) on s_i over the events, sum_i w_i mu(t_i) with
+//              w_i = (s_i - mean s) / sum_j (s_j - mean s)^2  (mu_slope trades with the GP's trend);
+//   K = exp(log_rate - beta (M0 - mu_0_loc)),  mu_slope = mu_slope_bar - sum_i w_i f(s_i),
 //   mu_0 = mu_bar - mean_i f(s_i) - mu_slope mean_i (s_i - s1).
-// The map (log_rate, mu_bar, rest) -> (K, mu_0, rest) is triangular with |Jacobian| = K, so the
-// prior block adds log K (the priors stay on K and mu_0).  K and mu_0 are generated quantities.
+// The map (log_rate, mu_bar, mu_slope_bar, rest) -> (K, mu_0, mu_slope, rest) is triangular
+// with |Jacobian| = K, so the prior block adds log K (the priors stay on K, mu_0, mu_slope).
+// K, mu_0 and mu_slope are generated quantities.
 // Priors (include_prior = 1), all normalised densities (truncated normals divided by their
 // mass; half-normals carry the factor 2):
 //   log10 K ~ N(-1.67, 1), i.e. K ~ lognormal(-1.67 ln 10, ln 10);  c ~ lognormal(log 0.01, 1.5);
@@ -163,6 +166,7 @@ transformed data {
   array[n_latent] real z_arr = to_array_1d(latent_x);
   vector[n_all] x_rel = x_all - s1;
   real mean_x_rel = mean(x_rel[1:N]);
+  vector[N] w_slope = (s - mean(s)) / sum(square(s - mean(s)));
   vector[Q] t_q = exp(s_q);
   real sum_dm = sum(m) - N * M0;
   // interpolation tables of the random walk: f(x) = f[lo] + lam (f[lo + 1] - f[lo])
@@ -236,7 +240,7 @@ parameters {
   real<lower=0> beta;
   real<lower=0.01> sigma;
   real mu_bar;
-  real mu_slope;
+  real mu_slope_bar;
   array[prior == 1] real<lower=0> gp_amplitude;
   array[prior == 1] real<lower=0> gp_lengthscale;
   array[prior == 2] real<lower=0> rw_scale;
@@ -246,6 +250,7 @@ model {
   vector[n_all] f_all = latent_values(prior, x_arr, z_arr, gp_amplitude, gp_lengthscale,
                                       rw_scale, z, kernel, jitter, lo, lam, kk, dl, dr, Dl, Dr,
                                       Ml, Mr);
+  real mu_slope = mu_slope_bar - dot_product(w_slope, f_all[1:N]);
   real mu_0 = mu_bar - mean(f_all[1:N]) - mu_slope * mean_x_rel;
   real log_K = log_rate - beta * (M0 - mu_0_loc);
   real K = exp(log_K);
@@ -278,12 +283,14 @@ model {
 generated quantities {
   real K = exp(log_rate - beta * (M0 - mu_0_loc));
   real mu_0;
+  real mu_slope;
   real b = beta / log(10);
   vector[N] mu_at_events;
   {
     vector[n_all] f_all = latent_values(prior, x_arr, z_arr, gp_amplitude, gp_lengthscale,
                                         rw_scale, z, kernel, jitter, lo, lam, kk, dl, dr, Dl,
                                         Dr, Ml, Mr);
+    mu_slope = mu_slope_bar - dot_product(w_slope, f_all[1:N]);
     mu_0 = mu_bar - mean(f_all[1:N]) - mu_slope * mean_x_rel;
     mu_at_events = mu_0 + mu_slope * x_rel[1:N] + f_all[1:N];
   }

@@ -8,10 +8,11 @@ Written from the contract in ``notes/aftershock_spec.md`` (not from the torch co
   constrained scale, :func:`constrain` / :func:`unconstrain` apply Stan's transforms
   (``lower``: ``x = lower + exp(u)``; ``(a, b)``: ``x = a + (b - a) logistic(u)``) and
   :func:`log_density_unconstrained` adds their log-Jacobian;
-* the program samples ``log_rate = log K + beta (M0 - mu_0_loc)`` and ``mu_bar`` (mean of mu
-  over the events) instead of ``K`` and ``mu_0`` (:func:`to_natural`, :func:`to_sampled`);
-  the priors stay on ``K`` and ``mu_0``, and the density of the sampled coordinates adds
-  ``log K`` (:func:`log_prior_sampled`);
+* the program samples ``log_rate = log K + beta (M0 - mu_0_loc)``, ``mu_bar`` (mean of mu
+  over the events) and ``mu_slope_bar`` (least-squares slope of mu over the events) instead
+  of ``K``, ``mu_0`` and ``mu_slope`` (:func:`to_natural`, :func:`to_sampled`); the priors
+  stay on the model's parameters, and the density of the sampled coordinates adds ``log K``
+  (:func:`log_prior_sampled`);
 * :func:`simulate_detected` thins a complete Omori-Utsu x Gutenberg-Richter sequence with a
   known ``mu(t)``.
 
@@ -195,12 +196,13 @@ def stan_data(
 def parameter_layout(data: Mapping[str, Any]) -> list[tuple[str, int, float, float]]:
     """(name, size, lower, upper) in Stan's unconstrained order for this data's prior.
 
-    The program samples ``log_rate = log K + beta (M0 - mu_0_loc)`` and ``mu_bar`` (the mean
-    of mu over the events) in place of ``K`` and ``mu_0`` (:func:`to_natural`).
+    The program samples ``log_rate = log K + beta (M0 - mu_0_loc)``, ``mu_bar`` (the mean
+    of mu over the events) and ``mu_slope_bar`` (the least-squares slope of mu on s over the
+    events) in place of ``K``, ``mu_0`` and ``mu_slope`` (:func:`to_natural`).
     """
     head = [("log_rate", 1, -math.inf, math.inf), ("c", 1, 0.0, math.inf),
             ("p", 1, 0.2, 3.0), ("beta", 1, 0.0, math.inf), ("sigma", 1, 0.01, math.inf),
-            ("mu_bar", 1, -math.inf, math.inf), ("mu_slope", 1, -math.inf, math.inf)]
+            ("mu_bar", 1, -math.inf, math.inf), ("mu_slope_bar", 1, -math.inf, math.inf)]
     n = int(data["n_latent"])
     if int(data["prior"]) == 1:
         mid = [("gp_amplitude", 1, 0.0, math.inf), ("gp_lengthscale", 1, 0.0, math.inf)]
@@ -211,24 +213,37 @@ def parameter_layout(data: Mapping[str, Any]) -> list[tuple[str, int, float, flo
     return [*head, *mid, ("z", n_z, -math.inf, math.inf)]
 
 
+def _slope_weights(data: Mapping[str, Any]) -> np.ndarray:
+    """w_i = (s_i - mean s) / sum_j (s_j - mean s)^2: sum_i w_i g_i is the least-squares
+    slope of g on s over the events."""
+    s = np.log(np.asarray(data["t"], dtype=float))
+    d = s - s.mean()
+    return d / np.sum(d**2)
+
+
 def to_natural(sampled: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
-    """The model's parameters (``K``, ``mu_0``) from the sampled ones (``log_rate``,
-    ``mu_bar``): ``K = exp(log_rate - beta (M0 - mu_0_loc))``,
+    """The model's parameters (``K``, ``mu_0``, ``mu_slope``) from the sampled ones
+    (``log_rate``, ``mu_bar``, ``mu_slope_bar``): ``K = exp(log_rate - beta (M0 -
+    mu_0_loc))``, ``mu_slope = mu_slope_bar - sum_i w_i f(s_i)``,
     ``mu_0 = mu_bar - mean_i f(s_i) - mu_slope mean_i (s_i - s1)``."""
-    out = {k: v for k, v in sampled.items() if k not in ("log_rate", "mu_bar")}
+    out = {k: v for k, v in sampled.items() if k not in ("log_rate", "mu_bar", "mu_slope_bar")}
     out["K"] = math.exp(sampled["log_rate"] - sampled["beta"] * (data["M0"] - data["mu_0_loc"]))
     s = np.log(np.asarray(data["t"], dtype=float))
-    f_bar = float(np.mean(latent_f(s, out, data)))
-    out["mu_0"] = sampled["mu_bar"] - f_bar - sampled["mu_slope"] * float(np.mean(s - data["s1"]))
+    f = latent_f(s, out, data)
+    out["mu_slope"] = sampled["mu_slope_bar"] - float(np.dot(_slope_weights(data), f))
+    out["mu_0"] = (sampled["mu_bar"] - float(np.mean(f))
+                   - out["mu_slope"] * float(np.mean(s - data["s1"])))
     return out
 
 
 def to_sampled(params: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
     """Inverse of :func:`to_natural`."""
-    out = {k: v for k, v in params.items() if k not in ("K", "mu_0")}
+    out = {k: v for k, v in params.items() if k not in ("K", "mu_0", "mu_slope")}
     out["log_rate"] = math.log(params["K"]) + params["beta"] * (data["M0"] - data["mu_0_loc"])
     s = np.log(np.asarray(data["t"], dtype=float))
-    out["mu_bar"] = float(np.mean(mu_of_s(s, params, data)))
+    mu = mu_of_s(s, params, data)
+    out["mu_bar"] = float(np.mean(mu))
+    out["mu_slope_bar"] = float(np.dot(_slope_weights(data), mu))
     return out
 
 
@@ -341,10 +356,11 @@ def log_prior(params: Mapping[str, Any], data: Mapping[str, Any]) -> float:
 
 
 def log_prior_sampled(params: Mapping[str, Any], data: Mapping[str, Any]) -> float:
-    """The log prior density of the sampled coordinates (``log_rate``, ``mu_bar``, ...):
-    :func:`log_prior` plus ``log K`` (``|d(K, mu_0)/d(log_rate, mu_bar)| = K``: ``K``
-    depends on ``log_rate`` and ``beta``, ``mu_0`` on ``mu_bar`` with slope 1 and on the
-    other sampled parameters, so the Jacobian matrix is triangular)."""
+    """The log prior density of the sampled coordinates (``log_rate``, ``mu_bar``,
+    ``mu_slope_bar``, ...): :func:`log_prior` plus ``log K`` (the Jacobian matrix of
+    :func:`to_natural` is triangular: ``K`` depends on ``log_rate`` and ``beta``,
+    ``mu_slope`` on ``mu_slope_bar`` with slope 1 and on the latent parameters, ``mu_0`` on
+    ``mu_bar`` with slope 1 and on the others; its determinant is ``dK/dlog_rate = K``)."""
     return log_prior(params, data) + math.log(params["K"])
 
 

@@ -55,7 +55,8 @@ class AftershockStanModel(Model):
         return ParameterSet([
             Parameter("log_rate"), Parameter("c", lower=0.0),
             Parameter("p", lower=0.2, upper=3.0), Parameter("beta", lower=0.0),
-            Parameter("sigma", lower=0.01), Parameter("mu_bar"), Parameter("mu_slope"),
+            Parameter("sigma", lower=0.01), Parameter("mu_bar"),
+            Parameter("mu_slope_bar"),
             Parameter("gp_amplitude", lower=0.0, shape=(int(gp),)),
             Parameter("gp_lengthscale", lower=0.0, shape=(int(gp),)),
             Parameter("rw_scale", lower=0.0, shape=(int(not gp),)),
@@ -211,6 +212,42 @@ def test_events_on_inducing_inputs_and_at_the_window_end(backend: PystanBackend,
     for _ in range(3):
         u = random_point(data, rng)
         assert b.with_prior.value(u, jacobian=True) == pytest.approx(b.ref(u), rel=RTOL)
+
+
+@pytest.mark.parametrize("prior", ["gp", "rw2"])
+def test_torch_engine_equals_stan_in_the_sampled_coordinates(backend: PystanBackend,
+                                                             sequence: tuple, prior: str) -> None:
+    """The family's torch log density (log_rate, mu_bar in place of K, mu_0; log K added
+    with the prior) equals the Stan program's at the same unconstrained points, value (up
+    to the truncation constants of p and beta that the torch prior leaves out) and gradient;
+    and K, mu_0 of the family's map equal the reference's."""
+    from scipy.stats import norm
+
+    from pystats import AftershockDetection
+    from pystats.backends.torch import TorchBackend
+
+    t, m = sequence
+    model = AftershockDetection(mainshock_magnitude=M0, mu_prior=prior, n_inducing=12,
+                                n_nodes=14, n_panels=26)
+    data = model.prepare((t, m), t_start=T_START, t_end=T_END)
+    params = model.parameters(data)
+    stan = backend.log_density(model, data, include_prior=True)
+    torch_d = TorchBackend().log_density(model, data, include_prior=True)
+    const = (math.log(norm.cdf(3.0, 1.1, 0.3) - norm.cdf(0.2, 1.1, 0.3))
+             + math.log(norm.sf(0.0, math.log(10), 0.5 * math.log(10))))
+    sd = {**model.stan_data(data), "include_prior": 1}
+    rng = np.random.default_rng(8)
+    for _ in range(3):
+        u = random_point(sd, rng)
+        v_s, g_s = stan.value_and_grad(u, jacobian=True)
+        v_t, g_t = torch_d.value_and_grad(u, jacobian=True)
+        assert v_t - const == pytest.approx(v_s, rel=1e-10)
+        np.testing.assert_allclose(g_t, g_s, rtol=1e-7, atol=1e-7 * np.max(np.abs(g_s)))
+        nat, _ = ref.constrain(u, sd)
+        draws = {k: np.asarray(x)[None] for k, x in params.constrain(u).items()}
+        got = model.derived(draws, data)
+        assert float(got["K"][0]) == pytest.approx(nat["K"], rel=1e-12)
+        assert float(got["mu_0"][0]) == pytest.approx(nat["mu_0"], rel=1e-12)
 
 
 # ---------------------------------------------------------------------------- log Phi tail

@@ -30,6 +30,7 @@ from __future__ import annotations
 import copy
 import itertools
 import math
+import threading
 from collections.abc import Callable, Mapping
 from numbers import Integral, Real
 from types import MappingProxyType
@@ -58,12 +59,14 @@ __all__ = ["DEFAULT_PRIORS", "SCALARS", "AftershockDetection"]
 LN10 = math.log(10.0)
 SCALARS = ("K", "c", "p", "beta", "sigma", "mu_0", "mu_slope")
 """The model's scalar parameters (reported, fixable, with priors); ``parameters()`` and the
-Stan program sample them in this order with ``K`` and ``mu_0`` replaced (:data:`SAMPLED`)."""
-SAMPLED = {"K": "log_rate", "mu_0": "mu_bar"}
+Stan program sample them in this order with ``K``, ``mu_0``, ``mu_slope`` replaced
+(:data:`SAMPLED`)."""
+SAMPLED = {"K": "log_rate", "mu_0": "mu_bar", "mu_slope": "mu_slope_bar"}
 """Sampled coordinate in place of a model scalar: ``log_rate = log K + beta (M0 − m_ref)``
 (log rate of ``M >= m_ref`` events, ``m_ref`` = ``mu_0``'s prior location, the median
-magnitude) and ``mu_bar`` = the mean of ``μ`` over the events (model card §2: the
-``K``–``beta`` and ``mu_0``–GP-level trade-offs)."""
+magnitude), ``mu_bar`` = the mean of ``μ`` over the events and ``mu_slope_bar`` = the
+least-squares slope of ``μ(t_i)`` on ``log t_i`` (model card §2: the ``K``–``beta``,
+``mu_0``–GP-level and ``mu_slope``–GP-trend trade-offs)."""
 HYPER = {"gp": ("gp_amplitude", "gp_lengthscale"), "rw2": ("rw_scale",)}
 """Latent hyperparameters per ``mu_prior`` (declared in Stan as arrays of size 0 or 1)."""
 HYPER_ALL = ("gp_amplitude", "gp_lengthscale", "rw_scale")
@@ -75,6 +78,11 @@ JITTER = 1e-6
 """Relative diagonal jitter of ``K_ZZ`` (times ``α²``)."""
 BATCH_ENTRIES = 2_000_000
 """Largest ``draws x points x latent`` block of one batched likelihood call (~16 MB)."""
+_LAST_NATURAL = threading.local()
+"""Per thread: the last ``(params, natural values)`` of the torch likelihood.  The engines
+call the prior with the same ``params`` dict right after the likelihood, which then needs
+no second evaluation of the latent function for ``mu_0`` and ``mu_slope`` (matched by
+identity of the dict; not stored on the model, which fits leave untouched)."""
 LS_TAIL = 0.01
 """Prior mass of ``gp_lengthscale`` below ``2 (s1 − s0)/m`` and above ``2 (s1 − s0)``."""
 
@@ -92,8 +100,10 @@ DEFAULT_PRIORS: dict[str, tuple[str, float, float]] = {
 """Prior family, location and scale of each scalar (``gp_lengthscale``: inverse gamma
 solved from the window, see :func:`lengthscale_prior`)."""
 
+_MODEL_NAME = {v: k for k, v in SAMPLED.items()}
 _BOUNDS = {"K": (0.0, math.inf), "log_rate": (-math.inf, math.inf),
-           "mu_bar": (-math.inf, math.inf), "c": (0.0, math.inf), "p": (0.2, 3.0),
+           "mu_bar": (-math.inf, math.inf), "mu_slope_bar": (-math.inf, math.inf),
+           "c": (0.0, math.inf), "p": (0.2, 3.0),
            "beta": (0.0, math.inf), "sigma": (0.01, math.inf), "mu_0": (-math.inf, math.inf),
            "mu_slope": (-math.inf, math.inf), "gp_amplitude": (0.0, math.inf),
            "gp_lengthscale": (0.0, math.inf), "rw_scale": (0.0, math.inf)}
@@ -101,6 +111,7 @@ _DESCRIPTIONS = {
     "K": "Omori–Utsu rate of M >= M0 aftershocks at t + c = 1 d (per day)",
     "log_rate": "log rate of M >= m_ref aftershocks at t + c = 1 d (m_ref: median magnitude)",
     "mu_bar": "mean 50 %-detection magnitude over the events",
+    "mu_slope_bar": "least-squares slope of μ over the events per e-fold of time",
     "c": "Omori–Utsu time offset (days)",
     "p": "Omori–Utsu decay exponent",
     "beta": "Gutenberg–Richter slope b ln 10",
@@ -406,14 +417,15 @@ class AftershockDetection(Model):
 
     # ------------------------------------------------------------------ parameters
     def parameters(self, data: PreparedData) -> ParameterSet:
-        """``log_rate, c, p, beta, sigma, mu_bar, mu_slope, gp_amplitude, gp_lengthscale,
-        rw_scale, z``: the sampled coordinates (:data:`SAMPLED`); ``K`` and ``mu_0`` are
-        derived (:meth:`derived`, and generated quantities of the Stan program).
+        """``log_rate, c, p, beta, sigma, mu_bar, mu_slope_bar, gp_amplitude,
+        gp_lengthscale, rw_scale, z``: the sampled coordinates (:data:`SAMPLED`); ``K``,
+        ``mu_0`` and ``mu_slope`` are derived (:meth:`derived`, and generated quantities of
+        the Stan program).
 
         The three latent hyperparameters are arrays of size 1 (present for the prior) or 0
         (absent), as the Stan program declares them; ``z`` has ``n_latent`` elements (gp)
-        or ``n_latent − 2`` (rw2).  Fixed parameters are left out (a fixed ``K`` or ``mu_0``
-        removes ``log_rate`` or ``mu_bar``).
+        or ``n_latent − 2`` (rw2).  Fixed parameters are left out (a fixed ``K``, ``mu_0``
+        or ``mu_slope`` removes its sampled coordinate).
         """
         prior = self.options["mu_prior"]
         out = [Parameter(SAMPLED.get(n, n), *_BOUNDS[SAMPLED.get(n, n)],
@@ -443,15 +455,18 @@ class AftershockDetection(Model):
                          self.options["kernel"])
 
     def _natural(self, full: Mapping[str, Any], tensors: Mapping[str, Any],
-                 f_events: Any = None, mu_0: Any = None) -> dict[str, Any]:
-        """The model's ``K`` and ``mu_0`` from the sampled ``log_rate`` and ``mu_bar``
-        (:data:`SAMPLED`; fixed values as given), batched like the parameters.
+                 f_events: Any = None, known: Mapping[str, Any] | None = None
+                 ) -> dict[str, Any]:
+        """The model's ``K``, ``mu_0``, ``mu_slope`` from the sampled ``log_rate``,
+        ``mu_bar``, ``mu_slope_bar`` (:data:`SAMPLED`; fixed values as given), batched like
+        the parameters.
 
-        ``K = exp(log_rate − beta (M0 − m_ref))``;
+        ``K = exp(log_rate − beta (M0 − m_ref))``, ``mu_slope = mu_slope_bar − Σ_i w_i f(s_i)``
+        (``w_i = (s_i − s̄)/Σ_j (s_j − s̄)²``),
         ``mu_0 = mu_bar − mean_i f(s_i) − mu_slope mean_i (s_i − s1)``, with ``f_events`` the
-        latent function at the events (computed when not given; ``mu_0`` given: taken as is).
-        The map is triangular with
-        ``|∂(K, mu_0)/∂(log_rate, mu_bar)| = K`` (:meth:`log_prior_torch` adds ``log K``).
+        latent function at the events (computed when needed and not given; ``known``: values
+        of ``mu_0`` and ``mu_slope`` already computed at these parameters).  The map is
+        triangular with determinant ``K`` (:meth:`log_prior_torch` adds ``log K``).
         """
         import torch
 
@@ -459,14 +474,22 @@ class AftershockDetection(Model):
         if "log_rate" in out:
             shift = float(tensors["M0"]) - float(tensors["mu_0_prior_loc"])
             out["K"] = torch.exp(out.pop("log_rate") - out["beta"] * shift)
-        if "mu_bar" in out and mu_0 is not None:
-            out.pop("mu_bar")
-            out["mu_0"] = mu_0
-        elif "mu_bar" in out:
-            s = tensors["s"]
-            if f_events is None:
-                f_events = latent_f(s, out, dict(tensors), self.options["mu_prior"],
-                                    self.options["kernel"])
+        if known is not None:
+            for name in ("mu_0", "mu_slope"):
+                if SAMPLED[name] in out:
+                    out.pop(SAMPLED[name])
+                    out[name] = known[name]
+            return out
+        if "mu_bar" not in out and "mu_slope_bar" not in out:
+            return out
+        s = tensors["s"]
+        if f_events is None:
+            f_events = latent_f(s, out, dict(tensors), self.options["mu_prior"],
+                                self.options["kernel"])
+        if "mu_slope_bar" in out:
+            d = s - s.mean()
+            out["mu_slope"] = out.pop("mu_slope_bar") - (f_events * d).sum(-1) / (d * d).sum()
+        if "mu_bar" in out:
             x_bar = (s - tensors["s1"]).mean()
             out["mu_0"] = out.pop("mu_bar") - f_events.mean(-1) - out["mu_slope"] * x_bar
         return out
@@ -498,7 +521,7 @@ class AftershockDetection(Model):
                 self.log_likelihood_torch({k: x[i:i + step] for k, x in full.items()}, tensors)
                 for i in range(0, rows, step)])
         nat, mu = self._natural_mu(full, tensors)
-        self._last_natural = (params, nat["mu_0"])  # reused by log_prior_torch
+        _LAST_NATURAL.value = (params, nat)  # reused by log_prior_torch at the same params
         return loglik(nat, mu[..., :n], mu[..., n:], tensors)
 
     def log_prior_torch(self, params: dict[str, Any], tensors: dict[str, Any]) -> Any:
@@ -509,15 +532,15 @@ class AftershockDetection(Model):
         import torch
 
         full = self._full(params, params["z"][..., 0])
-        last = self.__dict__.get("_last_natural")  # mu_0 of the likelihood at these params
+        last = getattr(_LAST_NATURAL, "value", None)  # the likelihood's, at the same params?
         nat = self._natural(full, tensors,
-                            mu_0=last[1] if last is not None and last[0] is params else None)
+                            known=last[1] if last is not None and last[0] is params else None)
         total = -0.5 * (params["z"] ** 2).sum(-1) - 0.5 * math.log(2 * math.pi) * params[
             "z"].shape[-1]
         for sampled, value in params.items():
             if sampled == "z" or value.shape[-1:] == (0,):
                 continue
-            name = {"log_rate": "K", "mu_bar": "mu_0"}.get(sampled, sampled)
+            name = _MODEL_NAME.get(sampled, sampled)
             x = nat[name] if name in SCALARS else value[..., 0]
             if name == "gp_lengthscale":
                 a, b = float(tensors["ls_alpha"]), float(tensors["ls_beta"])
@@ -576,8 +599,8 @@ class AftershockDetection(Model):
         """A start near the data: ``μ`` from the mean magnitudes in three log-time bins
         (detected magnitudes are ``N(μ − βσ², σ²) + Exp(β)``, mean ``μ − βσ² + 1/β``),
         ``K`` by matching the expected number of detected events, small jitter; returned in
-        the sampled coordinates (``log_rate``, ``mu_bar`` from that ``K`` and the linear
-        ``μ``, leaving out the start's small ``f``)."""
+        the sampled coordinates (``log_rate``, ``mu_bar``, ``mu_slope_bar`` from that ``K``
+        and the linear ``μ``, leaving out the start's small ``f``)."""
         v = data.values
         s, m = np.asarray(v["s"]), np.asarray(v["m"])
         s0, s1 = float(v["s0"]), float(v["s1"])
@@ -608,7 +631,7 @@ class AftershockDetection(Model):
         out: dict[str, Any] = {
             "log_rate": math.log(K) + beta * (float(v["M0"]) - float(v["mu_0_prior_loc"])),
             "c": c, "p": p, "beta": beta, "sigma": sigma,
-            "mu_bar": mu_0 + mu_slope * float(np.mean(s - s1)), "mu_slope": mu_slope}
+            "mu_bar": mu_0 + mu_slope * float(np.mean(s - s1)), "mu_slope_bar": mu_slope}
         prior = self.options["mu_prior"]
         hyper = {"gp_amplitude": jit(0.3, 0.2), "gp_lengthscale": jit((s1 - s0) / 4, 0.2),
                  "rw_scale": jit(0.02, 0.2)}
@@ -620,8 +643,9 @@ class AftershockDetection(Model):
         return {k: x for k, x in out.items() if k not in fixed_sampled}
 
     def derived(self, draws: Mapping[str, np.ndarray], data: PreparedData) -> dict[str, Any]:
-        """``K`` and ``mu_0`` from the sampled ``log_rate`` and ``mu_bar`` (:meth:`_natural`;
-        absent when fixed) and ``b = beta / ln 10``; batched over leading axes."""
+        """``K``, ``mu_0``, ``mu_slope`` from the sampled ``log_rate``, ``mu_bar``,
+        ``mu_slope_bar`` (:meth:`_natural`; absent when fixed) and ``b = beta / ln 10``;
+        batched over leading axes."""
         import torch
 
         from ..backends.torch import to_tensors
@@ -632,9 +656,9 @@ class AftershockDetection(Model):
         if wanted:
             params = self.parameters(data)
             batch = np.shape(draws["z"])[:-1]
-            flat = {p.name: np.asarray(draws[p.name], dtype=float).reshape(-1, *p.shape)
+            rows = int(np.prod(batch))
+            flat = {p.name: np.asarray(draws[p.name], dtype=float).reshape(rows, *p.shape)
                     for p in params}
-            rows = next(iter(flat.values())).shape[0]
             tensors = to_tensors(dict(data.values), torch.device("cpu"))
             step = max(1, BATCH_ENTRIES // (int(data.values["N"]) * int(data.values["n_latent"])))
             res: dict[str, list[np.ndarray]] = {k: [] for k in wanted}

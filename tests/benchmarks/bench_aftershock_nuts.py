@@ -18,7 +18,8 @@ undetermined, dropped), events with 0.01 <= t <= ``days``.
    ``AftershockDetection(mainshock_magnitude=6.2, ...).fit(df, method="nuts",
    t_start=0.01, t_end=days, missing_magnitude=0.0, seed=...)`` with the family's default
    sampler settings unless ``--adapt-delta`` is given (pystan; chains in 2 processes on the
-   2-core machine): wall time of the fit, divergences, leapfrog steps, max R-hat and min
+   2-core machine): wall time and CPU time (this process and its finished children, the
+   chains) of the fit, divergences, leapfrog steps, max R-hat and min
    bulk/tail ESS over all sampled parameters (``z`` included) and over ``K`` and ``mu_0``,
    posterior medians.
 2. Cost of one log density + gradient (what each leapfrog step costs): median of repeated
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import time
 import warnings
@@ -57,6 +59,13 @@ REPORTED = ("K", "c", "p", "beta", "b", "sigma", "mu_0", "mu_slope", "gp_amplitu
 def miyagi() -> pd.DataFrame:
     return pd.read_csv(SHARED / "catalogs" / "miyagi2003_aftershocks_sapp.csv")[
         ["time", "magnitude"]]
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU seconds of this process and its finished children (the chains)."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def gradient_cost(fit: Any, repeats: int = 300) -> float:
@@ -88,11 +97,13 @@ def run(prior: str = "gp", kernel: str = "matern52", n_latent: int = 24, n_panel
           f"warmup={warmup}, {kw or 'family sampler defaults'}")
     print(f"load average before: {os.getloadavg()}")
     t0 = time.perf_counter()
+    cpu0 = _cpu_seconds()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", pystats.DataWarning)
         fit = model.fit(df, method="nuts", t_start=0.01, t_end=days, missing_magnitude=0.0,
                         seed=seed, chains=chains, draws=draws, warmup=warmup, **kw)
     wall = time.perf_counter() - t0
+    cpu = _cpu_seconds() - cpu0
     print(f"load average after: {os.getloadavg()}")
     names = [n for n in fit.parameters.names if fit.draws[n].size]
     names += [n for n in ("K", "mu_0") if n in fit.draws]
@@ -103,6 +114,7 @@ def run(prior: str = "gp", kernel: str = "matern52", n_latent: int = 24, n_panel
     print("  tree depth counts:", np.bincount(np.asarray(stats["tree_depth"]).ravel()).tolist())
     out = {
         "N": int(fit.data.values["N"]), "Q": int(fit.data.values["Q"]), "wall_s": wall,
+        "cpu_s": cpu,
         "adapt_delta": fit.metadata.get("adapt_delta"),
         "divergences": int(np.sum(stats["diverging"])),
         "mean_leapfrog": float(np.mean(stats["n_steps"])),
