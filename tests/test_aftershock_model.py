@@ -250,6 +250,19 @@ def test_k_mu_0_mu_slope_are_reported_from_the_sampled_coordinates(decaying):
     assert {"K", "mu_0", "mu_slope", "b"} <= set(rows)
 
 
+def test_nuts_uses_the_family_default_adapt_delta_unless_given(decaying, monkeypatch):
+    """AftershockDetection.nuts_defaults (adapt_delta 0.95) reaches the sampler through
+    Model.fit; an explicit adapt_delta wins; max_tree_depth keeps the global default."""
+    import pystats.inference
+
+    cat, model, _ = decaying
+    seen = []
+    monkeypatch.setattr(pystats.inference, "run", lambda model, data, **kw: seen.append(kw))
+    model.fit(cat, method="nuts", t_start=WINDOW[0], t_end=WINDOW[1], seed=1)
+    model.fit(cat, method="nuts", t_start=WINDOW[0], t_end=WINDOW[1], seed=1, adapt_delta=0.9)
+    assert [(k["adapt_delta"], k["max_tree_depth"]) for k in seen] == [(0.95, 10), (0.9, 10)]
+
+
 # ---------------------------------------------------------------- devices
 def test_device_cpu_is_honoured(decaying):
     _, _, fit = decaying

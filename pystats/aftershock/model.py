@@ -215,6 +215,9 @@ class AftershockDetection(Model):
     family: ClassVar[str] = "aftershock"
     methods: ClassVar[tuple[str, ...]] = ("map", "laplace", "nuts")
     has_torch_likelihood: ClassVar[bool] = True
+    nuts_defaults: ClassVar[Mapping[str, Any]] = MappingProxyType({"adapt_delta": 0.95})
+    """NUTS with ``adapt_delta=0.95`` unless given: at 0.8 the step size adapted on Miyagi
+    left divergences in the GP hyperparameters' funnel (model card §7)."""
     precondition_optimizer: ClassVar[bool] = True
     batched_torch_likelihood: ClassVar[bool] = True
     data_options: ClassVar[tuple[str, ...]] = ("t_start", "t_end", "missing_magnitude")
