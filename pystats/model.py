@@ -283,6 +283,11 @@ class Model(ABC):
     def parameters(self, data: PreparedData) -> ParameterSet:
         """The parameters to infer, in the order of the Stan program's parameters block."""
 
+    nuts_defaults: ClassVar[Mapping[str, Any]] = MappingProxyType({})
+    """The family's defaults of :meth:`fit`'s NUTS settings ``max_tree_depth`` and
+    ``adapt_delta`` (otherwise 10 and 0.8), used where the caller gives none, e.g.
+    ``{"adapt_delta": 0.95}`` for a posterior whose curvature varies."""
+
     precondition_optimizer: ClassVar[bool] = False
     """Whiten each optimizer start by the Hessian there (``pystats.inference.maximize``);
     worth one Hessian per start for ill-conditioned posteriors (e.g. latent GP values)."""
@@ -436,8 +441,8 @@ class Model(ABC):
         draws: int = 1000,
         warmup: int = 1000,
         n_starts: int = 4,
-        max_tree_depth: int = 10,
-        adapt_delta: float = 0.8,
+        max_tree_depth: int | None = None,
+        adapt_delta: float | None = None,
         verbose: bool = False,
         progress: bool | None = None,
         threads: int | None = None,
@@ -471,7 +476,7 @@ class Model(ABC):
             reported by ``diagnose``).  Starts stop early once two of them reach the same
             best log density (``fit.optimizer["optima"]`` lists those run).
         max_tree_depth, adapt_delta
-            NUTS settings.
+            NUTS settings (default 10 and 0.8, or the family's :attr:`nuts_defaults`).
         verbose : bool
             Show engine output (compiler, sampler).
         progress : bool, optional
@@ -510,6 +515,11 @@ class Model(ABC):
         draws = _checks.integer("draws", draws, 1)
         warmup = _checks.integer("warmup", warmup, 0)
         n_starts = _checks.integer("n_starts", n_starts, 1)
+        nuts = {"max_tree_depth": 10, "adapt_delta": 0.8, **self.nuts_defaults}
+        if max_tree_depth is None:
+            max_tree_depth = nuts["max_tree_depth"]
+        if adapt_delta is None:
+            adapt_delta = nuts["adapt_delta"]
         max_tree_depth = _checks.integer("max_tree_depth", max_tree_depth, 1)
         adapt_delta = _checks.probability("adapt_delta", adapt_delta)
         unknown = sorted(set(data_options) - set(self.data_options))

@@ -25,6 +25,17 @@
 // + log(1 - 1/z^2 + 3/z^4 - 15/z^6 + 105/z^8 - 945/z^10 + 10395/z^12 - 135135/z^14), whose
 // truncation error there is < 3.1e-15 (continuous across the switch to rounding; identical in
 // the torch engine; finite and smooth however far below mu an event sits).
+// Parameterisation (sampled coordinates; same posterior as in K and mu_0):
+//   log_rate = log K + beta (M0 - mu_0_loc)  (log rate of M >= mu_0_loc events at t + c = 1 d:
+//              K sits at M0, far above the data, so log K and beta correlate at -0.99),
+//   mu_bar   = mean over the events of mu(t_i)  (mu_0 trades 1:1 with the GP level near s1);
+//   mu_slope_bar = least-squares slope of mu(t_i) on s_i over the events, sum_i w_i mu(t_i) with
+//              w_i = (s_i - mean s) / sum_j (s_j - mean s)^2  (mu_slope trades with the GP's trend);
+//   K = exp(log_rate - beta (M0 - mu_0_loc)),  mu_slope = mu_slope_bar - sum_i w_i f(s_i),
+//   mu_0 = mu_bar - mean_i f(s_i) - mu_slope mean_i (s_i - s1).
+// The map (log_rate, mu_bar, mu_slope_bar, rest) -> (K, mu_0, mu_slope, rest) is triangular
+// with |Jacobian| = K, so the prior block adds log K (the priors stay on K, mu_0, mu_slope).
+// K, mu_0 and mu_slope are generated quantities.
 // Priors (include_prior = 1), all normalised densities (truncated normals divided by their
 // mass; half-normals carry the factor 2):
 //   log10 K ~ N(-1.67, 1), i.e. K ~ lognormal(-1.67 ln 10, ln 10);  c ~ lognormal(log 0.01, 1.5);
@@ -154,6 +165,8 @@ transformed data {
   array[n_all] real x_arr = to_array_1d(x_all);
   array[n_latent] real z_arr = to_array_1d(latent_x);
   vector[n_all] x_rel = x_all - s1;
+  real mean_x_rel = mean(x_rel[1:N]);
+  vector[N] w_slope = (s - mean(s)) / sum(square(s - mean(s)));
   vector[Q] t_q = exp(s_q);
   real sum_dm = sum(m) - N * M0;
   // interpolation tables of the random walk: f(x) = f[lo] + lam (f[lo + 1] - f[lo])
@@ -221,32 +234,37 @@ transformed data {
   }
 }
 parameters {
-  real<lower=0> K;
+  real log_rate;
   real<lower=0> c;
   real<lower=0.2, upper=3.0> p;
   real<lower=0> beta;
   real<lower=0.01> sigma;
-  real mu_0;
-  real mu_slope;
+  real mu_bar;
+  real mu_slope_bar;
   array[prior == 1] real<lower=0> gp_amplitude;
   array[prior == 1] real<lower=0> gp_lengthscale;
   array[prior == 2] real<lower=0> rw_scale;
   vector[n_z] z;
 }
 model {
-  vector[n_all] mu_all = mu_0 + mu_slope * x_rel
-                         + latent_values(prior, x_arr, z_arr, gp_amplitude, gp_lengthscale,
-                                         rw_scale, z, kernel, jitter, lo, lam, kk, dl, dr, Dl, Dr, Ml, Mr);
+  vector[n_all] f_all = latent_values(prior, x_arr, z_arr, gp_amplitude, gp_lengthscale,
+                                      rw_scale, z, kernel, jitter, lo, lam, kk, dl, dr, Dl, Dr,
+                                      Ml, Mr);
+  real mu_slope = mu_slope_bar - dot_product(w_slope, f_all[1:N]);
+  real mu_0 = mu_bar - mean(f_all[1:N]) - mu_slope * mean_x_rel;
+  real log_K = log_rate - beta * (M0 - mu_0_loc);
+  real K = exp(log_K);
+  vector[n_all] mu_all = mu_0 + mu_slope * x_rel + f_all;
   vector[N] zd = (m - mu_all[1:N]) / sigma;
   real log_det = 0;
   for (i in 1:N) {
     log_det += log_Phi(zd[i]);
   }
-  target += N * (log(K) + log(beta)) - beta * sum_dm - p * sum(log(t + c)) + log_det
+  target += N * (log_K + log(beta)) - beta * sum_dm - p * sum(log(t + c)) + log_det
             - K * exp(0.5 * square(beta * sigma))
               * dot_product(w_q, exp(-p * log(t_q + c) - beta * (mu_all[(N + 1):n_all] - M0)));
   if (include_prior) {
-    target += lognormal_lpdf(K | -1.67 * log(10), log(10));
+    target += lognormal_lpdf(K | -1.67 * log(10), log(10)) + log_K;  // + log |dK/dlog_rate|
     target += lognormal_lpdf(c | log(0.01), 1.5);
     target += normal_lpdf(p | 1.1, 0.3) - log_mass_p;
     target += normal_lpdf(beta | log(10), 0.5 * log(10)) - log_mass_beta;
@@ -263,8 +281,17 @@ model {
   }
 }
 generated quantities {
+  real K = exp(log_rate - beta * (M0 - mu_0_loc));
+  real mu_0;
+  real mu_slope;
   real b = beta / log(10);
-  vector[N] mu_at_events = mu_0 + mu_slope * x_rel[1:N]
-                           + latent_values(prior, x_arr, z_arr, gp_amplitude, gp_lengthscale,
-                                           rw_scale, z, kernel, jitter, lo, lam, kk, dl, dr, Dl, Dr, Ml, Mr)[1:N];
+  vector[N] mu_at_events;
+  {
+    vector[n_all] f_all = latent_values(prior, x_arr, z_arr, gp_amplitude, gp_lengthscale,
+                                        rw_scale, z, kernel, jitter, lo, lam, kk, dl, dr, Dl,
+                                        Dr, Ml, Mr);
+    mu_slope = mu_slope_bar - dot_product(w_slope, f_all[1:N]);
+    mu_0 = mu_bar - mean(f_all[1:N]) - mu_slope * mean_x_rel;
+    mu_at_events = mu_0 + mu_slope * x_rel[1:N] + f_all[1:N];
+  }
 }

@@ -8,6 +8,11 @@ Written from the contract in ``notes/aftershock_spec.md`` (not from the torch co
   constrained scale, :func:`constrain` / :func:`unconstrain` apply Stan's transforms
   (``lower``: ``x = lower + exp(u)``; ``(a, b)``: ``x = a + (b - a) logistic(u)``) and
   :func:`log_density_unconstrained` adds their log-Jacobian;
+* the program samples ``log_rate = log K + beta (M0 - mu_0_loc)``, ``mu_bar`` (mean of mu
+  over the events) and ``mu_slope_bar`` (least-squares slope of mu over the events) instead
+  of ``K``, ``mu_0`` and ``mu_slope`` (:func:`to_natural`, :func:`to_sampled`); the priors
+  stay on the model's parameters, and the density of the sampled coordinates adds ``log K``
+  (:func:`log_prior_sampled`);
 * :func:`simulate_detected` thins a complete Omori-Utsu x Gutenberg-Richter sequence with a
   known ``mu(t)``.
 
@@ -46,11 +51,14 @@ __all__ = [
     "log_likelihood",
     "log_phi",
     "log_prior",
+    "log_prior_sampled",
     "mu_of_t",
     "parameter_layout",
     "quadrature",
     "simulate_detected",
     "stan_data",
+    "to_natural",
+    "to_sampled",
     "unconstrain",
 ]
 
@@ -186,10 +194,15 @@ def stan_data(
 
 # ---------------------------------------------------------------------------- parameters
 def parameter_layout(data: Mapping[str, Any]) -> list[tuple[str, int, float, float]]:
-    """(name, size, lower, upper) in Stan's unconstrained order for this data's prior."""
-    head = [("K", 1, 0.0, math.inf), ("c", 1, 0.0, math.inf), ("p", 1, 0.2, 3.0),
-            ("beta", 1, 0.0, math.inf), ("sigma", 1, 0.01, math.inf),
-            ("mu_0", 1, -math.inf, math.inf), ("mu_slope", 1, -math.inf, math.inf)]
+    """(name, size, lower, upper) in Stan's unconstrained order for this data's prior.
+
+    The program samples ``log_rate = log K + beta (M0 - mu_0_loc)``, ``mu_bar`` (the mean
+    of mu over the events) and ``mu_slope_bar`` (the least-squares slope of mu on s over the
+    events) in place of ``K``, ``mu_0`` and ``mu_slope`` (:func:`to_natural`).
+    """
+    head = [("log_rate", 1, -math.inf, math.inf), ("c", 1, 0.0, math.inf),
+            ("p", 1, 0.2, 3.0), ("beta", 1, 0.0, math.inf), ("sigma", 1, 0.01, math.inf),
+            ("mu_bar", 1, -math.inf, math.inf), ("mu_slope_bar", 1, -math.inf, math.inf)]
     n = int(data["n_latent"])
     if int(data["prior"]) == 1:
         mid = [("gp_amplitude", 1, 0.0, math.inf), ("gp_lengthscale", 1, 0.0, math.inf)]
@@ -200,8 +213,44 @@ def parameter_layout(data: Mapping[str, Any]) -> list[tuple[str, int, float, flo
     return [*head, *mid, ("z", n_z, -math.inf, math.inf)]
 
 
+def _slope_weights(data: Mapping[str, Any]) -> np.ndarray:
+    """w_i = (s_i - mean s) / sum_j (s_j - mean s)^2: sum_i w_i g_i is the least-squares
+    slope of g on s over the events."""
+    s = np.log(np.asarray(data["t"], dtype=float))
+    d = s - s.mean()
+    return d / np.sum(d**2)
+
+
+def to_natural(sampled: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
+    """The model's parameters (``K``, ``mu_0``, ``mu_slope``) from the sampled ones
+    (``log_rate``, ``mu_bar``, ``mu_slope_bar``): ``K = exp(log_rate - beta (M0 -
+    mu_0_loc))``, ``mu_slope = mu_slope_bar - sum_i w_i f(s_i)``,
+    ``mu_0 = mu_bar - mean_i f(s_i) - mu_slope mean_i (s_i - s1)``."""
+    out = {k: v for k, v in sampled.items() if k not in ("log_rate", "mu_bar", "mu_slope_bar")}
+    out["K"] = math.exp(sampled["log_rate"] - sampled["beta"] * (data["M0"] - data["mu_0_loc"]))
+    s = np.log(np.asarray(data["t"], dtype=float))
+    f = latent_f(s, out, data)
+    out["mu_slope"] = sampled["mu_slope_bar"] - float(np.dot(_slope_weights(data), f))
+    out["mu_0"] = (sampled["mu_bar"] - float(np.mean(f))
+                   - out["mu_slope"] * float(np.mean(s - data["s1"])))
+    return out
+
+
+def to_sampled(params: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
+    """Inverse of :func:`to_natural`."""
+    out = {k: v for k, v in params.items() if k not in ("K", "mu_0", "mu_slope")}
+    out["log_rate"] = math.log(params["K"]) + params["beta"] * (data["M0"] - data["mu_0_loc"])
+    s = np.log(np.asarray(data["t"], dtype=float))
+    mu = mu_of_s(s, params, data)
+    out["mu_bar"] = float(np.mean(mu))
+    out["mu_slope_bar"] = float(np.dot(_slope_weights(data), mu))
+    return out
+
+
 def constrain(u: Any, data: Mapping[str, Any]) -> tuple[dict[str, Any], float]:
-    """Constrained parameters and the log-Jacobian of Stan's transforms at ``u``."""
+    """The model's parameters (``K``, ``mu_0``, ...; :func:`to_natural`) and the log-Jacobian
+    of Stan's constraint transforms at ``u`` (without the ``log K`` of the
+    ``log_rate -> K`` map, which the program adds with the prior: :func:`log_prior_sampled`)."""
     u = np.asarray(u, dtype=float)
     out: dict[str, Any] = {}
     logj, k = 0.0, 0
@@ -219,11 +268,12 @@ def constrain(u: Any, data: Mapping[str, Any]) -> tuple[dict[str, Any], float]:
         out[name] = x.copy() if name == "z" else float(x[0])
     if k != u.size:
         raise ValueError(f"u has {u.size} elements; the layout needs {k}")
-    return out, logj
+    return to_natural(out, data), logj
 
 
 def unconstrain(params: Mapping[str, Any], data: Mapping[str, Any]) -> np.ndarray:
-    """Inverse of :func:`constrain`."""
+    """Inverse of :func:`constrain` (``params``: the model's parameters, K and mu_0)."""
+    params = to_sampled(params, data)
     pieces = []
     for name, _, lo, hi in parameter_layout(data):
         x = np.atleast_1d(np.asarray(params[name], dtype=float))
@@ -305,11 +355,20 @@ def log_prior(params: Mapping[str, Any], data: Mapping[str, Any]) -> float:
     return float(lp)
 
 
+def log_prior_sampled(params: Mapping[str, Any], data: Mapping[str, Any]) -> float:
+    """The log prior density of the sampled coordinates (``log_rate``, ``mu_bar``,
+    ``mu_slope_bar``, ...): :func:`log_prior` plus ``log K`` (the Jacobian matrix of
+    :func:`to_natural` is triangular: ``K`` depends on ``log_rate`` and ``beta``,
+    ``mu_slope`` on ``mu_slope_bar`` with slope 1 and on the latent parameters, ``mu_0`` on
+    ``mu_bar`` with slope 1 and on the others; its determinant is ``dK/dlog_rate = K``)."""
+    return log_prior(params, data) + math.log(params["K"])
+
+
 def log_density(params: Mapping[str, Any], data: Mapping[str, Any],
                 include_prior: bool = True) -> float:
-    """log L (+ log prior) on the constrained scale."""
+    """log L (+ log prior of the sampled coordinates) at the model's parameters."""
     out = log_likelihood(params, data)
-    return out + log_prior(params, data) if include_prior else out
+    return out + log_prior_sampled(params, data) if include_prior else out
 
 
 def log_density_unconstrained(u: Any, data: Mapping[str, Any], include_prior: bool = True,

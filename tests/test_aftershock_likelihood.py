@@ -304,3 +304,19 @@ def test_gp_f_hessian_same_with_separable_and_dense_kernel(monkeypatch):
     h_dense = torch.autograd.functional.hessian(fn, theta)
     np.testing.assert_allclose(h_sep.numpy(), h_dense.numpy(), rtol=1e-9,
                                atol=1e-9 * float(h_dense.abs().max()))
+
+
+@pytest.mark.parametrize("kernel", ["matern52", "rbf"])
+def test_gp_f_unusable_lengthscale_gives_nan_in_its_row_only(kernel):
+    # a prior swept over a wide grid reaches length-scales of 0 or inf; the batch row with
+    # such a value is NaN (the density there is undefined), not a LinAlgError for the batch
+    zx = torch.linspace(-4.0, 0.0, 8, dtype=torch.float64)
+    x = torch.linspace(-4.0, 0.0, 30, dtype=torch.float64)
+    z = torch.ones(3, 8, dtype=torch.float64)
+    ell = torch.tensor([0.7, 0.0, 1.3], dtype=torch.float64)
+    f = gp_f(x, z, torch.ones(3, dtype=torch.float64), ell, zx, kernel, 1e-6)
+    assert torch.isnan(f[1]).all()
+    assert torch.isfinite(f[[0, 2]]).all()
+    for row in (0, 2):
+        one = gp_f(x, z[row], torch.tensor(1.0, dtype=torch.float64), ell[row], zx, kernel, 1e-6)
+        torch.testing.assert_close(f[row], one, rtol=1e-12, atol=1e-12)

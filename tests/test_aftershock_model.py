@@ -126,8 +126,8 @@ def test_map_fit_has_no_band(decaying):
 def test_parameters_follow_the_stan_contract(decaying):
     _, _, fit = decaying
     names = fit.parameters.names
-    assert names == ["K", "c", "p", "beta", "sigma", "mu_0", "mu_slope", "gp_amplitude",
-                     "gp_lengthscale", "rw_scale", "z"]
+    assert names == ["log_rate", "c", "p", "beta", "sigma", "mu_bar", "mu_slope_bar",
+                     "gp_amplitude", "gp_lengthscale", "rw_scale", "z"]
     shapes = {p.name: p.shape for p in fit.parameters}
     assert shapes["gp_amplitude"] == (1,) and shapes["rw_scale"] == (0,)
     assert shapes["z"] == (24,)
@@ -239,6 +239,40 @@ def test_family_is_registered_and_exported():
     assert pystats.AftershockDetection is AftershockDetection
     assert family_class("aftershock") is AftershockDetection
     assert AftershockDetection.methods == ("map", "laplace", "nuts")
+
+
+def test_k_mu_0_mu_slope_are_reported_from_the_sampled_coordinates(decaying):
+    """K = exp(log_rate − β (M0 − m_ref)) per draw and at the mode; μ(t) built from the
+    reported mu_0, mu_slope has mean mu_bar and least-squares slope mu_slope_bar over the
+    events; K, mu_0, mu_slope are in the summary by name."""
+    _, model, fit = decaying
+    v = fit.data.values
+    shift = M0 - v["mu_0_prior_loc"]
+    np.testing.assert_allclose(fit.variable("K"),
+                               np.exp(fit.variable("log_rate") - fit.variable("beta") * shift),
+                               rtol=1e-12)
+    assert float(fit.point["K"]) == pytest.approx(
+        math.exp(float(fit.point["log_rate"]) - float(fit.point["beta"]) * shift), rel=1e-12)
+    vals = model._draw_values(fit)
+    mu = model._mu_draws(fit, np.asarray(v["t"]), {k: a[:50] for k, a in vals.items()})
+    np.testing.assert_allclose(mu.mean(axis=1), fit.variable("mu_bar")[:50], atol=1e-10)
+    d = np.log(v["t"]) - np.mean(np.log(v["t"]))
+    np.testing.assert_allclose(mu @ d / (d @ d), fit.variable("mu_slope_bar")[:50], atol=1e-10)
+    rows = fit.summary().index
+    assert {"K", "mu_0", "mu_slope", "b"} <= set(rows)
+
+
+def test_nuts_uses_the_family_default_adapt_delta_unless_given(decaying, monkeypatch):
+    """AftershockDetection.nuts_defaults (adapt_delta 0.95) reaches the sampler through
+    Model.fit; an explicit adapt_delta wins; max_tree_depth keeps the global default."""
+    import pystats.inference
+
+    cat, model, _ = decaying
+    seen = []
+    monkeypatch.setattr(pystats.inference, "run", lambda model, data, **kw: seen.append(kw))
+    model.fit(cat, method="nuts", t_start=WINDOW[0], t_end=WINDOW[1], seed=1)
+    model.fit(cat, method="nuts", t_start=WINDOW[0], t_end=WINDOW[1], seed=1, adapt_delta=0.9)
+    assert [(k["adapt_delta"], k["max_tree_depth"]) for k in seen] == [(0.95, 10), (0.9, 10)]
 
 
 # ---------------------------------------------------------------- devices

@@ -159,7 +159,11 @@ def gp_f(x: Any, z: Any, amplitude: Any, lengthscale: Any, latent_x: Any, kernel
     d_zz = (latent_x[:, None] - latent_x[None, :]).abs()
     kzz = unit_kernel_of_distance(d_zz, lengthscale, kernel)
     eye = torch.eye(latent_x.shape[-1], dtype=kzz.dtype, device=kzz.device)
-    chol = torch.linalg.cholesky(kzz + jitter * eye)
+    # cholesky_ex: a length-scale the kernel cannot use (0 or inf after a transform overflowed,
+    # e.g. while a prior is swept over a wide grid) makes only its own batch row NaN
+    chol, info = torch.linalg.cholesky_ex(kzz + jitter * eye)
+    if bool((info != 0).any()):
+        chol = torch.where((info != 0)[..., None, None], torch.nan, chol)
     # L1^{-T} z: solve L1^T v = z
     v = torch.linalg.solve_triangular(chol.transpose(-1, -2), z[..., :, None], upper=True)
     if use_separable(x, latent_x, kernel):

@@ -30,6 +30,7 @@ from __future__ import annotations
 import copy
 import itertools
 import math
+import threading
 from collections.abc import Callable, Mapping
 from numbers import Integral, Real
 from types import MappingProxyType
@@ -44,7 +45,7 @@ from ..constraints import DateTimes, Interval, Mappings, Option, StrOptions
 from ..errors import DataError, DataWarning, OptionError
 from ..model import Model, PreparedData
 from ..parameters import Parameter, ParameterSet
-from .latent import KERNELS, PRIORS, mu_values, use_separable
+from .latent import KERNELS, PRIORS, latent_f, mu_values, use_separable
 from .likelihood import log_time_quadrature, loglik, panel_count
 
 if TYPE_CHECKING:
@@ -57,7 +58,15 @@ __all__ = ["DEFAULT_PRIORS", "SCALARS", "AftershockDetection"]
 
 LN10 = math.log(10.0)
 SCALARS = ("K", "c", "p", "beta", "sigma", "mu_0", "mu_slope")
-"""Scalar parameters, in the order of ``parameters()`` and of the Stan program."""
+"""The model's scalar parameters (reported, fixable, with priors); ``parameters()`` and the
+Stan program sample them in this order with ``K``, ``mu_0``, ``mu_slope`` replaced
+(:data:`SAMPLED`)."""
+SAMPLED = {"K": "log_rate", "mu_0": "mu_bar", "mu_slope": "mu_slope_bar"}
+"""Sampled coordinate in place of a model scalar: ``log_rate = log K + beta (M0 − m_ref)``
+(log rate of ``M >= m_ref`` events, ``m_ref`` = ``mu_0``'s prior location, the median
+magnitude), ``mu_bar`` = the mean of ``μ`` over the events and ``mu_slope_bar`` = the
+least-squares slope of ``μ(t_i)`` on ``log t_i`` (model card §2: the ``K``–``beta``,
+``mu_0``–GP-level and ``mu_slope``–GP-trend trade-offs)."""
 HYPER = {"gp": ("gp_amplitude", "gp_lengthscale"), "rw2": ("rw_scale",)}
 """Latent hyperparameters per ``mu_prior`` (declared in Stan as arrays of size 0 or 1)."""
 HYPER_ALL = ("gp_amplitude", "gp_lengthscale", "rw_scale")
@@ -69,6 +78,11 @@ JITTER = 1e-6
 """Relative diagonal jitter of ``K_ZZ`` (times ``α²``)."""
 BATCH_ENTRIES = 2_000_000
 """Largest ``draws x points x latent`` block of one batched likelihood call (~16 MB)."""
+_LAST_NATURAL = threading.local()
+"""Per thread: the last ``(params, natural values)`` of the torch likelihood.  The engines
+call the prior with the same ``params`` dict right after the likelihood, which then needs
+no second evaluation of the latent function for ``mu_0`` and ``mu_slope`` (matched by
+identity of the dict; not stored on the model, which fits leave untouched)."""
 LS_TAIL = 0.01
 """Prior mass of ``gp_lengthscale`` below ``2 (s1 − s0)/m`` and above ``2 (s1 − s0)``."""
 
@@ -86,12 +100,18 @@ DEFAULT_PRIORS: dict[str, tuple[str, float, float]] = {
 """Prior family, location and scale of each scalar (``gp_lengthscale``: inverse gamma
 solved from the window, see :func:`lengthscale_prior`)."""
 
-_BOUNDS = {"K": (0.0, math.inf), "c": (0.0, math.inf), "p": (0.2, 3.0),
+_MODEL_NAME = {v: k for k, v in SAMPLED.items()}
+_BOUNDS = {"K": (0.0, math.inf), "log_rate": (-math.inf, math.inf),
+           "mu_bar": (-math.inf, math.inf), "mu_slope_bar": (-math.inf, math.inf),
+           "c": (0.0, math.inf), "p": (0.2, 3.0),
            "beta": (0.0, math.inf), "sigma": (0.01, math.inf), "mu_0": (-math.inf, math.inf),
            "mu_slope": (-math.inf, math.inf), "gp_amplitude": (0.0, math.inf),
            "gp_lengthscale": (0.0, math.inf), "rw_scale": (0.0, math.inf)}
 _DESCRIPTIONS = {
     "K": "Omori–Utsu rate of M >= M0 aftershocks at t + c = 1 d (per day)",
+    "log_rate": "log rate of M >= m_ref aftershocks at t + c = 1 d (m_ref: median magnitude)",
+    "mu_bar": "mean 50 %-detection magnitude over the events",
+    "mu_slope_bar": "least-squares slope of μ over the events per e-fold of time",
     "c": "Omori–Utsu time offset (days)",
     "p": "Omori–Utsu decay exponent",
     "beta": "Gutenberg–Richter slope b ln 10",
@@ -195,6 +215,9 @@ class AftershockDetection(Model):
     family: ClassVar[str] = "aftershock"
     methods: ClassVar[tuple[str, ...]] = ("map", "laplace", "nuts")
     has_torch_likelihood: ClassVar[bool] = True
+    nuts_defaults: ClassVar[Mapping[str, Any]] = MappingProxyType({"adapt_delta": 0.95})
+    """NUTS with ``adapt_delta=0.95`` unless given: at 0.8 the step size adapted on Miyagi
+    left divergences in the GP hyperparameters' funnel (model card §7)."""
     precondition_optimizer: ClassVar[bool] = True
     batched_torch_likelihood: ClassVar[bool] = True
     data_options: ClassVar[tuple[str, ...]] = ("t_start", "t_end", "missing_magnitude")
@@ -405,14 +428,19 @@ class AftershockDetection(Model):
 
     # ------------------------------------------------------------------ parameters
     def parameters(self, data: PreparedData) -> ParameterSet:
-        """``K, c, p, beta, sigma, mu_0, mu_slope, gp_amplitude, gp_lengthscale, rw_scale, z``.
+        """``log_rate, c, p, beta, sigma, mu_bar, mu_slope_bar, gp_amplitude,
+        gp_lengthscale, rw_scale, z``: the sampled coordinates (:data:`SAMPLED`); ``K``,
+        ``mu_0`` and ``mu_slope`` are derived (:meth:`derived`, and generated quantities of
+        the Stan program).
 
         The three latent hyperparameters are arrays of size 1 (present for the prior) or 0
         (absent), as the Stan program declares them; ``z`` has ``n_latent`` elements (gp)
-        or ``n_latent − 2`` (rw2).  Fixed parameters are left out.
+        or ``n_latent − 2`` (rw2).  Fixed parameters are left out (a fixed ``K``, ``mu_0``
+        or ``mu_slope`` removes its sampled coordinate).
         """
         prior = self.options["mu_prior"]
-        out = [Parameter(n, *_BOUNDS[n], description=_DESCRIPTIONS[n])
+        out = [Parameter(SAMPLED.get(n, n), *_BOUNDS[SAMPLED.get(n, n)],
+                         description=_DESCRIPTIONS[SAMPLED.get(n, n)])
                for n in SCALARS if n not in self.fixed]
         for n in HYPER_ALL:
             if n in self.fixed:
@@ -442,6 +470,57 @@ class AftershockDetection(Model):
         return mu_values(x, dict(params), dict(tensors), self.options["mu_prior"],
                          self.options["kernel"])
 
+    def _natural(self, full: Mapping[str, Any], tensors: Mapping[str, Any],
+                 f_events: Any = None, known: Mapping[str, Any] | None = None
+                 ) -> dict[str, Any]:
+        """The model's ``K``, ``mu_0``, ``mu_slope`` from the sampled ``log_rate``,
+        ``mu_bar``, ``mu_slope_bar`` (:data:`SAMPLED`; fixed values as given), batched like
+        the parameters.
+
+        ``K = exp(log_rate − beta (M0 − m_ref))``, ``mu_slope = mu_slope_bar − Σ_i w_i f(s_i)``
+        (``w_i = (s_i − s̄)/Σ_j (s_j − s̄)²``),
+        ``mu_0 = mu_bar − mean_i f(s_i) − mu_slope mean_i (s_i − s1)``, with ``f_events`` the
+        latent function at the events (computed when needed and not given; ``known``: values
+        of ``mu_0`` and ``mu_slope`` already computed at these parameters).  The map is
+        triangular with determinant ``K`` (:meth:`log_prior_torch` adds ``log K``).
+        """
+        import torch
+
+        out = dict(full)
+        if "log_rate" in out:
+            shift = float(tensors["M0"]) - float(tensors["mu_0_prior_loc"])
+            out["K"] = torch.exp(out.pop("log_rate") - out["beta"] * shift)
+        if known is not None:
+            for name in ("mu_0", "mu_slope"):
+                if SAMPLED[name] in out:
+                    out.pop(SAMPLED[name])
+                    out[name] = known[name]
+            return out
+        if "mu_bar" not in out and "mu_slope_bar" not in out:
+            return out
+        s = tensors["s"]
+        if f_events is None:
+            f_events = latent_f(s, out, dict(tensors), self.options["mu_prior"],
+                                self.options["kernel"])
+        if "mu_slope_bar" in out:
+            d = s - s.mean()
+            out["mu_slope"] = out.pop("mu_slope_bar") - (f_events * d).sum(-1) / (d * d).sum()
+        if "mu_bar" in out:
+            x_bar = (s - tensors["s1"]).mean()
+            out["mu_0"] = out.pop("mu_bar") - f_events.mean(-1) - out["mu_slope"] * x_bar
+        return out
+
+    def _natural_mu(self, full: Mapping[str, Any], tensors: Mapping[str, Any]
+                    ) -> tuple[dict[str, Any], Any]:
+        """:meth:`_natural` and ``μ`` at ``s_all`` (events, then quadrature nodes), from one
+        evaluation of the latent function."""
+        x = tensors["s_all"]
+        f = latent_f(x, dict(full), dict(tensors), self.options["mu_prior"],
+                     self.options["kernel"])
+        nat = self._natural(full, tensors, f[..., :int(tensors["N"])])
+        mu = nat["mu_0"][..., None] + nat["mu_slope"][..., None] * (x - tensors["s1"]) + f
+        return nat, mu
+
     def log_likelihood_torch(self, params: dict[str, Any], tensors: dict[str, Any]) -> Any:
         """Log likelihood (module :mod:`pystats.aftershock.likelihood`); batched over
         leading axes of the parameters."""
@@ -457,22 +536,30 @@ class AftershockDetection(Model):
             return torch.cat([
                 self.log_likelihood_torch({k: x[i:i + step] for k, x in full.items()}, tensors)
                 for i in range(0, rows, step)])
-        mu = self._mu(tensors["s_all"], full, tensors)
+        nat, mu = self._natural_mu(full, tensors)
+        _LAST_NATURAL.value = (params, nat)  # reused by log_prior_torch at the same params
         # split, not slices: its backward concatenates (no zero-filled (N + Q) buffers)
         mu_events, mu_nodes = mu.split([n, mu.shape[-1] - n], -1)
-        return loglik(full, mu_events, mu_nodes, tensors)
+        return loglik(nat, mu_events, mu_nodes, tensors)
 
     def log_prior_torch(self, params: dict[str, Any], tensors: dict[str, Any]) -> Any:
         """Sum of the priors of :data:`DEFAULT_PRIORS` (normalised like Stan's ``_lpdf``;
-        the constant of ``p``'s truncation to (0.2, 3) is left out)."""
+        the constant of ``p``'s truncation to (0.2, 3) is left out), as the density of the
+        sampled coordinates: the priors of ``K`` and ``mu_0`` at their values
+        (:meth:`_natural`) plus ``log K``, the log-Jacobian of ``log_rate -> K``."""
         import torch
 
+        full = self._full(params, params["z"][..., 0])
+        last = getattr(_LAST_NATURAL, "value", None)  # the likelihood's, at the same params?
+        nat = self._natural(full, tensors,
+                            known=last[1] if last is not None and last[0] is params else None)
         total = -0.5 * (params["z"] ** 2).sum(-1) - 0.5 * math.log(2 * math.pi) * params[
             "z"].shape[-1]
-        for name, value in params.items():
-            if name == "z" or value.shape[-1:] == (0,):
+        for sampled, value in params.items():
+            if sampled == "z" or value.shape[-1:] == (0,):
                 continue
-            x = value if name in SCALARS else value[..., 0]
+            name = _MODEL_NAME.get(sampled, sampled)
+            x = nat[name] if name in SCALARS else value[..., 0]
             if name == "gp_lengthscale":
                 a, b = float(tensors["ls_alpha"]), float(tensors["ls_beta"])
                 total = total + (a * math.log(b) - math.lgamma(a) - (a + 1) * x.log() - b / x)
@@ -480,8 +567,10 @@ class AftershockDetection(Model):
             family = DEFAULT_PRIORS[name][0]
             loc = float(tensors[f"{name}_prior_loc"])
             scale = float(tensors[f"{name}_prior_scale"])
-            if family == "log10-normal":
-                y, extra, loc, scale = x.log(), -x.log(), loc * LN10, scale * LN10
+            if name == "K":  # log10-normal on K, in log K; + log K (Jacobian) cancels -log K
+                shift = float(tensors["M0"]) - float(tensors["mu_0_prior_loc"])
+                y, extra = value - full["beta"] * shift, 0.0
+                loc, scale = loc * LN10, scale * LN10
             elif family == "lognormal":
                 y, extra = x.log(), -x.log()
             elif family == "half-normal":
@@ -527,7 +616,9 @@ class AftershockDetection(Model):
     def initial_values(self, data: PreparedData, rng: np.random.Generator) -> dict[str, Any]:
         """A start near the data: ``μ`` from the mean magnitudes in three log-time bins
         (detected magnitudes are ``N(μ − βσ², σ²) + Exp(β)``, mean ``μ − βσ² + 1/β``),
-        ``K`` by matching the expected number of detected events, small jitter."""
+        ``K`` by matching the expected number of detected events, small jitter; returned in
+        the sampled coordinates (``log_rate``, ``mu_bar``, ``mu_slope_bar`` from that ``K``
+        and the linear ``μ``, leaving out the start's small ``f``)."""
         v = data.values
         s, m = np.asarray(v["s"]), np.asarray(v["m"])
         s0, s1 = float(v["s0"]), float(v["s1"])
@@ -555,8 +646,10 @@ class AftershockDetection(Model):
         unit = np.sum(wq * (tq + c) ** (-p) * np.exp(-beta * (mu_q - v["M0"])
                                                      + 0.5 * (beta * sigma) ** 2))
         K = fx.get("K", float(v["N"]) / float(unit))
-        out: dict[str, Any] = {"K": K, "c": c, "p": p, "beta": beta, "sigma": sigma,
-                               "mu_0": mu_0, "mu_slope": mu_slope}
+        out: dict[str, Any] = {
+            "log_rate": math.log(K) + beta * (float(v["M0"]) - float(v["mu_0_prior_loc"])),
+            "c": c, "p": p, "beta": beta, "sigma": sigma,
+            "mu_bar": mu_0 + mu_slope * float(np.mean(s - s1)), "mu_slope_bar": mu_slope}
         prior = self.options["mu_prior"]
         hyper = {"gp_amplitude": jit(0.3, 0.2), "gp_lengthscale": jit((s1 - s0) / 4, 0.2),
                  "rw_scale": jit(0.02, 0.2)}
@@ -564,12 +657,38 @@ class AftershockDetection(Model):
             out[name] = np.array([hyper[name]] if name in HYPER[prior] else [])
         n_z = int(v["n_latent"]) - (2 if prior == "rw2" else 0)
         out["z"] = 0.1 * rng.standard_normal(n_z)
-        return {k: x for k, x in out.items() if k not in fx}
+        fixed_sampled = {SAMPLED.get(k, k) for k in fx}
+        return {k: x for k, x in out.items() if k not in fixed_sampled}
 
     def derived(self, draws: Mapping[str, np.ndarray], data: PreparedData) -> dict[str, Any]:
-        """``b = beta / ln 10``."""
+        """``K``, ``mu_0``, ``mu_slope`` from the sampled ``log_rate``, ``mu_bar``,
+        ``mu_slope_bar`` (:meth:`_natural`; absent when fixed) and ``b = beta / ln 10``;
+        batched over leading axes."""
+        import torch
+
+        from ..backends.torch import to_tensors
+
         beta = draws.get("beta", self.fixed.get("beta"))
-        return {"b": np.asarray(beta, dtype=float) / LN10}
+        out: dict[str, Any] = {}
+        wanted = [k for k, v in SAMPLED.items() if v in draws]
+        if wanted:
+            params = self.parameters(data)
+            batch = np.shape(draws["z"])[:-1]
+            rows = int(np.prod(batch))
+            flat = {p.name: np.asarray(draws[p.name], dtype=float).reshape(rows, *p.shape)
+                    for p in params}
+            tensors = to_tensors(dict(data.values), torch.device("cpu"))
+            step = max(1, BATCH_ENTRIES // (int(data.values["N"]) * int(data.values["n_latent"])))
+            res: dict[str, list[np.ndarray]] = {k: [] for k in wanted}
+            with torch.no_grad():
+                for i in range(0, rows, step):
+                    part = {k: torch.as_tensor(a[i:i + step]) for k, a in flat.items()}
+                    nat = self._natural(self._full(part, part["z"][..., 0]), tensors)
+                    for k in wanted:
+                        res[k].append(nat[k].numpy())
+            out.update({k: np.concatenate(res[k]).reshape(batch) for k in wanted})
+        out["b"] = np.asarray(beta, dtype=float) / LN10
+        return out
 
     # ------------------------------------------------------------------ fitted values
     def _check_fit(self, fit: Fit) -> None:
@@ -578,9 +697,9 @@ class AftershockDetection(Model):
                               "AftershockDetection")
 
     def _draw_values(self, fit: Fit, max_draws: int | None = None) -> dict[str, np.ndarray]:
-        """Parameter values per draw ``(n, *shape)`` (fixed ones broadcast); the point when
-        the fit has no draws."""
-        names = fit.parameters.names
+        """Parameter values per draw ``(n, *shape)`` (fixed ones broadcast; ``K`` and
+        ``mu_0`` included); the point when the fit has no draws."""
+        names = [*fit.parameters.names, *(k for k in SAMPLED if k not in self.fixed)]
         if names and all(n in fit.draws for n in names):
             vals = {n: np.asarray(fit.variable(n), dtype=float) for n in names}
             n = next(iter(vals.values())).shape[0]
@@ -626,7 +745,7 @@ class AftershockDetection(Model):
         x = torch.as_tensor(np.log(times), dtype=torch.float64)
 
         def mu_of(ut: Any) -> Any:
-            full = self._full(params.constrain(ut), ut[0])
+            full = self._natural(self._full(params.constrain(ut), ut[0]), tensors)
             return self._mu(x, full, tensors)
 
         jac = torch.autograd.functional.jacobian(mu_of, u, vectorize=True).numpy()
@@ -823,7 +942,7 @@ class AftershockDetection(Model):
         v = fit.data.values
         times = np.geomspace(v["t_start"], v["t_end"], 50)
         vals = {n: np.asarray(fit.estimate(n), dtype=float)[None, ...]
-                for n in fit.parameters.names}
+                for n in (*fit.parameters.names, *(k for k in SAMPLED if k not in self.fixed))}
         for k, x in self.fixed.items():
             vals[k] = np.full(1, float(x)) if k in SCALARS else np.full((1, 1), float(x))
         top = float(np.max(self._mu_draws(fit, times, vals)))
