@@ -123,6 +123,17 @@ class EOSParameters:
         return cls(V0=7.94, K0=82.1, K0p=5.80, gamma0=2.02, q=0.63, e0=0.68e-4, g=-1.0,
                    T0=1811.0)
 
+    @classmethod
+    def matsumura2021(cls) -> EOSParameters:
+        """Matsumura et al. (2021, JGR Solid Earth 126, e2021JB023062) posterior point
+        values as transcribed in the public ``corefe`` code (Y.-Q. Wong 2022,
+        ``src/modelinit.m``): ρ0 7.19 g/cm³ (V0 = 55.845/7.19 cm³/mol), K_T0 83.12 GPa,
+        K' 5.73, γ0 2.26, q (``b`` there) 0.86, e0 1.27e-4 /K, g −1.01, with the code's
+        reference temperature T0 = 2000 K (not checked against the paper, which could not
+        be consulted; see the model card).  Vinet isotherm."""
+        return cls(V0=MOLAR_MASS_FE / 7.19, K0=83.12, K0p=5.73, gamma0=2.26, q=0.86,
+                   e0=1.27e-4, g=-1.01, T0=2000.0)
+
     def as_dict(self) -> dict[str, Any]:
         """The fields as a dict."""
         return asdict(self)

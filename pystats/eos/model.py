@@ -205,6 +205,14 @@ class LiquidIronEOS(Model):
         ref = {k: float(getattr(p, k)) for k in EOS_PARAMETERS}
         return cls(reference=ref, T0=p.T0, **options)
 
+    @classmethod
+    def matsumura2021(cls, **options: Any) -> LiquidIronEOS:
+        """Matsumura et al. (2021) point values as transcribed in the public ``corefe``
+        code (:meth:`pystats.eos.forward.EOSParameters.matsumura2021`; T0 = 2000 K)."""
+        p = fw.EOSParameters.matsumura2021()
+        ref = {k: float(getattr(p, k)) for k in EOS_PARAMETERS}
+        return cls(reference=ref, T0=p.T0, **options)
+
     def eos_parameters(self, values: Mapping[str, Any] | None = None) -> fw.EOSParameters:
         """:class:`~pystats.eos.forward.EOSParameters` from ``values`` (default: the
         ``reference`` option) with this model's ``T0`` and isotherm."""
