@@ -1,5 +1,4 @@
-// Liquid-iron equation of state (Kuwayama et al. 2020 form) fitted to heterogeneous data:
-// the latent-state version (errors="latent"); the default is liquid_iron_eos.stan.
+// Liquid-iron equation of state (Kuwayama et al. 2020 form) fitted to heterogeneous data.
 //
 // pystats family "liquid_iron_eos" (pystats/eos/model.py; the model card is
 // models/liquid_iron_eos.md).  Units: V cm^3/mol, P GPa, T K, rho g/cm^3, V_P km/s,
