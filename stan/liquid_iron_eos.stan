@@ -15,7 +15,7 @@
 //   a = dm/dV sd_V, b = dm/dT sd_T, sd_V = V_obs sd_rho / rho_obs,
 // times the constant V_obs/rho_obs from rho -> V (kept so the value is a density of the
 // observations).  On the Hugoniot m = (P_H(V), V_P(V, T_H(V))) and dm/dV by central
-// differences (h = 1e-4 V).  No root finding: every term is closed form.  1-bar densities:
+// differences (h = 1e-4 V) where V_P is observed; dP_H/dV in closed form (hugoniot_slope).  No root finding: every term is closed form.  1-bar densities:
 // V from P(V, T) = 1e-4 GPa by 3 Newton steps in log V from V_obs (quadratic convergence
 // from ~1 %: exact to rounding); rho_obs ~ N(M/V, sd_rho), T exact.  The NumPy twin is
 // LiquidIronEOS.pointwise_log_likelihood.
@@ -131,6 +131,22 @@ functions {
     }
     return b;
   }
+  // dP_H/dV on the Hugoniot at (V, T = T_H(V)): dP/dV|_T + dP/dT|_V dT_H/dV, with dT_H/dV
+  // from the energy balance F = E(V,T) + e_ref - 500 P (V00 - V) = 0 (implicit function)
+  real hugoniot_slope(real V, real T, vector th, real T0, real r, int bm3, real V00) {
+    real y = V / th[1];
+    real ey = th[6] * pow(y, th[7]);
+    real P = eos_p(V, T, th, T0, r, bm3);
+    real p_v = -eos_kt(V, T, th, T0, r, bm3) / V;
+    real p_t = th[4] * pow(y, th[5]) * r * (1 + 2 * ey * T) / V / 1000;
+    real e_v = -1000 * p_ref(V, th, bm3)
+               + r * th[4] * T0 * (pow(y, th[5] - 1)
+                                   + 2 * th[6] * T0 * pow(y, th[5] + th[7] - 1)) / th[1]
+               + r * th[7] * ey / V * (square(T) - square(T0));
+    real f_v = e_v - 500 * (p_v * (V00 - V) - P);
+    real f_t = r * (1 + 2 * ey * T) - 500 * p_t * (V00 - V);
+    return p_v - p_t * f_v / f_t;
+  }
   real vp_of(real V, real T, vector th, real T0, real r, int bm3, real molar_mass) {
     return sqrt(eos_ks(V, T, th, T0, r, bm3) * V / molar_mass);
   }
@@ -233,15 +249,14 @@ model {
   }
   for (i in 1:N_h) {
     real V = V_h[i];
-    real hv = 1e-4 * V;
     real T = hugoniot_t(V, th, T0, r, bm3, V00, e_ref);
-    real Tp = hugoniot_t(V + hv, th, T0, r, bm3, V00, e_ref);
-    real Tm = hugoniot_t(V - hv, th, T0, r, bm3, V00, e_ref);
-    real aP = (eos_p(V + hv, Tp, th, T0, r, bm3) - eos_p(V - hv, Tm, th, T0, r, bm3))
-              / (2 * hv) * sV_h[i];
+    real aP = hugoniot_slope(V, T, th, T0, r, bm3, V00) * sV_h[i];
     real mv = 0;
     real av = 0;
     if (h_has_vp[i]) {
+      real hv = 1e-4 * V;
+      real Tp = hugoniot_t(V + hv, th, T0, r, bm3, V00, e_ref);
+      real Tm = hugoniot_t(V - hv, th, T0, r, bm3, V00, e_ref);
       mv = vp_of(V, T, th, T0, r, bm3, molar_mass);
       av = (vp_of(V + hv, Tp, th, T0, r, bm3, molar_mass)
             - vp_of(V - hv, Tm, th, T0, r, bm3, molar_mass)) / (2 * hv) * sV_h[i];

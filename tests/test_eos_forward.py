@@ -199,3 +199,14 @@ def test_matsumura2021_transcription_of_corefe():
     eos = pystats.LiquidIronEOS.matsumura2021()
     assert eos.options["T0"] == 2000.0
     assert float(eos.density(1e-4, 2000.0)) == pytest.approx(7.19, rel=1e-5)  # 1 bar, not 0
+
+
+def test_hugoniot_slope_against_finite_differences():
+    """dP_H/dV in closed form (implicit function of the energy balance) equals a central
+    difference of P_H(V) = P(V, T_H(V)), for Kuwayama's and perturbed parameters."""
+    V = np.linspace(4.1, 5.0, 7)
+    for p in (EOSParameters.kuwayama2020(),
+              EOSParameters(V0=8.0, K0=75.0, K0p=6.2, gamma0=1.7, q=1.1, e0=1.3e-4, g=0.8)):
+        h = 1e-6 * V
+        fd = (f.hugoniot(V + h, p)["P"] - f.hugoniot(V - h, p)["P"]) / (2 * h)
+        np.testing.assert_allclose(f.hugoniot_slope(V, p), fd, rtol=1e-6)

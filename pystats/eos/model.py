@@ -537,8 +537,9 @@ class LiquidIronEOS(Model):
             kw = self._hugoniot_kwargs()
             h0, hp, hm = (fw.hugoniot(x, p, **kw) for x in (V, V + hv, V - hv))
             zero = np.zeros_like(V)
+            slope = fw.hugoniot_slope(V, p, **kw)
             parts.append(np.log(V / rho) + _ev_logpdf(
-                v["P_h"], h0["P"], v["P_h_sd"], (hp["P"] - hm["P"]) / (2 * hv) * sV, zero,
+                v["P_h"], h0["P"], v["P_h_sd"], slope * sV, zero,
                 np.asarray(v["h_has_vp"]) == 1, v["vp_h"], h0["V_P"], v["vp_h_sd"],
                 (hp["V_P"] - hm["V_P"]) / (2 * hv) * sV, zero))
         if v["N_1"]:
