@@ -282,3 +282,18 @@ def test_marginal_errors_need_a_density():
         pystats.LiquidIronEOS().prepare(df)
     data = pystats.LiquidIronEOS(errors="latent").prepare(df)
     assert data.values["N_s"] == 2
+
+
+@pytest.mark.slow
+def test_compare_isotherms_by_psis_loo(simulated):
+    """PSIS-LOO between the Vinet and BM3 isotherms on data simulated from the Vinet
+    (Kuwayama) EOS, NUTS draws: every observation's Pareto k below 0.7 with the marginal
+    likelihood (one latent state per observation gave k > 0.7 for most), both rows ranked.
+    (Laplace draws in the tails leave the EOS's domain: -inf terms, no LOO.)"""
+    table = pystats.eos.compare_isotherms(simulated, method="nuts", seed=4, chains=2,
+                                          draws=250, warmup=250)
+    assert set(table.index) == {"vinet", "bm3"}
+    assert np.all(np.isfinite(table["elpd_loo"]))
+    assert float(table["max_pareto_k"].max()) < 0.7
+    with pytest.raises(pystats.OptionError, match="method='map' is not allowed"):
+        pystats.eos.compare_isotherms(simulated, method="map")

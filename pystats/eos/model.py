@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from ..fit import Fit
 
-__all__ = ["EOS_PARAMETERS", "LiquidIronEOS"]
+__all__ = ["EOS_PARAMETERS", "LiquidIronEOS", "compare_isotherms"]
 
 EOS_PARAMETERS = ("V0", "K0", "K0p", "gamma0", "q", "e0", "g")
 """The EOS parameters, in the order of the Stan program."""
@@ -543,8 +543,15 @@ class LiquidIronEOS(Model):
                 np.asarray(v["h_has_vp"]) == 1, v["vp_h"], h0["V_P"], v["vp_h_sd"],
                 (hp["V_P"] - hm["V_P"]) / (2 * hv) * sV, zero))
         if v["N_1"]:
-            rho = fw.density(1e-4, np.asarray(v["T_1"], dtype=float), p)
-            parts.append(norm.logpdf(v["rho_1"], rho, v["rho_1_sd"]))
+            # the Stan program's 3 Newton steps in log V from the observed volume (the
+            # bracketing solver of fw.volume can miss the root at hot 1-bar states of
+            # draws far from Kuwayama's, where these steps converge)
+            T1 = np.asarray(v["T_1"], dtype=float)
+            V = M / np.asarray(v["rho_1"], dtype=float)
+            with np.errstate(invalid="ignore", over="ignore"):
+                for _ in range(3):
+                    V = V * np.exp((fw.pressure(V, T1, p) - 1e-4) / fw.bulk_modulus_t(V, T1, p))
+            parts.append(norm.logpdf(v["rho_1"], M / V, v["rho_1_sd"]))
         shape = np.shape(draws["V0"])
         parts = [np.nan_to_num(np.broadcast_to(a, (*shape, np.shape(a)[-1])), nan=-np.inf)
                  for a in parts]
@@ -743,6 +750,53 @@ class LiquidIronEOS(Model):
             out_vp.append(np.nanmean(fw.sound_speed(1e-4, T1, p), 0))
         return {"P": np.concatenate(out_p), "rho": np.concatenate(out_rho),
                 "vp": np.concatenate(out_vp)}
+
+
+def compare_isotherms(data: Any, method: str = "nuts", isotherms: tuple[str, ...] = ("vinet",
+                      "bm3"), model_options: Mapping[str, Any] | None = None,
+                      **fit_kwargs: Any) -> pd.DataFrame:
+    """Compare reference isotherms (Vinet, Birch–Murnaghan) on the same data by PSIS-LOO.
+
+    Fits ``LiquidIronEOS(isotherm=..., **model_options)`` for each isotherm and ranks the
+    fits with :func:`pystats.compare` (PSIS-LOO of Vehtari, Gelman & Gabry 2017 through
+    arviz, plus AIC/BIC at the point estimates).  With the default ``errors="marginal"``
+    each observation's true state is integrated out of its log-likelihood term, so the
+    leave-one-out unit is one observation (with one latent state per observation,
+    ``errors="latent"``, the importance ratios are unstable: Pareto k > 0.7).
+
+    Parameters
+    ----------
+    data : table
+        The tidy observation table (:func:`pystats.eos.data.read_eos_table`).
+    method : {"nuts", "laplace"}
+        How to draw from each posterior (default NUTS).
+    isotherms : tuple of str
+        Isotherm forms to compare (default both).
+    model_options : dict, optional
+        Other :class:`LiquidIronEOS` options (the same for every fit).
+    **fit_kwargs
+        Passed to each ``fit`` (``seed``, ``chains``, ``draws``, ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`pystats.compare`'s table, one row per isotherm (``elpd_loo``,
+        ``se_elpd_loo``, ``d_elpd_loo``, ``max_pareto_k``, ...).
+
+    References
+    ----------
+    Vehtari, A., Gelman, A. and Gabry, J. (2017). Practical Bayesian model evaluation using
+    leave-one-out cross-validation and WAIC. Statistics and Computing 27, 1413–1432.
+    """
+    from ..comparison import compare
+
+    if method not in ("nuts", "laplace"):
+        raise OptionError(f"method={method!r} is not allowed; PSIS-LOO needs posterior "
+                          "draws: use 'nuts' or 'laplace'")
+    opts = dict(model_options or {})
+    fits = {iso: LiquidIronEOS(isotherm=iso, **opts).fit(data, method=method, **fit_kwargs)
+            for iso in isotherms}
+    return compare(fits)
 
 
 def _ev_logpdf(P_obs: Any, mP: Any, sP: Any, aP: Any, bP: Any, has_vp: Any, v_obs: Any,
