@@ -13,7 +13,9 @@ derived quantities; a ``kind`` column says which.  The columns depend on the met
     family's ``derived`` hook at the estimate, on the unconstrained scale of
     ``fit.cov_unconstrained``, plus the independent plug-in estimates the family lists in
     :meth:`~pystats.model.Model.derived_inputs`), and their interval is the equal-tailed
-    interval of the asymptotic-normal draws in ``fit.draws``.
+    interval of the asymptotic-normal draws in ``fit.draws``; without draws, or where some
+    draws leave the derived function's domain (NaN quantiles), it is the delta-method
+    (Wald) interval ``estimate -+ z se``.
 ``laplace``
     ``mean, sd, hdi_lower, hdi_upper`` of the Laplace-approximation draws.
 ``nuts``
@@ -384,6 +386,12 @@ def _optimization_table(fit: Fit, prob: float, derived: bool) -> pd.DataFrame:
             # carries Monte Carlo error); NaN where the Jacobian is not finite keeps the
             # draws' value (e.g. inf for a partly infinite branching ratio)
             sd = np.where(np.isfinite(delta_se[name]), delta_se[name], sd)
+            # no draws, or draws outside the derived function's domain (NaN quantiles):
+            # the delta-method (Wald) interval estimate -+ z se
+            z = _interval_z(prob)
+            wald = np.isnan(lo) & np.isnan(hi) & np.isfinite(delta_se[name]) & np.isfinite(point)
+            lo = np.where(wald, point - z * delta_se[name], lo)
+            hi = np.where(wald, point + z * delta_se[name], hi)
         for i, label in enumerate(element_names(name, tuple(shape))):
             rows.append((label, point[i], sd[i], lo[i], hi[i]))
     if rows:

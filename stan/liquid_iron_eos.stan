@@ -1,22 +1,24 @@
-// Liquid-iron equation of state (Kuwayama et al. 2020 form) fitted to heterogeneous data.
+// Liquid-iron equation of state (Kuwayama et al. 2020 form) fitted to heterogeneous data,
+// errors in variables marginalised to first order ("effective variance"; the default,
+// errors="marginal").  The latent-state version is liquid_iron_eos_latent.stan.
 //
 // pystats family "liquid_iron_eos" (pystats/eos/model.py; the model card is
 // models/liquid_iron_eos.md).  Units: V cm^3/mol, P GPa, T K, rho g/cm^3, V_P km/s,
 // energies J/mol (1 GPa cm^3 = 1000 J).  th = [V0, K0, K0p, gamma0, q, e0, g].
 //   P(V, T) = P_ref(V) + gamma(V)/V [E(V,T) - E(V,T0)],  P_ref Vinet (or BM3) at T0,
 //   gamma = gamma0 (V/V0)^q,  E = 3nR (T + e0 (V/V0)^g T^2).
-// Observations (errors in all variables, via latent true states):
-//  * static points (kind density / sound_speed with T): latent (V_s, T_s); observed P
-//    (times 1 + pressure_scale[dataset] when pressure scales are fitted), T, and rho and/or V_P;
-//  * shock points (kind hugoniot / sound_speed without T): latent V_h on the principal
-//    Hugoniot, T from the Rankine-Hugoniot energy balance (closed form); observed P, and
-//    rho and/or V_P;
-//  * 1-bar densities: V solved from P(V, T) = 1e-4 GPa by Newton steps from V0.
-// Latent states have flat priors.  They are sampled non-centred: T = T_obs + sd_T z_T and
-// V = V(P_obs, T; theta) + s z_V (static; V solved by Newton steps), V = V_H(P_obs; theta)
-// + s z_V (shock; secant steps), with data-fixed scales s near the conditional posterior sd,
-// so the z are about N(0, 1) whatever theta: the latent states barely correlate with theta.
-// For fixed theta the map z -> state is a shift, so the flat prior on the states is kept.  The forward functions mirror pystats/eos/forward.py.
+// The latent model has a true state (V, T) per static point and V per shock point with
+// flat priors, rho_obs ~ N(M/V, sd_rho), T_obs ~ N(T, sd_T), P_obs ~ N(P(V, T), sd_P)
+// (V_P likewise).  Integrating the states out after linearising the model at the observed
+// state (V_obs = M/rho_obs, T_obs) gives, per point,
+//   (P_obs, V_P,obs) ~ N(m(V_obs, T_obs), diag(sd_P^2, sd_VP^2) + a a' + b b'),
+//   a = dm/dV sd_V, b = dm/dT sd_T, sd_V = V_obs sd_rho / rho_obs,
+// times the constant V_obs/rho_obs from rho -> V (kept so the value is a density of the
+// observations).  On the Hugoniot m = (P_H(V), V_P(V, T_H(V))) and dm/dV by central
+// differences (h = 1e-4 V) where V_P is observed; dP_H/dV in closed form (hugoniot_slope).  No root finding: every term is closed form.  1-bar densities:
+// V from P(V, T) = 1e-4 GPa by 3 Newton steps in log V from V_obs (quadratic convergence
+// from ~1 %: exact to rounding); rho_obs ~ N(M/V, sd_rho), T exact.  The NumPy twin is
+// LiquidIronEOS.pointwise_log_likelihood.
 functions {
   real p_ref(real V, vector th, int bm3) {
     real y = V / th[1];
@@ -129,7 +131,41 @@ functions {
     }
     return b;
   }
+  // dP_H/dV on the Hugoniot at (V, T = T_H(V)): dP/dV|_T + dP/dT|_V dT_H/dV, with dT_H/dV
+  // from the energy balance F = E(V,T) + e_ref - 500 P (V00 - V) = 0 (implicit function)
+  real hugoniot_slope(real V, real T, vector th, real T0, real r, int bm3, real V00) {
+    real y = V / th[1];
+    real ey = th[6] * pow(y, th[7]);
+    real P = eos_p(V, T, th, T0, r, bm3);
+    real p_v = -eos_kt(V, T, th, T0, r, bm3) / V;
+    real p_t = th[4] * pow(y, th[5]) * r * (1 + 2 * ey * T) / V / 1000;
+    real e_v = -1000 * p_ref(V, th, bm3)
+               + r * th[4] * T0 * (pow(y, th[5] - 1)
+                                   + 2 * th[6] * T0 * pow(y, th[5] + th[7] - 1)) / th[1]
+               + r * th[7] * ey / V * (square(T) - square(T0));
+    real f_v = e_v - 500 * (p_v * (V00 - V) - P);
+    real f_t = r * (1 + 2 * ey * T) - 500 * p_t * (V00 - V);
+    return p_v - p_t * f_v / f_t;
+  }
+  real vp_of(real V, real T, vector th, real T0, real r, int bm3, real molar_mass) {
+    return sqrt(eos_ks(V, T, th, T0, r, bm3) * V / molar_mass);
+  }
+  // log density of observed P (and V_P) whose errors combine with those of the state:
+  // (P, V_P) ~ N((mP, mv), diag(sP^2, sv^2) + a a' + b b'), a, b the state-error columns
+  real ev_lpdf(real P_obs, real mP, real sP, real aP, real bP, int has_vp, real v_obs,
+               real mv, real sv, real av, real bv) {
+    real c11 = square(sP) + square(aP) + square(bP);
+    if (!has_vp) return normal_lpdf(P_obs | mP, sqrt(c11));
+    real c22 = square(sv) + square(av) + square(bv);
+    real c12 = aP * av + bP * bv;
+    real det = c11 * c22 - square(c12);
+    real d1 = P_obs - mP;
+    real d2 = v_obs - mv;
+    return -log(2 * pi()) - 0.5 * log(det)
+           - 0.5 * (c22 * square(d1) - 2 * c12 * d1 * d2 + c11 * square(d2)) / det;
+  }
 }
+
 data {
   int<lower=0, upper=1> bm3;             // 1: Birch-Murnaghan isotherm, 0: Vinet
   real<lower=0> T0;
@@ -137,23 +173,21 @@ data {
   real<lower=0> molar_mass;              // g/mol
   real<lower=0> V00;                     // initial (solid, 1 bar) molar volume of the shocks
   real e_ref;                            // E(V0, T0) above the shocks' initial state, J/mol
-  int<lower=0> N_s;                      // static points
+  int<lower=0> N_s;                      // static points (all with a density)
   vector[N_s] P_s;
   vector<lower=0>[N_s] P_s_sd;
   vector[N_s] T_s;
   vector<lower=0>[N_s] T_s_sd;
-  array[N_s] int<lower=0, upper=1> s_has_rho;
-  vector[N_s] rho_s;
+  vector<lower=0>[N_s] rho_s;
   vector<lower=0>[N_s] rho_s_sd;
   array[N_s] int<lower=0, upper=1> s_has_vp;
   vector[N_s] vp_s;
   vector<lower=0>[N_s] vp_s_sd;
   array[N_s] int<lower=0> s_scale;       // index into pressure_scale (0: none)
-  int<lower=0> N_h;                      // shock points
+  int<lower=0> N_h;                      // shock points (all with a density)
   vector[N_h] P_h;
   vector<lower=0>[N_h] P_h_sd;
-  array[N_h] int<lower=0, upper=1> h_has_rho;
-  vector[N_h] rho_h;
+  vector<lower=0>[N_h] rho_h;
   vector<lower=0>[N_h] rho_h_sd;
   array[N_h] int<lower=0, upper=1> h_has_vp;
   vector[N_h] vp_h;
@@ -162,15 +196,18 @@ data {
   vector[N_1] T_1;
   vector[N_1] rho_1;
   vector<lower=0>[N_1] rho_1_sd;
-  vector[N_s] c_Vs;                      // start of the volume solutions (data)
-  vector<lower=0>[N_s] s_Vs;
-  vector<lower=0>[N_s] s_Ts;
-  vector[N_h] c_Vh;
-  vector<lower=0>[N_h] s_Vh;
   int<lower=0> D;                        // fitted pressure scales
   real<lower=0> scale_sd;
   array[7] vector[2] prior;              // (location, scale) of each EOS parameter's prior
   int<lower=0, upper=1> include_prior;
+}
+transformed data {
+  vector[N_s] V_s = molar_mass ./ rho_s;
+  vector[N_s] sV_s = V_s .* rho_s_sd ./ rho_s;
+  vector[N_h] V_h = molar_mass ./ rho_h;
+  vector[N_h] sV_h = V_h .* rho_h_sd ./ rho_h;
+  // log |dV/drho| of the latent model's rho -> V change of variables
+  real log_jac = sum(log(V_s ./ rho_s)) + sum(log(V_h ./ rho_h));
 }
 parameters {
   // physical ranges (wide against the priors); bounded so an optimizer's first unit step
@@ -182,55 +219,55 @@ parameters {
   real<lower=-3, upper=5> q;
   real<lower=0> e0;
   real<lower=-5, upper=5> g;
-  vector[N_s] z_V_static;
-  vector[N_s] z_T_static;
-  vector[N_h] z_V_shock;
   vector[D] pressure_scale;
 }
 model {
   vector[7] th = [V0, K0, K0p, gamma0, q, e0, g]';
-  vector[N_s] T_static = T_s + s_Ts .* z_T_static;
-  vector[N_s] V_static;
-  vector[N_h] V_shock;
+  target += log_jac;
   for (i in 1:N_s) {
-    real P_true = s_scale[i] > 0 ? P_s[i] / (1 + pressure_scale[s_scale[i]]) : P_s[i];
-    V_static[i] = volume_at(P_true, T_static[i], th, T0, r, bm3, c_Vs[i])
-                  + s_Vs[i] * z_V_static[i];
-  }
-  for (i in 1:N_h)
-    V_shock[i] = hugoniot_volume(P_h[i], th, T0, r, bm3, V00, e_ref, c_Vh[i])
-                 + s_Vh[i] * z_V_shock[i];
-  for (i in 1:N_s) {
-    real Pm = eos_p(V_static[i], T_static[i], th, T0, r, bm3);
-    if (s_scale[i] > 0) Pm *= 1 + pressure_scale[s_scale[i]];
-    target += normal_lpdf(P_s[i] | Pm, P_s_sd[i]);
-    target += normal_lpdf(T_s[i] | T_static[i], T_s_sd[i]);
-    if (s_has_rho[i])
-      target += normal_lpdf(rho_s[i] | molar_mass / V_static[i], rho_s_sd[i]);
+    real V = V_s[i];
+    real T = T_s[i];
+    real sc = s_scale[i] > 0 ? 1 + pressure_scale[s_scale[i]] : 1;
+    real y = V / V0;
+    real dpdt = gamma0 * pow(y, q) * r * (1 + 2 * e0 * pow(y, g) * T) / V / 1000;
+    real aP = -sc * eos_kt(V, T, th, T0, r, bm3) / V * sV_s[i];
+    real bP = sc * dpdt * T_s_sd[i];
+    real mv = 0;
+    real av = 0;
+    real bv = 0;
     if (s_has_vp[i]) {
-      real ks = eos_ks(V_static[i], T_static[i], th, T0, r, bm3);
-      target += normal_lpdf(vp_s[i] | sqrt(ks * V_static[i] / molar_mass), vp_s_sd[i]);
+      real hv = 1e-4 * V;
+      real ht = 1e-4 * T;
+      mv = vp_of(V, T, th, T0, r, bm3, molar_mass);
+      av = (vp_of(V + hv, T, th, T0, r, bm3, molar_mass)
+            - vp_of(V - hv, T, th, T0, r, bm3, molar_mass)) / (2 * hv) * sV_s[i];
+      bv = (vp_of(V, T + ht, th, T0, r, bm3, molar_mass)
+            - vp_of(V, T - ht, th, T0, r, bm3, molar_mass)) / (2 * ht) * T_s_sd[i];
     }
+    target += ev_lpdf(P_s[i] | sc * eos_p(V, T, th, T0, r, bm3), P_s_sd[i], aP, bP,
+                      s_has_vp[i], vp_s[i], mv, vp_s_sd[i], av, bv);
   }
   for (i in 1:N_h) {
-    real Th = hugoniot_t(V_shock[i], th, T0, r, bm3, V00, e_ref);
-    target += normal_lpdf(P_h[i] | eos_p(V_shock[i], Th, th, T0, r, bm3), P_h_sd[i]);
-    if (h_has_rho[i])
-      target += normal_lpdf(rho_h[i] | molar_mass / V_shock[i], rho_h_sd[i]);
+    real V = V_h[i];
+    real T = hugoniot_t(V, th, T0, r, bm3, V00, e_ref);
+    real aP = hugoniot_slope(V, T, th, T0, r, bm3, V00) * sV_h[i];
+    real mv = 0;
+    real av = 0;
     if (h_has_vp[i]) {
-      real ks = eos_ks(V_shock[i], Th, th, T0, r, bm3);
-      target += normal_lpdf(vp_h[i] | sqrt(ks * V_shock[i] / molar_mass), vp_h_sd[i]);
+      real hv = 1e-4 * V;
+      real Tp = hugoniot_t(V + hv, th, T0, r, bm3, V00, e_ref);
+      real Tm = hugoniot_t(V - hv, th, T0, r, bm3, V00, e_ref);
+      mv = vp_of(V, T, th, T0, r, bm3, molar_mass);
+      av = (vp_of(V + hv, Tp, th, T0, r, bm3, molar_mass)
+            - vp_of(V - hv, Tm, th, T0, r, bm3, molar_mass)) / (2 * hv) * sV_h[i];
     }
+    target += ev_lpdf(P_h[i] | eos_p(V, T, th, T0, r, bm3), P_h_sd[i], aP, 0,
+                      h_has_vp[i], vp_h[i], mv, vp_h_sd[i], av, 0);
   }
   for (i in 1:N_1) {
-    real V = V0;
-    for (k in 1:8) {
-      real y = V / V0;
-      real kt = k_ref(V, th, bm3)
-                - r * gamma0 / V0 / 1000 * ((q - 1) * pow(y, q - 1) * (T_1[i] - T0)
-                  + e0 * (q + g - 1) * pow(y, q + g - 1) * (square(T_1[i]) - square(T0)));
-      V += (eos_p(V, T_1[i], th, T0, r, bm3) - 1e-4) * V / kt;
-    }
+    real V = molar_mass / rho_1[i];
+    for (k in 1:3)
+      V *= exp((eos_p(V, T_1[i], th, T0, r, bm3) - 1e-4) / eos_kt(V, T_1[i], th, T0, r, bm3));
     target += normal_lpdf(rho_1[i] | molar_mass / V, rho_1_sd[i]);
   }
   if (include_prior) {

@@ -178,3 +178,35 @@ def test_thermal_pressure_matches_burnman_mie_grueneisen_form():
     e_th = (einstein.thermal_energy(T, theta, 1) - einstein.thermal_energy(p.T0, theta, 1))
     ref = f.grueneisen(V, p) * e_th / V / f.J_PER_GPA_CM3
     assert float(f.thermal_pressure(V, T, p)) == pytest.approx(ref, rel=1e-6)
+
+
+def test_matsumura2021_transcription_of_corefe():
+    """The Matsumura et al. (2021) point values as in the public corefe code (rho0 7.19
+    g/cm3 at T0 2000 K, KT0 83.12 GPa, K' 5.73, gamma0 2.26, b 0.86, e0 1.27e-4, g -1.01):
+    the pressure of that code's Mie-Grueneisen form in density, written out here, equals
+    ours at CMB- and ICB-like states; 1 bar at T0 gives rho0."""
+    import pystats
+
+    p = EOSParameters.matsumura2021()
+    rho0, R = 7.19, 8.31446261815324
+    for rho, T in ((10.0, 4000.0), (12.5, 5500.0)):
+        r = rho0 / rho
+        x = r ** (1 / 3)
+        cold = 3 * 83.12 * r ** (-2 / 3) * (1 - x) * np.exp(1.5 * (5.73 - 1) * (1 - x))
+        dE = 3 * R * ((T - 2000.0) + 1.27e-4 * r**-1.01 * (T**2 - 2000.0**2))
+        P = cold + 2.26 * r**0.86 / (1e3 * 55.845 / rho) * dE
+        assert float(f.pressure(55.845 / rho, T, p)) == pytest.approx(P, rel=1e-9)
+    eos = pystats.LiquidIronEOS.matsumura2021()
+    assert eos.options["T0"] == 2000.0
+    assert float(eos.density(1e-4, 2000.0)) == pytest.approx(7.19, rel=1e-5)  # 1 bar, not 0
+
+
+def test_hugoniot_slope_against_finite_differences():
+    """dP_H/dV in closed form (implicit function of the energy balance) equals a central
+    difference of P_H(V) = P(V, T_H(V)), for Kuwayama's and perturbed parameters."""
+    V = np.linspace(4.1, 5.0, 7)
+    for p in (EOSParameters.kuwayama2020(),
+              EOSParameters(V0=8.0, K0=75.0, K0p=6.2, gamma0=1.7, q=1.1, e0=1.3e-4, g=0.8)):
+        h = 1e-6 * V
+        fd = (f.hugoniot(V + h, p)["P"] - f.hugoniot(V - h, p)["P"]) / (2 * h)
+        np.testing.assert_allclose(f.hugoniot_slope(V, p), fd, rtol=1e-6)

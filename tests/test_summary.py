@@ -207,3 +207,53 @@ def test_etas_b_se_is_the_delta_method_value() -> None:
     row = fit.summary().loc["b"]
     assert row["estimate"] == pytest.approx(data.values["b"])
     assert row["se"] == pytest.approx(data.values["b_se"], rel=1e-8)
+
+
+class RootModel(NormalModel):
+    """:class:`NormalModel` with ``root = sqrt(cap - sigma)``: NaN for ``sigma > cap``
+    (a derived quantity with a restricted domain, as the EOS's states)."""
+
+    family = "test_root_normal"
+
+    def _validate_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        cap = options.pop("cap", 1.0)
+        options = super()._validate_options(options)
+        options["cap"] = float(cap)
+        return options
+
+    def derived(self, draws: Mapping[str, np.ndarray], data: PreparedData) -> dict[str, Any]:
+        with np.errstate(invalid="ignore"):
+            return {"root": np.sqrt(self.options["cap"] - np.asarray(draws["sigma"], float))}
+
+
+def _root_fit(y: np.ndarray, cap: float, with_draws: bool) -> Fit:
+    base = normal_mle_fit(y, n_draws=N_DRAWS)
+    model = RootModel(cap=cap)
+    draws = {k: base.draws[k] for k in ("mu", "sigma")} if with_draws else {}
+    if with_draws:
+        draws.update(model.derived(draws, base.data))
+    return Fit(
+        model=model, data=base.data, method="mle", backend=base.backend,
+        parameters=base.parameters, point=base.point, cov=base.cov,
+        cov_unconstrained=base.cov_unconstrained, draws=draws, optimizer=base.optimizer,
+        metadata=base.metadata,
+    )
+
+
+@pytest.mark.parametrize("with_draws", [False, True], ids=["no_draws", "nan_draws"])
+def test_derived_interval_is_the_delta_method_without_usable_draws(y, with_draws) -> None:
+    """Closed form: root = sqrt(cap - sigma), d root / d log sigma = -sigma / (2 root),
+    var(log sigma) = 1/(2n).  Without draws, or with ~2 % of the draws outside the domain
+    (NaN), the interval is root -+ z se (before: NaN bounds)."""
+    sigma = np.asarray(normal_mle_fit(y, n_draws=N_DRAWS).draws["sigma"]).ravel()
+    cap = float(np.quantile(sigma, 0.98)) if with_draws else 1.0
+    fit = _root_fit(y, cap, with_draws)
+    row = _quiet(summary_table, fit, 0.9).loc["root"]
+    s_hat, n = fit.point["sigma"], y.size
+    root = math.sqrt(cap - s_hat)
+    se = s_hat / (2 * root) / math.sqrt(2 * n)
+    assert row["estimate"] == pytest.approx(root, rel=1e-12)
+    assert row["se"] == pytest.approx(se, rel=1e-6)
+    z = 1.6448536269514722
+    assert row["lower"] == pytest.approx(root - z * se, rel=1e-6)
+    assert row["upper"] == pytest.approx(root + z * se, rel=1e-6)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_LAZY = {"LiquidIronEOS": "pystats.eos.model", "EOSParameters": "pystats.eos.forward"}
+_LAZY = {"LiquidIronEOS": "pystats.eos.model", "EOSParameters": "pystats.eos.forward",
+         "compare_isotherms": "pystats.eos.model"}
 
 
 def __getattr__(name: str) -> Any:

@@ -123,6 +123,17 @@ class EOSParameters:
         return cls(V0=7.94, K0=82.1, K0p=5.80, gamma0=2.02, q=0.63, e0=0.68e-4, g=-1.0,
                    T0=1811.0)
 
+    @classmethod
+    def matsumura2021(cls) -> EOSParameters:
+        """Matsumura et al. (2021, JGR Solid Earth 126, e2021JB023062) posterior point
+        values as transcribed in the public ``corefe`` code (Y.-Q. Wong 2022,
+        ``src/modelinit.m``): ρ0 7.19 g/cm³ (V0 = 55.845/7.19 cm³/mol), K_T0 83.12 GPa,
+        K' 5.73, γ0 2.26, q (``b`` there) 0.86, e0 1.27e-4 /K, g −1.01, with the code's
+        reference temperature T0 = 2000 K (not checked against the paper, which could not
+        be consulted; see the model card).  Vinet isotherm."""
+        return cls(V0=MOLAR_MASS_FE / 7.19, K0=83.12, K0p=5.73, gamma0=2.26, q=0.86,
+                   e0=1.27e-4, g=-1.01, T0=2000.0)
+
     def as_dict(self) -> dict[str, Any]:
         """The fields as a dict."""
         return asdict(self)
@@ -398,6 +409,33 @@ def hugoniot_volume(P: Any, p: EOSParameters, *, iterations: int = 80,
         lo = np.where(above, mid, lo)
         hi = np.where(above, hi, mid)
     return 0.5 * (lo + hi)
+
+
+def hugoniot_slope(V: Any, p: EOSParameters, *, rho_initial: float = RHO_SOLID_298K,
+                   energy_reference: float = ENTHALPY_LIQUID_1809K) -> Any:
+    """``dP_H/dV`` (GPa per cm³/mol) along the principal Hugoniot at molar volume ``V``.
+
+    ``(∂P/∂V)_T + (∂P/∂T)_V dT_H/dV`` with ``dT_H/dV = −F_V/F_T`` from the energy balance
+    ``F = E(V, T) + ΔE_ref − ½ P (V_00 − V) = 0`` (implicit-function theorem), where
+    ``(∂E/∂V)_T`` is the derivative of :func:`internal_energy` in closed form.
+    """
+    V = np.asarray(V, dtype=float)
+    T = hugoniot_temperature(V, p, rho_initial=rho_initial,
+                             energy_reference=energy_reference)
+    V00 = MOLAR_MASS_FE / rho_initial
+    r = 3 * p.n * GAS_CONSTANT
+    y = V / np.asarray(p.V0)
+    e = _e(V, p)
+    P = pressure(V, T, p)
+    p_v = -bulk_modulus_t(V, T, p) / V
+    p_t = dPdT(V, T, p)
+    e_v = (-J_PER_GPA_CM3 * isotherm_pressure(V, p)
+           + r * p.gamma0 * p.T0 * (y ** (p.q - 1) + 2 * p.e0 * p.T0 * y ** (p.q + p.g - 1))
+           / p.V0 + r * p.g * e / V * (T**2 - p.T0**2))
+    half = 0.5 * J_PER_GPA_CM3
+    f_v = e_v - half * (p_v * (V00 - V) - P)
+    f_t = r * (1 + 2 * e * T) - half * p_t * (V00 - V)
+    return p_v - p_t * f_v / f_t
 
 
 def hugoniot(V: Any, p: EOSParameters, **kwargs: Any) -> dict[str, np.ndarray]:

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from ..fit import Fit
 
-__all__ = ["EOS_PARAMETERS", "LiquidIronEOS"]
+__all__ = ["EOS_PARAMETERS", "LiquidIronEOS", "compare_isotherms"]
 
 EOS_PARAMETERS = ("V0", "K0", "K0p", "gamma0", "q", "e0", "g")
 """The EOS parameters, in the order of the Stan program."""
@@ -108,6 +108,13 @@ class LiquidIronEOS(Model):
         enthalpy of liquid iron at 1809 K above bcc iron at 298 K (NIST-JANAF).
     rho_initial : float
         Density of the shocks' initial state (g/cm³), default 7.873.
+    errors : {"marginal", "latent"}
+        Errors in variables.  ``"marginal"`` (default): the latent true states are
+        integrated out after linearising the EOS at the observed state (effective variance,
+        every term closed form; ``liquid_iron_eos.stan``).  ``"latent"``: one latent true
+        state per observation, sampled non-centred (``liquid_iron_eos_latent.stan``; about
+        100 times slower under NUTS; needed for sound speeds at a temperature without a
+        density).  Section 3 of the model card gives both and their agreement.
     reference : dict, optional
         Parameter values (the seven EOS parameters) for the forward methods
         (:meth:`density`, :meth:`sound_speed`, :meth:`adiabat`, ...); set by the
@@ -115,8 +122,9 @@ class LiquidIronEOS(Model):
 
     Notes
     -----
-    Data: one tidy table (:func:`pystats.eos.data.read_eos_table`).  Latent true states
-    (``V_static``, ``T_static``, ``V_shock``) are parameters with flat priors.
+    Data: one tidy table (:func:`pystats.eos.data.read_eos_table`).  With
+    ``errors="latent"`` the latent true states (``V_static``, ``T_static``, ``V_shock``) are
+    parameters with flat priors; by default they are integrated out (effective variance).
     ``fit.predict(P=..., T=...)`` gives ρ, K_S, V_P, α, γ with intervals;
     ``fit.predict(T_cmb=(4000, 300), prem=path)`` the outer-core adiabat against PREM
     with density and velocity differences (:meth:`predict`).
@@ -141,6 +149,7 @@ class LiquidIronEOS(Model):
                          allowed="None or a dict name -> (location, scale)"),
         "hugoniot_reference_energy": Option(fw.ENTHALPY_LIQUID_1809K, [Interval(Real)]),
         "rho_initial": Option(fw.RHO_SOLID_298K, [Interval(Real, 0, None, closed="neither")]),
+        "errors": Option("marginal", [StrOptions(("marginal", "latent"))]),
         "reference": Option(None, [None, Mappings()],
                             allowed="None or a dict of the seven EOS parameter values"),
     }
@@ -193,6 +202,14 @@ class LiquidIronEOS(Model):
         """Kuwayama et al. (2020, PRL 124, 165701) parameters: V0 7.94 cm³/mol at 1811 K,
         K_T0 82.1 GPa, K' 5.80, γ0 2.02, q 0.63, e0 0.68e-4 /K, g −1.0 (Vinet)."""
         p = fw.EOSParameters.kuwayama2020()
+        ref = {k: float(getattr(p, k)) for k in EOS_PARAMETERS}
+        return cls(reference=ref, T0=p.T0, **options)
+
+    @classmethod
+    def matsumura2021(cls, **options: Any) -> LiquidIronEOS:
+        """Matsumura et al. (2021) point values as transcribed in the public ``corefe``
+        code (:meth:`pystats.eos.forward.EOSParameters.matsumura2021`; T0 = 2000 K)."""
+        p = fw.EOSParameters.matsumura2021()
         ref = {k: float(getattr(p, k)) for k in EOS_PARAMETERS}
         return cls(reference=ref, T0=p.T0, **options)
 
@@ -249,6 +266,15 @@ class LiquidIronEOS(Model):
         shock = (kind == "hugoniot") | ((kind == "sound_speed") & ~has_t)
         one = kind == "density_1bar"
         s, h, o = df[static], df[shock], df[one]
+        if self.options["errors"] == "marginal":
+            no_rho = np.flatnonzero((static | shock) & df["rho_g_cm3"].isna().to_numpy())
+            if no_rho.size:
+                i = int(no_rho[0])
+                raise DataError(
+                    f"row {i} (kind {kind[i]!r}, dataset {df['dataset'].iloc[i]!r}) has no "
+                    "'rho_g_cm3': errors='marginal' integrates the true state out around the "
+                    "observed density, so every static and shock row needs one; use "
+                    "LiquidIronEOS(errors='latent') for rows without a density")
         datasets = list(dict.fromkeys(s["dataset"]))
         scale_idx = (np.array([datasets.index(d) + 1 for d in s["dataset"]], dtype=int)
                      if self.options["pressure_scale"] else np.zeros(len(s), dtype=int))
@@ -270,7 +296,8 @@ class LiquidIronEOS(Model):
             "rho_1_sd": col(o, "rho_sd"),
             "D": len(datasets) if self.options["pressure_scale"] else 0,
         }
-        values.update(self._latent_centres(values))
+        if self.options["errors"] == "latent":
+            values.update(self._latent_centres(values))
         order = np.concatenate([np.flatnonzero(static), np.flatnonzero(shock),
                                 np.flatnonzero(one)])
         observed = {"P_GPa": df["P_GPa"].to_numpy(float)[order],
@@ -353,6 +380,11 @@ class LiquidIronEOS(Model):
         v = data.values
         eos = [Parameter(k, lower=_BOUNDS[k][0], upper=_BOUNDS[k][1],
                          description=_DESCRIPTIONS[k]) for k in EOS_PARAMETERS]
+        scales = ([Parameter("pressure_scale", shape=(int(v["D"]),),
+                             description="relative pressure-scale error of each static data "
+                             "set")] if v["D"] else [])
+        if self.options["errors"] == "marginal":
+            return ParameterSet([*eos, *scales])
         return ParameterSet([
             *eos,
             Parameter("z_V_static", shape=(int(v["N_s"]),),
@@ -366,13 +398,19 @@ class LiquidIronEOS(Model):
              if v["D"] else []))  # last in the Stan program: a zero-size one is left out
 
     def stan_program(self) -> str:
-        """``liquid_iron_eos.stan``."""
+        """``liquid_iron_eos.stan`` (``errors="marginal"``) or
+        ``liquid_iron_eos_latent.stan``."""
+        if self.options["errors"] == "latent":
+            return "liquid_iron_eos_latent.stan"
         return "liquid_iron_eos.stan"
 
     def stan_data(self, data: PreparedData) -> dict[str, Any]:
         """The data block of ``liquid_iron_eos.stan``."""
         o = self.options
         v = dict(data.values)
+        if o["errors"] == "marginal":
+            for k in ("s_has_rho", "h_has_rho"):
+                v.pop(k)
         out: dict[str, Any] = {k: (np.asarray(x).tolist() if isinstance(x, np.ndarray) else x)
                                for k, x in v.items()}
         out.update(
@@ -393,6 +431,10 @@ class LiquidIronEOS(Model):
         init = {k: float(getattr(base, k)) * (1 + jitter[k] * rng.standard_normal())
                 for k in EOS_PARAMETERS}
         init["K0p"] = max(init["K0p"], 1.5)
+        if self.options["errors"] == "marginal":
+            if v["D"]:
+                init["pressure_scale"] = np.zeros(int(v["D"]))
+            return init
         init.update(z_V_static=0.3 * rng.standard_normal(int(v["N_s"])),
                     z_T_static=0.3 * rng.standard_normal(int(v["N_s"])),
                     z_V_shock=0.3 * rng.standard_normal(int(v["N_h"])))
@@ -422,6 +464,8 @@ class LiquidIronEOS(Model):
         v = data.values
         p = self.eos_parameters({k: np.asarray(draws[k], dtype=float)[..., None]
                                  for k in EOS_PARAMETERS})
+        if self.options["errors"] == "marginal":
+            return {"rho_g_cm3": self._marginal_log_likelihood(draws, data, p)}
         parts = []
         lat = self.latent_states(draws, data)
         if v["N_s"]:
@@ -455,6 +499,93 @@ class LiquidIronEOS(Model):
         parts = [np.nan_to_num(np.broadcast_to(a, (*shape, np.shape(a)[-1])), nan=-np.inf)
                  for a in parts]
         return {"rho_g_cm3": np.concatenate(parts, axis=-1)}
+
+    def _marginal_log_likelihood(self, draws: Mapping[str, np.ndarray], data: PreparedData,
+                                 p: fw.EOSParameters) -> np.ndarray:
+        """Pointwise log likelihood of ``errors="marginal"`` (the terms of
+        ``liquid_iron_eos.stan``): each static or shock row's (P, V_P) is normal around
+        the model at the observed state with the state errors propagated to first order."""
+        from scipy.stats import norm
+
+        v = data.values
+        M = fw.MOLAR_MASS_FE
+        parts = []
+        if v["N_s"]:
+            rho = np.asarray(v["rho_s"], dtype=float)
+            V, T = M / rho, np.asarray(v["T_s"], dtype=float)
+            sV, sT = V * np.asarray(v["rho_s_sd"]) / rho, np.asarray(v["T_s_sd"], dtype=float)
+            sc = 1.0
+            if v["D"]:
+                idx = np.asarray(v["s_scale"]) - 1
+                sc = 1 + np.asarray(draws["pressure_scale"], dtype=float)[..., idx]
+
+            def vp(Vx: Any, Tx: Any) -> Any:
+                return fw.state(Vx, Tx, p)["V_P"]
+
+            hv, ht = 1e-4 * V, 1e-4 * T
+            parts.append(np.log(V / rho) + _ev_logpdf(
+                v["P_s"], sc * fw.pressure(V, T, p), v["P_s_sd"],
+                -sc * fw.bulk_modulus_t(V, T, p) / V * sV, sc * fw.dPdT(V, T, p) * sT,
+                np.asarray(v["s_has_vp"]) == 1, v["vp_s"], vp(V, T), v["vp_s_sd"],
+                (vp(V + hv, T) - vp(V - hv, T)) / (2 * hv) * sV,
+                (vp(V, T + ht) - vp(V, T - ht)) / (2 * ht) * sT))
+        if v["N_h"]:
+            rho = np.asarray(v["rho_h"], dtype=float)
+            V = M / rho
+            sV = V * np.asarray(v["rho_h_sd"]) / rho
+            hv = 1e-4 * V
+            kw = self._hugoniot_kwargs()
+            h0, hp, hm = (fw.hugoniot(x, p, **kw) for x in (V, V + hv, V - hv))
+            zero = np.zeros_like(V)
+            slope = fw.hugoniot_slope(V, p, **kw)
+            parts.append(np.log(V / rho) + _ev_logpdf(
+                v["P_h"], h0["P"], v["P_h_sd"], slope * sV, zero,
+                np.asarray(v["h_has_vp"]) == 1, v["vp_h"], h0["V_P"], v["vp_h_sd"],
+                (hp["V_P"] - hm["V_P"]) / (2 * hv) * sV, zero))
+        if v["N_1"]:
+            # the Stan program's 3 Newton steps in log V from the observed volume (the
+            # bracketing solver of fw.volume can miss the root at hot 1-bar states of
+            # draws far from Kuwayama's, where these steps converge)
+            T1 = np.asarray(v["T_1"], dtype=float)
+            V = M / np.asarray(v["rho_1"], dtype=float)
+            with np.errstate(invalid="ignore", over="ignore"):
+                for _ in range(3):
+                    V = V * np.exp((fw.pressure(V, T1, p) - 1e-4) / fw.bulk_modulus_t(V, T1, p))
+            parts.append(norm.logpdf(v["rho_1"], M / V, v["rho_1_sd"]))
+        shape = np.shape(draws["V0"])
+        parts = [np.nan_to_num(np.broadcast_to(a, (*shape, np.shape(a)[-1])), nan=-np.inf)
+                 for a in parts]
+        return np.concatenate(parts, axis=-1)
+
+    def _marginal_fitted_values(self, fit: Fit, p: fw.EOSParameters
+                                ) -> dict[str, np.ndarray]:
+        """Fitted values of ``errors="marginal"``: ``P`` at the observed state (density,
+        temperature), ``rho`` at the observed pressure (and temperature, or on the
+        Hugoniot), ``vp`` at the observed state; posterior means."""
+        v = fit.data.values
+        M = fw.MOLAR_MASS_FE
+        out_p, out_rho, out_vp = [], [], []
+        with np.errstate(invalid="ignore"):
+            if v["N_s"]:
+                V, T = M / np.asarray(v["rho_s"], dtype=float), np.asarray(v["T_s"], float)
+                st = fw.state(V, T, p)
+                out_p.append(np.nanmean(st["P"], 0))
+                out_rho.append(np.nanmean(fw.density(np.asarray(v["P_s"], float), T, p), 0))
+                out_vp.append(np.nanmean(st["V_P"], 0))
+            if v["N_h"]:
+                kw = self._hugoniot_kwargs()
+                h = fw.hugoniot(M / np.asarray(v["rho_h"], dtype=float), p, **kw)
+                out_p.append(np.nanmean(h["P"], 0))
+                out_rho.append(np.nanmean(
+                    M / fw.hugoniot_volume(np.asarray(v["P_h"], float), p, **kw), 0))
+                out_vp.append(np.nanmean(h["V_P"], 0))
+            if v["N_1"]:
+                T1 = np.asarray(v["T_1"], dtype=float)
+                out_p.append(np.full(T1.shape, 1e-4))
+                out_rho.append(np.nanmean(fw.density(1e-4, T1, p), 0))
+                out_vp.append(np.nanmean(fw.sound_speed(1e-4, T1, p), 0))
+        return {"P": np.concatenate(out_p), "rho": np.concatenate(out_rho),
+                "vp": np.concatenate(out_vp)}
 
     # ------------------------------------------------------------------ predictions
     def _draw_parameters(self, fit: Fit, max_draws: int = 1000) -> fw.EOSParameters:
@@ -583,6 +714,8 @@ class LiquidIronEOS(Model):
         ``fit.data.observed``): ``P`` (GPa), ``rho`` (g/cm³) and ``vp`` (km/s)."""
         v = fit.data.values
         p = self._draw_parameters(fit, max_draws=200)
+        if self.options["errors"] == "marginal":
+            return self._marginal_fitted_values(fit, p)
         est = {}
         for k in ("V_static", "T_static", "V_shock", "pressure_scale"):
             if k not in fit.draws and (fit.point is None or k not in fit.point):
@@ -617,6 +750,70 @@ class LiquidIronEOS(Model):
             out_vp.append(np.nanmean(fw.sound_speed(1e-4, T1, p), 0))
         return {"P": np.concatenate(out_p), "rho": np.concatenate(out_rho),
                 "vp": np.concatenate(out_vp)}
+
+
+def compare_isotherms(data: Any, method: str = "nuts", isotherms: tuple[str, ...] = ("vinet",
+                      "bm3"), model_options: Mapping[str, Any] | None = None,
+                      **fit_kwargs: Any) -> pd.DataFrame:
+    """Compare reference isotherms (Vinet, Birch–Murnaghan) on the same data by PSIS-LOO.
+
+    Fits ``LiquidIronEOS(isotherm=..., **model_options)`` for each isotherm and ranks the
+    fits with :func:`pystats.compare` (PSIS-LOO of Vehtari, Gelman & Gabry 2017 through
+    arviz, plus AIC/BIC at the point estimates).  With the default ``errors="marginal"``
+    each observation's true state is integrated out of its log-likelihood term, so the
+    leave-one-out unit is one observation (with one latent state per observation,
+    ``errors="latent"``, the importance ratios are unstable: Pareto k > 0.7).
+
+    Parameters
+    ----------
+    data : table
+        The tidy observation table (:func:`pystats.eos.data.read_eos_table`).
+    method : {"nuts", "laplace"}
+        How to draw from each posterior (default NUTS).
+    isotherms : tuple of str
+        Isotherm forms to compare (default both).
+    model_options : dict, optional
+        Other :class:`LiquidIronEOS` options (the same for every fit).
+    **fit_kwargs
+        Passed to each ``fit`` (``seed``, ``chains``, ``draws``, ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`pystats.compare`'s table, one row per isotherm (``elpd_loo``,
+        ``se_elpd_loo``, ``d_elpd_loo``, ``max_pareto_k``, ...).
+
+    References
+    ----------
+    Vehtari, A., Gelman, A. and Gabry, J. (2017). Practical Bayesian model evaluation using
+    leave-one-out cross-validation and WAIC. Statistics and Computing 27, 1413–1432.
+    """
+    from ..comparison import compare
+
+    if method not in ("nuts", "laplace"):
+        raise OptionError(f"method={method!r} is not allowed; PSIS-LOO needs posterior "
+                          "draws: use 'nuts' or 'laplace'")
+    opts = dict(model_options or {})
+    fits = {iso: LiquidIronEOS(isotherm=iso, **opts).fit(data, method=method, **fit_kwargs)
+            for iso in isotherms}
+    return compare(fits)
+
+
+def _ev_logpdf(P_obs: Any, mP: Any, sP: Any, aP: Any, bP: Any, has_vp: Any, v_obs: Any,
+               mv: Any, sv: Any, av: Any, bv: Any) -> np.ndarray:
+    """Log density of (P, V_P) ~ N((mP, mv), diag(sP², sv²) + a aᵀ + b bᵀ), or of P alone
+    where ``has_vp`` is false (``ev_lpdf`` of ``liquid_iron_eos.stan``)."""
+    c11 = np.square(sP) + np.square(aP) + np.square(bP)
+    d1 = np.asarray(P_obs, dtype=float) - mP
+    one = -0.5 * np.log(2 * np.pi * c11) - 0.5 * d1**2 / c11
+    c22 = np.square(sv) + np.square(av) + np.square(bv)
+    c12 = aP * av + bP * bv
+    det = c11 * c22 - c12**2
+    d2 = np.nan_to_num(np.asarray(v_obs, dtype=float)) - np.nan_to_num(mv)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        two = (-np.log(2 * np.pi) - 0.5 * np.log(det)
+               - 0.5 * (c22 * d1**2 - 2 * c12 * d1 * d2 + c11 * d2**2) / det)
+    return np.where(has_vp, two, one)
 
 
 def _adiabat_draws(p: fw.EOSParameters, V_ref: np.ndarray, T_ref: np.ndarray,

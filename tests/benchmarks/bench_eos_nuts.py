@@ -2,7 +2,8 @@
 
 Run as a script::
 
-    PYTHONPATH=. python tests/benchmarks/bench_eos_nuts.py [--chains 4] [--draws 1000]
+    OMP_NUM_THREADS=1 PYTHONPATH=. python tests/benchmarks/bench_eos_nuts.py \
+        [--chains 4] [--draws 1000] [--errors marginal|latent]
 
 or through pytest (not run by default; ``-m benchmark`` selects it)::
 
@@ -11,14 +12,19 @@ or through pytest (not run by default; ``-m benchmark`` selects it)::
 Data: Assael et al. (2006) 1-bar densities, liquid Hugoniot points 240-500 GPa, shock
 sound speeds, and P-V-T points SIMULATED from the Kuwayama (2020) EOS at the P-T conditions
 of the Kuwayama runs (``vignettes/liquid_iron_eos.py`` builds the same table).  Prints the
-wall time of ``fit`` (compile cached), leapfrog steps, divergences, max R-hat, min bulk ESS,
-and the CMB/ICB density excess over PREM on the 4000 +- 300 K adiabat.  Timings depend on
-what else runs on the machine (2 shared cores): indicative only.
+wall time of ``fit`` (compile cached), the
+machine's load (``uptime``) before and after,
+leapfrog steps and tree depth, divergences, max R-hat and min bulk/tail ESS over every
+row of the summary (parameters, latent states with ``--errors latent``, derived), and the
+CMB/ICB density excess over PREM on the 4000 +- 300 K adiabat.  Timings depend on what else
+runs on the machine (2 shared cores): indicative only; the load figures say how busy it was.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import time
 import warnings
 from pathlib import Path
@@ -34,24 +40,35 @@ from pystats.eos.forward import EOSParameters
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "eos"
 
 
-def run(chains: int = 4, draws: int = 1000, seed: int = 1) -> dict[str, float]:
+def _load() -> str:
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return "load " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def run(chains: int = 4, draws: int = 1000, seed: int = 1,
+        errors: str = "marginal") -> dict[str, float]:
     pt = pd.read_csv(DATA / "kuwayama2020_pt_conditions.csv", comment="#")
     static = simulate_static(EOSParameters.kuwayama2020(), pt["pressure_GPa"],
                              pt["temperature_K"], seed=2020, dataset="kuwayama2020_simulated")
     data = assemble_reference_data(DATA, static=static)
-    model = pystats.LiquidIronEOS()
+    model = pystats.LiquidIronEOS(errors=errors)
     model.fit(data, method="map", seed=seed)  # compiles (cached) outside the timing
+    print("before:", _load(), "| OMP_NUM_THREADS =", os.environ.get("OMP_NUM_THREADS"))
     t = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", pystats.ConvergenceWarning)
         fit = model.fit(data, method="nuts", seed=seed, chains=chains, draws=draws,
                         warmup=draws)
     wall = time.perf_counter() - t
+    print("after: ", _load())
     s = fit.summary()
     stats = fit.sample_stats
     prof = fit.predict(T_cmb=4000.0, T_cmb_sd=300.0, prem=DATA / "prem_outer_core.csv")
     out = {"wall_s": wall, "max_rhat": float(s["r_hat"].max()),
            "min_ess_bulk": float(s["ess_bulk"].min()),
+           "min_ess_tail": float(s["ess_tail"].min()),
            "divergences": int(np.sum(stats["diverging"])),
            "mean_leapfrog": float(np.mean(stats["n_steps"])),
            "mean_tree_depth": float(np.mean(stats["tree_depth"]))}
@@ -74,5 +91,6 @@ if __name__ == "__main__":
     parser.add_argument("--chains", type=int, default=4)
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--errors", choices=("marginal", "latent"), default="marginal")
     a = parser.parse_args()
-    run(a.chains, a.draws, a.seed)
+    run(a.chains, a.draws, a.seed, a.errors)
