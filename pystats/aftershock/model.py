@@ -46,6 +46,17 @@ from ..model import Model, PreparedData
 from ..parameters import Parameter, ParameterSet
 from .latent import KERNELS, PRIORS, mu_values
 from .likelihood import log_time_quadrature, loglik, panel_count
+from .rate import (
+    ETAS_BOUNDS,
+    ETAS_DESCRIPTIONS,
+    ETAS_PRIORS,
+    ETAS_SCALARS,
+    RATES,
+    etas_entries,
+    etas_loglik,
+    expected_counts,
+    secondary_geometry,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -103,6 +114,12 @@ _DESCRIPTIONS = {
     "rw_scale": "RW2 step scale of μ (magnitude units per node)",
     "z": "whitened latent coefficients of μ",
 }
+
+_BOUNDS.update(ETAS_BOUNDS)
+_DESCRIPTIONS.update(ETAS_DESCRIPTIONS)
+_PRIORS_ALL = {**DEFAULT_PRIORS, **ETAS_PRIORS}
+_SCALAR_NAMES = (*SCALARS, *ETAS_SCALARS)
+"""Scalar parameters of either rate (fixed values broadcast as scalars)."""
 
 
 def lengthscale_prior(s0: float, s1: float, n_inducing: int,
@@ -208,6 +225,7 @@ class AftershockDetection(Model):
         "n_inducing": Option(24, [Interval(Integral, 3, 1000)]),
         "n_nodes": Option(40, [Interval(Integral, 4, 2000)]),
         "n_panels": Option(64, [Interval(Integral, 1, 100000)]),
+        "rate": Option("omori", [StrOptions(RATES)]),
         "priors": Option(None, [None, Mappings()], allowed="None or a dict parameter name "
                          "-> (loc, scale) of its prior family"),
         "fixed": Option(None, [None, Mappings()],
@@ -230,6 +248,9 @@ class AftershockDetection(Model):
             Argument("--n-nodes", type=int, help="RW2 nodes (default 40)"),
             Argument("--n-panels", type=int,
                      help="quadrature panels in log time (default 64)"),
+            Argument("--rate", choices=RATES,
+                     help="complete-catalogue rate: omori (default) or etas (secondary "
+                     "triggering by the detected events)"),
             fix_argument("c=0.01"),
             Argument("--t-start", to="data", type=number_or_text,
                      help="start of the fitting window (days after the main shock or ISO "
@@ -259,7 +280,7 @@ class AftershockDetection(Model):
                               "magnitude M0, e.g. AftershockDetection(mainshock_magnitude=6.2)"
                               " (--mainshock-magnitude 6.2 on the command line)")
         latent = HYPER[o["mu_prior"]]
-        free_names = (*SCALARS, *latent)
+        free_names = (*SCALARS, *latent, *(ETAS_SCALARS if o["rate"] == "etas" else ()))
         fixed = o["fixed"] or {}
         if not isinstance(fixed, Mapping):
             raise OptionError(f"fixed={fixed!r} is not allowed; use a dict name -> value, "
@@ -281,12 +302,12 @@ class AftershockDetection(Model):
                               "(loc, scale)")
         out_priors = {}
         for name, value in priors.items():
-            if name not in DEFAULT_PRIORS or name not in free_names or name in out_fixed:
-                allowed = [n for n in free_names if n in DEFAULT_PRIORS and n not in out_fixed]
+            if name not in _PRIORS_ALL or name not in free_names or name in out_fixed:
+                allowed = [n for n in free_names if n in _PRIORS_ALL and n not in out_fixed]
                 raise OptionError(f"priors has {name!r}, which is not a free parameter with a "
                                   f"settable prior; use one of {', '.join(allowed)}")
             loc, scale = _pair(name, value)
-            if DEFAULT_PRIORS[name][0] == "half-normal" and loc != 0.0:
+            if _PRIORS_ALL[name][0] == "half-normal" and loc != 0.0:
                 raise OptionError(f"priors[{name!r}]={value!r}: a half-normal prior has loc 0")
             out_priors[name] = (loc, scale)
         o["priors"] = MappingProxyType(out_priors)
@@ -380,7 +401,13 @@ class AftershockDetection(Model):
             "t_start": ts - t_ms, "t_end": te - t_ms, "main_shock_time": t_ms,
             "n_panels": n_panels,
         }
-        for name, (_, loc, scale) in DEFAULT_PRIORS.items():
+        if o["rate"] == "etas":  # parents: detected events after the main shock up to t_end
+            par = after & (times <= te)
+            values.update(secondary_geometry(
+                times[par] - t_ms, mags[par], int(np.sum(par & (times < ts))), ts - t_ms,
+                te - t_ms, s_q, n_panels))
+        for name, (_, loc, scale) in (_PRIORS_ALL if o["rate"] == "etas"
+                                      else DEFAULT_PRIORS).items():
             loc, scale = self.options["priors"].get(name, (loc, scale))
             if name == "mu_0" and name not in self.options["priors"]:
                 loc = values["mu_0_loc"]
@@ -391,6 +418,7 @@ class AftershockDetection(Model):
             "mainshock_magnitude": m0, "t_start": ts, "t_end": te,
             "t_start_default": t_start is None, "mu_prior": prior, "kernel": o["kernel"],
             "n_latent": n_latent, "n_quadrature": int(s_q.size), "notes": notes,
+            "rate": o["rate"],
         }
         return PreparedData(values=values, observed={"time": times[sel], "magnitude": m},
                             summary=summary)
@@ -413,13 +441,16 @@ class AftershockDetection(Model):
             out.append(Parameter(n, *_BOUNDS[n], shape=(size,), description=_DESCRIPTIONS[n]))
         n_z = int(data.values["n_latent"]) - (2 if prior == "rw2" else 0)
         out.append(Parameter("z", shape=(n_z,), description=_DESCRIPTIONS["z"]))
+        if self.options["rate"] == "etas":
+            out += [Parameter(n, *_BOUNDS[n], description=_DESCRIPTIONS[n])
+                    for n in ETAS_SCALARS if n not in self.fixed]
         return ParameterSet(out)
 
     def _full(self, params: Mapping[str, Any], like: Any) -> dict[str, Any]:
         """Free values with the fixed ones (as tensors/arrays shaped like ``like``)."""
         out = dict(params)
         for k, v in self.fixed.items():
-            if k in SCALARS:
+            if k in _SCALAR_NAMES:
                 out[k] = like * 0.0 + v
             else:
                 out[k] = (like * 0.0 + v)[..., None]
@@ -439,11 +470,16 @@ class AftershockDetection(Model):
         z = full["z"]
         rows = int(np.prod(z.shape[:-1])) if z.dim() > 1 else 1
         per_row = int(tensors["s_all"].shape[-1]) * int(tensors["n_latent"])
+        etas = self.options["rate"] == "etas"
+        if etas:
+            per_row += etas_entries(tensors)
         if z.dim() == 2 and rows * per_row > BATCH_ENTRIES:  # many draws: bounded memory
             step = max(1, BATCH_ENTRIES // per_row)
             return torch.cat([
                 self.log_likelihood_torch({k: x[i:i + step] for k, x in full.items()}, tensors)
                 for i in range(0, rows, step)])
+        if etas:
+            return etas_loglik(full, tensors, lambda x: self._mu(x, full, tensors))
         mu = self._mu(tensors["s_all"], full, tensors)
         return loglik(full, mu[..., :n], mu[..., n:], tensors)
 
@@ -457,12 +493,12 @@ class AftershockDetection(Model):
         for name, value in params.items():
             if name == "z" or value.shape[-1:] == (0,):
                 continue
-            x = value if name in SCALARS else value[..., 0]
+            x = value if name in _SCALAR_NAMES else value[..., 0]
             if name == "gp_lengthscale":
                 a, b = float(tensors["ls_alpha"]), float(tensors["ls_beta"])
                 total = total + (a * math.log(b) - math.lgamma(a) - (a + 1) * x.log() - b / x)
                 continue
-            family = DEFAULT_PRIORS[name][0]
+            family = _PRIORS_ALL[name][0]
             loc = float(tensors[f"{name}_prior_loc"])
             scale = float(tensors[f"{name}_prior_scale"])
             if family == "log10-normal":
@@ -491,6 +527,10 @@ class AftershockDetection(Model):
             With ``fixed`` parameters or ``priors`` other than ``mu_0``'s location: the
             Stan program's data do not carry them.
         """
+        if self.options["rate"] == "etas":
+            raise OptionError(
+                "rate='etas' is not in the Stan program of AftershockDetection yet; fit with "
+                "backend='torch' (method 'map' or 'laplace'), or rate='omori' for NUTS")
         extra = [k for k in self.options["priors"] if k != "mu_0"]
         if self.fixed or extra or self.options["priors"].get("mu_0", (0, 2.0))[1] != 2.0:
             raise OptionError(
@@ -549,6 +589,10 @@ class AftershockDetection(Model):
             out[name] = np.array([hyper[name]] if name in HYPER[prior] else [])
         n_z = int(v["n_latent"]) - (2 if prior == "rw2" else 0)
         out["z"] = 0.1 * rng.standard_normal(n_z)
+        if self.options["rate"] == "etas":  # half the events to the main shock, weak triggering
+            out["K"] = fx.get("K", 0.5 * K)
+            out["alpha"] = fx.get("alpha", float(np.clip(jit(1.5, 0.2), 0.5, 3.0)))
+            out["K_s"] = fx.get("K_s", 0.1 * out["K"])
         return {k: x for k, x in out.items() if k not in fx}
 
     def derived(self, draws: Mapping[str, np.ndarray], data: PreparedData) -> dict[str, Any]:
@@ -576,7 +620,8 @@ class AftershockDetection(Model):
             vals = {n: np.asarray(fit.estimate(n), dtype=float)[None, ...] for n in names}
         size = next(iter(vals.values())).shape[0]
         for k, x in self.fixed.items():
-            vals[k] = np.full(size, float(x)) if k in SCALARS else np.full((size, 1), float(x))
+            vals[k] = (np.full(size, float(x)) if k in _SCALAR_NAMES
+                       else np.full((size, 1), float(x)))
         return vals
 
     def _mu_draws(self, fit: Fit, times: np.ndarray, vals: Mapping[str, np.ndarray],
@@ -770,7 +815,12 @@ class AftershockDetection(Model):
         n_draws = vals["K"].shape[0]
         idx = rng.choice(n_draws, size=n_sims, replace=n_sims > n_draws)
         K, c, p, beta = (vals[k][idx] for k in ("K", "c", "p", "beta"))
-        base = K * kernel_integral(t1 - t_ms, t2 - t_ms, c, p)
+        if self.options["rate"] == "etas":  # first generation of the main shock + parents
+            base = expected_counts(K, c, p, vals["K_s"][idx], vals["alpha"][idx],
+                                   np.asarray(v["tp"]), np.asarray(v["mp"]), m0,
+                                   t1 - t_ms, t2 - t_ms)
+        else:
+            base = K * kernel_integral(t1 - t_ms, t2 - t_ms, c, p)
         lam = base[:, None] * np.exp(-beta[:, None] * (mags[None, :] - m0))
         counts = rng.poisson(lam)
         lo_q, hi_q = (1 - prob) / 2, (1 + prob) / 2
@@ -803,7 +853,7 @@ class AftershockDetection(Model):
         vals = {n: np.asarray(fit.estimate(n), dtype=float)[None, ...]
                 for n in fit.parameters.names}
         for k, x in self.fixed.items():
-            vals[k] = np.full(1, float(x)) if k in SCALARS else np.full((1, 1), float(x))
+            vals[k] = np.full(1, float(x)) if k in _SCALAR_NAMES else np.full((1, 1), float(x))
         top = float(np.max(self._mu_draws(fit, times, vals)))
         m0 = float(v["M0"])
         label = "Detection magnitude below the main shock"
