@@ -61,9 +61,9 @@ ETAS_DESCRIPTIONS = {
            "(per day at t - t_j + c = 1 d)",
     "alpha": "ETAS magnitude sensitivity of the productivity",
 }
-X_MIN = 1e-10
+X_MIN = 1e-8
 """Days: ``[t_j, t_j + X_MIN]`` is integrated by the midpoint rule."""
-V_PANEL = 2.0
+V_PANEL = 3.0
 """Largest near-rule panel, in e-folds of ``t − t_j``."""
 NEAR_PANELS = 2
 """Global panels (from the one holding ``a_j``) integrated by the near rule."""
