@@ -283,14 +283,29 @@ def log_likelihood(params: Mapping[str, Any], data: Mapping[str, Any]) -> float:
     return float(events - np.dot(w_q, rate))
 
 
+def _mu_closure(params: Mapping[str, Any], data: Mapping[str, Any]) -> Callable[[float], float]:
+    """mu(s) at one s, with the GP weights L^-T z solved once (same maths as latent_f)."""
+    zx = np.asarray(data["latent_x"], dtype=float)
+    line = lambda s: params["mu_0"] + params["mu_slope"] * (s - data["s1"])  # noqa: E731
+    if int(data["prior"]) != 1:
+        return lambda s: float(line(s) + latent_f(np.array([s]), params, data)[0])
+    name = _kernel_name(data["kernel"])
+    alpha, ell = params["gp_amplitude"], params["gp_lengthscale"]
+    chol = np.linalg.cholesky(alpha**2 * (unit_kernel(zx, zx, ell, name)
+                                          + data["jitter"] * np.eye(zx.size)))
+    w = alpha**2 * np.linalg.solve(chol.T, np.asarray(params["z"], dtype=float))
+    return lambda s: float(line(s) + unit_kernel(np.array([s]), zx, ell, name)[0] @ w)
+
+
 def _secondary_integral(tj: float, a: float, b: float, c: float, p: float,
                         params: Mapping[str, Any], data: Mapping[str, Any]) -> float:
     """int_a^b (t - tj + c)^-p E(t) dt by scipy's adaptive quad, split at tj + c 10^k
     (k = -4..8) and at the latent inputs (where mu is not smooth)."""
     beta, sigma, M0 = params["beta"], params["sigma"], data["M0"]
+    mu_at = _mu_closure(params, data)
 
     def f(t: float) -> float:
-        mu = float(mu_of_s(np.array([math.log(t)]), params, data)[0])
+        mu = mu_at(math.log(t))
         return (t - tj + c) ** (-p) * math.exp(-beta * (mu - M0) + 0.5 * (beta * sigma) ** 2)
 
     cuts = {tj + c * 10.0**k for k in range(-4, 9)} | set(np.exp(data["latent_x"]).tolist())

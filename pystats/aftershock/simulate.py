@@ -147,6 +147,7 @@ def simulate_detected_etas(
     seed: Any = None,
     *,
     complete: bool = False,
+    max_events: int = MAX_EVENTS,
 ) -> pd.DataFrame:
     """Simulate the ``rate="etas"`` model: the main shock and the *detected* events trigger.
 
@@ -164,6 +165,8 @@ def simulate_detected_etas(
         As :func:`simulate_detected`.
     K_s, alpha : float
         ETAS productivity ``K_s e^{α (M − M0)}`` of a detected event.
+    max_events : int
+        Largest number of simulated (complete) events before giving up.
 
     Returns
     -------
@@ -174,7 +177,7 @@ def simulate_detected_etas(
     Raises
     ------
     OptionError
-        Bad arguments, or more than :data:`MAX_EVENTS` events (supercritical triggering).
+        Bad arguments, or more than ``max_events`` events (supercritical triggering).
 
     Examples
     --------
@@ -192,6 +195,7 @@ def simulate_detected_etas(
 
     K_s = _checks.number("K_s", K_s, "a finite number > 0", positive=True)
     alpha = _checks.number("alpha", alpha, "a finite number >= 0", nonneg=True)
+    max_events = _checks.integer("max_events", max_events, 1)
     base = simulate_detected(K, c, p, beta, sigma, mu_fn, M0, t_start, t_end, seed,
                              complete=True)
     rng = np.random.default_rng(_checks.seed(seed, generator=True))
@@ -215,8 +219,8 @@ def simulate_detected_etas(
                                                        t_end=t_end - tj, rng=rng), float))
         times = np.concatenate(kids) if kids else np.zeros(0)
         total += times.size
-        if total > MAX_EVENTS:
-            raise OptionError(f"more than {MAX_EVENTS} events: K_s={K_s!r}, alpha={alpha!r} "
+        if total > max_events:
+            raise OptionError(f"more than {max_events} events: K_s={K_s!r}, alpha={alpha!r} "
                               "make the triggering supercritical over this window")
         mags = m_min + rng.exponential(1.0 / beta, size=times.size)
         mu_t = np.asarray(mu_fn(times), dtype=float) if times.size else np.zeros(0)
