@@ -147,6 +147,7 @@ def stan_data(
     jitter: float = 1e-6,
     missing_magnitude: float | None = None,
     include_prior: int = 1,
+    rate: str = "omori",
 ) -> dict[str, Any]:
     """The Stan data dict of ``stan/aftershock_detection.stan`` (the spec's dictionary).
 
@@ -162,6 +163,8 @@ def stan_data(
     if missing_magnitude is not None:
         keep &= m != missing_magnitude
     t_end = float(np.max(t[keep])) if t_end is None else float(t_end)
+    parents = keep & (t > 0) & (t <= t_end)
+    tp, mp = t[parents], m[parents]
     keep &= (t >= t_start) & (t <= t_end)
     order = np.argsort(t[keep], kind="stable")
     t, m = t[keep][order], m[keep][order]
@@ -183,7 +186,25 @@ def stan_data(
         "n_latent": n_latent, "latent_x": np.linspace(s0, s1, n_latent),
         "jitter": float(jitter), "mu_0_loc": float(np.median(m)),
         "ls_alpha": ls_alpha, "ls_beta": ls_beta, "include_prior": int(include_prior),
+        **_rate_tables(rate, tp, mp, t_start, t_end, s_q, panels),
     }
+
+
+def _rate_tables(rate: str, tp: np.ndarray, mp: np.ndarray, t_start: float, t_end: float,
+                 s_q: np.ndarray, panels: int) -> dict[str, Any]:
+    """The ETAS-rate data: the near/far quadrature tables are data (like s_q, w_q), built
+    by pystats.aftershock.rate.secondary_geometry; ``tp`` (parent times) is for the
+    reference only (not Stan data).  The reference's likelihood uses quad, not the tables."""
+    if rate == "omori":
+        return {"rate": 1, "n_parents": 0, "mp": [], "n_pairs": 0, "ev_i": [], "ev_j": [],
+                "ev_x": [], "n_far": 0, "gq_q": [], "gq_j": [], "gq_x": [], "n_near": 0,
+                "near_j": [], "near_s": [], "near_x": [], "near_w": []}
+    from pystats.aftershock.rate import etas_stan_data, secondary_geometry
+
+    order = np.argsort(tp, kind="stable")
+    tp, mp = tp[order], mp[order]
+    geo = secondary_geometry(tp, mp, int(np.sum(tp < t_start)), t_start, t_end, s_q, panels)
+    return {**etas_stan_data(geo, "etas"), "tp": tp}
 
 
 # ---------------------------------------------------------------------------- parameters
@@ -199,7 +220,9 @@ def parameter_layout(data: Mapping[str, Any]) -> list[tuple[str, int, float, flo
     else:
         mid = [("rw_scale", 1, 0.0, math.inf)]
         n_z = n - 2
-    return [*head, *mid, ("z", n_z, -math.inf, math.inf)]
+    tail = ([("K_s", 1, 0.0, math.inf), ("alpha", 1, 0.0, math.inf)]
+            if int(data.get("rate", 1)) == 2 else [])
+    return [*head, *mid, ("z", n_z, -math.inf, math.inf), *tail]
 
 
 def constrain(u: Any, data: Mapping[str, Any]) -> tuple[dict[str, Any], float]:
@@ -367,13 +390,19 @@ def log_prior(params: Mapping[str, Any], data: Mapping[str, Any]) -> float:
     else:
         lp += stats.halfnorm.logpdf(params["rw_scale"], scale=0.2)
     lp += float(np.sum(stats.norm.logpdf(params["z"])))
+    if int(data.get("rate", 1)) == 2:
+        lp += stats.lognorm.logpdf(params["K_s"], s=LN10, scale=10**-1.67)
+        lp += stats.lognorm.logpdf(params["alpha"], s=0.75, scale=1.5)
     return float(lp)
 
 
 def log_density(params: Mapping[str, Any], data: Mapping[str, Any],
                 include_prior: bool = True) -> float:
     """log L (+ log prior) on the constrained scale."""
-    out = log_likelihood(params, data)
+    if int(data.get("rate", 1)) == 2:
+        out = log_likelihood_etas(params, data, data["tp"], data["mp"])
+    else:
+        out = log_likelihood(params, data)
     return out + log_prior(params, data) if include_prior else out
 
 

@@ -154,7 +154,7 @@ def test_torch_log_likelihood_equals_reference(small_sequence, prior):
         tensors = {k: (torch.as_tensor(v) if isinstance(v, np.ndarray) else v)
                    for k, v in par.items()}
         tp = {k: torch.as_tensor(np.asarray(v, dtype=float)) for k, v in params.items()}
-        for name in ("gp_amplitude", "gp_lengthscale", "rw_scale"):
+        for name in ("gp_amplitude", "gp_lengthscale", "rw_scale", "K_s", "alpha"):
             tp[name] = tp[name].reshape(1) if name in tp else torch.zeros(0)
         got = float(model.log_likelihood_torch(tp, tensors))
         assert got == pytest.approx(expected, rel=1e-9)
@@ -172,9 +172,9 @@ def test_vanishing_secondary_productivity_is_the_omori_model(small_sequence):
                       for k, v in d.values.items()}
     th = {k: torch.as_tensor(np.asarray(v, dtype=float)) for k, v in start.items()}
     lo = float(om.log_likelihood_torch(th, tens(d_om)))
-    th_e = {**th, "K_s": t64(1e-300), "alpha": t64(1.0)}
+    th_e = {**th, "K_s": t64([1e-300]), "alpha": t64([1.0])}
     assert float(et.log_likelihood_torch(th_e, tens(d_et))) == pytest.approx(lo, rel=1e-13)
-    th_e["K_s"] = t64(0.01)
+    th_e["K_s"] = t64([0.01])
     assert float(et.log_likelihood_torch(th_e, tens(d_et))) != pytest.approx(lo, rel=1e-6)
 
 
@@ -208,13 +208,17 @@ def test_rate_option_is_validated_and_adds_the_etas_parameters(small_sequence):
     data = model.prepare(small_sequence, t_start=0.01, t_end=0.3)
     names = model.parameters(data).names
     assert names[-1] == "K_s" and "alpha" not in names
+    assert model.parameters(data)["K_s"].shape == (1,)
     assert data.values["K_s_prior_loc"] == -2.0 and data.values["K_s_prior_scale"] == 0.5
     om = AftershockDetection(mainshock_magnitude=M0, rate="omori")
     assert om.parameters(om.prepare(small_sequence, t_start=0.01, t_end=0.3)).names == [
         "K", "c", "p", "beta", "sigma", "mu_0", "mu_slope", "gp_amplitude", "gp_lengthscale",
-        "rw_scale", "z"]
-    with pytest.raises(OptionError, match=r"rate='etas'.*backend='torch'"):
-        AftershockDetection(mainshock_magnitude=M0, rate="etas").stan_data(data)
+        "rw_scale", "z", "K_s", "alpha"]
+    assert om.parameters(om.prepare(small_sequence, t_start=0.01, t_end=0.3))["K_s"].shape \
+        == (0,)
+    sd = AftershockDetection(mainshock_magnitude=M0, rate="etas").stan_data(data)
+    assert sd["rate"] == 2 and sd["n_pairs"] == len(sd["ev_x"]) > 0
+    assert min(sd["ev_j"]) == 1 and max(sd["near_j"]) == sd["n_parents"]
 
 
 def test_etas_prior_is_the_documented_one(small_sequence):
@@ -227,12 +231,12 @@ def test_etas_prior_is_the_documented_one(small_sequence):
     start = {k: torch.as_tensor(np.asarray(v, dtype=float))
              for k, v in model.initial_values(data, np.random.default_rng(0)).items()}
     base = float(model.log_prior_torch(start, tensors))
-    moved = {**start, "K_s": t64(0.03), "alpha": t64(2.5)}
+    moved = {**start, "K_s": t64([0.03]), "alpha": t64([2.5])}
     diff = float(model.log_prior_torch(moved, tensors)) - base
     lp = lambda ks, a: (stats.norm.logpdf(math.log10(ks), -1.67, 1.0)  # noqa: E731
                         - math.log(ks * math.log(10))
                         + stats.lognorm.logpdf(a, s=0.75, scale=1.5))
-    expected = lp(0.03, 2.5) - lp(float(start["K_s"]), float(start["alpha"]))
+    expected = lp(0.03, 2.5) - lp(float(start["K_s"][0]), float(start["alpha"][0]))
     assert diff == pytest.approx(expected, rel=1e-10)
 
 
@@ -308,7 +312,7 @@ def test_etas_forecast_is_the_first_generation_closed_form(etas_map):
     idx = rng.choice(n, size=50, replace=50 > n)
     i = int(idx[0])
     k, c, p, b = (float(draws[x][i]) for x in ("K", "c", "p", "beta"))
-    ks, a = float(draws["K_s"][i]), float(draws["alpha"][i])
+    ks, a = float(draws["K_s"][i, 0]), float(draws["alpha"][i, 0])
     tp, mp = np.asarray(v["tp"]), np.asarray(v["mp"])
 
     def lam_t(t):

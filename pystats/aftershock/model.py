@@ -54,6 +54,7 @@ from .rate import (
     RATES,
     etas_entries,
     etas_loglik,
+    etas_stan_data,
     expected_counts,
     secondary_geometry,
 )
@@ -118,8 +119,8 @@ _DESCRIPTIONS = {
 _BOUNDS.update(ETAS_BOUNDS)
 _DESCRIPTIONS.update(ETAS_DESCRIPTIONS)
 _PRIORS_ALL = {**DEFAULT_PRIORS, **ETAS_PRIORS}
-_SCALAR_NAMES = (*SCALARS, *ETAS_SCALARS)
-"""Scalar parameters of either rate (fixed values broadcast as scalars)."""
+_SCALAR_NAMES = SCALARS
+"""Scalar parameters (fixed values broadcast as scalars; the rest are arrays of size 0/1)."""
 
 
 def lengthscale_prior(s0: float, s1: float, n_inducing: int,
@@ -447,9 +448,9 @@ class AftershockDetection(Model):
             out.append(Parameter(n, *_BOUNDS[n], shape=(size,), description=_DESCRIPTIONS[n]))
         n_z = int(data.values["n_latent"]) - (2 if prior == "rw2" else 0)
         out.append(Parameter("z", shape=(n_z,), description=_DESCRIPTIONS["z"]))
-        if self.options["rate"] == "etas":
-            out += [Parameter(n, *_BOUNDS[n], description=_DESCRIPTIONS[n])
-                    for n in ETAS_SCALARS if n not in self.fixed]
+        size = 1 if self.options["rate"] == "etas" else 0  # arrays, as the Stan program
+        out += [Parameter(n, *_BOUNDS[n], shape=(size,), description=_DESCRIPTIONS[n])
+                for n in ETAS_SCALARS if n not in self.fixed]
         return ParameterSet(out)
 
     def _full(self, params: Mapping[str, Any], like: Any) -> dict[str, Any]:
@@ -533,10 +534,6 @@ class AftershockDetection(Model):
             With ``fixed`` parameters or ``priors`` other than ``mu_0``'s location: the
             Stan program's data do not carry them.
         """
-        if self.options["rate"] == "etas":
-            raise OptionError(
-                "rate='etas' is not in the Stan program of AftershockDetection yet; fit with "
-                "backend='torch' (method 'map' or 'laplace'), or rate='omori' for NUTS")
         extra = [k for k in self.options["priors"] if k != "mu_0"]
         if self.fixed or extra or self.options["priors"].get("mu_0", (0, 2.0))[1] != 2.0:
             raise OptionError(
@@ -552,6 +549,7 @@ class AftershockDetection(Model):
             "n_latent": int(v["n_latent"]), "latent_x": vec("latent_x"),
             "jitter": float(v["jitter"]), "mu_0_loc": float(v["mu_0_prior_loc"]),
             "ls_alpha": float(v["ls_alpha"]), "ls_beta": float(v["ls_beta"]),
+            **etas_stan_data(v, self.options["rate"]),
         }
 
     # ------------------------------------------------------------------ starts
@@ -597,8 +595,10 @@ class AftershockDetection(Model):
         out["z"] = 0.1 * rng.standard_normal(n_z)
         if self.options["rate"] == "etas":  # half the events to the main shock, weak triggering
             out["K"] = fx.get("K", 0.5 * K)
-            out["alpha"] = fx.get("alpha", float(np.clip(jit(1.5, 0.2), 0.5, 3.0)))
-            out["K_s"] = fx.get("K_s", 0.1 * out["K"])
+            out["alpha"] = np.array([float(np.clip(jit(1.5, 0.2), 0.5, 3.0))])
+            out["K_s"] = np.array([0.1 * out["K"]])
+        else:
+            out["K_s"], out["alpha"] = np.zeros(0), np.zeros(0)
         return {k: x for k, x in out.items() if k not in fx}
 
     def derived(self, draws: Mapping[str, np.ndarray], data: PreparedData) -> dict[str, Any]:
@@ -822,7 +822,7 @@ class AftershockDetection(Model):
         idx = rng.choice(n_draws, size=n_sims, replace=n_sims > n_draws)
         K, c, p, beta = (vals[k][idx] for k in ("K", "c", "p", "beta"))
         if self.options["rate"] == "etas":  # first generation of the main shock + parents
-            base = expected_counts(K, c, p, vals["K_s"][idx], vals["alpha"][idx],
+            base = expected_counts(K, c, p, vals["K_s"][idx, 0], vals["alpha"][idx, 0],
                                    np.asarray(v["tp"]), np.asarray(v["mp"]), m0,
                                    t1 - t_ms, t2 - t_ms)
         else:

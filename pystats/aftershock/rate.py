@@ -42,13 +42,15 @@ from ..etas.productivity import ALPHA0
 from .likelihood import GL_NODES, log_magnitude_integral, loglik
 
 __all__ = ["ETAS_BOUNDS", "ETAS_DESCRIPTIONS", "ETAS_PRIORS", "ETAS_SCALARS", "NEAR_PANELS",
-           "RATES", "V_PANEL", "X_MIN", "etas_entries", "etas_loglik", "expected_counts",
+           "RATES", "V_PANEL", "X_MIN", "etas_entries", "etas_loglik", "etas_stan_data",
+           "expected_counts",
            "secondary_geometry", "secondary_rate"]
 
 RATES = ("omori", "etas")
 """``rate`` option values; their 1-based position would be a Stan data code."""
 ETAS_SCALARS = ("K_s", "alpha")
-"""Parameters added by ``rate="etas"`` (after ``z`` in ``parameters()``)."""
+"""Parameters of ``rate="etas"``: arrays of size 1 after ``z`` in ``parameters()`` (size 0
+with ``rate="omori"``), as the Stan program declares them."""
 ETAS_PRIORS: dict[str, tuple[str, float, float]] = {
     "K_s": ("log10-normal", -1.67, 1.0),
     "alpha": ("lognormal", math.log(ALPHA0), 0.75),
@@ -161,6 +163,25 @@ def secondary_geometry(t_parents: Any, m_parents: Any, n_hist: int, t_start: flo
     }
 
 
+def etas_stan_data(values: Mapping[str, Any], rate: str) -> dict[str, Any]:
+    """The Stan data of the rate (``rate``: 1 omori, 2 etas; 1-based indices; empty tables
+    for ``"omori"``)."""
+    if rate != "etas":
+        empty: dict[str, Any] = {"n_parents": 0, "mp": [], "n_pairs": 0, "ev_i": [],
+                                 "ev_j": [], "ev_x": [], "n_far": 0, "gq_q": [], "gq_j": [],
+                                 "gq_x": [], "n_near": 0, "near_j": [], "near_s": [],
+                                 "near_x": [], "near_w": []}
+        return {"rate": 1, **empty}
+    flt = lambda k: np.asarray(values[k], dtype=float).tolist()  # noqa: E731
+    one = lambda k: (np.asarray(values[k], dtype=np.int64) + 1).tolist()  # noqa: E731
+    return {"rate": 2, "n_parents": int(values["n_parents"]), "mp": flt("mp"),
+            "n_pairs": len(values["ev_x"]), "ev_i": one("ev_i"), "ev_j": one("ev_j"),
+            "ev_x": flt("ev_x"), "n_far": len(values["gq_x"]), "gq_q": one("gq_q"),
+            "gq_j": one("gq_j"), "gq_x": flt("gq_x"), "n_near": len(values["near_x"]),
+            "near_j": one("near_j"), "near_s": flt("near_s"), "near_x": flt("near_x"),
+            "near_w": flt("near_w")}
+
+
 def etas_entries(tensors: Mapping[str, Any]) -> int:
     """Entries per parameter row of the ETAS terms (for the caller's memory batching)."""
     n_lat = int(tensors.get("n_latent", 1))
@@ -177,7 +198,7 @@ def secondary_rate(params: Mapping[str, Any], tensors: Mapping[str, Any]) -> Any
 
     m0 = float(tensors["M0"])
     c, p = params["c"][..., None], params["p"][..., None]
-    log_g = params["K_s"][..., None].log() + params["alpha"][..., None] * (tensors["mp"] - m0)
+    log_g = params["K_s"].log() + params["alpha"] * (tensors["mp"] - m0)
     contrib = log_g[..., tensors["ev_j"]].exp() * kernel(tensors["ev_x"], c, p)
     n = int(tensors["N"])
     out = torch.zeros((*contrib.shape[:-1], n), dtype=contrib.dtype, device=contrib.device)
@@ -205,7 +226,7 @@ def etas_loglik(params: Mapping[str, Any], tensors: Mapping[str, Any],
     sec = secondary_rate(params, tensors)
     main = (K.log() - p * (tensors["t"] + c).log()).exp()
     events = torch.log1p(sec / main).sum(-1)
-    log_g = params["K_s"][..., None].log() + params["alpha"][..., None] * (tensors["mp"] - m0)
+    log_g = params["K_s"].log() + params["alpha"] * (tensors["mp"] - m0)
     lm_q = log_magnitude_integral(mu_q, beta, sigma, m0)
     far = (tensors["w_q"].log()[tensors["gq_q"]] + log_g[..., tensors["gq_j"]]
            - p * (tensors["gq_x"] + c).log() + lm_q[..., tensors["gq_q"]]).exp().sum(-1)
