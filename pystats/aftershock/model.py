@@ -193,8 +193,8 @@ class AftershockDetection(Model):
         Complete-catalogue rate: Omori–Utsu ``K (t + c)^(−p)`` (default) or, with
         ``"etas"``, plus secondary triggering by the detected events
         ``Σ_{t_j < t} K_s e^{α (M_j − M0)} (t − t_j + c)^(−p)`` (parameters ``K_s``,
-        ``alpha``; model card §1b; torch engine only, O(N²) pairs: for up to a few
-        thousand events).
+        ``alpha``, arrays of size 1; model card §1b; both engines; O(N²) pairs: for up to
+        a few thousand events).
     priors : dict, optional
         ``name -> (loc, scale)`` replacing a default of :data:`DEFAULT_PRIORS` (same family;
         ``K``: of ``log10 K``; half-normal: ``loc`` must be 0). Torch engine only: the Stan
