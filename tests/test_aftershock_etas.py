@@ -333,3 +333,20 @@ def test_cli_passes_the_rate_option(capsys):
     with pytest.raises(SystemExit):
         build_parser().parse_args(["fit", "cat.csv", "--model", "aftershock", "--rate", "x"])
     assert "invalid choice: 'x'" in capsys.readouterr().err
+
+
+@pytest.mark.gpu
+def test_cuda_etas_log_density_matches_cpu(small_sequence):
+    from pystats.backends.torch import TorchBackend
+
+    model = AftershockDetection(mainshock_magnitude=M0, rate="etas", n_inducing=10,
+                                n_panels=20)
+    data = model.prepare(small_sequence, t_start=0.01, t_end=0.3)
+    u = model.parameters(data).unconstrain(model.initial_values(data,
+                                                                np.random.default_rng(0)))
+    cpu = TorchBackend().log_density(model, data, include_prior=True, device="cpu")
+    gpu = TorchBackend().log_density(model, data, include_prior=True, device="cuda")
+    v_cpu, g_cpu = cpu.value_and_grad(u, True)
+    v_gpu, g_gpu = gpu.value_and_grad(u, True)
+    assert v_gpu == pytest.approx(v_cpu, rel=1e-10)
+    np.testing.assert_allclose(g_gpu, g_cpu, rtol=1e-7, atol=1e-8)
