@@ -350,3 +350,18 @@ def test_cuda_etas_log_density_matches_cpu(small_sequence):
     v_gpu, g_gpu = gpu.value_and_grad(u, True)
     assert v_gpu == pytest.approx(v_cpu, rel=1e-10)
     np.testing.assert_allclose(g_gpu, g_cpu, rtol=1e-7, atol=1e-8)
+
+
+def test_etas_fit_summary_report_and_round_trip(etas_map, tmp_path):
+    _, _, fit = etas_map
+    table = fit.summary()
+    assert {"K_s[0]", "alpha[0]"} <= set(table.index)
+    assert np.isfinite(table.loc["alpha[0]"].iloc[0]) and table.loc["K_s[0]"].iloc[0] > 0
+    path = tmp_path / "etas_fit.nc"
+    fit.save(path)
+    again = pystats.load(path)
+    assert again.model.options["rate"] == "etas"
+    np.testing.assert_allclose(np.asarray(again.estimate("K_s")),
+                               np.asarray(fit.estimate("K_s")), rtol=1e-12)
+    fit.report(tmp_path / "report.html")
+    assert "K_s" in (tmp_path / "report.html").read_text(encoding="utf-8")
