@@ -43,6 +43,12 @@
 //   sigma ~ lognormal(log 0.3, 0.6);  mu_0 ~ N(mu_0_loc, 2);  mu_slope ~ N(-0.3, 0.5);
 //   gp: gp_amplitude ~ half-normal(0, 0.5), gp_lengthscale ~ inv_gamma(ls_alpha, ls_beta);
 //   rw2: rw_scale ~ half-normal(0, 0.2);  z ~ N(0, I).
+// rate = 2 (etas; model card section 1b): lambda(t) adds
+//   sum_{t_j < t} K_s exp(alpha (M_j - M0)) (t - t_j + c)^(-p) over the detected parents;
+//   log L gains sum_i log1p(sec_i / (K (t_i + c)^-p)) and loses the parents' integrals, by
+//   the near nodes (near_*: Gauss-Legendre in log(t - t_j), mu evaluated there) and the far
+//   pairs (gq_*: global nodes).  Priors: K_s ~ lognormal(-1.67 ln 10, ln 10),
+//   alpha ~ lognormal(log 1.5, 0.75).  All tables are data (pystats.aftershock.rate).
 // The numpy reference of this density is tests/aftershock_reference.py.
 functions {
   // log Phi(z), see the header
@@ -156,12 +162,34 @@ data {
   real mu_0_loc;                      // prior location of mu_0 (median detected magnitude)
   real<lower=0> ls_alpha;             // inverse-gamma prior of gp_lengthscale
   real<lower=0> ls_beta;
+  int<lower=1, upper=2> rate;                // 1 = omori, 2 = etas
+  int<lower=0> n_parents;                    // detected events after the main shock <= t_end
+  vector[n_parents] mp;                      // their magnitudes
+  int<lower=0> n_pairs;                      // (event i, parent j) pairs with t_j < t_i
+  array[n_pairs] int<lower=1, upper=N> ev_i;
+  array[n_pairs] int<lower=1, upper=n_parents> ev_j;
+  vector<lower=0>[n_pairs] ev_x;             // t_i - t_j
+  int<lower=0> n_far;                        // (global node, parent) pairs of the far part
+  array[n_far] int<lower=1, upper=Q> gq_q;
+  array[n_far] int<lower=1, upper=n_parents> gq_j;
+  vector<lower=0>[n_far] gq_x;               // t_q - t_j
+  int<lower=0> n_near;                       // near-part nodes
+  array[n_near] int<lower=1, upper=n_parents> near_j;
+  vector[n_near] near_s;                     // log t of the node
+  vector<lower=0>[n_near] near_x;            // t - t_j
+  vector<lower=0>[n_near] near_w;            // weight
   int<lower=0, upper=1> include_prior;
 }
 transformed data {
   int n_z = prior == 1 ? n_latent : n_latent - 2;
-  int n_all = N + Q;
-  vector[n_all] x_all = append_row(s, s_q);
+  int n_all = N + Q + n_near;
+  vector[n_all] x_all = append_row(append_row(s, s_q), near_s);
+  vector[n_far] log_w_far = log(w_q[gq_q]);
+  array[n_far] int gq_all;                   // position of the far pairs' nodes in x_all
+  for (k in 1:n_far) {
+    gq_all[k] = N + gq_q[k];
+  }
+  vector[n_near] log_w_near = log(near_w);
   array[n_all] real x_arr = to_array_1d(x_all);
   array[n_latent] real z_arr = to_array_1d(latent_x);
   vector[n_all] x_rel = x_all - s1;
@@ -245,6 +273,8 @@ parameters {
   array[prior == 1] real<lower=0> gp_lengthscale;
   array[prior == 2] real<lower=0> rw_scale;
   vector[n_z] z;
+  array[rate == 2] real<lower=0> K_s;
+  array[rate == 2] real<lower=0> alpha;
 }
 model {
   vector[n_all] f_all = latent_values(prior, x_arr, z_arr, gp_amplitude, gp_lengthscale,
@@ -262,7 +292,21 @@ model {
   }
   target += N * (log_K + log(beta)) - beta * sum_dm - p * sum(log(t + c)) + log_det
             - K * exp(0.5 * square(beta * sigma))
-              * dot_product(w_q, exp(-p * log(t_q + c) - beta * (mu_all[(N + 1):n_all] - M0)));
+              * dot_product(w_q, exp(-p * log(t_q + c) - beta * (mu_all[(N + 1):(N + Q)] - M0)));
+  if (rate == 2) {
+    vector[n_parents] log_g = log(K_s[1]) + alpha[1] * (mp - M0);
+    vector[n_pairs] contrib = exp(log_g[ev_j] - p * log(ev_x + c));
+    vector[N] sec = rep_vector(0, N);
+    real half_bs2 = 0.5 * square(beta * sigma);
+    for (k in 1:n_pairs) {
+      sec[ev_i[k]] += contrib[k];
+    }
+    target += sum(log1p(sec ./ exp(log(K) - p * log(t + c))));
+    target += -sum(exp(log_w_far + log_g[gq_j] - p * log(gq_x + c)
+                       - beta * (mu_all[gq_all] - M0) + half_bs2))
+              - sum(exp(log_w_near + log_g[near_j] - p * log(near_x + c)
+                        - beta * (mu_all[(N + Q + 1):n_all] - M0) + half_bs2));
+  }
   if (include_prior) {
     target += lognormal_lpdf(K | -1.67 * log(10), log(10)) + log_K;  // + log |dK/dlog_rate|
     target += lognormal_lpdf(c | log(0.01), 1.5);
@@ -278,6 +322,10 @@ model {
       target += normal_lpdf(rw_scale[1] | 0, 0.2) + log2();
     }
     target += std_normal_lpdf(z);
+    if (rate == 2) {
+      target += lognormal_lpdf(K_s[1] | -1.67 * log(10), log(10));
+      target += lognormal_lpdf(alpha[1] | log(1.5), 0.75);
+    }
   }
 }
 generated quantities {

@@ -33,12 +33,13 @@ regression. Geophysical Journal International 226(2), 1018-1035. doi:10.1093/gji
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import integrate, optimize, special, stats
 
 __all__ = [
     "GL_ORDER",
@@ -49,6 +50,7 @@ __all__ = [
     "log_density",
     "log_density_unconstrained",
     "log_likelihood",
+    "log_likelihood_etas",
     "log_phi",
     "log_prior",
     "log_prior_sampled",
@@ -153,6 +155,7 @@ def stan_data(
     jitter: float = 1e-6,
     missing_magnitude: float | None = None,
     include_prior: int = 1,
+    rate: str = "omori",
 ) -> dict[str, Any]:
     """The Stan data dict of ``stan/aftershock_detection.stan`` (the spec's dictionary).
 
@@ -168,6 +171,8 @@ def stan_data(
     if missing_magnitude is not None:
         keep &= m != missing_magnitude
     t_end = float(np.max(t[keep])) if t_end is None else float(t_end)
+    parents = keep & (t > 0) & (t <= t_end)
+    tp, mp = t[parents], m[parents]
     keep &= (t >= t_start) & (t <= t_end)
     order = np.argsort(t[keep], kind="stable")
     t, m = t[keep][order], m[keep][order]
@@ -189,7 +194,25 @@ def stan_data(
         "n_latent": n_latent, "latent_x": np.linspace(s0, s1, n_latent),
         "jitter": float(jitter), "mu_0_loc": float(np.median(m)),
         "ls_alpha": ls_alpha, "ls_beta": ls_beta, "include_prior": int(include_prior),
+        **_rate_tables(rate, tp, mp, t_start, t_end, s_q, panels),
     }
+
+
+def _rate_tables(rate: str, tp: np.ndarray, mp: np.ndarray, t_start: float, t_end: float,
+                 s_q: np.ndarray, panels: int) -> dict[str, Any]:
+    """The ETAS-rate data: the near/far quadrature tables are data (like s_q, w_q), built
+    by pystats.aftershock.rate.secondary_geometry; ``tp`` (parent times) is for the
+    reference only (not Stan data).  The reference's likelihood uses quad, not the tables."""
+    if rate == "omori":
+        return {"rate": 1, "n_parents": 0, "mp": [], "n_pairs": 0, "ev_i": [], "ev_j": [],
+                "ev_x": [], "n_far": 0, "gq_q": [], "gq_j": [], "gq_x": [], "n_near": 0,
+                "near_j": [], "near_s": [], "near_x": [], "near_w": []}
+    from pystats.aftershock.rate import etas_stan_data, secondary_geometry
+
+    order = np.argsort(tp, kind="stable")
+    tp, mp = tp[order], mp[order]
+    geo = secondary_geometry(tp, mp, int(np.sum(tp < t_start)), t_start, t_end, s_q, panels)
+    return {**etas_stan_data(geo, "etas"), "tp": tp}
 
 
 # ---------------------------------------------------------------------------- parameters
@@ -210,7 +233,9 @@ def parameter_layout(data: Mapping[str, Any]) -> list[tuple[str, int, float, flo
     else:
         mid = [("rw_scale", 1, 0.0, math.inf)]
         n_z = n - 2
-    return [*head, *mid, ("z", n_z, -math.inf, math.inf)]
+    tail = ([("K_s", 1, 0.0, math.inf), ("alpha", 1, 0.0, math.inf)]
+            if int(data.get("rate", 1)) == 2 else [])
+    return [*head, *mid, ("z", n_z, -math.inf, math.inf), *tail]
 
 
 def _slope_weights(data: Mapping[str, Any]) -> np.ndarray:
@@ -331,6 +356,69 @@ def log_likelihood(params: Mapping[str, Any], data: Mapping[str, Any]) -> float:
     return float(events - np.dot(w_q, rate))
 
 
+def _mu_closure(params: Mapping[str, Any], data: Mapping[str, Any]) -> Callable[[float], float]:
+    """mu(s) at one s, with the GP weights L^-T z solved once (same maths as latent_f)."""
+    zx = np.asarray(data["latent_x"], dtype=float)
+    line = lambda s: params["mu_0"] + params["mu_slope"] * (s - data["s1"])  # noqa: E731
+    if int(data["prior"]) != 1:
+        return lambda s: float(line(s) + latent_f(np.array([s]), params, data)[0])
+    name = _kernel_name(data["kernel"])
+    alpha, ell = params["gp_amplitude"], params["gp_lengthscale"]
+    chol = np.linalg.cholesky(alpha**2 * (unit_kernel(zx, zx, ell, name)
+                                          + data["jitter"] * np.eye(zx.size)))
+    w = alpha**2 * np.linalg.solve(chol.T, np.asarray(params["z"], dtype=float))
+    return lambda s: float(line(s) + unit_kernel(np.array([s]), zx, ell, name)[0] @ w)
+
+
+def _secondary_integral(tj: float, a: float, b: float, c: float, p: float,
+                        params: Mapping[str, Any], data: Mapping[str, Any]) -> float:
+    """int_a^b (t - tj + c)^-p E(t) dt by scipy's adaptive quad, split at tj + c 10^k
+    (k = -4..8) and at the latent inputs (where mu is not smooth)."""
+    beta, sigma, M0 = params["beta"], params["sigma"], data["M0"]
+    mu_at = _mu_closure(params, data)
+
+    def f(t: float) -> float:
+        mu = mu_at(math.log(t))
+        return (t - tj + c) ** (-p) * math.exp(-beta * (mu - M0) + 0.5 * (beta * sigma) ** 2)
+
+    cuts = {tj + c * 10.0**k for k in range(-4, 9)} | set(np.exp(data["latent_x"]).tolist())
+    pts = [a, *sorted(x for x in cuts if a < x < b), b]
+    return sum(integrate.quad(f, x0, x1, epsabs=0.0, epsrel=1e-12, limit=200)[0]
+               for x0, x1 in itertools.pairwise(pts))
+
+
+def log_likelihood_etas(params: Mapping[str, Any], data: Mapping[str, Any],
+                        t_parents: Any, m_parents: Any) -> float:
+    """log L of the ETAS rate (model card section 1b), written from the formula:
+    lambda(t) = K (t + c)^-p + sum_{t_j < t} K_s e^{alpha (M_j - M0)} (t - t_j + c)^-p over
+    the parents (detected events after the main shock up to t_end, history included); the
+    main-shock integral by the data quadrature, each parent's by scipy's quad."""
+    K, c, p, beta, sigma = (params[k] for k in ("K", "c", "p", "beta", "sigma"))
+    K_s, alpha = params["K_s"], params["alpha"]
+    tp, mp = np.asarray(t_parents, float), np.asarray(m_parents, float)
+    t, m, M0 = np.asarray(data["t"], float), np.asarray(data["m"], float), data["M0"]
+    t_start, t_end = math.exp(data["latent_x"][0]), math.exp(data["latent_x"][-1])
+    mu_ev = mu_of_s(np.log(t), params, data)
+    total = 0.0
+    for ti, mi, mui in zip(t, m, mu_ev, strict=True):
+        lam = K * (ti + c) ** (-p)
+        for tj, mj in zip(tp, mp, strict=True):
+            if tj < ti:
+                lam += K_s * math.exp(alpha * (mj - M0)) * (ti - tj + c) ** (-p)
+        total += (math.log(lam) + math.log(beta) - beta * (mi - M0)
+                  + float(log_phi((mi - mui) / sigma)))
+    s_q, w_q = np.asarray(data["s_q"], float), np.asarray(data["w_q"], float)
+    mu_q = mu_of_s(s_q, params, data)
+    total -= float(np.dot(w_q, K * np.exp(-p * np.log(np.exp(s_q) + c) - beta * (mu_q - M0)
+                                           + 0.5 * (beta * sigma) ** 2)))
+    for tj, mj in zip(tp, mp, strict=True):
+        a = max(t_start, tj)
+        if a < t_end:
+            total -= (K_s * math.exp(alpha * (mj - M0))
+                      * _secondary_integral(tj, a, t_end, c, p, params, data))
+    return total
+
+
 def _log_trunc_normal(x: float, loc: float, scale: float, lo: float, hi: float) -> float:
     mass = stats.norm.cdf(hi, loc, scale) - stats.norm.cdf(lo, loc, scale)
     return float(stats.norm.logpdf(x, loc, scale) - math.log(mass))
@@ -352,6 +440,9 @@ def log_prior(params: Mapping[str, Any], data: Mapping[str, Any]) -> float:
     else:
         lp += stats.halfnorm.logpdf(params["rw_scale"], scale=0.2)
     lp += float(np.sum(stats.norm.logpdf(params["z"])))
+    if int(data.get("rate", 1)) == 2:
+        lp += stats.lognorm.logpdf(params["K_s"], s=LN10, scale=10**-1.67)
+        lp += stats.lognorm.logpdf(params["alpha"], s=0.75, scale=1.5)
     return float(lp)
 
 
@@ -367,7 +458,10 @@ def log_prior_sampled(params: Mapping[str, Any], data: Mapping[str, Any]) -> flo
 def log_density(params: Mapping[str, Any], data: Mapping[str, Any],
                 include_prior: bool = True) -> float:
     """log L (+ log prior of the sampled coordinates) at the model's parameters."""
-    out = log_likelihood(params, data)
+    if int(data.get("rate", 1)) == 2:
+        out = log_likelihood_etas(params, data, data["tp"], data["mp"])
+    else:
+        out = log_likelihood(params, data)
     return out + log_prior_sampled(params, data) if include_prior else out
 
 
@@ -417,3 +511,4 @@ def simulate_detected(
     keep = rng.uniform(size=n) < special.ndtr((mags - mu_fn(times)) / sigma)
     order = np.argsort(times[keep])
     return times[keep][order], mags[keep][order]
+

@@ -127,10 +127,10 @@ def test_parameters_follow_the_stan_contract(decaying):
     _, _, fit = decaying
     names = fit.parameters.names
     assert names == ["log_rate", "c", "p", "beta", "sigma", "mu_bar", "mu_slope_bar",
-                     "gp_amplitude", "gp_lengthscale", "rw_scale", "z"]
+                     "gp_amplitude", "gp_lengthscale", "rw_scale", "z", "K_s", "alpha"]
     shapes = {p.name: p.shape for p in fit.parameters}
     assert shapes["gp_amplitude"] == (1,) and shapes["rw_scale"] == (0,)
-    assert shapes["z"] == (24,)
+    assert shapes["z"] == (24,) and shapes["K_s"] == shapes["alpha"] == (0,)
     rw = AftershockDetection(mainshock_magnitude=M0, mu_prior="rw2", n_nodes=12)
     params = rw.parameters(rw.prepare(pd.DataFrame({"time": np.linspace(0.02, 1, 50),
                                                     "magnitude": 2.5}), t_end=1.0))
@@ -142,7 +142,10 @@ def test_stan_data_is_exactly_the_contract(decaying):
     _, model, fit = decaying
     d = model.stan_data(fit.data)
     assert set(d) == {"N", "t", "s", "m", "M0", "Q", "s_q", "w_q", "s1", "prior", "kernel",
-                      "n_latent", "latent_x", "jitter", "mu_0_loc", "ls_alpha", "ls_beta"}
+                      "n_latent", "latent_x", "jitter", "mu_0_loc", "ls_alpha", "ls_beta",
+                      "rate", "n_parents", "mp", "n_pairs", "ev_i", "ev_j", "ev_x", "n_far",
+                      "gq_q", "gq_j", "gq_x", "n_near", "near_j", "near_s", "near_x", "near_w"}
+    assert d["rate"] == 1 and d["n_pairs"] == d["n_near"] == 0
     assert d["N"] == len(d["t"]) == len(d["m"]) and d["Q"] == len(d["s_q"]) == 69 * 8
     assert d["prior"] == 1 and d["kernel"] == 1 and d["n_latent"] == 24
     np.testing.assert_allclose(d["s"], np.log(d["t"]))

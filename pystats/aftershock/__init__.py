@@ -2,6 +2,6 @@
 probability (Omi et al. 2013) and a Gaussian-process or random-walk ``μ(t)``."""
 
 from .model import AftershockDetection
-from .simulate import simulate_detected
+from .simulate import simulate_detected, simulate_detected_etas
 
-__all__ = ["AftershockDetection", "simulate_detected"]
+__all__ = ["AftershockDetection", "simulate_detected", "simulate_detected_etas"]

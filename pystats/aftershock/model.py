@@ -47,6 +47,18 @@ from ..model import Model, PreparedData
 from ..parameters import Parameter, ParameterSet
 from .latent import KERNELS, PRIORS, latent_f, mu_values, use_separable
 from .likelihood import log_time_quadrature, loglik, panel_count
+from .rate import (
+    ETAS_BOUNDS,
+    ETAS_DESCRIPTIONS,
+    ETAS_PRIORS,
+    ETAS_SCALARS,
+    RATES,
+    etas_entries,
+    etas_loglik,
+    etas_stan_data,
+    expected_counts,
+    secondary_geometry,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -124,6 +136,12 @@ _DESCRIPTIONS = {
     "z": "whitened latent coefficients of μ",
 }
 
+_BOUNDS.update(ETAS_BOUNDS)
+_DESCRIPTIONS.update(ETAS_DESCRIPTIONS)
+_PRIORS_ALL = {**DEFAULT_PRIORS, **ETAS_PRIORS}
+_SCALAR_NAMES = SCALARS
+"""Scalar parameters (fixed values broadcast as scalars; the rest are arrays of size 0/1)."""
+
 
 def lengthscale_prior(s0: float, s1: float, n_inducing: int,
                       tail: float = LS_TAIL) -> tuple[float, float]:
@@ -191,6 +209,12 @@ class AftershockDetection(Model):
     n_panels : int
         Quadrature panels of 8 Gauss–Legendre nodes in log time (rounded up to a multiple
         of the latent intervals, so panel edges include every inducing input or node).
+    rate : {"omori", "etas"}
+        Complete-catalogue rate: Omori–Utsu ``K (t + c)^(−p)`` (default) or, with
+        ``"etas"``, plus secondary triggering by the detected events
+        ``Σ_{t_j < t} K_s e^{α (M_j − M0)} (t − t_j + c)^(−p)`` (parameters ``K_s``,
+        ``alpha``, arrays of size 1; model card §1b; both engines; O(N²) pairs: for up to
+        a few thousand events).
     priors : dict, optional
         ``name -> (loc, scale)`` replacing a default of :data:`DEFAULT_PRIORS` (same family;
         ``K``: of ``log10 K``; half-normal: ``loc`` must be 0). Torch engine only: the Stan
@@ -231,6 +255,7 @@ class AftershockDetection(Model):
         "n_inducing": Option(24, [Interval(Integral, 3, 1000)]),
         "n_nodes": Option(40, [Interval(Integral, 4, 2000)]),
         "n_panels": Option(64, [Interval(Integral, 1, 100000)]),
+        "rate": Option("omori", [StrOptions(RATES)]),
         "priors": Option(None, [None, Mappings()], allowed="None or a dict parameter name "
                          "-> (loc, scale) of its prior family"),
         "fixed": Option(None, [None, Mappings()],
@@ -253,6 +278,9 @@ class AftershockDetection(Model):
             Argument("--n-nodes", type=int, help="RW2 nodes (default 40)"),
             Argument("--n-panels", type=int,
                      help="quadrature panels in log time (default 64)"),
+            Argument("--rate", choices=RATES,
+                     help="complete-catalogue rate: omori (default) or etas (secondary "
+                     "triggering by the detected events)"),
             fix_argument("c=0.01"),
             Argument("--t-start", to="data", type=number_or_text,
                      help="start of the fitting window (days after the main shock or ISO "
@@ -282,7 +310,7 @@ class AftershockDetection(Model):
                               "magnitude M0, e.g. AftershockDetection(mainshock_magnitude=6.2)"
                               " (--mainshock-magnitude 6.2 on the command line)")
         latent = HYPER[o["mu_prior"]]
-        free_names = (*SCALARS, *latent)
+        free_names = (*SCALARS, *latent, *(ETAS_SCALARS if o["rate"] == "etas" else ()))
         fixed = o["fixed"] or {}
         if not isinstance(fixed, Mapping):
             raise OptionError(f"fixed={fixed!r} is not allowed; use a dict name -> value, "
@@ -304,12 +332,12 @@ class AftershockDetection(Model):
                               "(loc, scale)")
         out_priors = {}
         for name, value in priors.items():
-            if name not in DEFAULT_PRIORS or name not in free_names or name in out_fixed:
-                allowed = [n for n in free_names if n in DEFAULT_PRIORS and n not in out_fixed]
+            if name not in _PRIORS_ALL or name not in free_names or name in out_fixed:
+                allowed = [n for n in free_names if n in _PRIORS_ALL and n not in out_fixed]
                 raise OptionError(f"priors has {name!r}, which is not a free parameter with a "
                                   f"settable prior; use one of {', '.join(allowed)}")
             loc, scale = _pair(name, value)
-            if DEFAULT_PRIORS[name][0] == "half-normal" and loc != 0.0:
+            if _PRIORS_ALL[name][0] == "half-normal" and loc != 0.0:
                 raise OptionError(f"priors[{name!r}]={value!r}: a half-normal prior has loc 0")
             out_priors[name] = (loc, scale)
         o["priors"] = MappingProxyType(out_priors)
@@ -411,7 +439,13 @@ class AftershockDetection(Model):
             "t_start": ts - t_ms, "t_end": te - t_ms, "main_shock_time": t_ms,
             "n_panels": n_panels,
         }
-        for name, (_, loc, scale) in DEFAULT_PRIORS.items():
+        if o["rate"] == "etas":  # parents: detected events after the main shock up to t_end
+            par = after & (times <= te)
+            values.update(secondary_geometry(
+                times[par] - t_ms, mags[par], int(np.sum(par & (times < ts))), ts - t_ms,
+                te - t_ms, s_q, n_panels))
+        for name, (_, loc, scale) in (_PRIORS_ALL if o["rate"] == "etas"
+                                      else DEFAULT_PRIORS).items():
             loc, scale = self.options["priors"].get(name, (loc, scale))
             if name == "mu_0" and name not in self.options["priors"]:
                 loc = values["mu_0_loc"]
@@ -422,6 +456,7 @@ class AftershockDetection(Model):
             "mainshock_magnitude": m0, "t_start": ts, "t_end": te,
             "t_start_default": t_start is None, "mu_prior": prior, "kernel": o["kernel"],
             "n_latent": n_latent, "n_quadrature": int(s_q.size), "notes": notes,
+            "rate": o["rate"],
         }
         return PreparedData(values=values, observed={"time": times[sel], "magnitude": m},
                             summary=summary)
@@ -449,18 +484,22 @@ class AftershockDetection(Model):
             out.append(Parameter(n, *_BOUNDS[n], shape=(size,), description=_DESCRIPTIONS[n]))
         n_z = int(data.values["n_latent"]) - (2 if prior == "rw2" else 0)
         out.append(Parameter("z", shape=(n_z,), description=_DESCRIPTIONS["z"]))
+        size = 1 if self.options["rate"] == "etas" else 0  # arrays, as the Stan program
+        out += [Parameter(n, *_BOUNDS[n], shape=(size,), description=_DESCRIPTIONS[n])
+                for n in ETAS_SCALARS if n not in self.fixed]
         return ParameterSet(out)
 
     def index_labels(self, data: PreparedData) -> dict[str, tuple[list[str | None], ...]]:
         """The latent hyperparameters (arrays of size 1 or 0, the Stan contract) read as
-        scalars in summaries: ``gp_amplitude``, not ``gp_amplitude[0]``; size 0: no row."""
-        return {name: ([None],) for name in HYPER_ALL}
+        scalars in summaries: ``gp_amplitude``, not ``gp_amplitude[0]``; size 0: no row.
+        The same for ``K_s`` and ``alpha`` (``rate="etas"``)."""
+        return {name: ([None],) for name in (*HYPER_ALL, *ETAS_SCALARS)}
 
     def _full(self, params: Mapping[str, Any], like: Any) -> dict[str, Any]:
         """Free values with the fixed ones (as tensors/arrays shaped like ``like``)."""
         out = dict(params)
         for k, v in self.fixed.items():
-            if k in SCALARS:
+            if k in _SCALAR_NAMES:
                 out[k] = like * 0.0 + v
             else:
                 out[k] = (like * 0.0 + v)[..., None]
@@ -531,6 +570,9 @@ class AftershockDetection(Model):
         z = full["z"]
         rows = int(np.prod(z.shape[:-1])) if z.dim() > 1 else 1
         per_row = int(tensors["s_all"].shape[-1]) * _entries_per_point(self.options, tensors)
+        etas = self.options["rate"] == "etas"
+        if etas:
+            per_row += etas_entries(tensors)
         if z.dim() == 2 and rows > 1 and rows * per_row > BATCH_ENTRIES:  # bounded memory
             step = max(1, BATCH_ENTRIES // per_row)
             return torch.cat([
@@ -538,6 +580,8 @@ class AftershockDetection(Model):
                 for i in range(0, rows, step)])
         nat, mu = self._natural_mu(full, tensors)
         _LAST_NATURAL.value = (params, nat)  # reused by log_prior_torch at the same params
+        if etas:
+            return etas_loglik(nat, tensors, lambda x: self._mu(x, nat, tensors))
         # split, not slices: its backward concatenates (no zero-filled (N + Q) buffers)
         mu_events, mu_nodes = mu.split([n, mu.shape[-1] - n], -1)
         return loglik(nat, mu_events, mu_nodes, tensors)
@@ -564,13 +608,15 @@ class AftershockDetection(Model):
                 a, b = float(tensors["ls_alpha"]), float(tensors["ls_beta"])
                 total = total + (a * math.log(b) - math.lgamma(a) - (a + 1) * x.log() - b / x)
                 continue
-            family = DEFAULT_PRIORS[name][0]
+            family = _PRIORS_ALL[name][0]
             loc = float(tensors[f"{name}_prior_loc"])
             scale = float(tensors[f"{name}_prior_scale"])
             if name == "K":  # log10-normal on K, in log K; + log K (Jacobian) cancels -log K
                 shift = float(tensors["M0"]) - float(tensors["mu_0_prior_loc"])
                 y, extra = value - full["beta"] * shift, 0.0
                 loc, scale = loc * LN10, scale * LN10
+            elif family == "log10-normal":  # K_s
+                y, extra, loc, scale = x.log(), -x.log(), loc * LN10, scale * LN10
             elif family == "lognormal":
                 y, extra = x.log(), -x.log()
             elif family == "half-normal":
@@ -610,6 +656,7 @@ class AftershockDetection(Model):
             "n_latent": int(v["n_latent"]), "latent_x": vec("latent_x"),
             "jitter": float(v["jitter"]), "mu_0_loc": float(v["mu_0_prior_loc"]),
             "ls_alpha": float(v["ls_alpha"]), "ls_beta": float(v["ls_beta"]),
+            **etas_stan_data(v, self.options["rate"]),
         }
 
     # ------------------------------------------------------------------ starts
@@ -657,6 +704,14 @@ class AftershockDetection(Model):
             out[name] = np.array([hyper[name]] if name in HYPER[prior] else [])
         n_z = int(v["n_latent"]) - (2 if prior == "rw2" else 0)
         out["z"] = 0.1 * rng.standard_normal(n_z)
+        if self.options["rate"] == "etas":  # half the events to the main shock, weak triggering
+            k_main = fx.get("K", 0.5 * K)
+            out["log_rate"] = math.log(k_main) + beta * (float(v["M0"])
+                                                          - float(v["mu_0_prior_loc"]))
+            out["alpha"] = np.array([float(np.clip(jit(1.5, 0.2), 0.5, 3.0))])
+            out["K_s"] = np.array([0.1 * k_main])
+        else:
+            out["K_s"], out["alpha"] = np.zeros(0), np.zeros(0)
         fixed_sampled = {SAMPLED.get(k, k) for k in fx}
         return {k: x for k, x in out.items() if k not in fixed_sampled}
 
@@ -710,7 +765,8 @@ class AftershockDetection(Model):
             vals = {n: np.asarray(fit.estimate(n), dtype=float)[None, ...] for n in names}
         size = next(iter(vals.values())).shape[0]
         for k, x in self.fixed.items():
-            vals[k] = np.full(size, float(x)) if k in SCALARS else np.full((size, 1), float(x))
+            vals[k] = (np.full(size, float(x)) if k in _SCALAR_NAMES
+                       else np.full((size, 1), float(x)))
         return vals
 
     def _mu_draws(self, fit: Fit, times: np.ndarray, vals: Mapping[str, np.ndarray],
@@ -904,7 +960,12 @@ class AftershockDetection(Model):
         n_draws = vals["K"].shape[0]
         idx = rng.choice(n_draws, size=n_sims, replace=n_sims > n_draws)
         K, c, p, beta = (vals[k][idx] for k in ("K", "c", "p", "beta"))
-        base = K * kernel_integral(t1 - t_ms, t2 - t_ms, c, p)
+        if self.options["rate"] == "etas":  # first generation of the main shock + parents
+            base = expected_counts(K, c, p, vals["K_s"][idx, 0], vals["alpha"][idx, 0],
+                                   np.asarray(v["tp"]), np.asarray(v["mp"]), m0,
+                                   t1 - t_ms, t2 - t_ms)
+        else:
+            base = K * kernel_integral(t1 - t_ms, t2 - t_ms, c, p)
         lam = base[:, None] * np.exp(-beta[:, None] * (mags[None, :] - m0))
         counts = rng.poisson(lam)
         lo_q, hi_q = (1 - prob) / 2, (1 + prob) / 2
@@ -944,7 +1005,7 @@ class AftershockDetection(Model):
         vals = {n: np.asarray(fit.estimate(n), dtype=float)[None, ...]
                 for n in (*fit.parameters.names, *(k for k in SAMPLED if k not in self.fixed))}
         for k, x in self.fixed.items():
-            vals[k] = np.full(1, float(x)) if k in SCALARS else np.full((1, 1), float(x))
+            vals[k] = np.full(1, float(x)) if k in _SCALAR_NAMES else np.full((1, 1), float(x))
         top = float(np.max(self._mu_draws(fit, times, vals)))
         m0 = float(v["M0"])
         label = "Detection magnitude below the main shock"
