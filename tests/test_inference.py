@@ -243,3 +243,16 @@ def test_preconditioned_maximize_takes_one_hessian_per_start_on_a_curved_density
     assert len(best.optima) == 2 and density.hessians == 2
     plain = maximize(_ScaledRosenbrock(), starts, jacobian=False)
     assert best.n_evaluations < plain.n_evaluations
+
+
+def test_preconditioned_maximize_re_whitens_every_refresh_iterations(monkeypatch) -> None:
+    # a refresh shorter than the run: BFGS restarts from a fresh whitening where it stopped
+    # and still reaches the optimum
+    from pystats import inference
+
+    monkeypatch.setattr(inference, "PRECONDITION_REFRESH", 5)
+    density = _ScaledRosenbrock()
+    start = [np.linalg.solve(density.m, np.full(8, -1.2))]
+    best = inference.maximize(density, start, jacobian=False, precondition=True)
+    np.testing.assert_allclose(best.u, density.optimum, rtol=1e-5, atol=1e-8)
+    assert best.converged and density.hessians >= 3
