@@ -79,45 +79,59 @@ functions {
     return gp_exp_quad_cov(x1, x2, 1.0, ell);
   }
   // Matern C(x, Z) w for Matern 5/2 (kernel 1) or 3/2 (kernel 2) without the |x| x m
-  // matrix: with k the last inducing input at or below x, delta = x - Z_k, D_kj = Z_k - Z_j
-  // (j <= k), e^{-a |x - Z_j|} = e^{-a delta} e^{-a D_kj} and the polynomial factor expands
-  // in powers of delta and D_kj, so the left sum is e^{-a delta} (c0 A0_k + c1 A1_k + c2 A2_k)
-  // with A_r = (D^r .* e^{-a D}) w over j <= k (m x m work); likewise to the right of x with
-  // delta' = Z_{k+1} - x.  Exact (the same sums, regrouped); a = sqrt(5)/ell or sqrt(3)/ell.
-  vector matern_times(real ell, vector w, int kernel, array[] int kk, vector dl, vector dr,
-                      matrix Dl, matrix Dr, matrix Ml, matrix Mr) {
+  // matrix (the algorithm of pystats.aftershock.latent.separable_matvec): with k the number
+  // of inducing inputs at or below x, left of x (j <= k) |x - Z_j| = dl + (Z_k - Z_j) with
+  // dl = x - Z_k, right of x (j >= k + 1) |x - Z_j| = dr + (Z_j - Z_{k+1}) with dr = Z_{k+1} - x,
+  // and e^{-a (d + D)} = e^{-a d} e^{-a D}.  Expanding the kernel's polynomial factor in powers
+  // of d gives sum_j C(|x - Z_j|) w_j = e^{-a dl} sum_r dl^r CL_r[k] + e^{-a dr} sum_r dr^r CR_r[k+1],
+  // where CL_r, CR_r are m-vectors of prefix sums (m x m work: El = Ml .* e^{-a Dl},
+  // Dl[k, j] = Z_k - Z_j for j <= k; Er likewise with Dr[k, j] = Z_j - Z_k for j >= k).
+  // The per-point part is one data sparse matrix (rows: point i; columns k + r m; values
+  // dl_i^r, zero where no inducing input lies on that side) times [CL_0; CL_1; CL_2], per side,
+  // times e^{-a d}: two exponentials and ~8 autodiff vector operations per point.  Exact (the
+  // same sums, regrouped); a = sqrt(5)/ell or sqrt(3)/ell; all exponents <= 0.
+  vector matern_times(real ell, vector w, int kernel, vector dl, vector dr, matrix Dl,
+                      matrix Dr, matrix Ml, matrix Mr, vector sl_w, array[] int sl_v,
+                      array[] int sl_u, vector sr_w, array[] int sr_v, array[] int sr_u) {
     int n_m = rows(w);
+    int n = rows(dl);
     real a = (kernel == 1 ? sqrt(5.0) : sqrt(3.0)) / ell;
     matrix[n_m, n_m] El = Ml .* exp(-a * Dl);
     matrix[n_m, n_m] Er = Mr .* exp(-a * Dr);
-    vector[rows(dl)] ul = a * dl;
-    vector[rows(dr)] ur = a * dr;
     vector[n_m] A0 = El * w;
     vector[n_m] A1 = (Dl .* El) * w;
     vector[n_m] B0 = Er * w;
     vector[n_m] B1 = (Dr .* Er) * w;
+    vector[kernel == 1 ? 3 * n_m : 2 * n_m] cl;
+    vector[kernel == 1 ? 3 * n_m : 2 * n_m] cr;
     if (kernel == 1) {
+      // (1 + u + u^2/3) e^{-u}, u = a (d + D): powers d^0, d^1, d^2
+      real a2 = square(a) / 3;
       vector[n_m] A2 = (square(Dl) .* El) * w;
       vector[n_m] B2 = (square(Dr) .* Er) * w;
-      return exp(-ul) .* ((1 + ul + square(ul) / 3) .* A0[kk] + (a + (2 * a / 3) * ul) .* A1[kk]
-                          + (square(a) / 3) * A2[kk])
-             + exp(-ur) .* ((1 + ur + square(ur) / 3) .* B0[kk] + (a + (2 * a / 3) * ur) .* B1[kk]
-                            + (square(a) / 3) * B2[kk]);
+      cl = append_row(A0 + a * A1 + a2 * A2, append_row(a * A0 + (2 * a2) * A1, a2 * A0));
+      cr = append_row(B0 + a * B1 + a2 * B2, append_row(a * B0 + (2 * a2) * B1, a2 * B0));
+    } else {
+      // (1 + u) e^{-u}
+      cl = append_row(A0 + a * A1, a * A0);
+      cr = append_row(B0 + a * B1, a * B0);
     }
-    return exp(-ul) .* ((1 + ul) .* A0[kk] + a * A1[kk])
-           + exp(-ur) .* ((1 + ur) .* B0[kk] + a * B1[kk]);
+    return exp(-a * dl) .* csr_matrix_times_vector(n, rows(cl), sl_w, sl_v, sl_u, cl)
+           + exp(-a * dr) .* csr_matrix_times_vector(n, rows(cr), sr_w, sr_v, sr_u, cr);
   }
   // f at x: alpha C(x, Z) L_C^{-T} z, L_C = chol(C(Z, Z) + jitter I)
   vector gp_latent(array[] real x, array[] real zx, real alpha, real ell, vector z,
-                   int kernel, real jitter, array[] int kk, vector dl, vector dr,
-                   matrix Dl, matrix Dr, matrix Ml, matrix Mr) {
+                   int kernel, real jitter, vector dl, vector dr, matrix Dl,
+                   matrix Dr, matrix Ml, matrix Mr, vector sl_w, array[] int sl_v,
+                   array[] int sl_u, vector sr_w, array[] int sr_v, array[] int sr_u) {
     int n_m = size(zx);
     matrix[n_m, n_m] L = cholesky_decompose(add_diag(unit_cov(zx, zx, ell, kernel), jitter));
     vector[n_m] w = mdivide_right_tri_low(z', L)';
     if (kernel == 3) {
       return alpha * (unit_cov(x, zx, ell, kernel) * w);
     }
-    return alpha * matern_times(ell, w, kernel, kk, dl, dr, Dl, Dr, Ml, Mr);
+    return alpha * matern_times(ell, w, kernel, dl, dr, Dl, Dr, Ml, Mr, sl_w, sl_v, sl_u,
+                                 sr_w, sr_v, sr_u);
   }
   // node values of the second-order random walk (f_1 = f_2 = 0)
   vector rw2_nodes(vector z, real tau) {
@@ -134,11 +148,13 @@ functions {
   // f at the points of the interpolation tables
   vector latent_values(int prior, array[] real x, array[] real zx, array[] real gp_amplitude,
                        array[] real gp_lengthscale, array[] real rw_scale, vector z, int kernel,
-                       real jitter, array[] int lo, vector lam, array[] int kk, vector dl,
-                       vector dr, matrix Dl, matrix Dr, matrix Ml, matrix Mr) {
+                       real jitter, array[] int lo, vector lam, vector dl, vector dr,
+                       matrix Dl, matrix Dr, matrix Ml, matrix Mr, vector sl_w,
+                       array[] int sl_v, array[] int sl_u, vector sr_w, array[] int sr_v,
+                       array[] int sr_u) {
     if (prior == 1) {
-      return gp_latent(x, zx, gp_amplitude[1], gp_lengthscale[1], z, kernel, jitter, kk, dl, dr,
-                       Dl, Dr, Ml, Mr);
+      return gp_latent(x, zx, gp_amplitude[1], gp_lengthscale[1], z, kernel, jitter, dl, dr,
+                       Dl, Dr, Ml, Mr, sl_w, sl_v, sl_u, sr_w, sr_v, sr_u);
     }
     vector[rows(z) + 2] fn = rw2_nodes(z, rw_scale[1]);
     return fn[lo] + lam .* (fn[add_one(lo)] - fn[lo]);
@@ -200,12 +216,14 @@ transformed data {
   // interpolation tables of the random walk: f(x) = f[lo] + lam (f[lo + 1] - f[lo])
   array[prior == 2 ? n_all : 0] int lo;
   vector[prior == 2 ? n_all : 0] lam;
-  // separable Matern tables (see matern_times): kk[i] = last inducing input <= x_i
+  // separable Matern tables (see matern_times); n_pow = powers of d per side
   int n_sep = prior == 1 && kernel < 3 ? n_all : 0;
   int m_sep = n_sep > 0 ? n_latent : 0;
-  array[n_sep] int kk;
-  vector[n_sep] dl;
-  vector[n_sep] dr;
+  int n_pow = kernel == 1 ? 3 : 2;
+  vector[n_sep] dl = rep_vector(0, n_sep);   // x - Z_k (0 where no Z_j <= x)
+  vector[n_sep] dr = rep_vector(0, n_sep);   // Z_{k+1} - x (0 where no Z_j > x)
+  matrix[n_sep, n_pow * m_sep] SL = rep_matrix(0, n_sep, n_pow * m_sep);
+  matrix[n_sep, n_pow * m_sep] SR = rep_matrix(0, n_sep, n_pow * m_sep);
   matrix[m_sep, m_sep] Dl = rep_matrix(0, m_sep, m_sep);
   matrix[m_sep, m_sep] Dr = rep_matrix(0, m_sep, m_sep);
   matrix[m_sep, m_sep] Ml = rep_matrix(0, m_sep, m_sep);
@@ -228,25 +246,40 @@ transformed data {
   }
   if (n_sep > 0) {
     for (i in 1:n_all) {
-      int k = 1;
+      int k = 0;  // inducing inputs at or below x: Z_k <= x < Z_{k+1}
       while (k < n_latent && x_all[i] >= latent_x[k + 1]) {
         k += 1;
       }
-      kk[i] = k;
-      dl[i] = x_all[i] - latent_x[k];
-      dr[i] = k < n_latent ? latent_x[k + 1] - x_all[i] : 0;
+      if (k >= 1) {
+        dl[i] = x_all[i] - latent_x[k];
+        for (r in 1:n_pow) {
+          SL[i, (r - 1) * n_latent + k] = dl[i] ^ (r - 1);
+        }
+      }
+      if (k < n_latent) {
+        dr[i] = latent_x[k + 1] - x_all[i];
+        for (r in 1:n_pow) {
+          SR[i, (r - 1) * n_latent + k + 1] = dr[i] ^ (r - 1);
+        }
+      }
     }
     for (k in 1:n_latent) {
       for (j in 1:k) {
         Dl[k, j] = latent_x[k] - latent_x[j];
         Ml[k, j] = 1;
       }
-      for (j in (k + 1):n_latent) {
-        Dr[k, j] = latent_x[j] - latent_x[k + 1];
+      for (j in k:n_latent) {
+        Dr[k, j] = latent_x[j] - latent_x[k];
         Mr[k, j] = 1;
       }
     }
   }
+  vector[num_elements(csr_extract_w(SL))] sl_w = csr_extract_w(SL);
+  array[size(csr_extract_v(SL))] int sl_v = csr_extract_v(SL);
+  array[size(csr_extract_u(SL))] int sl_u = csr_extract_u(SL);
+  vector[num_elements(csr_extract_w(SR))] sr_w = csr_extract_w(SR);
+  array[size(csr_extract_v(SR))] int sr_v = csr_extract_v(SR);
+  array[size(csr_extract_u(SR))] int sr_u = csr_extract_u(SR);
   if (prior == 2) {
     if (n_latent < 3) {
       reject("the rw2 prior needs n_latent >= 3 nodes; got ", n_latent);
@@ -278,8 +311,8 @@ parameters {
 }
 model {
   vector[n_all] f_all = latent_values(prior, x_arr, z_arr, gp_amplitude, gp_lengthscale,
-                                      rw_scale, z, kernel, jitter, lo, lam, kk, dl, dr, Dl, Dr,
-                                      Ml, Mr);
+                                      rw_scale, z, kernel, jitter, lo, lam, dl, dr, Dl, Dr,
+                                      Ml, Mr, sl_w, sl_v, sl_u, sr_w, sr_v, sr_u);
   real mu_slope = mu_slope_bar - dot_product(w_slope, f_all[1:N]);
   real mu_0 = mu_bar - mean(f_all[1:N]) - mu_slope * mean_x_rel;
   real log_K = log_rate - beta * (M0 - mu_0_loc);
@@ -336,8 +369,8 @@ generated quantities {
   vector[N] mu_at_events;
   {
     vector[n_all] f_all = latent_values(prior, x_arr, z_arr, gp_amplitude, gp_lengthscale,
-                                        rw_scale, z, kernel, jitter, lo, lam, kk, dl, dr, Dl,
-                                        Dr, Ml, Mr);
+                                        rw_scale, z, kernel, jitter, lo, lam, dl, dr, Dl,
+                                        Dr, Ml, Mr, sl_w, sl_v, sl_u, sr_w, sr_v, sr_u);
     mu_slope = mu_slope_bar - dot_product(w_slope, f_all[1:N]);
     mu_0 = mu_bar - mean(f_all[1:N]) - mu_slope * mean_x_rel;
     mu_at_events = mu_0 + mu_slope * x_rel[1:N] + f_all[1:N];
