@@ -13,9 +13,10 @@
 //     f(s) = k(s, Z) L^{-T} z with L = chol(K_ZZ + jitter alpha^2 I).  K = alpha^2 C with C the
 //     unit-amplitude kernel, so L = alpha L_C and f(s) = alpha C(s, Z) L_C^{-T} z.  For the
 //     Matern kernels C(s, Z) w is evaluated without forming the (N + Q) x m matrix of
-//     autodiff variables (matern_times: e^{-a|s - Z_j|} separates on either side of s; O(m^2)
-//     autodiff work plus ~25 vector operations of length N + Q; the gradient is ~10x cheaper
-//     than gp_matern52_cov); the RBF kernel uses gp_exp_quad_cov directly.
+//     autodiff variables (matern_times, the algorithm of the torch engine's separable_matvec:
+//     e^{-a|s - Z_j|} separates on either side of s; O(m^2) autodiff work plus ~15 vector
+//     operations of length N + Q; the gradient is ~10x cheaper than gp_matern52_cov); the RBF
+//     kernel uses gp_exp_quad_cov directly.
 //   prior = 2 (rw2): node values f_1 = f_2 = 0, f_j = 2 f_{j-1} - f_{j-2} + rw_scale z_{j-2},
 //     f piecewise linear in s between the nodes latent_x (interpolation weights are data).
 // log Phi(z): for z >= -20 the value formula of Stan's std_normal_lcdf written with erfc
