@@ -13,9 +13,10 @@
 //     f(s) = k(s, Z) L^{-T} z with L = chol(K_ZZ + jitter alpha^2 I).  K = alpha^2 C with C the
 //     unit-amplitude kernel, so L = alpha L_C and f(s) = alpha C(s, Z) L_C^{-T} z.  For the
 //     Matern kernels C(s, Z) w is evaluated without forming the (N + Q) x m matrix of
-//     autodiff variables (matern_times: e^{-a|s - Z_j|} separates on either side of s; O(m^2)
-//     autodiff work plus ~25 vector operations of length N + Q; the gradient is ~10x cheaper
-//     than gp_matern52_cov); the RBF kernel uses gp_exp_quad_cov directly.
+//     autodiff variables (matern_times, the algorithm of the torch engine's separable_matvec:
+//     e^{-a|s - Z_j|} separates on either side of s; O(m^2) autodiff work plus ~15 vector
+//     operations of length N + Q; the gradient is ~10x cheaper than gp_matern52_cov); the RBF
+//     kernel uses gp_exp_quad_cov directly.
 //   prior = 2 (rw2): node values f_1 = f_2 = 0, f_j = 2 f_{j-1} - f_{j-2} + rw_scale z_{j-2},
 //     f piecewise linear in s between the nodes latent_x (interpolation weights are data).
 // log Phi(z): for z >= -20 the value formula of Stan's std_normal_lcdf written with erfc
@@ -79,45 +80,70 @@ functions {
     return gp_exp_quad_cov(x1, x2, 1.0, ell);
   }
   // Matern C(x, Z) w for Matern 5/2 (kernel 1) or 3/2 (kernel 2) without the |x| x m
-  // matrix: with k the last inducing input at or below x, delta = x - Z_k, D_kj = Z_k - Z_j
-  // (j <= k), e^{-a |x - Z_j|} = e^{-a delta} e^{-a D_kj} and the polynomial factor expands
-  // in powers of delta and D_kj, so the left sum is e^{-a delta} (c0 A0_k + c1 A1_k + c2 A2_k)
-  // with A_r = (D^r .* e^{-a D}) w over j <= k (m x m work); likewise to the right of x with
-  // delta' = Z_{k+1} - x.  Exact (the same sums, regrouped); a = sqrt(5)/ell or sqrt(3)/ell.
-  vector matern_times(real ell, vector w, int kernel, array[] int kk, vector dl, vector dr,
-                      matrix Dl, matrix Dr, matrix Ml, matrix Mr) {
+  // matrix (the algorithm of pystats.aftershock.latent.separable_matvec): with k the number
+  // of inducing inputs at or below x, left of x (j <= k) |x - Z_j| = dl + (Z_k - Z_j) with
+  // dl = x - Z_k, right of x (j >= k + 1) |x - Z_j| = dr + (Z_j - Z_{k+1}) with dr = Z_{k+1} - x,
+  // and e^{-a (d + D)} = e^{-a d} e^{-a D}.  Expanding the kernel's polynomial factor in powers
+  // of d gives sum_j C(|x - Z_j|) w_j = e^{-a dl} sum_r dl^r CL_r[k] + e^{-a dr} sum_r dr^r CR_r[k+1],
+  // where CL_r, CR_r are m-vectors of prefix sums (m x m work: El = Ml .* e^{-a Dl},
+  // Dl[k, j] = Z_k - Z_j for j <= k; Er likewise with Dr[k, j] = Z_j - Z_k for j >= k).
+  // The m-level coefficients CL_r, CR_r carry a trailing 0, the index (m + 1) of points with
+  // no inducing input on that side (kl, kr, dl, dr are data); per point there remain two
+  // exponentials and ~15 autodiff vector operations (a sparse data matrix times the stacked
+  // coefficients, csr_matrix_times_vector, was 3x slower).  Exact (the same sums,
+  // regrouped); a = sqrt(5)/ell or sqrt(3)/ell; all exponents <= 0.
+  vector matern_times(real ell, vector w, int kernel, array[] int kl, array[] int kr,
+                      vector dl, vector dr, matrix Dl, matrix Dr, matrix Ml, matrix Mr) {
     int n_m = rows(w);
+    int n = rows(dl);
     real a = (kernel == 1 ? sqrt(5.0) : sqrt(3.0)) / ell;
     matrix[n_m, n_m] El = Ml .* exp(-a * Dl);
     matrix[n_m, n_m] Er = Mr .* exp(-a * Dr);
-    vector[rows(dl)] ul = a * dl;
-    vector[rows(dr)] ur = a * dr;
     vector[n_m] A0 = El * w;
     vector[n_m] A1 = (Dl .* El) * w;
     vector[n_m] B0 = Er * w;
     vector[n_m] B1 = (Dr .* Er) * w;
+    // coefficient vectors of d^0, d^1, d^2 with a trailing 0 (the index of points that have
+    // no inducing input on that side)
+    vector[n_m + 1] L0;
+    vector[n_m + 1] L1;
+    vector[n_m + 1] R0;
+    vector[n_m + 1] R1;
+    vector[n] out;
     if (kernel == 1) {
+      // (1 + u + u^2/3) e^{-u}, u = a (d + D)
+      real a2 = square(a) / 3;
       vector[n_m] A2 = (square(Dl) .* El) * w;
       vector[n_m] B2 = (square(Dr) .* Er) * w;
-      return exp(-ul) .* ((1 + ul + square(ul) / 3) .* A0[kk] + (a + (2 * a / 3) * ul) .* A1[kk]
-                          + (square(a) / 3) * A2[kk])
-             + exp(-ur) .* ((1 + ur + square(ur) / 3) .* B0[kk] + (a + (2 * a / 3) * ur) .* B1[kk]
-                            + (square(a) / 3) * B2[kk]);
+      vector[n_m + 1] L2 = append_row(a2 * A0, 0);
+      vector[n_m + 1] R2 = append_row(a2 * B0, 0);
+      L0 = append_row(A0 + a * A1 + a2 * A2, 0);
+      L1 = append_row(a * A0 + (2 * a2) * A1, 0);
+      R0 = append_row(B0 + a * B1 + a2 * B2, 0);
+      R1 = append_row(a * B0 + (2 * a2) * B1, 0);
+      out = exp(-a * dl) .* (L0[kl] + dl .* L1[kl] + square(dl) .* L2[kl])
+            + exp(-a * dr) .* (R0[kr] + dr .* R1[kr] + square(dr) .* R2[kr]);
+    } else {
+      // (1 + u) e^{-u}
+      L0 = append_row(A0 + a * A1, 0);
+      L1 = append_row(a * A0, 0);
+      R0 = append_row(B0 + a * B1, 0);
+      R1 = append_row(a * B0, 0);
+      out = exp(-a * dl) .* (L0[kl] + dl .* L1[kl]) + exp(-a * dr) .* (R0[kr] + dr .* R1[kr]);
     }
-    return exp(-ul) .* ((1 + ul) .* A0[kk] + a * A1[kk])
-           + exp(-ur) .* ((1 + ur) .* B0[kk] + a * B1[kk]);
+    return out;
   }
   // f at x: alpha C(x, Z) L_C^{-T} z, L_C = chol(C(Z, Z) + jitter I)
   vector gp_latent(array[] real x, array[] real zx, real alpha, real ell, vector z,
-                   int kernel, real jitter, array[] int kk, vector dl, vector dr,
-                   matrix Dl, matrix Dr, matrix Ml, matrix Mr) {
+                   int kernel, real jitter, array[] int kl, array[] int kr,
+                   vector dl, vector dr, matrix Dl, matrix Dr, matrix Ml, matrix Mr) {
     int n_m = size(zx);
     matrix[n_m, n_m] L = cholesky_decompose(add_diag(unit_cov(zx, zx, ell, kernel), jitter));
     vector[n_m] w = mdivide_right_tri_low(z', L)';
     if (kernel == 3) {
       return alpha * (unit_cov(x, zx, ell, kernel) * w);
     }
-    return alpha * matern_times(ell, w, kernel, kk, dl, dr, Dl, Dr, Ml, Mr);
+    return matern_times(ell, alpha * w, kernel, kl, kr, dl, dr, Dl, Dr, Ml, Mr);
   }
   // node values of the second-order random walk (f_1 = f_2 = 0)
   vector rw2_nodes(vector z, real tau) {
@@ -134,11 +160,12 @@ functions {
   // f at the points of the interpolation tables
   vector latent_values(int prior, array[] real x, array[] real zx, array[] real gp_amplitude,
                        array[] real gp_lengthscale, array[] real rw_scale, vector z, int kernel,
-                       real jitter, array[] int lo, vector lam, array[] int kk, vector dl,
-                       vector dr, matrix Dl, matrix Dr, matrix Ml, matrix Mr) {
+                       real jitter, array[] int lo, vector lam, array[] int kl,
+                       array[] int kr, vector dl, vector dr, matrix Dl, matrix Dr, matrix Ml,
+                       matrix Mr) {
     if (prior == 1) {
-      return gp_latent(x, zx, gp_amplitude[1], gp_lengthscale[1], z, kernel, jitter, kk, dl, dr,
-                       Dl, Dr, Ml, Mr);
+      return gp_latent(x, zx, gp_amplitude[1], gp_lengthscale[1], z, kernel, jitter, kl, kr,
+                       dl, dr, Dl, Dr, Ml, Mr);
     }
     vector[rows(z) + 2] fn = rw2_nodes(z, rw_scale[1]);
     return fn[lo] + lam .* (fn[add_one(lo)] - fn[lo]);
@@ -200,12 +227,13 @@ transformed data {
   // interpolation tables of the random walk: f(x) = f[lo] + lam (f[lo + 1] - f[lo])
   array[prior == 2 ? n_all : 0] int lo;
   vector[prior == 2 ? n_all : 0] lam;
-  // separable Matern tables (see matern_times): kk[i] = last inducing input <= x_i
+  // separable Matern tables (see matern_times)
   int n_sep = prior == 1 && kernel < 3 ? n_all : 0;
   int m_sep = n_sep > 0 ? n_latent : 0;
-  array[n_sep] int kk;
-  vector[n_sep] dl;
-  vector[n_sep] dr;
+  array[n_sep] int kl = rep_array(m_sep + 1, n_sep);  // k, or m + 1 (a zero) if no Z_j <= x
+  array[n_sep] int kr = rep_array(m_sep + 1, n_sep);  // k + 1, or m + 1 if no Z_j > x
+  vector[n_sep] dl = rep_vector(0, n_sep);   // x - Z_k (0 where no Z_j <= x)
+  vector[n_sep] dr = rep_vector(0, n_sep);   // Z_{k+1} - x (0 where no Z_j > x)
   matrix[m_sep, m_sep] Dl = rep_matrix(0, m_sep, m_sep);
   matrix[m_sep, m_sep] Dr = rep_matrix(0, m_sep, m_sep);
   matrix[m_sep, m_sep] Ml = rep_matrix(0, m_sep, m_sep);
@@ -228,21 +256,26 @@ transformed data {
   }
   if (n_sep > 0) {
     for (i in 1:n_all) {
-      int k = 1;
+      int k = 0;  // inducing inputs at or below x: Z_k <= x < Z_{k+1}
       while (k < n_latent && x_all[i] >= latent_x[k + 1]) {
         k += 1;
       }
-      kk[i] = k;
-      dl[i] = x_all[i] - latent_x[k];
-      dr[i] = k < n_latent ? latent_x[k + 1] - x_all[i] : 0;
+      if (k >= 1) {
+        kl[i] = k;
+        dl[i] = x_all[i] - latent_x[k];
+      }
+      if (k < n_latent) {
+        kr[i] = k + 1;
+        dr[i] = latent_x[k + 1] - x_all[i];
+      }
     }
     for (k in 1:n_latent) {
       for (j in 1:k) {
         Dl[k, j] = latent_x[k] - latent_x[j];
         Ml[k, j] = 1;
       }
-      for (j in (k + 1):n_latent) {
-        Dr[k, j] = latent_x[j] - latent_x[k + 1];
+      for (j in k:n_latent) {
+        Dr[k, j] = latent_x[j] - latent_x[k];
         Mr[k, j] = 1;
       }
     }
@@ -278,8 +311,8 @@ parameters {
 }
 model {
   vector[n_all] f_all = latent_values(prior, x_arr, z_arr, gp_amplitude, gp_lengthscale,
-                                      rw_scale, z, kernel, jitter, lo, lam, kk, dl, dr, Dl, Dr,
-                                      Ml, Mr);
+                                      rw_scale, z, kernel, jitter, lo, lam, kl, kr, dl, dr,
+                                      Dl, Dr, Ml, Mr);
   real mu_slope = mu_slope_bar - dot_product(w_slope, f_all[1:N]);
   real mu_0 = mu_bar - mean(f_all[1:N]) - mu_slope * mean_x_rel;
   real log_K = log_rate - beta * (M0 - mu_0_loc);
@@ -336,8 +369,8 @@ generated quantities {
   vector[N] mu_at_events;
   {
     vector[n_all] f_all = latent_values(prior, x_arr, z_arr, gp_amplitude, gp_lengthscale,
-                                        rw_scale, z, kernel, jitter, lo, lam, kk, dl, dr, Dl,
-                                        Dr, Ml, Mr);
+                                        rw_scale, z, kernel, jitter, lo, lam, kl, kr, dl,
+                                        dr, Dl, Dr, Ml, Mr);
     mu_slope = mu_slope_bar - dot_product(w_slope, f_all[1:N]);
     mu_0 = mu_bar - mean(f_all[1:N]) - mu_slope * mean_x_rel;
     mu_at_events = mu_0 + mu_slope * x_rel[1:N] + f_all[1:N];

@@ -223,6 +223,28 @@ def test_events_on_inducing_inputs_and_at_the_window_end(backend: PystanBackend,
         assert b.with_prior.value(u, jacobian=True) == pytest.approx(b.ref(u), rel=RTOL)
 
 
+@pytest.mark.parametrize("kernel", ["matern52", "matern32"])
+def test_events_outside_the_inducing_inputs(backend: PystanBackend, sequence: tuple,
+                                            kernel: str) -> None:
+    """Events below the first and above the last inducing input (no inducing input on one
+    side: the torch engine's ``valid`` mask) still give the reference's dense kernel product,
+    value and gradient."""
+    t, m = sequence
+    data = ref.stan_data(t, m, M0, T_START, T_END, kernel=kernel, n_inducing=9, n_panels=18)
+    times = np.array(data["t"], dtype=float)
+    z = np.asarray(data["latent_x"])
+    times[[0, 1, -1]] = np.exp([z[0] - 0.7, z[0] - 0.05, z[-1] + 0.4])
+    data = {**data, "t": times, "s": np.log(times)}
+    b = Bound(backend, data)
+    rng = np.random.default_rng(23)
+    for _ in range(3):
+        u = random_point(data, rng)
+        assert b.with_prior.value(u, jacobian=True) == pytest.approx(b.ref(u), rel=RTOL)
+    u = smooth_point(data, rng)
+    _, g = b.with_prior.value_and_grad(u, jacobian=True)
+    assert_grad_close(g, fd_grad(b.ref, u))
+
+
 @pytest.mark.parametrize("prior", ["gp", "rw2"])
 def test_torch_engine_equals_stan_in_the_sampled_coordinates(backend: PystanBackend,
                                                              sequence: tuple, prior: str) -> None:

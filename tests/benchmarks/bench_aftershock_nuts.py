@@ -152,7 +152,12 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=20030726)
     ap.add_argument("--adapt-delta", type=float, default=None,
                     help="default: the family's (fit's) default")
+    ap.add_argument("--stan-program", default=None,
+                    help="path of another version of aftershock_detection.stan to sample")
     a = ap.parse_args()
+    if a.stan_program:  # compare program versions (e.g. the previous commit's file)
+        program = str(Path(a.stan_program).resolve())
+        pystats.AftershockDetection.stan_program = lambda self: program
     run(a.prior, a.kernel, a.n_latent, a.n_panels, a.days, a.chains, a.draws, a.warmup,
         a.seed, a.adapt_delta)
 
