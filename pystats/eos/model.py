@@ -738,8 +738,7 @@ class LiquidIronEOS(Model):
             out_rho.append(s["rho"].mean(0))
             out_vp.append(s["V_P"].mean(0))
         if v["N_h"]:
-            h = fw.hugoniot(est["V_shock"], p, rho_initial=self.options["rho_initial"],
-                            energy_reference=self.options["hugoniot_reference_energy"])
+            h = fw.hugoniot(est["V_shock"], p, **self._hugoniot_kwargs())
             out_p.append(np.nanmean(h["P"], 0))
             out_rho.append(h["rho"].mean(0))
             out_vp.append(np.nanmean(h["V_P"], 0))

@@ -32,19 +32,17 @@ The output starts with ``uptime`` (the load average says how idle "idle" was).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import statistics
 import subprocess
-import sys
 import time
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from bench_threads import busy_core  # one core kept busy while a block runs
 
 import pystats
 from pystats.aftershock import AftershockDetection, simulate_detected
@@ -54,7 +52,6 @@ pytestmark = pytest.mark.benchmark
 DATA = Path(os.environ.get(
     "PYSTATS_SHARED_DATA", Path(__file__).resolve().parents[2].parent / "shared" / "data"
 )) / "catalogs"
-BUSY_LOOP = "while True: pass"
 
 
 def miyagi() -> pd.DataFrame:
@@ -77,21 +74,6 @@ def uptime() -> str:
                               check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return f"load average {os.getloadavg()}"
-
-
-@contextlib.contextmanager
-def busy_core(on: bool) -> Iterator[None]:
-    """One CPU kept busy by a Python busy loop (started and stopped here) while on."""
-    if not on:
-        yield
-        return
-    loop = subprocess.Popen([sys.executable, "-c", BUSY_LOOP])
-    try:
-        time.sleep(0.5)
-        yield
-    finally:
-        loop.kill()
-        loop.wait()
 
 
 def timed(model, data, method, repeats, **kw) -> tuple[pystats.Fit, list[float], list[float]]:
