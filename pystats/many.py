@@ -45,8 +45,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _checks
-from .errors import BackendError, MethodNotSupportedError, OptionError
-from .model import METHODS, Model
+from .errors import BackendError, OptionError
+from .model import Model
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -221,7 +221,7 @@ def fit_many(
     if not isinstance(model, Model):
         raise OptionError(f"model={model!r:.80} is not allowed; use a pystats model instance")
     keys, values = _datasets(datasets)
-    method = _method(model, method)
+    method = model.resolve_method(method)
     seed = _root_seed(seed)
     prob = _checks.probability("prob", prob)
     unknown = sorted(set(fit_kwargs) - _FIT_ARGUMENTS - set(model.data_options))
@@ -277,19 +277,6 @@ def _datasets(datasets: Any) -> tuple[list[Any], list[Any]]:
     if not keys:
         raise OptionError("datasets is empty; give at least one data set")
     return keys, values
-
-
-def _method(model: Model, method: str | None) -> str:
-    if method is None:
-        return "mle" if "mle" in model.methods else model.methods[0]
-    if method not in METHODS:
-        raise OptionError(f"method={method!r} is not allowed; use one of {', '.join(METHODS)}")
-    if method not in model.methods:
-        raise MethodNotSupportedError(
-            f"{type(model).__name__} cannot be fitted with method={method!r}; "
-            f"it supports {', '.join(model.methods)}"
-        )
-    return method
 
 
 def _root_seed(seed: Any) -> int:

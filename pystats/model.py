@@ -429,6 +429,28 @@ class Model(ABC):
         return []
 
     # ------------------------------------------------------------------ fitting
+    def resolve_method(self, method: str | None) -> str:
+        """The inference method :meth:`fit` runs for ``method``: ``None`` gives ``"mle"``
+        where the family has it, else its first method.
+
+        Raises
+        ------
+        OptionError
+            ``method`` is not one of :data:`METHODS`.
+        MethodNotSupportedError
+            The family cannot be fitted with it.
+        """
+        if method is None:
+            return "mle" if "mle" in self.methods else self.methods[0]
+        if method not in METHODS:
+            raise OptionError(f"method={method!r} is not allowed; use one of {', '.join(METHODS)}")
+        if method not in self.methods:
+            raise MethodNotSupportedError(
+                f"{type(self).__name__} cannot be fitted with method={method!r}; "
+                f"it supports {', '.join(self.methods)}"
+            )
+        return method
+
     def fit(
         self,
         data: Any,
@@ -501,15 +523,7 @@ class Model(ABC):
             An argument out of range (``seed=-1``, ``chains=True``, ``draws=2.5``, ...); the
             message names it, its value and what is allowed.
         """
-        if method is None:
-            method = "mle" if "mle" in self.methods else self.methods[0]
-        if method not in METHODS:
-            raise OptionError(f"method={method!r} is not allowed; use one of {', '.join(METHODS)}")
-        if method not in self.methods:
-            raise MethodNotSupportedError(
-                f"{type(self).__name__} cannot be fitted with method={method!r}; "
-                f"it supports {', '.join(self.methods)}"
-            )
+        method = self.resolve_method(method)
         seed = _checks.seed(seed)
         chains = _checks.integer("chains", chains, 1)
         draws = _checks.integer("draws", draws, 1)
