@@ -12,6 +12,13 @@ from pathlib import Path
 
 import pytest
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Under ``pytest -n 2`` two test processes share the cores: one torch (and BLAS) thread
+    # each, since torch's default threads collapse when another process holds a core
+    # (pystats.backends.threads).  Set before torch is imported; tests that need another
+    # number set it themselves.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 SHARED_DATA = Path(
     os.environ.get(
         "PYSTATS_SHARED_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"
