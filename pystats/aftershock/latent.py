@@ -154,7 +154,6 @@ def gp_f(x: Any, z: Any, amplitude: Any, lengthscale: Any, latent_x: Any, kernel
     kernels ``K₁(x, Z) v`` is :func:`separable_matvec` (``O(n + m²)``, the same function),
     else the dense ``(n, m)`` matrix times ``v``.
     """
-    import torch
 
     v = whitened_coefficients(z, lengthscale, latent_x, kernel, jitter)
     if use_separable(x, latent_x, kernel):
