@@ -542,18 +542,18 @@ class AftershockDetection(Model):
             return out
         s = tensors["s"]
         d = s - s.mean()
-        if f_sums is not None:
-            sum_f, sum_df = f_sums
+        if f_sums is not None:  # (Σ f, Σ d f) -> (mean f, Σ d f)
+            mean_f, sum_df = f_sums[0] / s.shape[-1], f_sums[1]
         else:
             if f_events is None:
                 f_events = latent_f(s, out, dict(tensors), self.options["mu_prior"],
                                     self.options["kernel"])
-            sum_f, sum_df = f_events.sum(-1), (f_events * d).sum(-1)
+            mean_f, sum_df = f_events.mean(-1), (f_events * d).sum(-1)
         if "mu_slope_bar" in out:
             out["mu_slope"] = out.pop("mu_slope_bar") - sum_df / (d * d).sum()
         if "mu_bar" in out:
             x_bar = (s - tensors["s1"]).mean()
-            out["mu_0"] = out.pop("mu_bar") - sum_f / s.shape[-1] - out["mu_slope"] * x_bar
+            out["mu_0"] = out.pop("mu_bar") - mean_f - out["mu_slope"] * x_bar
         return out
 
     def _natural_mu(self, full: Mapping[str, Any], tensors: Mapping[str, Any]
