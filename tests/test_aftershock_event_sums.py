@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from pystats.aftershock import AftershockDetection, simulate_detected
-from pystats.aftershock.event_sums import TAU_MAX, EventSums, series_terms
+from pystats.aftershock.event_sums import SUB_BINS, TAU_MAX, EventSums, series_terms
 from pystats.aftershock.latent import kernel_matrix, rw2_f, whitened_coefficients
 
 JITTER = 1e-6
@@ -58,7 +58,7 @@ def test_gp_sums_equal_the_dense_reference(kernel):
     np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-10 * np.abs(ref).max())
     if kernel != "rbf":
         c = {"matern52": math.sqrt(5.0), "matern32": math.sqrt(3.0)}[kernel] / ell
-        tau = c * (zx[1] - zx[0]) / 4  # two bins per gap: half-width a quarter of it
+        tau = c * (zx[1] - zx[0]) / (2 * SUB_BINS)  # bin half-width
         assert (tau > TAU_MAX).any() and (tau < 0.1).any()  # both paths are exercised
 
 
@@ -72,7 +72,7 @@ def test_series_equals_direct_evaluation_to_rounding(kernel):
     weights = np.stack([np.ones_like(x), x - x.mean(), rng.standard_normal(x.size)])
     sums = EventSums(x, weights, zx, "gp", kernel, JITTER)
     assert sums.series
-    c_max = TAU_MAX / (0.25 * (zx[1] - zx[0]))
+    c_max = TAU_MAX / ((zx[1] - zx[0]) / (2 * SUB_BINS))
     c = np.exp(np.linspace(math.log(0.05), math.log(c_max * 0.999), 30))
     ell = {"matern52": math.sqrt(5.0), "matern32": math.sqrt(3.0)}[kernel] / c
     z, amp = rng.standard_normal((ell.size, zx.size)), rng.uniform(0.1, 1.0, ell.size)
