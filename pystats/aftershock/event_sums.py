@@ -94,8 +94,9 @@ class EventSums:
     >>> sums = EventSums(x, np.ones((1, 50)), zx, "gp", "matern52", 1e-6)
     >>> prm = {"z": np.ones((1, 6)), "gp_amplitude": np.full((1, 1), 0.5),
     ...        "gp_lengthscale": np.full((1, 1), 0.3)}
-    >>> f = gp_f(*(torch.as_tensor(a) for a in (x, prm["z"][0], 0.5, 0.3, zx)), "matern52", 1e-6)
-    >>> bool(abs(sums(prm)[0, 0] - float(f.sum())) < 1e-12)
+    >>> t = lambda a: torch.as_tensor(np.asarray(a, dtype=float))
+    >>> f = gp_f(t(x), t(prm["z"][0]), t(0.5), t(0.3), t(zx), "matern52", 1e-6)
+    >>> bool(abs(sums(prm)[0, 0] - float(f.sum())) < 1e-12)  # Σ_i f(x_i)
     True
     """
 

@@ -725,7 +725,10 @@ class AftershockDetection(Model):
     def derived(self, draws: Mapping[str, np.ndarray], data: PreparedData) -> dict[str, Any]:
         """``K``, ``mu_0``, ``mu_slope`` from the sampled ``log_rate``, ``mu_bar``,
         ``mu_slope_bar`` (:meth:`_natural`; absent when fixed) and ``b = beta / ln 10``;
-        batched over leading axes."""
+        batched over leading axes.  The event sums of ``f`` that ``mu_0`` and ``mu_slope``
+        need come from :class:`~pystats.aftershock.event_sums.EventSums` (``O(m²)`` per
+        draw from data-only bin moments, equal to evaluating ``f`` at every event to
+        rounding), not from ``f`` at all ``N`` events per draw."""
         import torch
 
         from ..backends.torch import to_tensors
