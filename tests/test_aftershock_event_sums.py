@@ -76,7 +76,10 @@ def test_series_equals_direct_evaluation_to_rounding(kernel):
     c = np.exp(np.linspace(math.log(0.05), math.log(c_max * 0.999), 30))
     ell = {"matern52": math.sqrt(5.0), "matern32": math.sqrt(3.0)}[kernel] / c
     z, amp = rng.standard_normal((ell.size, zx.size)), rng.uniform(0.1, 1.0, ell.size)
-    got = sums._gp_block(z, amp, ell)
+    # one draw per call: each gets the number of terms its own τ needs (a block takes the
+    # number of its largest τ)
+    got = np.concatenate([sums._gp_block(z[i:i + 1], amp[i:i + 1], ell[i:i + 1])
+                          for i in range(ell.size)])
     direct = sums._direct(z, amp, ell)
     # rounding scale of Σ_i ω_i α Σ_j K₁(x_i, Z_j) v_j: the sum of absolute terms (v is
     # large where K_ZZ is ill-conditioned, ℓ large, and the sum cancels)
