@@ -110,7 +110,7 @@ class EventSums:
             self._rw2_rows = self._rw2_setup()
         elif kernel in _SEPARABLE and np.all(np.diff(self.latent_x) > 0):
             self._bins_setup()
-        self.series = prior == "gp" and kernel in _SEPARABLE and hasattr(self, "_moments")
+        self.series = prior == "gp" and kernel in _SEPARABLE and hasattr(self, "_half")
 
     # ------------------------------------------------------------------ set-up (data only)
     def _rw2_setup(self) -> np.ndarray:
