@@ -154,6 +154,20 @@ def gp_f(x: Any, z: Any, amplitude: Any, lengthscale: Any, latent_x: Any, kernel
     kernels ``K₁(x, Z) v`` is :func:`separable_matvec` (``O(n + m²)``, the same function),
     else the dense ``(n, m)`` matrix times ``v``.
     """
+
+    v = whitened_coefficients(z, lengthscale, latent_x, kernel, jitter)
+    if use_separable(x, latent_x, kernel):
+        kxz_v = separable_matvec(x, latent_x, v[..., 0], lengthscale, kernel)
+    else:
+        d_xz = (x[..., :, None] - latent_x).abs()
+        kxz_v = (unit_kernel_of_distance(d_xz, lengthscale, kernel) @ v)[..., 0]
+    return amplitude[..., None] * kxz_v
+
+
+def whitened_coefficients(z: Any, lengthscale: Any, latent_x: Any, kernel: str,
+                          jitter: float) -> Any:
+    """``v = L₁^{-T} z`` with ``L₁ = chol(K₁(Z, Z) + jitter I)`` (unit amplitude), shape
+    ``(*b, m, 1)``: ``f(x) = α K₁(x, Z) v`` (:func:`gp_f`)."""
     import torch
 
     d_zz = (latent_x[:, None] - latent_x[None, :]).abs()
@@ -165,13 +179,7 @@ def gp_f(x: Any, z: Any, amplitude: Any, lengthscale: Any, latent_x: Any, kernel
     if bool((info != 0).any()):
         chol = torch.where((info != 0)[..., None, None], torch.nan, chol)
     # L1^{-T} z: solve L1^T v = z
-    v = torch.linalg.solve_triangular(chol.transpose(-1, -2), z[..., :, None], upper=True)
-    if use_separable(x, latent_x, kernel):
-        kxz_v = separable_matvec(x, latent_x, v[..., 0], lengthscale, kernel)
-    else:
-        d_xz = (x[..., :, None] - latent_x).abs()
-        kxz_v = (unit_kernel_of_distance(d_xz, lengthscale, kernel) @ v)[..., 0]
-    return amplitude[..., None] * kxz_v
+    return torch.linalg.solve_triangular(chol.transpose(-1, -2), z[..., :, None], upper=True)
 
 
 def use_separable(x: Any, latent_x: Any, kernel: str) -> bool:

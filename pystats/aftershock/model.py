@@ -45,6 +45,7 @@ from ..constraints import DateTimes, Interval, Mappings, Option, StrOptions
 from ..errors import DataError, DataWarning, OptionError
 from ..model import Model, PreparedData
 from ..parameters import Parameter, ParameterSet
+from .event_sums import EventSums
 from .latent import KERNELS, PRIORS, latent_f, mu_values, use_separable
 from .likelihood import log_time_quadrature, loglik, panel_count
 from .rate import (
@@ -510,8 +511,8 @@ class AftershockDetection(Model):
                          self.options["kernel"])
 
     def _natural(self, full: Mapping[str, Any], tensors: Mapping[str, Any],
-                 f_events: Any = None, known: Mapping[str, Any] | None = None
-                 ) -> dict[str, Any]:
+                 f_events: Any = None, known: Mapping[str, Any] | None = None,
+                 f_sums: Any = None) -> dict[str, Any]:
         """The model's ``K``, ``mu_0``, ``mu_slope`` from the sampled ``log_rate``,
         ``mu_bar``, ``mu_slope_bar`` (:data:`SAMPLED`; fixed values as given), batched like
         the parameters.
@@ -520,8 +521,10 @@ class AftershockDetection(Model):
         (``w_i = (s_i − s̄)/Σ_j (s_j − s̄)²``),
         ``mu_0 = mu_bar − mean_i f(s_i) − mu_slope mean_i (s_i − s1)``, with ``f_events`` the
         latent function at the events (computed when needed and not given; ``known``: values
-        of ``mu_0`` and ``mu_slope`` already computed at these parameters).  The map is
-        triangular with determinant ``K`` (:meth:`log_prior_torch` adds ``log K``).
+        of ``mu_0`` and ``mu_slope`` already computed at these parameters; ``f_sums``: instead
+        of ``f_events``, the sums ``(Σ_i f(s_i), Σ_i (s_i − s̄) f(s_i))``, e.g. from
+        :class:`~pystats.aftershock.event_sums.EventSums`).  The map is triangular with
+        determinant ``K`` (:meth:`log_prior_torch` adds ``log K``).
         """
         import torch
 
@@ -538,15 +541,19 @@ class AftershockDetection(Model):
         if "mu_bar" not in out and "mu_slope_bar" not in out:
             return out
         s = tensors["s"]
-        if f_events is None:
-            f_events = latent_f(s, out, dict(tensors), self.options["mu_prior"],
-                                self.options["kernel"])
+        d = s - s.mean()
+        if f_sums is not None:  # (Σ f, Σ d f) -> (mean f, Σ d f)
+            mean_f, sum_df = f_sums[0] / s.shape[-1], f_sums[1]
+        else:
+            if f_events is None:
+                f_events = latent_f(s, out, dict(tensors), self.options["mu_prior"],
+                                    self.options["kernel"])
+            mean_f, sum_df = f_events.mean(-1), (f_events * d).sum(-1)
         if "mu_slope_bar" in out:
-            d = s - s.mean()
-            out["mu_slope"] = out.pop("mu_slope_bar") - (f_events * d).sum(-1) / (d * d).sum()
+            out["mu_slope"] = out.pop("mu_slope_bar") - sum_df / (d * d).sum()
         if "mu_bar" in out:
             x_bar = (s - tensors["s1"]).mean()
-            out["mu_0"] = out.pop("mu_bar") - f_events.mean(-1) - out["mu_slope"] * x_bar
+            out["mu_0"] = out.pop("mu_bar") - mean_f - out["mu_slope"] * x_bar
         return out
 
     def _natural_mu(self, full: Mapping[str, Any], tensors: Mapping[str, Any]
@@ -718,7 +725,10 @@ class AftershockDetection(Model):
     def derived(self, draws: Mapping[str, np.ndarray], data: PreparedData) -> dict[str, Any]:
         """``K``, ``mu_0``, ``mu_slope`` from the sampled ``log_rate``, ``mu_bar``,
         ``mu_slope_bar`` (:meth:`_natural`; absent when fixed) and ``b = beta / ln 10``;
-        batched over leading axes."""
+        batched over leading axes.  The event sums of ``f`` that ``mu_0`` and ``mu_slope``
+        need come from :class:`~pystats.aftershock.event_sums.EventSums` (``O(m²)`` per
+        draw from data-only bin moments, equal to evaluating ``f`` at every event to
+        rounding), not from ``f`` at all ``N`` events per draw."""
         import torch
 
         from ..backends.torch import to_tensors
@@ -733,17 +743,27 @@ class AftershockDetection(Model):
             flat = {p.name: np.asarray(draws[p.name], dtype=float).reshape(rows, *p.shape)
                     for p in params}
             tensors = to_tensors(dict(data.values), torch.device("cpu"))
-            step = max(1, BATCH_ENTRIES // (int(data.values["N"]) * int(data.values["n_latent"])))
-            res: dict[str, list[np.ndarray]] = {k: [] for k in wanted}
+            sums = None
+            if "mu_0" in wanted or "mu_slope" in wanted:  # O(m²) per draw, not O(N)
+                full = self._full(flat, flat["z"][..., 0])
+                sums = self._event_sums(data)(full)
             with torch.no_grad():
-                for i in range(0, rows, step):
-                    part = {k: torch.as_tensor(a[i:i + step]) for k, a in flat.items()}
-                    nat = self._natural(self._full(part, part["z"][..., 0]), tensors)
-                    for k in wanted:
-                        res[k].append(nat[k].numpy())
-            out.update({k: np.concatenate(res[k]).reshape(batch) for k in wanted})
+                part = {k: torch.as_tensor(a) for k, a in flat.items()}
+                nat = self._natural(self._full(part, part["z"][..., 0]), tensors,
+                                    f_sums=None if sums is None else
+                                    tuple(torch.as_tensor(sums[:, k]) for k in range(2)))
+            out.update({k: nat[k].numpy().reshape(batch) for k in wanted})
         out["b"] = np.asarray(beta, dtype=float) / LN10
         return out
+
+    def _event_sums(self, data: PreparedData) -> EventSums:
+        """:class:`EventSums` of ``Σ_i f(s_i)`` and ``Σ_i (s_i − s̄) f(s_i)`` for ``data``
+        (data-only set-up, once per call of :meth:`derived`)."""
+        v = data.values
+        s = np.asarray(v["s"], dtype=float)
+        weights = np.stack([np.ones_like(s), s - s.mean()])
+        return EventSums(s, weights, np.asarray(v["latent_x"], dtype=float),
+                         self.options["mu_prior"], self.options["kernel"], float(v["jitter"]))
 
     # ------------------------------------------------------------------ fitted values
     def _check_fit(self, fit: Fit) -> None:
