@@ -59,7 +59,7 @@ from torch.utils.checkpoint import checkpoint
 from .. import _checks
 from ..backends.torch import resolve_device
 from ..errors import DataError, OptionError
-from . import _pairs, _scan
+from . import _pairs, _scan, _soejet
 from .kernels import SOE_DEFAULT_RTOL, kernel_integral, soe_grid, soe_weights
 from .omori import omori_loglik
 
@@ -321,6 +321,36 @@ def _soe_history(
     return _scan.soe_sum(w, b, tl)[inv_q]
 
 
+def _soe_history_jets(
+    t_events: torch.Tensor,
+    dm: torch.Tensor,
+    t_queries: torch.Tensor,
+    ps: Mapping[str, torch.Tensor],
+    rtol: float,
+    n_terms: int | None,
+    geometry: dict | None = None,
+) -> torch.Tensor:
+    """``Σ_{i: t_i < q} exp(alpha dm_i) (q - t_i + c)^(-p)`` at each query ``q`` by the
+    one-pass SOE recursion of :mod:`._soejet` (value, gradient and Hessian in ``c``, ``p``,
+    ``alpha`` from passes over ``2 K`` / ``3 K`` recursions instead of reverse-mode scans).
+
+    ``geometry`` (kept by the caller for repeated calls on the same data) holds the
+    parameter-free layout and, while they fit, the decay factors."""
+    c, p, alpha = ps["c"], ps["p"], ps["alpha"]
+    if t_events.numel() == 0 or t_queries.numel() == 0:
+        return t_queries.new_zeros(t_queries.shape[0]) + 0.0 * (c + p + alpha)
+    key = (int(t_events.shape[0]), int(t_queries.shape[0]), t_events.device)
+    if geometry is not None and geometry.get("jet_key") == key:
+        geom = geometry["jet_geometry"]
+    else:
+        geom = _soejet.Geometry.build(t_events, t_queries)
+        if geometry is not None:
+            geometry.update(jet_key=key, jet_geometry=geom)
+    grid = soe_grid(float(c.detach()), float(p.detach()), geom.span, rtol=rtol,
+                    n_terms=n_terms)
+    return _soejet.soe_history(c, p, alpha, _soejet.Problem(geom, grid, dm))
+
+
 # ----------------------------------------------------------------------------- public
 def etas_integral(
     params: Mapping[str, Any],
@@ -550,8 +580,7 @@ def etas_loglik_fast(
     keep = t <= te
     t, m = t[keep], m[keep]
     j0 = _targets(t, ts)
-    a = torch.exp(ps["alpha"] * (m - m_ref))
-    hist = _soe_history(t, a, t[j0:], ps["c"], ps["p"], rtol, n_terms, geometry=cache)
+    hist = _soe_history_jets(t, m - m_ref, t[j0:], ps, rtol, n_terms, geometry=cache)
     return _log_sum(ps, hist) - _integral(ps, t, m, ts, te, m_ref)
 
 
