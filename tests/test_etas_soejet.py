@@ -89,7 +89,7 @@ def test_weight_jets_are_the_derivatives_of_the_weights() -> None:
 def test_decay_cache_and_chunks_do_not_change_results(catalog, monkeypatch) -> None:
     """Kept decays (rebuilt when ``c`` moves the lattice ends) and small work chunks give the
     same jets as recomputing everything in one chunk."""
-    t, m, ts, te = catalog
+    t, m, ts, _ = catalog
     tt = torch.tensor(t)
     j0 = int(np.searchsorted(t, ts))
     geom = _soejet.Geometry.build(tt, tt[j0:])

@@ -29,7 +29,8 @@ Two evaluations of the history sum:
 * :func:`etas_loglik_fast` — the kernel replaced by a sum of ``K_soe`` exponentials
   (:func:`pystats.etas.kernels.soe_grid`, about 60–130 terms), so the history becomes a linear
   recursion over events evaluated by a parallel prefix scan: ``O(N K_soe)`` work, relative
-  error of the log-likelihood below ``rtol`` (default 1e-10; measured well below 1e-9).
+  error of the log-likelihood below ``rtol`` (default 1e-10; measured well below 1e-9);
+  value, gradient and Hessian from single passes (:mod:`pystats.etas._soejet`).
 
 :func:`etas_loglik` picks one (``method="auto"``: exact up to :data:`AUTO_EXACT_MAX_EVENTS`
 events).  Every function takes ``device=`` and accepts NumPy arrays or tensors; parameters
@@ -529,9 +530,12 @@ def etas_loglik_fast(
     and rates that do not depend on the parameters.  The history of each event is then the
     linear recursion ``A_k(j) = exp(-s_k (t_j - t_{j-1})) (A_k(j-1) + a_{j-1})`` (ties
     grouped), evaluated for all events at once by a blocked parallel prefix scan in torch
-    (no overflow: every factor is in ``[0, 1]``).  Gradients and Hessians go through custom
-    autograd functions whose backward passes are the adjoint (reverse-time) scans, so
-    memory is ``O(N)`` plus a ``4 MiB`` work block.  The integral term is exact.
+    (no overflow: every factor is in ``[0, 1]``).  The derivatives of the history in
+    ``c``, ``p`` and ``alpha`` are again such sums (other weights, amounts ``a_i dm_i``),
+    so value and gradient come from one pass over ``2 K_soe`` recursions that share the
+    parameter-free decay factors (kept in ``cache`` while they fit in 256 MiB, about 1.4e5
+    events), and the Hessian from one pass over ``3 K_soe`` (:mod:`pystats.etas._soejet`);
+    memory is ``O(N)`` plus a ``32 MiB`` work chunk.  The integral term is exact.
 
     The relative error of the kernel is below ``rtol`` for every delay up to the catalogue
     span, for all ``p > 0`` and ``c > 0``; the log-likelihood error is about

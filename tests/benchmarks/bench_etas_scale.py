@@ -69,7 +69,7 @@ def _case_data(case: str):
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from bench_etas_likelihood import catalogue
 
-    t, m, t_end = catalogue(round(0.79 * int(case)))  # the simulator overshoots by ~27 %
+    t, m, _ = catalogue(round(0.79 * int(case)))  # the simulator overshoots by ~27 %
     return pystats.ETAS(mc=3.0, reference_magnitude=3.0), (t, m)
 
 
