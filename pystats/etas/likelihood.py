@@ -503,9 +503,9 @@ def etas_loglik_exact(
     keep = t <= te
     t, m = t[keep], m[keep]
     j0 = _targets(t, ts)
-    log_a = ps["alpha"] * (m - m_ref)
-    hist = _exact_history(t[j0:], t, log_a, ps["c"], ps["p"], chunk_size, _needs_grad(ps),
-                          geometry=cache)
+    pairs = _pairs.PairSet.build(t[j0:], t, _default_chunk(chunk_size), cache)
+    hist = _soejet.soe_history(ps["c"], ps["p"], ps["alpha"],
+                               _pairs.PairProblem(pairs, m - m_ref))
     return _log_sum(ps, hist) - _integral(ps, t, m, ts, te, m_ref)
 
 
