@@ -61,6 +61,7 @@ class Geometry:
     inv_q: torch.Tensor  # query -> distinct time
     span: float
     decays: dict = field(default_factory=dict)
+    scratch: dict = field(default_factory=dict)
 
     @staticmethod
     def build(t_events: torch.Tensor, t_queries: torch.Tensor) -> Geometry:
@@ -74,6 +75,16 @@ class Geometry:
         span = float(t_queries.max()) - lo
         return Geometry(n_times=int(u.shape[0]), gaps3=_scan._to_blocks(gaps),
                         inv_e=inv[:n], inv_q=inv[n:], span=span)
+
+    def work(self, shape: tuple[int, ...]) -> torch.Tensor:
+        """A kept scratch array of this shape (fresh multi-MiB arrays cost page faults at
+        every evaluation, as much as the arithmetic on them)."""
+        n = math.prod(shape)
+        buf = self.scratch.get("work")
+        if buf is None or buf.numel() < n:
+            buf = torch.empty(n, dtype=torch.float64, device=self.gaps3.device)
+            self.scratch["work"] = buf
+        return buf[:n].view(shape)
 
     # ------------------------------------------------------------------ decays
     def _decays(self, rates: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -197,7 +208,8 @@ def soe_jets(geom: Geometry, grid: SoeGrid, c: float, p: float, amounts: list[to
             d3, p3 = geom._decays(rates[k0:k1])
         else:
             d3, p3 = cached[0][:, k0:k1], cached[1][:, k0:k1]
-        y4 = d3[None] * b4[:, :, None, :]  # (nch, _BLOCK, k, nb)
+        y4 = geom.work((nch, _BLOCK, k1 - k0, nb))
+        torch.mul(d3[None], b4[:, :, None, :], out=y4)  # (nch, _BLOCK, k, nb)
         _blocked_scan(d3, p3, y4)
         for ch in range(nch):
             outs[ch].add_(torch.matmul(wrows[ch][:, 1 + k0:1 + k1], y4[ch]))
