@@ -504,8 +504,12 @@ def etas_loglik_exact(
     t, m = t[keep], m[keep]
     j0 = _targets(t, ts)
     pairs = _pairs.PairSet.build(t[j0:], t, _default_chunk(chunk_size), cache)
-    hist = _soejet.soe_history(ps["c"], ps["p"], ps["alpha"],
-                               _pairs.PairProblem(pairs, m - m_ref))
+    if pairs.dense:  # small: the dense moments share kept log x, x^-p buffers (3-4x faster)
+        hist = _pairs.pair_moment(torch.exp(ps["alpha"] * (m - m_ref)), ps["c"], ps["p"],
+                                  pairs)
+    else:  # tiles: value and gradient from one pass, one log and one exp per pair
+        hist = _soejet.soe_history(ps["c"], ps["p"], ps["alpha"],
+                                   _pairs.PairProblem(pairs, m - m_ref))
     return _log_sum(ps, hist) - _integral(ps, t, m, ts, te, m_ref)
 
 
