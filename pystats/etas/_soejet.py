@@ -22,7 +22,9 @@ needs three passes (value, adjoint in ``a``, adjoint in ``w``) each recomputing 
 :func:`soe_history` wraps this as an autograd function of ``(c, p, alpha)``: its backward
 is a dot product with the saved Jacobian; under ``create_graph`` (Hessians) it is
 differentiable once more through a second-order pass.  Memory is ``O(N)`` per output row
-plus one work chunk (and the decay cache when it fits).
+plus one work chunk (and the decay cache when it fits).  The wrapper only needs a
+``prob.jets(c, p, alpha, order)`` with the row layout of :func:`soe_jets`, so the exact
+pair sums use it too (:class:`._pairs.PairProblem`).
 """
 
 from __future__ import annotations
@@ -288,6 +290,7 @@ class _Jacobian(torch.autograd.Function):
 
 
 def soe_history(c: torch.Tensor, p: torch.Tensor, alpha: torch.Tensor,
-                prob: Problem) -> torch.Tensor:
-    """``h_j`` at the queries, differentiable in ``(c, p, alpha)`` (twice)."""
+                prob: Any) -> torch.Tensor:
+    """``h_j`` at the queries, differentiable in ``(c, p, alpha)`` (twice); ``prob`` is a
+    :class:`Problem` (SOE) or a :class:`._pairs.PairProblem` (exact pairs)."""
     return _History.apply(c, p, alpha, prob)
