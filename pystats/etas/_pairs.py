@@ -216,3 +216,90 @@ def pair_moment_t(g: torch.Tensor, c: torch.Tensor, p: torch.Tensor, ps: PairSet
                   l_pow: int = 0) -> torch.Tensor:
     """``T_{k,l}(g)`` (one value per history time), the adjoint of :func:`pair_moment`."""
     return _MomentT.apply(g, c, p, ps, k, l_pow)
+
+
+# ----------------------------------------------------------------------------- jets
+_KERNEL_CHANNELS = {
+    # kernel row (x^-p, d/dc, d/dp, d2/dc2, d2/dcdp, d2/dp2) -> amount channels using it
+    0: {0: (0,)},
+    1: {0: (0, 1), 1: (0,), 2: (0,)},
+    2: {0: (0, 1, 2), 1: (0, 1), 2: (0, 1), 3: (0,), 4: (0,), 5: (0,)},
+}
+"""Which amount channels (``a dm^r``) each kernel derivative meets, by order; the output
+rows follow :data:`pystats.etas._soejet._LAYOUT` (channel 0 with every kernel row, channel
+1 with the first three, channel 2 with the first)."""
+
+
+def kernel_jets(x: torch.Tensor, p: float, order: int,
+                mask: torch.Tensor | None = None) -> list[torch.Tensor]:
+    """``x^-p`` and its derivatives in ``c`` and ``p`` (``x = t + c``): rows ``k, k_c, k_p``
+    and, for ``order >= 2``, ``k_cc, k_cp, k_pp``; zero where ``mask`` (float) is."""
+    lx = torch.log(x)
+    base = torch.exp(lx * (-p))
+    if mask is not None:
+        base.mul_(mask)
+    if order == 0:
+        return [base]
+    over_x = base / x
+    out = [base, over_x * (-p), -lx * base]
+    if order >= 2:
+        out += [over_x / x * (p * (p + 1.0)), over_x * (lx * p - 1.0), lx * lx * base]
+    return out
+
+
+def _row_index(order: int) -> dict[tuple[int, int], int]:
+    """Output row of (kernel row, channel), in the order of ``_soejet._LAYOUT``."""
+    rows = {}
+    n_k = {0: 1, 1: 3, 2: 6}[order]
+    for ch in range(order + 1):
+        for r in range(n_k if ch == 0 else (3 if ch == 1 and order == 2 else 1)):
+            rows[(r, ch)] = len(rows)
+    return rows
+
+
+def pair_jets(ps: PairSet, c: float, p: float, amounts: torch.Tensor,
+              order: int) -> torch.Tensor:
+    """History sums ``Σ_i a_i dm_i^r x_ij^-p`` and their ``(c, p)`` derivatives, one pass.
+
+    ``amounts``: ``(n_history, order + 1)``, column ``r`` holding ``a_i dm_i^r``.  Returns
+    ``(rows, n_queries)`` in the row order of :func:`pystats.etas._soejet.soe_jets` (so the
+    same autograd wrapper serves both): one ``log`` and one ``exp`` per pair for the value
+    and the whole gradient (or Hessian), where reverse mode through :func:`pair_moment`
+    makes four (or a dozen) passes, each with its own ``log`` and ``exp``.
+    """
+    index = _row_index(order)
+    use = _KERNEL_CHANNELS[order]
+    out = amounts.new_zeros(len(index), ps.tq.shape[0])
+    for j0, j1, k0, k1, masked in ps._tiles():
+        mask = None
+        if ps.dense:
+            x = ps._cache["dt"] + c
+            mask = ps._cache["mask"]
+        elif masked:
+            dt = ps.tq[j0:j1, None] - ps.th[None, k0:k1]
+            mask = (dt > 0).to(dt.dtype)
+            x = dt.clamp_min_(0.0).add_(c)
+        else:
+            x = (ps.tq[j0:j1] + c)[:, None] - ps.th[None, k0:k1]
+        kers = kernel_jets(x, p, order, mask)
+        for r, chans in use.items():
+            part = kers[r] @ amounts[k0:k1, : max(chans) + 1]  # (rows, channels)
+            for ch in chans:
+                out[index[(r, ch)], j0:j1] += part[:, ch]
+    return out
+
+
+@dataclass(frozen=True)
+class PairProblem:
+    """Exact pair sums for :func:`pystats.etas._soejet.soe_history` (same ``jets``)."""
+
+    ps: PairSet
+    dm: torch.Tensor  # M_i - M_ref per history event
+
+    def jets(self, c: torch.Tensor, p: torch.Tensor, alpha: torch.Tensor,
+             order: int) -> torch.Tensor:
+        with torch.no_grad():
+            cols = [torch.exp(float(alpha) * self.dm)]
+            for _ in range(order):
+                cols.append(cols[-1] * self.dm)
+            return pair_jets(self.ps, float(c), float(p), torch.stack(cols, 1), order)

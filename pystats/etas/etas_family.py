@@ -139,6 +139,10 @@ class ETAS(_PointProcessModel):
 
     family: ClassVar[str] = "etas"
     _names: ClassVar[tuple[str, ...]] = ETAS_PARAMETER_NAMES
+    precondition_optimizer: ClassVar[bool] = True
+    """Optimise in coordinates whitened by the Hessian at the start (a Hessian costs about
+    two evaluations here): the JMA fit (13 724 events) takes ~44 evaluations for two starts
+    against ~67 with plain L-BFGS, and ends closer to the optimum."""
     options_spec: ClassVar[dict[str, Option]] = {
         "mc": Option(None, [None, Interval(Real)],
                      allowed="None (smallest magnitude) or a finite number"),
