@@ -153,7 +153,8 @@ def maximize(
         How the bar names the run (e.g. ``"mle"``) and the objective (e.g. ``"log-lik"``).
     precondition : bool
         Run dense BFGS (L-BFGS above :data:`PRECONDITION_DENSE_MAX` parameters) in
-        coordinates whitened by the Hessian at the start (eigenvalues taken in absolute value and floored at 1e-8 of the largest):
+        coordinates whitened by the Hessian at the start (eigenvalues taken in absolute
+        value and floored at 1e-8 of the largest):
         ``u = u0 + V |Λ|^{-1/2} y``, so that BFGS starts from the exact curvature and keeps
         updating all of it; re-whitened where it stands every :data:`PRECONDITION_REFRESH`
         iterations, and where a line search failed short of convergence after improving the

@@ -4,9 +4,9 @@ per sample from the trace-element compositions of mid-ocean-ridge basalts.
 ``MORBMelting(melting=..., source_prior=...)`` fits ``log C0`` (one per element) and ``F``
 (one per sample, hierarchical) by ``map``, ``laplace`` or ``nuts``: the likelihood is a
 normal law of the log concentrations around the melt of the chosen law
-(:mod:`pystats.morb.melting`), with a per-element error.  The parameterisation (non-centred
-in both C0 and F), the priors and the ridge ``(C0, F) -> (k C0, k F)`` are described in
-``models/morb_melting.md``.
+(:mod:`pystats.morb.melting`), with a per-element error.  The parameterisation
+(non-centred in C0, centred in the per-sample F), the priors and the ridge
+``(C0, F) -> (k C0, k F)`` are described in ``models/morb_melting.md``.
 
 References
 ----------
@@ -131,7 +131,7 @@ class MORBMelting(Model):
     column ``sample`` (or ``Sample``, ``sample_id``, ``id``) names the samples, else the
     index does.  Other columns are ignored, listed in ``fit.data.summary["notes"]``.
     Summary rows: ``C0[<element>]`` (ppm), ``F[<sample>]`` and the parameters ``z_C0``,
-    ``mu_F``, ``sigma_F``, ``z_F``, ``sigma``.  ``mle`` is not offered: without the
+    ``mu_F``, ``sigma_F``, ``delta_F``, ``sigma``.  ``mle`` is not offered: without the
     priors the likelihood is flat along ``(C0, F) -> (k C0, k F)`` when the elements
     are incompatible (``models/morb_melting.md``).
 
