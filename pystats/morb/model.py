@@ -317,6 +317,7 @@ class MORBMelting(Model):
             "y": y, "tau": tau,
             "log_c0_ref": np.log([c0_ref[e] for e in elements]),
             "c0_sd": float(o["source_sd"]),
+            "ridge_b": float(1.0 - f_med / o["F_max"]),
             "D": np.array([d_tab[e] for e in elements], dtype=float),
             "law": _LAW_CODE[o["melting"]], "phi": float(o["phi"]),
             "F_max": float(o["F_max"]),
@@ -338,7 +339,9 @@ class MORBMelting(Model):
         """``z_C0`` (J), ``mu_F``, ``sigma_F``, ``delta_F`` (N), ``sigma`` (J)."""
         n, j = int(data.values["N"]), int(data.values["J"])
         return ParameterSet([
-            Parameter("z_C0", shape=(j,), description="standardised log C0 (prior N(0, 1))"),
+            Parameter("z_C0", shape=(j,),
+                      description="log C0 off the ridge: (log C0 - log C0_ref - ridge_b "
+                      "(mu_F - mu_F0)) / c0_sd"),
             Parameter("mu_F", description="mean of logit(F / F_max) over samples"),
             Parameter("sigma_F", lower=0.0, description="spread of logit(F / F_max)"),
             Parameter("delta_F", shape=(n,),
@@ -382,13 +385,18 @@ class MORBMelting(Model):
         import torch
 
         F = t["F_max"] * torch.sigmoid(params["mu_F"] + params["delta_F"])
-        log_c0 = t["log_c0_ref"] + t["c0_sd"] * params["z_C0"]
+        log_c0 = self._log_c0_torch(params, t)
         samp, elem = t["samp"], t["elem"]
         mu = log_c0[..., elem] + self._log_ratio_torch(
             F[..., samp], t["D"][elem], int(t["law"]), float(t["phi"]))
         sd = torch.sqrt(params["sigma"][..., elem] ** 2 + t["tau"] ** 2
                         + float(t["error_floor"]) ** 2)
         return mu, sd
+
+    @staticmethod
+    def _log_c0_torch(params: dict[str, Any], t: dict[str, Any]) -> Any:
+        shift = float(t["ridge_b"]) * (params["mu_F"] - float(t["mu_F_mean"]))
+        return t["log_c0_ref"] + t["c0_sd"] * params["z_C0"] + shift[..., None]
 
     def log_likelihood_torch(self, params: dict[str, Any], tensors: dict[str, Any]) -> Any:
         mu, sd = self._mu_sd_torch(params, tensors)
@@ -403,7 +411,8 @@ class MORBMelting(Model):
             return -0.5 * ((x - m) / s) ** 2 - math.log(s) - half_log_2pi
 
         sigma_f = params["sigma_F"]
-        out = normal(params["z_C0"], 0.0, 1.0).sum(-1)
+        z_c0 = (self._log_c0_torch(params, t) - t["log_c0_ref"]) / float(t["c0_sd"])
+        out = normal(z_c0, 0.0, 1.0).sum(-1)
         out = out + (-0.5 * (params["delta_F"] / sigma_f) ** 2 - torch_log(sigma_f)
                      - half_log_2pi).sum(-1)
         out = out + normal(params["mu_F"], float(t["mu_F_mean"]), float(t["mu_F_sd"]))
@@ -418,8 +427,8 @@ class MORBMelting(Model):
 
     def stan_data(self, data: PreparedData) -> dict[str, Any]:
         v = data.values
-        out = {k: v[k] for k in ("N", "J", "K", "y", "tau", "log_c0_ref", "c0_sd", "D", "law",
-                                 "phi", "F_max", "mu_F_mean", "mu_F_sd", "sigma_F_sd",
+        out = {k: v[k] for k in ("N", "J", "K", "y", "tau", "log_c0_ref", "c0_sd", "ridge_b",
+                                 "D", "law", "phi", "F_max", "mu_F_mean", "mu_F_sd", "sigma_F_sd",
                                  "sigma_mu", "sigma_sd", "error_floor")}
         out["samp"] = np.asarray(v["samp"]) + 1
         out["elem"] = np.asarray(v["elem"]) + 1
@@ -435,7 +444,8 @@ class MORBMelting(Model):
         delta = logit_f - mu_f
         sigma_f = float(max(np.std(delta), 0.05))
         return {
-            "z_C0": (log_c0 - np.asarray(v["log_c0_ref"])) / float(v["c0_sd"])
+            "z_C0": (log_c0 - np.asarray(v["log_c0_ref"])
+                     - float(v["ridge_b"]) * (mu_f - float(v["mu_F_mean"]))) / float(v["c0_sd"])
             + 0.1 * rng.standard_normal(j),
             "mu_F": mu_f + 0.1 * rng.standard_normal(),
             "sigma_F": sigma_f * math.exp(0.1 * rng.standard_normal()),
@@ -451,7 +461,10 @@ class MORBMelting(Model):
         logit = (np.asarray(draws["mu_F"], dtype=float)[..., None]
                  + np.asarray(draws["delta_F"], dtype=float))
         return {
-            "C0": np.exp(np.asarray(v["log_c0_ref"]) + float(v["c0_sd"]) * z_c0),
+            "C0": np.exp(np.asarray(v["log_c0_ref"]) + float(v["c0_sd"]) * z_c0
+                         + float(v["ridge_b"])
+                         * (np.asarray(draws["mu_F"], dtype=float)[..., None]
+                            - float(v["mu_F_mean"]))),
             "F": float(v["F_max"]) / (1.0 + np.exp(-logit)),
         }
 
