@@ -5,12 +5,7 @@
 //   y[k] ~ normal(log C0[elem[k]] + log(C_L / C0)(F[samp[k]], D[elem[k]]), sd[k]),
 //   sd[k] = sqrt(sigma[elem[k]]^2 + tau[k]^2 + error_floor^2)  (tau: given log-scale
 //   uncertainty, 0 if none; error_floor keeps sigma -> 0 from giving an unbounded density).
-// log C0 = log_c0_ref + c0_sd * z_C0 + ridge_b * (mu_F - mu_F_mean), prior N(log_c0_ref, c0_sd)
-// on log C0 (an affine change of z_C0 with unit Jacobian: it puts the ridge (k C0, k F) along
-// mu_F, ridge_b = 1 - F_prior_median / F_max ~ d log F / d logit(F / F_max));
-// F = F_max * inv_logit(mu_F + delta_F),
-// delta_F ~ normal(0, sigma_F) (centred: each F_i is pinned by its own sample's data, so the
-// non-centred z_F = delta_F / sigma_F would tie all N of them to sigma_F).
+// Non-centred: log C0 = log_c0_ref + c0_sd * z_C0;  F = F_max * inv_logit(mu_F + sigma_F z_F).
 // Laws (modal melting): 1 batch, 2 aggregated fractional, 3 continuous with porosity phi.
 // Densities are normalised (target += ..._lpdf, half-normal with its log 2), as in the
 // torch likelihood and prior of pystats.morb.model.
@@ -46,7 +41,6 @@ data {
   vector<lower=0>[K] tau;
   vector[J] log_c0_ref;
   real<lower=0> c0_sd;
-  real ridge_b;
   vector<lower=0>[J] D;
   int<lower=1, upper=3> law;
   real<lower=0, upper=1> phi;
@@ -63,19 +57,19 @@ parameters {
   vector[J] z_C0;
   real mu_F;
   real<lower=0> sigma_F;
-  vector[N] delta_F;
+  vector[N] z_F;
   vector<lower=0>[J] sigma;
 }
 model {
-  vector[N] F = F_max * inv_logit(mu_F + delta_F);
-  vector[J] log_c0 = log_c0_ref + c0_sd * z_C0 + ridge_b * (mu_F - mu_F_mean);
+  vector[N] F = F_max * inv_logit(mu_F + sigma_F * z_F);
+  vector[J] log_c0 = log_c0_ref + c0_sd * z_C0;
   vector[K] mu = log_c0[elem] + log_melt_ratio(F[samp], D[elem], law, phi);
   target += normal_lpdf(y | mu, sqrt(square(sigma[elem]) + square(tau) + square(error_floor)));
   if (include_prior) {
-    target += std_normal_lpdf((log_c0 - log_c0_ref) / c0_sd);
+    target += std_normal_lpdf(z_C0);
     target += normal_lpdf(mu_F | mu_F_mean, mu_F_sd);
     target += normal_lpdf(sigma_F | 0, sigma_F_sd) + log2();
-    target += normal_lpdf(delta_F | 0, sigma_F);
+    target += std_normal_lpdf(z_F);
     target += lognormal_lpdf(sigma | sigma_mu, sigma_sd);
   }
 }

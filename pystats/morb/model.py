@@ -5,7 +5,7 @@ per sample from the trace-element compositions of mid-ocean-ridge basalts.
 (one per sample, hierarchical) by ``map``, ``laplace`` or ``nuts``: the likelihood is a
 normal law of the log concentrations around the melt of the chosen law
 (:mod:`pystats.morb.melting`), with a per-element error.  The parameterisation
-(non-centred in C0, centred in the per-sample F), the priors and the ridge
+(non-centred in C0 and F), the priors and the ridge
 ``(C0, F) -> (k C0, k F)`` are described in ``models/morb_melting.md``.
 
 References
@@ -131,7 +131,7 @@ class MORBMelting(Model):
     column ``sample`` (or ``Sample``, ``sample_id``, ``id``) names the samples, else the
     index does.  Other columns are ignored, listed in ``fit.data.summary["notes"]``.
     Summary rows: ``C0[<element>]`` (ppm), ``F[<sample>]`` and the parameters ``z_C0``,
-    ``mu_F``, ``sigma_F``, ``delta_F``, ``sigma``.  ``mle`` is not offered: without the
+    ``mu_F``, ``sigma_F``, ``z_F``, ``sigma``.  ``mle`` is not offered: without the
     priors the likelihood is flat along ``(C0, F) -> (k C0, k F)`` when the elements
     are incompatible (``models/morb_melting.md``).
 
@@ -317,7 +317,6 @@ class MORBMelting(Model):
             "y": y, "tau": tau,
             "log_c0_ref": np.log([c0_ref[e] for e in elements]),
             "c0_sd": float(o["source_sd"]),
-            "ridge_b": float(1.0 - f_med / o["F_max"]),
             "D": np.array([d_tab[e] for e in elements], dtype=float),
             "law": _LAW_CODE[o["melting"]], "phi": float(o["phi"]),
             "F_max": float(o["F_max"]),
@@ -336,22 +335,19 @@ class MORBMelting(Model):
 
     # ------------------------------------------------------------------ parameters
     def parameters(self, data: PreparedData) -> ParameterSet:
-        """``z_C0`` (J), ``mu_F``, ``sigma_F``, ``delta_F`` (N), ``sigma`` (J)."""
+        """``z_C0`` (J), ``mu_F``, ``sigma_F``, ``z_F`` (N), ``sigma`` (J)."""
         n, j = int(data.values["N"]), int(data.values["J"])
         return ParameterSet([
-            Parameter("z_C0", shape=(j,),
-                      description="log C0 off the ridge: (log C0 - log C0_ref - ridge_b "
-                      "(mu_F - mu_F0)) / c0_sd"),
+            Parameter("z_C0", shape=(j,), description="standardised log C0 (prior N(0, 1))"),
             Parameter("mu_F", description="mean of logit(F / F_max) over samples"),
             Parameter("sigma_F", lower=0.0, description="spread of logit(F / F_max)"),
-            Parameter("delta_F", shape=(n,),
-                      description="logit(F / F_max) - mu_F per sample (prior N(0, sigma_F))"),
+            Parameter("z_F", shape=(n,), description="standardised logit F per sample"),
             Parameter("sigma", lower=0.0, shape=(j,),
                       description="per-element error of log concentrations"),
         ])
 
     def hessian_structure(self, data: PreparedData) -> tuple[np.ndarray, np.ndarray]:
-        """The ``delta_F[i]`` are conditionally independent given the 2 J + 2 global
+        """The ``z_F[i]`` are conditionally independent given the 2 J + 2 global
         parameters: their block of the Hessian is diagonal, so one colour serves them all
         (2 J + 3 Hessian-vector products in place of N + 2 J + 2)."""
         n, j = int(data.values["N"]), int(data.values["J"])
@@ -363,7 +359,7 @@ class MORBMelting(Model):
 
     def index_labels(self, data: PreparedData) -> dict[str, tuple[list[str], ...]]:
         el, ids = list(data.summary["elements"]), list(data.summary["sample_ids"])
-        return {"z_C0": (el,), "sigma": (el,), "C0": (el,), "log_C0": (el,), "delta_F": (ids,),
+        return {"z_C0": (el,), "sigma": (el,), "C0": (el,), "log_C0": (el,), "z_F": (ids,),
                 "F": (ids,)}
 
     # ------------------------------------------------------------------ likelihood
@@ -384,19 +380,14 @@ class MORBMelting(Model):
     def _mu_sd_torch(self, params: dict[str, Any], t: dict[str, Any]) -> tuple[Any, Any]:
         import torch
 
-        F = t["F_max"] * torch.sigmoid(params["mu_F"] + params["delta_F"])
-        log_c0 = self._log_c0_torch(params, t)
+        F = t["F_max"] * torch.sigmoid(params["mu_F"] + params["sigma_F"] * params["z_F"])
+        log_c0 = t["log_c0_ref"] + t["c0_sd"] * params["z_C0"]
         samp, elem = t["samp"], t["elem"]
         mu = log_c0[..., elem] + self._log_ratio_torch(
             F[..., samp], t["D"][elem], int(t["law"]), float(t["phi"]))
         sd = torch.sqrt(params["sigma"][..., elem] ** 2 + t["tau"] ** 2
                         + float(t["error_floor"]) ** 2)
         return mu, sd
-
-    @staticmethod
-    def _log_c0_torch(params: dict[str, Any], t: dict[str, Any]) -> Any:
-        shift = float(t["ridge_b"]) * (params["mu_F"] - float(t["mu_F_mean"]))
-        return t["log_c0_ref"] + t["c0_sd"] * params["z_C0"] + shift[..., None]
 
     def log_likelihood_torch(self, params: dict[str, Any], tensors: dict[str, Any]) -> Any:
         mu, sd = self._mu_sd_torch(params, tensors)
@@ -410,11 +401,7 @@ class MORBMelting(Model):
         def normal(x: Any, m: float, s: float) -> Any:
             return -0.5 * ((x - m) / s) ** 2 - math.log(s) - half_log_2pi
 
-        sigma_f = params["sigma_F"]
-        z_c0 = (self._log_c0_torch(params, t) - t["log_c0_ref"]) / float(t["c0_sd"])
-        out = normal(z_c0, 0.0, 1.0).sum(-1)
-        out = out + (-0.5 * (params["delta_F"] / sigma_f) ** 2 - torch_log(sigma_f)
-                     - half_log_2pi).sum(-1)
+        out = normal(params["z_C0"], 0.0, 1.0).sum(-1) + normal(params["z_F"], 0.0, 1.0).sum(-1)
         out = out + normal(params["mu_F"], float(t["mu_F_mean"]), float(t["mu_F_sd"]))
         out = out + normal(params["sigma_F"], 0.0, float(t["sigma_F_sd"])) + math.log(2.0)
         log_s = torch_log(params["sigma"])
@@ -427,8 +414,8 @@ class MORBMelting(Model):
 
     def stan_data(self, data: PreparedData) -> dict[str, Any]:
         v = data.values
-        out = {k: v[k] for k in ("N", "J", "K", "y", "tau", "log_c0_ref", "c0_sd", "ridge_b",
-                                 "D", "law", "phi", "F_max", "mu_F_mean", "mu_F_sd", "sigma_F_sd",
+        out = {k: v[k] for k in ("N", "J", "K", "y", "tau", "log_c0_ref", "c0_sd", "D",
+                                 "law", "phi", "F_max", "mu_F_mean", "mu_F_sd", "sigma_F_sd",
                                  "sigma_mu", "sigma_sd", "error_floor")}
         out["samp"] = np.asarray(v["samp"]) + 1
         out["elem"] = np.asarray(v["elem"]) + 1
@@ -444,12 +431,11 @@ class MORBMelting(Model):
         delta = logit_f - mu_f
         sigma_f = float(max(np.std(delta), 0.05))
         return {
-            "z_C0": (log_c0 - np.asarray(v["log_c0_ref"])
-                     - float(v["ridge_b"]) * (mu_f - float(v["mu_F_mean"]))) / float(v["c0_sd"])
+            "z_C0": (log_c0 - np.asarray(v["log_c0_ref"])) / float(v["c0_sd"])
             + 0.1 * rng.standard_normal(j),
             "mu_F": mu_f + 0.1 * rng.standard_normal(),
             "sigma_F": sigma_f * math.exp(0.1 * rng.standard_normal()),
-            "delta_F": delta + 0.05 * rng.standard_normal(n),
+            "z_F": delta / sigma_f + 0.05 * rng.standard_normal(n),
             "sigma": sigma * np.exp(0.1 * rng.standard_normal(j)),
         }
 
@@ -459,12 +445,10 @@ class MORBMelting(Model):
         v = data.values
         z_c0 = np.asarray(draws["z_C0"], dtype=float)
         logit = (np.asarray(draws["mu_F"], dtype=float)[..., None]
-                 + np.asarray(draws["delta_F"], dtype=float))
+                 + np.asarray(draws["sigma_F"], dtype=float)[..., None]
+                 * np.asarray(draws["z_F"], dtype=float))
         return {
-            "C0": np.exp(np.asarray(v["log_c0_ref"]) + float(v["c0_sd"]) * z_c0
-                         + float(v["ridge_b"])
-                         * (np.asarray(draws["mu_F"], dtype=float)[..., None]
-                            - float(v["mu_F_mean"]))),
+            "C0": np.exp(np.asarray(v["log_c0_ref"]) + float(v["c0_sd"]) * z_c0),
             "F": float(v["F_max"]) / (1.0 + np.exp(-logit)),
         }
 
