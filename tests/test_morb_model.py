@@ -226,3 +226,27 @@ def test_preconditioned_map_is_the_plain_lbfgs_optimum(simulated):
     for name in params.names:
         np.testing.assert_allclose(a[name], b[name], rtol=1e-3, atol=1e-3)
     assert fast.n_evaluations < plain.n_evaluations
+
+
+@pytest.mark.slow
+def test_map_on_gale_glasses_keeps_the_plain_lbfgs_optimum(shared_data):
+    """The 456 Gale et al. (2013) glasses x 16 elements: the fast MAP reaches the optimum
+    that plain L-BFGS from random starts reached before (log posterior 3281.63496,
+    1718 evaluations then; models/morb_melting.md section 4)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
+    from bench_morb import ELEMENTS as GALE
+    from bench_morb import gale_glasses
+
+    data = gale_glasses(shared_data)
+    fit = pystats.MORBMelting(elements=GALE).fit(data, method="map", seed=1)
+    assert len(data) == 456 and fit.optimizer["converged"]
+    assert fit.optimizer["log_density"] == pytest.approx(3281.634958, abs=1e-4)
+    before = {"La": 0.287605, "Yb": 0.444527, "Th": 0.016443, "Zr": 7.272497}
+    table = fit.summary()
+    for e, value in before.items():
+        assert table.loc[f"C0[{e}]", "estimate"] == pytest.approx(value, rel=1e-4)
+    assert float(fit.estimate("sigma_F")) == pytest.approx(3.42551, rel=1e-4)
+    assert fit.optimizer["n_evaluations"] < 600
