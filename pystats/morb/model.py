@@ -422,8 +422,9 @@ class MORBMelting(Model):
         return out
 
     def initial_values(self, data: PreparedData, rng: np.random.Generator) -> dict[str, Any]:
-        """A data-driven start (:func:`start_point`) with a small random jitter: the
-        optimizer starts next to the mode and the chains inside the typical set."""
+        """A data-driven start (:func:`start_point`) with a random jitter of sd 0.2 on the
+        unconstrained scale (as dispersed as the earlier random starts): the optimizer
+        starts next to the mode and the chains inside the typical set."""
         v = data.values
         n, j = int(v["N"]), int(v["J"])
         log_c0, logit_f, sigma = start_point(v)
@@ -432,11 +433,11 @@ class MORBMelting(Model):
         sigma_f = float(max(np.std(delta), 0.05))
         return {
             "z_C0": (log_c0 - np.asarray(v["log_c0_ref"])) / float(v["c0_sd"])
-            + 0.1 * rng.standard_normal(j),
-            "mu_F": mu_f + 0.1 * rng.standard_normal(),
-            "sigma_F": sigma_f * math.exp(0.1 * rng.standard_normal()),
-            "z_F": delta / sigma_f + 0.05 * rng.standard_normal(n),
-            "sigma": sigma * np.exp(0.1 * rng.standard_normal(j)),
+            + 0.2 * rng.standard_normal(j),
+            "mu_F": mu_f + 0.2 * rng.standard_normal(),
+            "sigma_F": sigma_f * math.exp(0.2 * rng.standard_normal()),
+            "z_F": delta / sigma_f + 0.2 * rng.standard_normal(n),
+            "sigma": sigma * np.exp(0.2 * rng.standard_normal(j)),
         }
 
     # ------------------------------------------------------------------ derived
