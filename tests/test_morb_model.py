@@ -157,3 +157,96 @@ def test_cli_fit_reads_a_sample_table(tmp_path, simulated, capsys):
     capsys.readouterr()
     assert main(["fit", str(path), "--model", "morb", "--mc", "2"]) != EXIT_OK
     assert "--mc" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ MAP speed mechanisms
+def test_start_point_is_close_to_the_truth(simulated):
+    """The block-coordinate start (grid search of each F_i, closed-form C0 and sigma)
+    lands next to the truth, so the optimizer starts next to the mode."""
+    from pystats.morb.model import start_point
+
+    data, truth = simulated
+    prep = pystats.MORBMelting().prepare(data)
+    log_c0, logit_f, sigma = start_point(prep.values)
+    el = prep.summary["elements"]
+    c0_true = np.log([truth["C0"][ELEMENTS.index(e)] for e in el if e in ELEMENTS])
+    c0_start = np.array([c for c, e in zip(log_c0, el, strict=True) if e in ELEMENTS])
+    # the ridge (k C0, k F) leaves a common offset; ratios of C0 and of F are pinned
+    offset = np.mean(c0_start - c0_true)
+    assert abs(offset) < 0.4
+    np.testing.assert_allclose(c0_start - offset, c0_true, atol=0.1)
+    f = 0.3 / (1 + np.exp(-logit_f))
+    np.testing.assert_allclose(np.log(f) - np.mean(np.log(f)),
+                               np.log(truth["F"]) - np.mean(np.log(truth["F"])), atol=0.1)
+    assert np.all((sigma > 0.005) & (sigma < 0.2))
+
+
+def test_coloured_hessian_equals_the_dense_hessian(simulated):
+    """hessian_structure: 2 J + 3 Hessian-vector products give the exact Hessian (the
+    z_F block is diagonal)."""
+    from pystats.backends.torch import TorchLogDensity
+
+    data, _ = simulated
+    model = pystats.MORBMelting(missing="omit")
+    bad = data.copy()
+    bad.loc[2, "Yb"] = np.nan
+    prep = model.prepare(bad)
+    params = model.parameters(prep)
+    pattern, colours = model.hessian_structure(prep)
+    n_colours = colours.max() + 1
+    assert pattern.shape == (params.dim, params.dim) and n_colours == 2 * prep.values["J"] + 3
+    rng = np.random.default_rng(4)
+    for jacobian in (False, True):
+        coloured = TorchLogDensity(model, prep, params, include_prior=True, device="cpu")
+        dense = TorchLogDensity(model, prep, params, include_prior=True, device="cpu")
+        dense._structure_cache = None  # force the dense path
+        u = params.unconstrain(model.initial_values(prep, rng))
+        assert coloured._structure() is not None
+        np.testing.assert_allclose(coloured.hessian(u, jacobian), dense.hessian(u, jacobian),
+                                   rtol=1e-10, atol=1e-9)
+
+
+def test_preconditioned_map_is_the_plain_lbfgs_optimum(simulated):
+    """The fast MAP (start next to the mode, L-BFGS whitened by the coloured Hessian) finds
+    the optimum that plain L-BFGS from the same start finds."""
+    from pystats.backends import get_backend
+    from pystats.inference import maximize
+
+    data, _ = simulated
+    model = pystats.MORBMelting()
+    prep = model.prepare(data)
+    params = model.parameters(prep)
+    density = get_backend("torch").log_density(model, prep, include_prior=True)
+    start = params.unconstrain(model.initial_values(prep, np.random.default_rng(0)))
+    fast = maximize(density, [start], jacobian=False, precondition=True)
+    plain = maximize(density, [start], jacobian=False, precondition=False, maxiter=20000)
+    assert fast.converged and plain.converged
+    assert fast.log_density == pytest.approx(plain.log_density, abs=1e-6)
+    a, b = params.constrain(fast.u), params.constrain(plain.u)
+    for name in params.names:
+        np.testing.assert_allclose(a[name], b[name], rtol=1e-3, atol=1e-3)
+    assert fast.n_evaluations < plain.n_evaluations
+
+
+@pytest.mark.slow
+def test_map_on_gale_glasses_keeps_the_plain_lbfgs_optimum(shared_data):
+    """The 456 Gale et al. (2013) glasses x 16 elements: the fast MAP reaches the optimum
+    that plain L-BFGS from random starts reached before (log posterior 3281.63496,
+    1718 evaluations then; models/morb_melting.md section 4)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
+    from bench_morb import ELEMENTS as GALE
+    from bench_morb import gale_glasses
+
+    data = gale_glasses(shared_data)
+    fit = pystats.MORBMelting(elements=GALE).fit(data, method="map", seed=1)
+    assert len(data) == 456 and fit.optimizer["converged"]
+    assert fit.optimizer["log_density"] == pytest.approx(3281.634958, abs=1e-4)
+    before = {"La": 0.287605, "Yb": 0.444527, "Th": 0.016443, "Zr": 7.272497}
+    table = fit.summary()
+    for e, value in before.items():
+        assert table.loc[f"C0[{e}]", "estimate"] == pytest.approx(value, rel=1e-4)
+    assert float(fit.estimate("sigma_F")) == pytest.approx(3.42551, rel=1e-4)
+    assert fit.optimizer["n_evaluations"] < 600

@@ -138,3 +138,16 @@ def test_interval_coverage():
         hits.append(_in_interval(fit, data, truth, elements))
     coverage = float(np.concatenate(hits).mean())
     assert 0.82 <= coverage <= 0.97, coverage
+
+
+@pytest.mark.slow
+@pytest.mark.long  # the open acceptance point of issue #10 (models/morb_melting.md §4): -m long
+def test_nuts_mixes_with_many_informative_samples():
+    """100 samples x 16 elements, 4 x 1000 draws: R-hat < 1.01 everywhere, no divergence
+    (the issue's real-data criterion on synthetic data of the same shape)."""
+    data, truth, fit = _nuts(100, FULL, seed=7, chains=4, draws=1000, warmup=1000)
+    assert fit.sample_stats["diverging"].sum() == 0
+    table = fit.summary()
+    assert table["r_hat"].max() < 1.01, table["r_hat"].sort_values().tail()
+    f_hat = table.loc[[f"F[{s}]" for s in data["sample"]], "mean"].to_numpy()
+    assert np.corrcoef(np.log(f_hat), np.log(truth["F"]))[0, 1] > 0.95

@@ -156,6 +156,7 @@ class TorchLogDensity(LogDensity):
         if self._threads is not None:
             self._threads.activate()
         self.tensors = to_tensors(dict(data.values), device)
+        self._data = data
 
     @property
     def info(self) -> dict[str, Any]:
@@ -223,7 +224,10 @@ class TorchLogDensity(LogDensity):
         ut = torch.tensor(np.asarray(u, dtype=np.float64), device=self.device,
                           requires_grad=True)
         h = None
-        if getattr(self.model, "batched_torch_likelihood", False) and self.dim:
+        structure = self._structure()
+        if structure is not None:
+            h = self._hessian_coloured(ut, jacobian, *structure)
+        elif getattr(self.model, "batched_torch_likelihood", False) and self.dim:
             entries = sum(int(t.numel()) for t in self.tensors.values() if torch.is_tensor(t))
             try:
                 if entries * self.dim <= VMAP_HESSIAN_MAX:
@@ -234,6 +238,51 @@ class TorchLogDensity(LogDensity):
             h = self._hessian_rows(ut, jacobian, 0)
         h = h.detach().cpu().numpy()
         return 0.5 * (h + h.T)
+
+    def _structure(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+        """The model's :meth:`~pystats.model.Model.hessian_structure`, checked once: ``(colours,
+        direct, pattern, n_colours)`` or ``None`` (none given, or not recoverable: then the
+        dense Hessian is taken)."""
+        if not hasattr(self, "_structure_cache"):
+            self._structure_cache = None
+            given = self.model.hessian_structure(self._data) if self._data is not None else None
+            if given is not None:
+                pattern = np.asarray(given[0], dtype=bool)
+                colours = np.asarray(given[1], dtype=np.intp)
+                if pattern.shape == (self.dim, self.dim) and colours.shape == (self.dim,):
+                    pattern = pattern | pattern.T | np.eye(self.dim, dtype=bool)
+                    n_col = int(colours.max()) + 1 if colours.size else 0
+                    onehot = np.zeros((self.dim, n_col))
+                    onehot[np.arange(self.dim), colours] = 1.0
+                    count = (pattern.astype(float) @ onehot)[:, colours]
+                    direct = pattern & (count == 1)  # H[i, j] read in row i, column colour(j)
+                    if np.all(~pattern | direct | direct.T) and n_col < self.dim:
+                        self._structure_cache = (colours, direct, pattern, n_col)
+        return self._structure_cache
+
+    def _hessian_coloured(self, ut: Any, jacobian: bool, colours: np.ndarray,
+                          direct: np.ndarray, pattern: np.ndarray, n_col: int) -> Any:
+        """The exact Hessian from one Hessian-vector product per colour (the products with
+        the sum of each colour's unit vectors), each entry read where its column is the only
+        one of its colour in the row (or, by symmetry, in the column)."""
+        import torch
+
+        value = self._log_density(ut, jacobian)
+        (grad,) = torch.autograd.grad(value, ut, create_graph=True)
+        if not grad.requires_grad:
+            return torch.zeros(self.dim, self.dim, dtype=ut.dtype, device=ut.device)
+        col = torch.as_tensor(colours, device=ut.device)
+        products = []
+        for c in range(n_col):
+            v = (col == c).to(ut.dtype)
+            (hv,) = torch.autograd.grad(grad, ut, grad_outputs=v, retain_graph=True,
+                                        allow_unused=True, materialize_grads=True)
+            products.append(hv)
+        b = torch.stack(products, 1).detach().cpu().numpy()[:, colours]  # b[i, j] = (H v_c(j))_i
+        h = np.where(direct, b, np.where(direct.T, b.T, 0.0))
+        both = direct & direct.T
+        h[both] = 0.5 * (b + b.T)[both]
+        return torch.as_tensor(np.where(pattern, h, 0.0))
 
     def _hessian_rows(self, ut: Any, jacobian: bool, chunk: int) -> Any:
         """Hessian rows from one gradient graph: vmapped in chunks of ``chunk`` rows, or
