@@ -1077,3 +1077,18 @@ def test_stanc_slower_than_httpstans_one_second_limit_still_compiles(
     assert "model_slow_stanc" in cpp
     with pytest.raises(ValueError, match="normal"):
         httpstan.compile.compile(code.replace("normal(0, 1)", "normal(0)"), "model_bad")
+
+
+def test_build_request_has_no_five_minute_limit(posterior_density: PystanLogDensity) -> None:
+    """pystan's client kept aiohttp's 5-minute total timeout: a compile slower than that on
+    a busy machine failed.  The engine's client has no total limit."""
+    import asyncio
+
+    import stan.common
+
+    async def client_timeout() -> object:
+        async with stan.common.HttpstanClient() as client:
+            return client.session.timeout
+
+    timeout = asyncio.run(client_timeout())
+    assert timeout.total is None and timeout.sock_connect == 30

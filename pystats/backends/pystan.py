@@ -27,6 +27,10 @@ What this module adds to plain pystan:
 * **No one-second stanc limit.** httpstan runs ``stanc`` (Stan to C++) with a 1 s timeout;
   on a busy machine stanc takes longer and the build failed with an opaque
   ``TAPE_ERROR``.  pystats runs stanc the same way with :data:`STANC_TIMEOUT_S`.
+* **No five-minute build limit.** pystan's HTTP client keeps aiohttp's default 5-minute
+  total timeout, and a build is one request: on a busy machine the C++ compile took longer
+  and the build failed with a timeout.  pystats gives the client no total limit (the
+  server runs in the same process; the connection limit stays).
 * **Quiet by default.** pystan prints build messages on stdout, stanc warnings and sampler
   progress on stderr, and the compiler writes to the stderr file descriptor; all of it is
   captured at the file-descriptor level unless ``verbose=True`` (``progress=True`` lets the
@@ -189,6 +193,7 @@ def _import_stan() -> tuple[Any, Any]:
             "repository root) shadows it; run from another directory"
         ) from cause
     _patch_httpstan(httpstan)
+    _patch_pystan_client()
     return stan, httpstan
 
 
@@ -414,6 +419,29 @@ def _stanc(program_code: str, stan_model_name: str) -> tuple[str, str]:
     if done.returncode != 0:
         raise ValueError(stderr)
     return done.stdout.decode().strip(), stderr
+
+
+async def _client_enter_without_total_timeout(self: Any) -> Any:
+    """``stan.common.HttpstanClient.__aenter__`` with a session that has no total timeout."""
+    import aiohttp
+
+    client = await _ORIGINAL["client_aenter"](self)
+    await client.session.close()  # no request was made on it yet
+    client.session = aiohttp.ClientSession(
+        timeout=aiohttp.ClientTimeout(total=None, sock_connect=30)
+    )
+    return client
+
+
+def _patch_pystan_client() -> None:
+    import stan.common
+
+    with _STATE_LOCK:
+        if getattr(stan.common.HttpstanClient, "_pystats_patched", False):
+            return
+        _ORIGINAL["client_aenter"] = stan.common.HttpstanClient.__aenter__
+        stan.common.HttpstanClient.__aenter__ = _client_enter_without_total_timeout
+        stan.common.HttpstanClient._pystats_patched = True
 
 
 def _patch_httpstan(httpstan: Any) -> None:
