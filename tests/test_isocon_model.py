@@ -278,3 +278,6 @@ def test_stan_parameterisation_centres_the_mobile_elements(sim):
     shared = pystats.SparseIsocon(shared_transfers=True).prepare(sim.altered,
                                                                  protolith=sim.protolith)
     np.testing.assert_array_equal(shared.values["centred"], truth)
+    # the Laplace prior keeps every element non-centred
+    lasso = pystats.SparseIsocon(prior="laplace").prepare(sim.altered, protolith=sim.protolith)
+    assert not np.any(lasso.values["centred"])

@@ -731,9 +731,12 @@ class SparseIsocon(_IsoconBase):
                 elements: Sequence[str] | None = None) -> PreparedData:
         prepared = super().prepare(data, protolith=protolith, elements=elements)
         values = dict(prepared.values)
-        values["centred"] = centred_elements(np.asarray(values["y"]), np.asarray(values["e"]),
-                                             np.asarray(values["s"]),
-                                             shared=self.options["shared_transfers"])
+        if self.options["prior"] == "horseshoe":
+            values["centred"] = centred_elements(
+                np.asarray(values["y"]), np.asarray(values["e"]), np.asarray(values["s"]),
+                shared=self.options["shared_transfers"])
+        else:  # the Bayesian lasso keeps the non-centred form it was validated in
+            values["centred"] = np.zeros(int(values["J"]), dtype=int)
         return PreparedData(values=values, observed=dict(prepared.observed),
                             summary=dict(prepared.summary))
 
