@@ -759,7 +759,6 @@ class SparseIsocon(_IsoconBase):
             Parameter("tau_g", lower=0.0, description="global scale of the transfers"),
             Parameter("caux", lower=0.0, description="slab variance / slab_scale^2"),
             Parameter("sigma", lower=0.0, description="extra log-scale scatter"),
-            Parameter("delta_z", shape=(J,), description="protolith error / s (standardised)"),
         ])
 
     def stan_program(self) -> str:
@@ -794,7 +793,7 @@ class SparseIsocon(_IsoconBase):
         return {"a": a + rng.normal(0, 0.01, N),
                 "z": bz / z_to_b[None, :] + rng.normal(0, 0.05, (rows, J)),
                 "lambda": lam * np.exp(rng.normal(0, 0.1, J)), "tau_g": tau_g,
-                "caux": 1.0, "sigma": 0.05, "delta_z": rng.normal(0, 0.1, J)}
+                "caux": 1.0, "sigma": 0.05}
 
     def _transfers(self, draws: Mapping[str, np.ndarray], data: PreparedData) -> Any:
         if "z" not in draws:
