@@ -14,9 +14,10 @@ tree depth, step size, and the CPU seconds of the sampler processes and of the P
 process (pystan's message handling), from which the idle 2-core wall time of the 4-chain
 fit is about their sum / 2.
 
-pystan is called directly (``stan.build``, httpstan's default cache, warmup draws saved:
-``fit.sample_stats`` of pystats keeps the post-warmup iterations only); aiohttp's
-5-minute client timeout is lifted so that a compile on a busy machine does not fail.
+The program is built by pystats' pystan engine (its compile cache), then sampled by
+pystan directly with the warmup draws saved (``fit.sample_stats`` of pystats keeps the
+post-warmup iterations only); aiohttp's 5-minute client timeout is lifted so that a
+compile on a busy machine does not fail.
 """
 
 from __future__ import annotations
@@ -58,24 +59,28 @@ def run(chains: int = 4, draws: int = 1000, seed: int = 1,
 
     aiohttp.client.DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=None)
     import pystats
-    import stan
+    from pystats.backends import pystan as engine
     from pystats.eos.data import assemble_reference_data, simulate_static
     from pystats.eos.forward import EOSParameters
 
     pt = pd.read_csv(DATA / "kuwayama2020_pt_conditions.csv", comment="#")
     static = simulate_static(EOSParameters.kuwayama2020(), pt["pressure_GPa"],
                              pt["temperature_K"], seed=2020, dataset="kuwayama2020_simulated")
-    model = pystats.LiquidIronEOS()
+    class Program(pystats.LiquidIronEOS):
+        def stan_program(self) -> str | Path:
+            return Path(program).resolve() if program else super().stan_program()
+
+    model = Program()
     prep = model.prepare(assemble_reference_data(DATA, static=static))
-    sdata = model.stan_data(prep)
-    sdata["include_prior"] = 1
-    code = Path(program or REPO / "stan" / "liquid_iron_eos.stan").read_text()
-    built = stan.build(code, data=sdata, random_seed=seed)
+    built = engine.PystanBackend()._built(model, prep, True, seed, False)[0].model
     inits = [{k: float(v) for k, v in model.initial_values(prep, np.random.default_rng(c))
               .items()} for c in range(chains)]
     c0, t0 = time.process_time(), time.perf_counter()
-    fit = built.sample(num_chains=chains, num_samples=draws, num_warmup=draws,
-                       save_warmup=True, init=inits)
+    kwargs = {"num_chains": chains, "num_samples": draws, "num_warmup": draws,
+              "save_warmup": True, "init": inits}
+    fit, error, text = engine._on_stan_thread(engine._sample, built, kwargs, True, True)
+    if error is not None:
+        raise RuntimeError(f"{error}\n{text[-2000:]}")
     wall = time.perf_counter() - t0
     cpu_main, cpu_samplers = time.process_time() - c0, _children_cpu()
     n = draws * chains  # pystan: warmup iterations first, chains interleaved
