@@ -150,6 +150,99 @@ functions {
   real vp_of(real V, real T, vector th, real T0, real r, int bm3, real molar_mass) {
     return sqrt(eos_ks(V, T, th, T0, r, bm3) * V / molar_mass);
   }
+  // ---- vectorised forms (the model block): every point shares one log(V/V0), and each
+  // power of V/V0 is one exp of it (y^s = exp(s log y)), instead of the scalar functions'
+  // repeated pow/cbrt calls; same values to rounding.  iso = [P_ref, K_ref, E_iso] at T0.
+  array[] vector isotherm_v(vector ly, vector th, int bm3) {
+    int n = rows(ly);
+    array[3] vector[n] out;
+    if (bm3) {
+      vector[n] f = 0.5 * expm1(-2.0 / 3 * ly);
+      vector[n] u = 1 + 2 * f;
+      vector[n] u15 = u .* sqrt(u);
+      real a = 1.5 * (th[3] - 4);
+      out[1] = 3 * th[2] * f .* u15 .* u .* (1 + a * f);
+      out[2] = th[2] * (u15 .* u .* (1 + 2 * a * f) + 5 * f .* u15 .* (1 + a * f)) .* u;
+      out[3] = 1000 * 4.5 * th[2] * th[1] * square(f) .* (1 + (th[3] - 4) * f);
+      return out;
+    }
+    vector[n] x = exp(ly / 3);
+    real eta = 1.5 * (th[3] - 1);
+    vector[n] w = eta * (1 - x);
+    vector[n] ew = exp(w);
+    vector[n] ex2 = ew ./ square(x);
+    out[1] = 3 * th[2] * (1 - x) .* ex2;
+    out[2] = th[2] * ex2 .* (2 - x + eta * x .* (1 - x));
+    out[3] = 1000 * 9 * th[2] * th[1] / square(eta) * (1 + (w - 1) .* ew);
+    return out;
+  }
+  // (y^s - 1)/s = integral_1^y t^(s-1) dt for every element of ly = log y
+  vector pow_int_v(vector ly, real s) {
+    if (abs(s) * max(abs(ly)) < 1e-8) return ly .* (1 + 0.5 * s * ly);
+    return expm1(s * ly) / s;
+  }
+  // P(V, T) and K_T(V, T) at log-volumes lv (log V0 = lv0), temperatures T; with dT = T - T0,
+  // dT2 = T^2 - T0^2.  Returns [P, K_T, dP/dT|_V, y^q, y^g, y, P_ref].
+  array[] vector eos_pk_v(vector lv, vector T, vector dT, vector dT2, vector th, real T0,
+                          real r, int bm3) {
+    int n = rows(lv);
+    vector[n] ly = lv - log(th[1]);
+    array[3] vector[n] iso = isotherm_v(ly, th, bm3);
+    vector[n] yq = exp(th[5] * ly);
+    vector[n] yg = exp(th[7] * ly);
+    vector[n] y = exp(ly);
+    vector[n] inv_v = exp(-lv);
+    real c = r * th[4] / th[1] / 1000;
+    array[7] vector[n] out;
+    out[1] = iso[1] + th[4] * yq .* inv_v * r .* (dT + th[6] * yg .* dT2) / 1000;
+    out[2] = iso[2] - c * ((th[5] - 1) * yq ./ y .* dT
+                           + th[6] * (th[5] + th[7] - 1) * yq .* yg ./ y .* dT2);
+    out[3] = th[4] * yq * r .* (1 + 2 * th[6] * yg .* T) .* inv_v / 1000;
+    out[4] = yq;
+    out[5] = yg;
+    out[6] = y;
+    out[7] = iso[1];
+    return out;
+  }
+  // Hugoniot at data volumes V (log volumes lv): [T_H(V), P_H(V), dP_H/dV] (hugoniot_t,
+  // hugoniot_p and hugoniot_slope of the same volumes)
+  array[] vector hugoniot_v(vector lv, vector V, vector th, real T0, real r, int bm3,
+                            real V00, real e_ref) {
+    int n = rows(lv);
+    vector[n] ly = lv - log(th[1]);
+    array[3] vector[n] iso = isotherm_v(ly, th, bm3);
+    vector[n] pint_q = pow_int_v(ly, th[5]);
+    vector[n] pint_qg = pow_int_v(ly, th[5] + th[7]);
+    vector[n] yq = exp(th[5] * ly);
+    vector[n] yg = exp(th[7] * ly);
+    vector[n] gam = th[4] * yq;
+    vector[n] dv = V00 - V;
+    vector[n] e_cold = iso[3] + r * th[4] * T0 * (pint_q + 2 * th[6] * T0 * pint_qg) + e_ref;
+    vector[n] denom = r * (1 - gam ./ V * 0.5 .* dv);
+    vector[n] phi = (0.5 * dv * 1000 .* iso[1] - e_cold) ./ denom;
+    vector[n] ev = th[6] * yg;
+    vector[n] cc = phi + T0 + ev * square(T0);
+    vector[n] T = 2 * cc ./ (1 + sqrt(1 + 4 * ev .* cc));
+    vector[n] dT2 = square(T) - square(T0);
+    vector[n] P = iso[1] + gam ./ V * r .* ((T - T0) + ev .* dT2) / 1000;
+    // y^(s-1)/V0 = y^s / V
+    vector[n] kt = iso[2] - r * th[4] / 1000 * ((th[5] - 1) * yq ./ V .* (T - T0)
+                                                + th[6] * (th[5] + th[7] - 1) * yq .* yg ./ V
+                                                  .* dT2);
+    vector[n] p_v = -kt ./ V;
+    vector[n] cvt = r * (1 + 2 * ev .* T);
+    vector[n] p_t = gam .* cvt ./ V / 1000;
+    vector[n] e_v = -1000 * iso[1]
+                    + r * th[4] * T0 * (yq + 2 * th[6] * T0 * yq .* yg) ./ V
+                    + r * th[7] * ev ./ V .* dT2;
+    vector[n] f_v = e_v - 500 * (p_v .* dv - P);
+    vector[n] f_t = cvt - 500 * p_t .* dv;
+    array[3] vector[n] out;
+    out[1] = T;
+    out[2] = P;
+    out[3] = p_v - p_t .* f_v ./ f_t;
+    return out;
+  }
   // log density of observed P (and V_P) whose errors combine with those of the state:
   // (P, V_P) ~ N((mP, mv), diag(sP^2, sv^2) + a a' + b b'), a, b the state-error columns
   real ev_lpdf(real P_obs, real mP, real sP, real aP, real bP, int has_vp, real v_obs,
@@ -208,6 +301,34 @@ transformed data {
   vector[N_h] sV_h = V_h .* rho_h_sd ./ rho_h;
   // log |dV/drho| of the latent model's rho -> V change of variables
   real log_jac = sum(log(V_s ./ rho_s)) + sum(log(V_h ./ rho_h));
+  // data-only pieces of the model block, computed once
+  vector[N_s] lv_s = log(V_s);
+  vector[N_s] dT_s = T_s - T0;
+  vector[N_s] dT2_s = square(T_s) - square(T0);
+  vector[N_h] lv_h = log(V_h);
+  vector[N_1] lv_1 = log(molar_mass ./ rho_1);
+  vector[N_1] dT_1 = T_1 - T0;
+  vector[N_1] dT2_1 = square(T_1) - square(T0);
+  int n_s_vp = sum(s_has_vp);
+  int n_h_vp = sum(h_has_vp);
+  array[n_s_vp] int s_vp;
+  array[N_s - n_s_vp] int s_no_vp;
+  array[n_h_vp] int h_vp;
+  array[N_h - n_h_vp] int h_no_vp;
+  {
+    int a = 0;
+    int b = 0;
+    for (i in 1:N_s) {
+      if (s_has_vp[i]) { a += 1; s_vp[a] = i; }
+      else { b += 1; s_no_vp[b] = i; }
+    }
+    a = 0;
+    b = 0;
+    for (i in 1:N_h) {
+      if (h_has_vp[i]) { a += 1; h_vp[a] = i; }
+      else { b += 1; h_no_vp[b] = i; }
+    }
+  }
 }
 parameters {
   // physical ranges (wide against the priors); bounded so an optimizer's first unit step
@@ -224,51 +345,60 @@ parameters {
 model {
   vector[7] th = [V0, K0, K0p, gamma0, q, e0, g]';
   target += log_jac;
-  for (i in 1:N_s) {
-    real V = V_s[i];
-    real T = T_s[i];
-    real sc = s_scale[i] > 0 ? 1 + pressure_scale[s_scale[i]] : 1;
-    real y = V / V0;
-    real dpdt = gamma0 * pow(y, q) * r * (1 + 2 * e0 * pow(y, g) * T) / V / 1000;
-    real aP = -sc * eos_kt(V, T, th, T0, r, bm3) / V * sV_s[i];
-    real bP = sc * dpdt * T_s_sd[i];
-    real mv = 0;
-    real av = 0;
-    real bv = 0;
-    if (s_has_vp[i]) {
+  if (N_s) {
+    array[7] vector[N_s] e = eos_pk_v(lv_s, T_s, dT_s, dT2_s, th, T0, r, bm3);
+    vector[N_s] sc = rep_vector(1, N_s);
+    for (i in 1:N_s) if (s_scale[i] > 0) sc[i] += pressure_scale[s_scale[i]];
+    vector[N_s] mP = sc .* e[1];
+    vector[N_s] aP = -sc .* e[2] ./ V_s .* sV_s;
+    vector[N_s] bP = sc .* e[3] .* T_s_sd;
+    if (n_s_vp < N_s) {
+      vector[N_s] sdP = sqrt(square(P_s_sd) + square(aP) + square(bP));
+      target += normal_lpdf(P_s[s_no_vp] | mP[s_no_vp], sdP[s_no_vp]);
+    }
+    for (j in 1:n_s_vp) {
+      int i = s_vp[j];
+      real V = V_s[i];
+      real T = T_s[i];
       real hv = 1e-4 * V;
       real ht = 1e-4 * T;
-      mv = vp_of(V, T, th, T0, r, bm3, molar_mass);
-      av = (vp_of(V + hv, T, th, T0, r, bm3, molar_mass)
-            - vp_of(V - hv, T, th, T0, r, bm3, molar_mass)) / (2 * hv) * sV_s[i];
-      bv = (vp_of(V, T + ht, th, T0, r, bm3, molar_mass)
-            - vp_of(V, T - ht, th, T0, r, bm3, molar_mass)) / (2 * ht) * T_s_sd[i];
+      real mv = vp_of(V, T, th, T0, r, bm3, molar_mass);
+      real av = (vp_of(V + hv, T, th, T0, r, bm3, molar_mass)
+                 - vp_of(V - hv, T, th, T0, r, bm3, molar_mass)) / (2 * hv) * sV_s[i];
+      real bv = (vp_of(V, T + ht, th, T0, r, bm3, molar_mass)
+                 - vp_of(V, T - ht, th, T0, r, bm3, molar_mass)) / (2 * ht) * T_s_sd[i];
+      target += ev_lpdf(P_s[i] | mP[i], P_s_sd[i], aP[i], bP[i], 1, vp_s[i], mv, vp_s_sd[i],
+                        av, bv);
     }
-    target += ev_lpdf(P_s[i] | sc * eos_p(V, T, th, T0, r, bm3), P_s_sd[i], aP, bP,
-                      s_has_vp[i], vp_s[i], mv, vp_s_sd[i], av, bv);
   }
-  for (i in 1:N_h) {
-    real V = V_h[i];
-    real T = hugoniot_t(V, th, T0, r, bm3, V00, e_ref);
-    real aP = hugoniot_slope(V, T, th, T0, r, bm3, V00) * sV_h[i];
-    real mv = 0;
-    real av = 0;
-    if (h_has_vp[i]) {
+  if (N_h) {
+    array[3] vector[N_h] hu = hugoniot_v(lv_h, V_h, th, T0, r, bm3, V00, e_ref);
+    vector[N_h] aP = hu[3] .* sV_h;
+    if (n_h_vp < N_h) {
+      vector[N_h] sdP = sqrt(square(P_h_sd) + square(aP));
+      target += normal_lpdf(P_h[h_no_vp] | hu[2][h_no_vp], sdP[h_no_vp]);
+    }
+    for (j in 1:n_h_vp) {
+      int i = h_vp[j];
+      real V = V_h[i];
       real hv = 1e-4 * V;
       real Tp = hugoniot_t(V + hv, th, T0, r, bm3, V00, e_ref);
       real Tm = hugoniot_t(V - hv, th, T0, r, bm3, V00, e_ref);
-      mv = vp_of(V, T, th, T0, r, bm3, molar_mass);
-      av = (vp_of(V + hv, Tp, th, T0, r, bm3, molar_mass)
-            - vp_of(V - hv, Tm, th, T0, r, bm3, molar_mass)) / (2 * hv) * sV_h[i];
+      real mv = vp_of(V, hu[1][i], th, T0, r, bm3, molar_mass);
+      real av = (vp_of(V + hv, Tp, th, T0, r, bm3, molar_mass)
+                 - vp_of(V - hv, Tm, th, T0, r, bm3, molar_mass)) / (2 * hv) * sV_h[i];
+      target += ev_lpdf(P_h[i] | hu[2][i], P_h_sd[i], aP[i], 0, 1, vp_h[i], mv, vp_h_sd[i],
+                        av, 0);
     }
-    target += ev_lpdf(P_h[i] | eos_p(V, T, th, T0, r, bm3), P_h_sd[i], aP, 0,
-                      h_has_vp[i], vp_h[i], mv, vp_h_sd[i], av, 0);
   }
-  for (i in 1:N_1) {
-    real V = molar_mass / rho_1[i];
-    for (k in 1:3)
-      V *= exp((eos_p(V, T_1[i], th, T0, r, bm3) - 1e-4) / eos_kt(V, T_1[i], th, T0, r, bm3));
-    target += normal_lpdf(rho_1[i] | molar_mass / V, rho_1_sd[i]);
+  if (N_1) {
+    // V with P(V, T) = 1e-4 GPa: 3 Newton steps in log V from the observed volume
+    vector[N_1] lv = lv_1;
+    for (k in 1:3) {
+      array[7] vector[N_1] e = eos_pk_v(lv, T_1, dT_1, dT2_1, th, T0, r, bm3);
+      lv += (e[1] - 1e-4) ./ e[2];
+    }
+    target += normal_lpdf(rho_1 | molar_mass * exp(-lv), rho_1_sd);
   }
   if (include_prior) {
     target += lognormal_lpdf(V0 | prior[1][1], prior[1][2]);
