@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from .gr.model import GutenbergRichter
     from .maglaw.model import MagnitudeLaw
     from .many import fit_many
+    from .btime.model import TimeVaryingB
     from .morb.model import MORBMelting
     from .persistence import load
     from .readers import read_catalog, read_comcat
@@ -58,6 +59,7 @@ _MODEL_FAMILIES = {
     "SparseIsocon": "pystats.compositional.isocon",
     "LiquidIronEOS": "pystats.eos.model",
     "MagnitudeLaw": "pystats.maglaw.model",
+    "TimeVaryingB": "pystats.btime.model",
     "MORBMelting": "pystats.morb.model",
 }
 """The model families: class -> module.  One line here registers a family: the class is
@@ -143,6 +145,7 @@ __all__ = [
     "PystatsError",
     "PystatsWarning",
     "SparseIsocon",
+    "TimeVaryingB",
     "__version__",
     "b_value",
     "branching_ratio",
