@@ -34,6 +34,7 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    from .btime.model import TimeVaryingB
     from .catalog import Catalog
     from .comparison import compare
     from .compositional.isocon import GrantIsocon, SparseIsocon
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
     from .gr.model import GutenbergRichter
     from .maglaw.model import MagnitudeLaw
     from .many import fit_many
-    from .btime.model import TimeVaryingB
     from .morb.model import MORBMelting
     from .persistence import load
     from .readers import read_catalog, read_comcat
