@@ -64,7 +64,7 @@ def test_nuts_recovers_a_known_b_of_t_with_clean_diagnostics(kind, nuts_fits):
     assert fit.method == "nuts" and fit.backend in ("pystan", "cmdstanpy")
     assert {"r_hat", "ess_bulk", "divergences"} <= set(diag.checks)
     assert diag.checks["r_hat"].passed and diag.checks["ess_bulk"].passed, str(diag)
-    assert diag.checks["divergences"].value <= 0.01 * 4000, str(diag)
+    assert diag.checks["divergences"].passed, str(diag)  # adapt_delta 0.95 (nuts_defaults)
     grid = np.linspace(50.0, 950.0, 19)
     band = fit.model.b_band(fit, grid)
     cover = (band["lower"] <= law(grid)) & (law(grid) <= band["upper"])
