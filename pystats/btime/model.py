@@ -49,7 +49,7 @@ from .._checks import check_prob, magnitude_array
 from .._checks import number as _number
 from ..cli_spec import Argument, CommandLine
 from ..constraints import Interval, Option, StrOptions
-from ..errors import DataError
+from ..errors import DataError, OptionError
 from ..model import Model, PreparedData
 from ..parameters import Parameter, ParameterSet
 from . import hsgp
@@ -125,6 +125,12 @@ class TimeVaryingB(Model):
         ),
         simulate=SIMULATE_COMMANDS,
     )
+
+    def _validate_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        if options["mc"] is None:
+            raise OptionError("mc is required: give the completeness magnitude (the centre "
+                              "of the lowest magnitude bin fitted), e.g. mc=2.0")
+        return options
 
     # ------------------------------------------------------------------ data
     def prepare(self, data: Any) -> PreparedData:
