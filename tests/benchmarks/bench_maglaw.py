@@ -83,4 +83,5 @@ def test_time_varying_b_nuts_on_1e4_events(kind: str) -> None:
     diag = fit.diagnose(warn=False)
     print(f"\nNUTS TimeVaryingB({kind}): {seconds:.1f} s on 1e4 events, 4 x 1000 draws; "
           f"max R-hat {float(fit.summary()['r_hat'].max()):.3f}, "
-          f"divergences {diag.checks['divergences'].value}")
+          f"divergences {diag.checks['divergences'].value}; problems: "
+          f"{'; '.join(p.message for p in diag.problems) or 'none'}")
