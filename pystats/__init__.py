@@ -34,6 +34,7 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    from .btime.model import TimeVaryingB
     from .catalog import Catalog
     from .comparison import compare
     from .compositional.isocon import GrantIsocon, SparseIsocon
@@ -58,6 +59,7 @@ _MODEL_FAMILIES = {
     "SparseIsocon": "pystats.compositional.isocon",
     "LiquidIronEOS": "pystats.eos.model",
     "MagnitudeLaw": "pystats.maglaw.model",
+    "TimeVaryingB": "pystats.btime.model",
     "MORBMelting": "pystats.morb.model",
 }
 """The model families: class -> module.  One line here registers a family: the class is
@@ -143,6 +145,7 @@ __all__ = [
     "PystatsError",
     "PystatsWarning",
     "SparseIsocon",
+    "TimeVaryingB",
     "__version__",
     "b_value",
     "branching_ratio",

@@ -24,6 +24,7 @@ import sys
 import traceback
 import warnings
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -320,7 +321,14 @@ def _add_family_options(parser: argparse.ArgumentParser,
             helps.setdefault(arg.help, []).append(name)
         text = (next(iter(helps)) if len(helps) == 1
                 else "; ".join(f"{', '.join(n)}: {h}" for h, n in helps.items()))
-        next(iter(decls.values())).add_to(where, help=text, convert=_shared_type(decls))
+        first = next(iter(decls.values()))
+        if len({a.choices for a in decls.values()}) > 1:
+            # families offering different values: argparse takes any family's (all of
+            # them if one takes any), and each family's own checks refuse the others
+            union = [c for a in decls.values() for c in (a.choices or ())]
+            free = any(a.choices is None for a in decls.values())
+            first = replace(first, choices=None if free else tuple(dict.fromkeys(union)))
+        first.add_to(where, help=text, convert=_shared_type(decls))
 
 
 def build_parser() -> argparse.ArgumentParser:

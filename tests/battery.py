@@ -444,3 +444,66 @@ register(BatteryCase(
     long_methods=("nuts",),
     cli_predict_args=("--F", "0.05", "--F", "0.1"),
 ))
+
+
+# ------------------------------------------------------------------------ time-varying b
+BTIME_STEP = {"b1": 1.2, "b2": 0.8}
+BTIME_RAMP = {"b_start": 1.3, "b_end": 0.7}
+
+
+def _simulate_btime_step(seed: int) -> tuple[pd.DataFrame, dict[str, float]]:
+    """1500 binned GR magnitudes above Mc 2.0 over 1000 days, b 1.2 -> 0.8 at day 500."""
+    from pystats.btime.simulate import b_step, simulate_b_of_t
+
+    t, m = simulate_b_of_t(1500, lambda t: b_step(t, 1.2, 0.8, 500.0), 2.0, 0.1, 1000.0,
+                           rng=seed)
+    return pd.DataFrame({"time": t, "magnitude": m}), dict(BTIME_STEP)
+
+
+def _simulate_btime_ramp(seed: int) -> tuple[pd.DataFrame, dict[str, float]]:
+    """1000 binned GR magnitudes above Mc 2.0 over 1000 days, b ramping 1.3 -> 0.7; the
+    truth is b at the first and last event (the GP's derived ``b_start``, ``b_end``)."""
+    from pystats.btime.simulate import b_ramp, simulate_b_of_t
+
+    t, m = simulate_b_of_t(1000, lambda t: b_ramp(t, 1.3, 0.7, 0.0, 1000.0), 2.0, 0.1,
+                           1000.0, rng=seed)
+    truth = {"b_start": float(b_ramp(t[0], 1.3, 0.7, 0.0, 1000.0)),
+             "b_end": float(b_ramp(t[-1], 1.3, 0.7, 0.0, 1000.0))}
+    return pd.DataFrame({"time": t, "magnitude": m}), truth
+
+
+register(BatteryCase(
+    name="btime_changepoint",
+    model=lambda: pystats.TimeVaryingB(kind="changepoint", mc=2.0),
+    simulate=_simulate_btime_step,
+    cli_model="btime",
+    bad_option=("kind", "spline"),
+    fast_methods=("map",),
+    predict_kwargs={"magnitudes": [3.0, 4.0], "n_events": 100},
+    predict_columns=("time", "magnitude", "b", "b_lower", "b_upper", "p_exceed", "expected",
+                     "p_at_least_one"),
+    cli_simulate=("btime", "-n", "1500", "--b1", "1.2", "--b2", "0.8", "--shape", "step",
+                  "--seed", "5"),
+    cli_fit_args=("--kind", "changepoint", "--mc", "2.0"),
+    cli_predict_args=("--magnitudes", "3", "4", "--time", "100", "--time", "900"),
+))
+
+register(BatteryCase(
+    name="btime_gp",
+    model=lambda: pystats.TimeVaryingB(kind="gp", mc=2.0, n_basis=8),
+    simulate=_simulate_btime_ramp,
+    cli_model="btime",
+    bad_option=("n_basis", 2),
+    fast_methods=("map",),
+    # one optimizer start: further starts wander along the flat (alpha, ell) directions
+    # of the GP hyperparameters for ~10 s and end at the same mode
+    sampler_kwargs={"map": {"n_starts": 1}, "laplace": {"chains": 2, "draws": 200},
+                    "nuts": {"chains": 2, "draws": 1000, "warmup": 1000}},
+    # the Laplace approximation of the GP hyperparameters is poor (Pareto k ~1)
+    allowed_warnings={"laplace": ("pareto_k",)},
+    predict_kwargs={"magnitudes": [3.0, 4.0], "n_events": 100},
+    predict_columns=("time", "magnitude", "b", "b_lower", "b_upper", "p_exceed", "expected",
+                     "p_at_least_one"),
+    cli_fit_args=("--kind", "gp", "--mc", "2.0", "--n-basis", "8"),
+    cli_predict_args=("--magnitudes", "3", "4", "--time", "100"),
+))

@@ -106,7 +106,7 @@ def test_cli_simulate_fit_predict_round_trip_of_the_toy_family(
         (["--model", "gr", "--mc", "2", "--max-events", "3"],
          "--max-events is an option of --model toyexp only, not of --model gr"),
         (["--model", "toyexp", "--kind", "tapered"],
-         "--kind is an option of --model gr only, not of --model toyexp"),
+         "--kind is an option of --model gr or --model btime only, not of --model toyexp"),
         (["--model", "toyexp", "--b", "1"],
          "--b is an option of --model etas or --model omori only, not of --model toyexp"),
         (["--model", "toyexp", "--scale", "-1"],

@@ -60,3 +60,38 @@ def test_b_positive_windows_follow_a_step():
     early, late = w[w["t_end"] < 500.0], w[w["t_start"] > 500.0]
     assert np.all(np.abs(early["b"] - 1.2) < 3 * early["se"])
     assert np.all(np.abs(late["b"] - 0.8) < 3 * late["se"])
+
+
+def test_mc_is_required_and_named():
+    import pystats
+
+    with pytest.raises(pystats.OptionError, match=r"mc is required"):
+        TimeVaryingB(kind="gp")
+
+
+def test_predict_gives_b_and_exceedance_at_each_time():
+    fit = TimeVaryingB(kind="changepoint", mc=2.0).fit(_catalogue(step, seed=5), method="map",
+                                                       seed=1)
+    table = fit.predict(times=[100.0, 900.0], magnitudes=[2.0, 3.0, 4.0], n_events=50)
+    assert list(table["time"]) == [100.0] * 3 + [900.0] * 3
+    b = table["b"].to_numpy()
+    assert abs(b[0] - 1.2) < 0.15 and abs(b[3] - 0.8) < 0.1
+    # P(M >= mc) = 1; P(M >= m) = 10^(-b (m - mc)) per draw, so its mean is >= 10^(-mean b ...)
+    np.testing.assert_allclose(table["p_exceed"][table["magnitude"] == 2.0], 1.0)
+    p_at_b = 10.0 ** (-b * (table["magnitude"].to_numpy() - 2.0))
+    np.testing.assert_allclose(table["p_exceed"], p_at_b, rtol=0.05)
+    np.testing.assert_allclose(table["expected"], 50 * table["p_exceed"])
+    assert (table["p_exceed_lower"] <= table["p_exceed"]).all()
+    assert (table["p_exceed"] <= table["p_exceed_upper"]).all()
+    # default: the last event's time
+    last = fit.predict(magnitudes=[3.0])
+    assert last["time"].iloc[0] == pytest.approx(float(fit.data.values["time"][-1]))
+
+
+def test_gp_derived_b_at_the_ends_is_b_of_t_there():
+    fit = TimeVaryingB(kind="gp", mc=2.0, n_basis=8).fit(_catalogue(ramp, n=1000, seed=6),
+                                                         method="map", seed=1, n_starts=1)
+    t = fit.data.values["time"]
+    ends = fit.model.b_draws(fit, [t[0], t[-1]])
+    np.testing.assert_allclose(fit.variable("b_start"), ends[:, 0], rtol=1e-10)
+    np.testing.assert_allclose(fit.variable("b_end"), ends[:, 1], rtol=1e-10)

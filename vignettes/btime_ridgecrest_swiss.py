@@ -2,10 +2,12 @@
 
 Run from the repository root (the data are read from ``../shared/data``)::
 
-    python vignettes/btime_ridgecrest_swiss.py [--data DIR]
+    python vignettes/btime_ridgecrest_swiss.py [--data DIR] [--method nuts] [--only ridgecrest]
+        [--figures DIR]
 
 For each catalogue: b(t) with a Hilbert-space GP prior (``TimeVaryingB(kind="gp")``, Laplace
-approximation), the change-point alternative, b-positive in moving windows (the robust
+approximation by default, ``--method nuts`` for Stan's sampler), the change-point
+alternative, b-positive in moving windows (the robust
 baseline), and the posterior probability that b decreased over a window.  Ridgecrest:
 M >= 3.0 (above the short-term incompleteness of most of the sequence; b-positive uses every
 M >= 2.5 event), time in days from 2019-07-04 16:13 UTC (M6.4 at 0.056 d, M7.1 at 1.46 d);
@@ -42,20 +44,34 @@ def catalogues(data: Path) -> dict[str, tuple[dict, float, float, float, float]]
 def main(argv: list[str] | None = None) -> pd.DataFrame:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--method", default="laplace", choices=("laplace", "nuts"))
+    parser.add_argument("--only", choices=("ridgecrest", "switzerland"))
+    parser.add_argument("--figures", type=Path, help="write the b(t) figure of each fit here")
     args = parser.parse_args(argv)
     rows = []
     for name, (d, mc, dm, t1, t2) in catalogues(args.data).items():
+        if args.only not in (None, name):
+            continue
         for kind in ("gp", "changepoint"):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                fit = TimeVaryingB(kind=kind, mc=mc, delta_m=dm).fit(d, method="laplace", seed=1)
+                fit = TimeVaryingB(kind=kind, mc=mc, delta_m=dm).fit(d, method=args.method,
+                                                                     seed=1)
             band = fit.model.b_band(fit, [t1, t2])
-            rows.append({"catalogue": name, "model": kind, "n": fit.data.summary["n"],
+            diag = fit.diagnose(warn=False)
+            if args.figures is not None:
+                from pystats.plots.btime import b_of_t_figure
+
+                args.figures.mkdir(parents=True, exist_ok=True)
+                b_of_t_figure(fit).savefig(args.figures / f"btime_{name}_{kind}.png", dpi=110)
+            rows.append({"catalogue": name, "model": kind, "method": args.method,
+                         "n": fit.data.summary["n"],
                          "b(t1)": f"{band['b'][0]:.2f} [{band['lower'][0]:.2f}, "
                                   f"{band['upper'][0]:.2f}]",
                          "b(t2)": f"{band['b'][1]:.2f} [{band['lower'][1]:.2f}, "
                                   f"{band['upper'][1]:.2f}]",
-                         "P(b decreased)": round(fit.model.p_decrease(fit, t1, t2), 3)})
+                         "P(b decreased)": round(fit.model.p_decrease(fit, t1, t2), 3),
+                         "problems": "; ".join(p.check for p in diag.problems) or "none"})
             print(rows[-1], flush=True)
         keep = d["magnitude"] >= (2.5 if name == "ridgecrest" else 1.0)
         w = b_positive_windows(d["time"][keep], d["magnitude"][keep], n_events=300, step=150,

@@ -18,10 +18,12 @@ binned magnitude has the geometric log probability of :func:`pystats.gr.likeliho
     ``n - 1`` positions), so the likelihood is smooth in ``b1, b2``.  Priors: lognormal(0, 0.5)
     on both.
 
-Methods: ``map`` and ``laplace`` (torch).  NUTS needs a Stan program, which is not written
-yet (``models/magnitude_laws.md`` §8 lists what is missing).  ``b_band(fit, times)`` gives
-b(t) with its band and ``p_decrease(fit, t1, t2)`` the posterior probability that
-``b(t2) < b(t1)``.
+Methods: ``map`` and ``laplace`` (torch likelihood), ``nuts`` (Stan programs
+``stan/btime_gp.stan`` and ``stan/btime_changepoint.stan``, the same log density term for
+term).  ``b_band(fit, times)`` gives b(t) with its band, ``p_decrease(fit, t1, t2)`` the
+posterior probability that ``b(t2) < b(t1)``, ``fit.predict(...)`` b(t) and exceedance
+probabilities at chosen times; the GP's summary has the derived ``b_start`` and ``b_end``
+(b at the first and last event).  Command line: ``pystats fit --model btime``.
 
 References
 ----------
@@ -38,15 +40,20 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from numbers import Real
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from .._checks import check_prob, magnitude_array
+from .._checks import number as _number
+from ..cli_spec import Argument, CommandLine
 from ..constraints import Interval, Option, StrOptions
-from ..errors import DataError
+from ..errors import DataError, OptionError
 from ..model import Model, PreparedData
 from ..parameters import Parameter, ParameterSet
 from . import hsgp
+from .commands import SIMULATE_COMMANDS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -87,8 +94,11 @@ class TimeVaryingB(Model):
     """
 
     family: ClassVar[str] = "time_varying_b"
-    methods: ClassVar[tuple[str, ...]] = ("map", "laplace")
+    methods: ClassVar[tuple[str, ...]] = ("map", "laplace", "nuts")
     has_torch_likelihood: ClassVar[bool] = True
+    nuts_defaults: ClassVar[Mapping[str, Any]] = MappingProxyType({"adapt_delta": 0.95})
+    """The GP's hyperparameters (amplitude, length scale) curve the posterior: 0.4 % of
+    draws diverged at the default 0.8 (2000 events, step in b)."""
     options_spec: ClassVar[dict[str, Option]] = {
         "kind": Option("gp", [StrOptions(("gp", "changepoint"))]),
         "mc": Option(None, [Interval(Real)], allowed="a finite number"),
@@ -96,6 +106,31 @@ class TimeVaryingB(Model):
                           allowed="None (infer), 0 (continuous) or a bin width > 0"),
         "n_basis": Option(20, [Interval(int, 4, 200)]),
     }
+    cli: ClassVar[CommandLine] = CommandLine(
+        name="btime", title="Time-varying b",
+        help="time-varying b-value (Hilbert-space GP or one change point)",
+        fit=(
+            Argument("--kind", choices=("gp", "changepoint"),
+                     help="prior on b(t): gp (default) or changepoint"),
+            Argument("--mc", type=float, help="completeness magnitude"),
+            Argument("--delta-m", type=float, help="magnitude bin width (default: inferred)"),
+            Argument("--n-basis", type=int, help="GP basis functions (default 20)"),
+        ),
+        predict=(
+            Argument("--time", keyword="times", type=float, action="append",
+                     help="time (days on the catalogue's axis) of b(t) and the exceedance "
+                     "probabilities (repeatable; default: the last event)"),
+            Argument("--n-events", type=float,
+                     help="number of future events above the threshold"),
+        ),
+        simulate=SIMULATE_COMMANDS,
+    )
+
+    def _validate_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        if options["mc"] is None:
+            raise OptionError("mc is required: give the completeness magnitude (the centre "
+                              "of the lowest magnitude bin fitted), e.g. mc=2.0")
+        return options
 
     # ------------------------------------------------------------------ data
     def prepare(self, data: Any) -> PreparedData:
@@ -214,7 +249,10 @@ class TimeVaryingB(Model):
         v = fit.data.values
         times = np.asarray(times, dtype=float)
         names = fit.parameters.names
-        d = {n: np.array(fit.variable(n), dtype=float) for n in names}
+        try:
+            d = {n: np.array(fit.variable(n), dtype=float) for n in names}
+        except KeyError:  # no draws: the point estimate
+            d = {n: np.array(fit.estimate(n), dtype=float)[None] for n in names}
         tt = to_tensors(dict(v), torch.device("cpu"))
         with torch.no_grad():
             p = {k: torch.as_tensor(a) for k, a in d.items()}
@@ -249,3 +287,138 @@ class TimeVaryingB(Model):
         """Posterior probability that ``b(t2) < b(t1)``."""
         b = self.b_draws(fit, [t1, t2])
         return float(np.mean(b[:, 1] < b[:, 0]))
+
+    # ------------------------------------------------------------------ Stan
+    def stan_program(self) -> str:
+        """``btime_gp.stan`` or ``btime_changepoint.stan``."""
+        return f"btime_{self.options['kind']}.stan"
+
+    def stan_data(self, data: PreparedData) -> dict[str, Any]:
+        """Excesses (time order), bin width and, for the GP, the basis at the event times."""
+        v = data.values
+        out: dict[str, Any] = {"N": int(v["n"]), "x": np.asarray(v["x"], dtype=float).tolist(),
+                               "width": float(v["width"])}
+        if self.options["kind"] == "gp":
+            phi = np.asarray(v["phi"], dtype=float)
+            out.update(M=int(phi.shape[1]), phi=phi.tolist(),
+                       sqrt_lambda=np.asarray(v["sqrt_lambda"], dtype=float).tolist())
+        return out
+
+    # ------------------------------------------------------------------ derived
+    def derived(self, draws: Mapping[str, np.ndarray], data: PreparedData) -> dict[str, Any]:
+        """GP: ``b_start`` and ``b_end``, b(t) at the first and the last event."""
+        if self.options["kind"] != "gp":
+            return {}
+        v = data.values
+        k = int(self.options["n_basis"])
+        phi = hsgp.basis(np.array([-1.0, 1.0]), k, BOUNDARY)  # time scaled to [-1, 1]
+        alpha = np.asarray(draws["alpha"], dtype=float)[..., None]
+        ell = np.asarray(draws["ell"], dtype=float)[..., None]
+        sd = hsgp.spectral_sd(alpha, ell, np.asarray(v["sqrt_lambda"], dtype=float))
+        f = (sd * np.asarray(draws["z"], dtype=float)) @ phi.T
+        b = np.asarray(draws["b0"], dtype=float)[..., None] * np.exp(f)
+        return {"b_start": b[..., 0], "b_end": b[..., 1]}
+
+    def pointwise_log_likelihood(
+        self, draws: Mapping[str, np.ndarray], data: PreparedData
+    ) -> dict[str, np.ndarray]:
+        """GP: the GR log probability of each event at ``b(t_i)`` (for PSIS-LOO).  The
+        change-point likelihood does not factor over events (the position is summed out):
+        none."""
+        if self.options["kind"] != "gp":
+            return {}
+        import torch
+
+        from ..backends.torch import to_tensors
+        from ..gr.likelihood import gr_logp
+
+        v = data.values
+        names = ("b0", "alpha", "ell", "z")
+        lead = np.shape(draws["b0"])
+        flat = {k: torch.as_tensor(np.array(draws[k], dtype=float).reshape(
+            (-1,) + ((int(self.options["n_basis"]),) if k == "z" else ()))) for k in names}
+        t = to_tensors(dict(v), torch.device("cpu"))
+        out = []
+        with torch.no_grad():
+            for start in range(0, flat["b0"].shape[0], 200):
+                chunk = {k: x[start:start + 200] for k, x in flat.items()}
+                out.append(gr_logp(self._b_of_events(chunk, t), t["x"],
+                                   float(v["width"])).numpy())
+        lp = np.concatenate(out, axis=0)
+        return {"magnitude": lp.reshape(*lead, int(v["n"]))}
+
+    # ------------------------------------------------------------------ predictions
+    def predict(self, fit: Fit, magnitudes: Any = None, times: Any = None,
+                n_events: float | None = None, prob: float = 0.9) -> pd.DataFrame:
+        """b(t) and exceedance probabilities of magnitudes at chosen times, with intervals.
+
+        Parameters
+        ----------
+        fit : Fit
+            A fit of this model (its draws; the point estimate without draws).
+        magnitudes : array_like, optional
+            Magnitudes ``m``; default ``mc``, ``mc + 0.5``, ... up to the largest + 1.
+        times : array_like, optional
+            Times on the catalogue's axis (days); default the last event (the current b).
+        n_events : float, optional
+            Number of future events at or above ``mc`` at that time (default: the number
+            fitted): expected number ``n_events * P(M >= m)``.
+        prob : float
+            Mass of the equal-tailed intervals (default 0.9).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per time and magnitude (times outer): ``time``, ``magnitude``; ``b``
+            (b(t)), ``p_exceed`` (``P(M >= m)`` of an event at or above ``mc`` at that time:
+            ``10^(-b(t)(m - mc))``, on the grid for binned data), ``expected`` and
+            ``p_at_least_one`` (``1 - (1 - p)^n_events``), each the mean over draws with
+            ``_lower``/``_upper`` quantiles.
+
+        Raises
+        ------
+        OptionError
+            Bad ``magnitudes``, ``times``, ``n_events`` or ``prob``.
+        """
+        import pandas as pd
+
+        check_prob(prob)
+        v = fit.data.values
+        mc = float(fit.data.summary["mc"])
+        if magnitudes is None:
+            top = float(np.max(fit.data.observed["magnitude"])) + 1.0
+            magnitudes = np.round(np.arange(mc, top + 1e-9, 0.5), 10)
+        mags = magnitude_array(magnitudes)
+        if times is None:
+            times = [float(v["time"][-1])]
+        ts = np.atleast_1d(np.array(times, dtype=object))
+        ts = np.array([_number("times", t, "finite numbers (days on the catalogue's axis)")
+                       for t in ts], dtype=float)
+        n = (float(v["n"]) if n_events is None
+             else _number("n_events", n_events, "a number >= 0", nonneg=True))
+        b = self.b_draws(fit, ts)  # (draws, times)
+        x = np.maximum(mags - mc, 0.0)
+        p = np.exp(-LN10 * b[:, :, None] * x[None, None, :])  # (draws, times, magnitudes)
+        with np.errstate(divide="ignore"):
+            at_least_one = -np.expm1(n * np.log1p(-np.minimum(p, 1.0)))
+        lo_q, hi_q = (1 - prob) / 2, (1 + prob) / 2
+        table: dict[str, Any] = {"time": np.repeat(ts, mags.size),
+                                 "magnitude": np.tile(mags, ts.size)}
+        arrays = (("b", np.repeat(b, mags.size, axis=1)), ("p_exceed", p),
+                  ("expected", n * p), ("p_at_least_one", at_least_one))
+        for key, arr in arrays:
+            arr = arr.reshape(arr.shape[0], -1)
+            table[key] = arr.mean(axis=0)
+            table[f"{key}_lower"] = np.quantile(arr, lo_q, axis=0)
+            table[f"{key}_upper"] = np.quantile(arr, hi_q, axis=0)
+        df = pd.DataFrame(table)
+        df.attrs.update({"n_events": n, "prob": prob, "kind": self.options["kind"],
+                         "n_draws": int(b.shape[0])})
+        return df
+
+    # ------------------------------------------------------------------ figures
+    def report_figures(self, fit: Fit) -> list[tuple[str, Any]]:
+        """b(t) with its band, the b-positive windows and the magnitudes in time."""
+        from ..plots.btime import b_of_t_figure
+
+        return [("b-value in time", b_of_t_figure(fit))]
