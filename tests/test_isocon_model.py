@@ -249,35 +249,3 @@ def test_shared_transfers_fast_path():
         j = sim.elements.index(el)
         assert est[f"tau[s03,{el}]"] == pytest.approx(sim.tau[0, j], abs=0.1 * (1 + abs(
             sim.tau[0, j])))
-
-
-def test_stan_parameterisation_centres_the_mobile_elements(sim):
-    """The Stan program holds the transfers of clearly mobile elements centred (b = z) and
-    the others non-centred (b = z * scale); the choice (data ``centred``) marks exactly the
-    mobile elements of a well-separated suite, and the transfers derived in Python follow
-    it."""
-    model = pystats.SparseIsocon()
-    data = model.prepare(sim.altered, protolith=sim.protolith)
-    truth = np.zeros(len(sim.elements), dtype=int)
-    truth[sim.mobile] = 1
-    np.testing.assert_array_equal(data.values["centred"], truth)
-    assert model.stan_data(data)["centred"] == truth.tolist()
-    rng = np.random.default_rng(0)
-    N, J = sim.altered.shape
-    draws = {"a": rng.normal(0, 0.1, (2, N)), "z": rng.normal(0, 1, (2, N, J)),
-             "lambda": np.exp(rng.normal(0, 1, (2, J))), "tau_g": np.array([0.1, 0.3]),
-             "caux": np.array([1.0, 2.0])}
-    b = model.derived(draws, data)["b"]
-    c2 = 4.0 * draws["caux"][:, None]
-    tg = draws["tau_g"][:, None]
-    scale = tg * np.sqrt(c2 * draws["lambda"] ** 2 / (c2 + tg**2 * draws["lambda"] ** 2))
-    np.testing.assert_allclose(b[:, :, truth == 1], draws["z"][:, :, truth == 1])
-    np.testing.assert_allclose(b[:, :, truth == 0],
-                               (draws["z"] * scale[:, None, :])[:, :, truth == 0])
-    # shared transfers: the mean transfer against the noise over sqrt(N)
-    shared = pystats.SparseIsocon(shared_transfers=True).prepare(sim.altered,
-                                                                 protolith=sim.protolith)
-    np.testing.assert_array_equal(shared.values["centred"], truth)
-    # the Laplace prior keeps every element non-centred
-    lasso = pystats.SparseIsocon(prior="laplace").prepare(sim.altered, protolith=sim.protolith)
-    assert not np.any(lasso.values["centred"])

@@ -474,12 +474,6 @@ class GrantIsocon(_IsoconBase):
 
 
 # ---------------------------------------------------------------------------- sparse
-SIGMA0 = 0.05
-"""Extra log-scale scatter in the weights of the penalised fast path."""
-CENTRING_RATIO = 2.0
-"""Transfers (rms, log units) this many noise sds from zero are parameterised centred."""
-
-
 def _soft_groups(r: np.ndarray, sw: np.ndarray, lam: float, penalty: str) -> np.ndarray:
     """Proximal step for the transfers given residuals ``r`` (N, J) and sqrt-weights."""
     if penalty == "l1":
@@ -576,38 +570,6 @@ def cross_validate_lambda(y: np.ndarray, w: np.ndarray, *, penalty: str, shared:
                                  "folds": K, "best_index": best, "chosen_index": chosen}
 
 
-def centred_elements(y: np.ndarray, e: np.ndarray, s: np.ndarray, *, shared: bool = False,
-                     ratio: float = CENTRING_RATIO) -> np.ndarray:
-    """Which elements the Stan program parameterises centred (1) rather than non-centred (0).
-
-    An element is centred when the root-mean-square over samples of its transfers
-    ``y - a`` exceeds ``ratio`` times their noise ``sqrt(e_j^2 + s_j^2 + SIGMA0^2)``
-    (with ``shared``: the mean transfer, against ``sqrt(s_j^2 + (e_j^2 + SIGMA0^2) / N)``),
-    ``a`` being Grant's estimate on the elements that a penalised fit (λ = 0.3 λ_max) sets
-    to zero.  Such transfers are pinned down by the data, and the non-centred form
-    (``b = z * scale``) would leave NUTS a narrow curved ridge ``z = b / scale``; elements
-    with transfers near zero stay non-centred (the centred form is a funnel there).  The
-    prior is the same either way (Papaspiliopoulos, Roberts & Sköld 2007; Betancourt &
-    Girolami 2015).
-
-    Examples
-    --------
-    >>> y = np.array([[0.0, 0.0, 0.8], [0.1, 0.1, 1.5], [-0.1, -0.1, 0.4]])
-    >>> centred_elements(y, np.full(3, 0.03), np.full(3, 0.03)).tolist()
-    [0, 0, 1]
-    """
-    w = 1.0 / (e**2 + s**2 + SIGMA0**2)
-    a, b, _ = penalised_isocon(y, w, 0.3 * _lambda_max(y, w), max_iter=1000, tol=1e-8)
-    zero = np.all(b == 0.0, axis=0)
-    if zero.any():  # the relaxed fit: a from the elements the penalty set to zero
-        a = (y[:, zero] @ w[zero]) / w[zero].sum()
-    b = y - a[:, None]
-    if shared:  # one transfer per element; the protolith error does not average out
-        noise = np.sqrt(s**2 + (e**2 + SIGMA0**2) / y.shape[0])
-        return (np.abs(b.mean(axis=0)) > ratio * noise).astype(int)
-    return (np.sqrt(np.mean(b**2, axis=0)) > ratio / np.sqrt(w)).astype(int)
-
-
 def select_immobile(y: np.ndarray, a: np.ndarray, b: np.ndarray, tol: float,
                     e: np.ndarray, s: np.ndarray, rounds: int = 3) -> np.ndarray:
     """The immobile set of the fast path: elements the penalty set to zero, and those
@@ -650,7 +612,8 @@ _SPARSE_OPTIONS: dict[str, Option] = {
 
 BOOTSTRAP_SELECTIONS = 50
 """Bootstrap resamples of the fast path's stability selection."""
-
+SIGMA0 = 0.05
+"""Extra log-scale scatter in the weights of the penalised fast path."""
 MIN_IMMOBILE_SHARE = 0.4
 """Below this share of elements classed immobile the fit warns."""
 SECOND_ISOCON_SHARE = 0.4
@@ -727,38 +690,16 @@ class SparseIsocon(_IsoconBase):
     def _z_rows(self, data: PreparedData) -> int:
         return 1 if self.options["shared_transfers"] else int(data.values["N"])
 
-    def prepare(self, data: Any, protolith: Any = None,
-                elements: Sequence[str] | None = None) -> PreparedData:
-        prepared = super().prepare(data, protolith=protolith, elements=elements)
-        values = dict(prepared.values)
-        if self.options["prior"] == "horseshoe":
-            values["centred"] = centred_elements(
-                np.asarray(values["y"]), np.asarray(values["e"]), np.asarray(values["s"]),
-                shared=self.options["shared_transfers"])
-        else:  # the Bayesian lasso keeps the non-centred form it was validated in
-            values["centred"] = np.zeros(int(values["J"]), dtype=int)
-        return PreparedData(values=values, observed=dict(prepared.observed),
-                            summary=dict(prepared.summary))
-
-    @staticmethod
-    def _centred(data: PreparedData) -> np.ndarray:
-        """The elements whose transfers ``z`` holds centred (``b = z``); the others are
-        non-centred (``b = z * scale``).  Data prepared by a version without the choice:
-        all non-centred."""
-        if "centred" in data.values:
-            return np.asarray(data.values["centred"], dtype=bool)
-        return np.zeros(int(data.values["J"]), dtype=bool)
-
     def parameters(self, data: PreparedData) -> ParameterSet:
         N, J = int(data.values["N"]), int(data.values["J"])
         return ParameterSet([
             Parameter("a", shape=(N,), description="ln(M0/MA), log mass ratio per sample"),
-            Parameter("z", shape=(self._z_rows(data), J),
-                      description="transfers: b for centred elements, b / scale otherwise"),
+            Parameter("z", shape=(self._z_rows(data), J), description="standardised transfers"),
             Parameter("lambda", lower=0.0, shape=(J,), description="local (element) scales"),
             Parameter("tau_g", lower=0.0, description="global scale of the transfers"),
             Parameter("caux", lower=0.0, description="slab variance / slab_scale^2"),
             Parameter("sigma", lower=0.0, description="extra log-scale scatter"),
+            Parameter("delta_z", shape=(J,), description="protolith error / s (standardised)"),
         ])
 
     def stan_program(self) -> str:
@@ -776,8 +717,7 @@ class SparseIsocon(_IsoconBase):
                 "e": np.asarray(v["e"]), "s": np.asarray(v["s"]),
                 "horseshoe": int(self.options["prior"] == "horseshoe"),
                 "shared": int(self.options["shared_transfers"]), "tau0": self._tau0(data),
-                "slab_scale": 2.0, "slab_df": 4.0, "a_scale": 1.0, "sigma_scale": 0.1,
-                "centred": self._centred(data).astype(int).tolist()}
+                "slab_scale": 2.0, "slab_df": 4.0, "a_scale": 1.0, "sigma_scale": 0.1}
 
     def initial_values(self, data: PreparedData, rng: np.random.Generator) -> dict[str, Any]:
         y = np.asarray(data.values["y"])
@@ -789,11 +729,10 @@ class SparseIsocon(_IsoconBase):
         lam = scale / tau_g
         rows = self._z_rows(data)
         bz = b if rows == N else b.mean(axis=0, keepdims=True)
-        z_to_b = np.where(self._centred(data), 1.0, scale)
         return {"a": a + rng.normal(0, 0.01, N),
-                "z": bz / z_to_b[None, :] + rng.normal(0, 0.05, (rows, J)),
+                "z": bz / scale[None, :] + rng.normal(0, 0.05, (rows, J)),
                 "lambda": lam * np.exp(rng.normal(0, 0.1, J)), "tau_g": tau_g,
-                "caux": 1.0, "sigma": 0.05}
+                "caux": 1.0, "sigma": 0.05, "delta_z": rng.normal(0, 0.1, J)}
 
     def _transfers(self, draws: Mapping[str, np.ndarray], data: PreparedData) -> Any:
         if "z" not in draws:
@@ -806,7 +745,7 @@ class SparseIsocon(_IsoconBase):
             scale = tau_g * np.sqrt(c2 * lam**2 / (c2 + tau_g**2 * lam**2))
         else:
             scale = tau_g * lam
-        b = z * np.where(self._centred(data), 1.0, scale)[..., None, :]
+        b = z * scale[..., None, :]
         N = int(data.values["N"])
         if b.shape[-2] != N:
             b = np.broadcast_to(b, (*b.shape[:-2], N, b.shape[-1]))
