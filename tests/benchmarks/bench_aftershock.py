@@ -4,7 +4,7 @@ speed targets of issue #8, idle and with one core kept busy.
 Run as a script (prints a table)::
 
     PYTHONPATH=. python tests/benchmarks/bench_aftershock.py [--repeats 3] [--large 100000]
-        [--busy both|no|yes] [--large-laplace] [--only-large]
+        [--busy both|no|yes] [--large-laplace] [--only-large] [--device cpu|cuda]
 
 or through pytest (not run by default; ``-m benchmark`` selects it)::
 
@@ -27,6 +27,8 @@ the number of log-density evaluations, of starts and the torch threads used are 
 ``--busy yes`` (and ``both``, the default) repeats every case with one core kept busy by a
 Python busy loop that this benchmark starts and stops, the situation of a shared machine.
 The output starts with ``uptime`` (the load average says how idle "idle" was).
+``--device cuda`` runs every fit's torch likelihood on the GPU (float64), for the CPU-vs-GPU
+table of issue #8 (run it once with each device on the same machine).
 """
 
 from __future__ import annotations
@@ -99,12 +101,12 @@ def row(case, method, busy, fit, wall, cpu) -> dict:
 
 
 def run(repeats: int, n_large: int, busy: str = "both", large_laplace: bool = False,
-        only_large: bool = False) -> list[dict]:
+        only_large: bool = False, device: str = "cpu") -> list[dict]:
     print(uptime(), flush=True)
     rows = []
     m = miyagi()
     model = AftershockDetection(mainshock_magnitude=6.2)
-    kw = {"t_start": 0.01, "t_end": 1.0, "missing_magnitude": 0.0}
+    kw = {"t_start": 0.01, "t_end": 1.0, "missing_magnitude": 0.0, "device": device}
     timed(model, m, "laplace", 1, **kw)  # warm-up: imports
     settings = {"both": (False, True), "no": (False,), "yes": (True,)}[busy]
     big = large(n_large) if n_large else None
@@ -117,7 +119,8 @@ def run(repeats: int, n_large: int, busy: str = "both", large_laplace: bool = Fa
             if big is not None:
                 big_model = AftershockDetection(mainshock_magnitude=7.0)
                 for method in ("map", "laplace") if large_laplace else ("map",):
-                    fit, wall, cpu = timed(big_model, big, method, 1, t_start=0.01, t_end=3.0)
+                    fit, wall, cpu = timed(big_model, big, method, 1, t_start=0.01, t_end=3.0,
+                                           device=device)
                     rows.append(row(f"simulated ({len(big)} events)", method, on, fit, wall,
                                     cpu))
     print(uptime(), flush=True)
@@ -144,8 +147,10 @@ if __name__ == "__main__":
                     help="also time the Laplace fit of the large case")
     ap.add_argument("--only-large", action="store_true",
                     help="time only the large case (the Miyagi warm-up fit still runs)")
+    ap.add_argument("--device", default="cpu", help='torch device of the fits: "cpu" or "cuda"')
     args = ap.parse_args()
     table = pd.DataFrame(run(args.repeats, args.large, args.busy, args.large_laplace,
-                             args.only_large))
+                             args.only_large, args.device))
     print(table.to_string(index=False))
-    print(f"pystats {pystats.__version__}, torch threads at start {_threads()}")
+    print(f"pystats {pystats.__version__}, torch threads at start {_threads()}, "
+          f"device {args.device}")
