@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -50,6 +51,41 @@ def cmdstan_unusable_reason() -> str | None:
 
     path, reason = cmdstan_status()
     return None if path is not None else reason
+
+
+def worker_group(nodeid: str) -> str:
+    """The group of tests that one ``pytest -n`` worker runs together.
+
+    One group per test file, so that a file's module and session fixtures (shared fits,
+    compiled programs) are built once, as with ``--dist loadfile``; the shared battery, the
+    largest file, is split by family (the first part of its parameter ids; its session cache
+    of fits is keyed by family and method), so that its families spread over the workers
+    instead of bounding the run's tail on one.
+    """
+    path, _, rest = nodeid.partition("::")
+    if path.endswith("test_battery.py") and rest.endswith("]") and "[" in rest:
+        family = rest[rest.index("[") + 1 : -1].split("-", 1)[0]
+        return f"{path}::{family}"
+    return path
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With ``-n`` and ``--dist loadfile`` (``addopts``), schedule by :func:`worker_group`.
+
+    A scheduler of pytest-xdist's (its documented ``pytest_xdist_make_scheduler`` hook);
+    ``--dist loadgroup`` with ``xdist_group`` marks would do the same, but pytest-xdist 3.8
+    sets the group through ``item._nodeid``, which pytest 9 no longer reads.
+    """
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class _GroupScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return worker_group(nodeid)
+
+    return _GroupScheduling(config, log)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
