@@ -101,6 +101,14 @@ class AndersonAhrensParameters:
         Reference temperature (K).
     n : float
         Atoms per formula unit.
+
+    Examples
+    --------
+    >>> from pystats.eos import anderson_ahrens as aa
+    >>> p = aa.AndersonAhrensParameters.anderson_ahrens1994()
+    >>> s = aa.state(p.V0, 1811.0, p)   # the reference state: 1 bar (P = 0), 1811 K
+    >>> round(float(s["rho"]), 4), round(float(s["K_S"]), 2), round(float(s["gamma"]), 3)
+    (7.019, 109.7, 1.735)
     """
 
     V0: float

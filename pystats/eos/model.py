@@ -245,7 +245,7 @@ class LiquidIronEOS(Model):
         >>> eos = pystats.LiquidIronEOS.anderson_ahrens1994()
         >>> round(float(eos.density(1e-4, 1811.0)), 4)   # g/cm3: their 7019 kg/m3
         7.019
-        >>> round(float(eos.state(1e-4, 1811.0)["K_S"]), 3)  # GPa: their K_S
+        >>> round(float(eos.state(0.0, 1811.0)["K_S"]), 3)  # GPa: their K_S (at P = 0)
         109.7
         """
         return cls(form="anderson_ahrens1994", **options)
@@ -302,9 +302,10 @@ class LiquidIronEOS(Model):
     def hugoniot(self, rho: Any) -> dict[str, np.ndarray]:
         """The principal Hugoniot state at densities ``rho`` (g/cm³)."""
         p = self.eos_parameters()
-        return self._forward.hugoniot(fw.MOLAR_MASS_FE / np.asarray(rho, dtype=float), p,
-                           rho_initial=self.options["rho_initial"],
-                           energy_reference=self.options["hugoniot_reference_energy"])
+        return self._forward.hugoniot(
+            fw.MOLAR_MASS_FE / np.asarray(rho, dtype=float), p,
+            rho_initial=self.options["rho_initial"],
+            energy_reference=self.options["hugoniot_reference_energy"])
 
     # ------------------------------------------------------------------ data
     def prepare(self, data: Any) -> PreparedData:
