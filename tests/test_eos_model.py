@@ -193,7 +193,8 @@ def map_replicates(shared_data):
 
 
 def test_map_is_centred_on_its_noise_free_value_with_calibrated_errors(map_replicates):
-    """The MAP estimates the Kuwayama parameters up to the known prior pull.
+    """The MAP estimates the Kuwayama parameters up to a known shift (the priors' pull and
+    the linearised likelihood's own bias).
 
     * Without priors the noise-free data give back the truth to within 0.75 of the MLE's
       SE (measured: at most 0.56, K0p 5.937 and q 0.93 along their weakly identified
@@ -217,7 +218,7 @@ def test_map_is_centred_on_its_noise_free_value_with_calibrated_errors(map_repli
     assert np.all(np.abs(r["mle"] - truth) < 0.75 * r["mle_se"]), dict(
         zip(EOS_PARAMETERS, (r["mle"] - truth) / r["mle_se"], strict=True))
     k0p = EOS_PARAMETERS.index("K0p")
-    assert 0.8 < (centre[k0p] - truth[k0p]) / se_mean[k0p] < 2.0  # the known prior pull
+    assert 0.8 < (centre[k0p] - truth[k0p]) / se_mean[k0p] < 2.0  # the known shift
     pvalues = ttest_1samp(est - centre, 0.0, axis=0).pvalue
     assert np.all(pvalues > 1e-3), dict(zip(EOS_PARAMETERS, pvalues, strict=True))
     ratio = est.std(axis=0, ddof=1) / se_mean
