@@ -157,15 +157,75 @@ def test_vectorised_stan_program_equals_numpy_on_every_branch(simulated, isother
 
 
 def test_map_recovers_kuwayama_parameters(map_fit):
-    """MAP from data simulated at the real conditions lies within 3 SE of the truth for the
-    well-constrained parameters, and its CMB density within 0.5 %."""
-    for k in ("V0", "K0", "K0p", "gamma0"):
-        est, se = float(map_fit.estimate(k)), float(map_fit.summary().loc[k, "se"])
-        assert abs(est - TRUTH[k]) < 3 * se, (k, est, se, TRUTH[k])
+    """The MAP's CMB and ICB densities lie within 0.5 % of the truth, inside their
+    intervals (the parameters themselves: next test)."""
     pred = map_fit.predict(P=[135.751, 328.85], T=[4000.0, 5500.0])
     truth = fw.density(np.array([135.751, 328.85]), np.array([4000.0, 5500.0]), KUW)
     np.testing.assert_allclose(pred["rho"], truth, rtol=5e-3)
     assert np.all(pred["rho_lower"] < pred["rho"]) and np.all(pred["rho"] < pred["rho_upper"])
+
+
+@pytest.fixture(scope="module")
+def map_replicates(shared_data):
+    """MAP and its standard errors on 12 data sets simulated from Kuwayama's parameters at
+    the real conditions (seeds 100-111), and the MAP on the noise-free data set, where
+    the estimator is centred, and the MLE there (no priors): a dict of arrays in the
+    order of ``EOS_PARAMETERS``."""
+    import warnings
+
+    cond = real_conditions(shared_data)
+    est, se = [], []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pystats.PystatsWarning)
+        for s in range(12):
+            fit = pystats.LiquidIronEOS().fit(simulate_observations(KUW, seed=100 + s, **cond),
+                                              method="map", seed=3, n_starts=2)
+            table = fit.summary()
+            est.append([float(fit.estimate(k)) for k in EOS_PARAMETERS])
+            se.append([float(table.loc[k, "se"]) for k in EOS_PARAMETERS])
+        clean = simulate_observations(KUW, seed=11, noise=False, **cond)
+        centre, mle = (pystats.LiquidIronEOS().fit(clean, method=m, seed=3, n_starts=2)
+                       for m in ("map", "mle"))
+    return {"est": np.array(est), "se": np.array(se),
+            "centre": np.array([float(centre.estimate(k)) for k in EOS_PARAMETERS]),
+            "mle": np.array([float(mle.estimate(k)) for k in EOS_PARAMETERS]),
+            "mle_se": mle.summary().loc[list(EOS_PARAMETERS), "se"].to_numpy(float)}
+
+
+def test_map_is_centred_on_its_noise_free_value_with_calibrated_errors(map_replicates):
+    """The MAP estimates the Kuwayama parameters up to a known shift (the priors' pull and
+    the linearised likelihood's own bias).
+
+    * Without priors the noise-free data give back the truth to within 0.75 of the MLE's
+      SE (measured: at most 0.56, K0p 5.937 and q 0.93 along their weakly identified
+      ridge: the linearised errors-in-variables likelihood's own bias).
+    * With the priors the noise-free MAP, the centre, is K0p 5.952 (+1.1 SE of the MAP),
+      γ0 1.86 (−0.65 SE), q, e0, g towards their prior means; a single data set's MAP
+      scatters around that centre (seed 11: K0p 2.99 SE from the truth, which the former
+      single-seed test took for the estimator's error).
+    * Over 12 simulated data sets the mean of MAP − centre is 0 for every parameter
+      (one-sample t-tests, each at level 0.001: 0.7 % family-wise), and for the
+      data-dominated V0, K0, K0p the spread of the MAP matches the Hessian SE (ratio of
+      sd to mean SE in [0.45, 1.8]: about ±2.5 sd of the ratio's sampling error at 12 sets;
+      measured 1.08, 0.76, 0.97 over 30 sets).  The prior-dominated γ0, q, e0, g vary
+      less than their SE (0.3-0.8): the SE includes the prior's width."""
+    from scipy.stats import ttest_1samp
+
+    r = map_replicates
+    est, centre = r["est"], r["centre"]
+    truth = np.array([TRUTH[k] for k in EOS_PARAMETERS])
+    se_mean = r["se"].mean(axis=0)
+    assert np.all(np.abs(r["mle"] - truth) < 0.75 * r["mle_se"]), dict(
+        zip(EOS_PARAMETERS, (r["mle"] - truth) / r["mle_se"], strict=True))
+    k0p = EOS_PARAMETERS.index("K0p")
+    assert 0.8 < (centre[k0p] - truth[k0p]) / se_mean[k0p] < 2.0  # the known shift
+    pvalues = ttest_1samp(est - centre, 0.0, axis=0).pvalue
+    assert np.all(pvalues > 1e-3), dict(zip(EOS_PARAMETERS, pvalues, strict=True))
+    ratio = est.std(axis=0, ddof=1) / se_mean
+    for k in ("V0", "K0", "K0p"):
+        i = EOS_PARAMETERS.index(k)
+        assert 0.45 < ratio[i] < 1.8, (k, ratio[i])
+    assert np.all(ratio < 1.8), dict(zip(EOS_PARAMETERS, ratio, strict=True))
 
 
 def test_predict_adiabat_against_prem(map_fit, shared_data):
@@ -218,33 +278,146 @@ def test_nuts_recovers_kuwayama_parameters(simulated):
     assert pred["rho_lower"].iloc[0] < rho < pred["rho_upper"].iloc[0]
 
 
-@pytest.mark.slow
-@pytest.mark.long  # not yet run to completion here: run by hand (-m long)
-def test_sbc_ranks_of_map_laplace_intervals(shared_data):
-    """SBC-style check over repeated simulations: truths drawn from the prior (restricted
-    to the Kuwayama neighbourhood: V0, K0, K0p, gamma0 varied, the rest fixed at Kuwayama's
-    as the simulation model), data simulated at the real conditions, then the rank of the
-    truth among 200 Laplace draws per replicate.  Over 20 replicates x 4 parameters the
-    ranks must not pile up at the ends: fewer than 25 % in the outer 10 % of ranks
-    (expected 10 %) and a mean normalised rank within 0.5 +- 0.12."""
-    rng = np.random.default_rng(123)
+NEIGHBOURHOOD_PRIORS = {"V0": (np.log(7.94), 0.01), "K0": (np.log(82.1), 0.1),
+                        "K0p": (5.8, 0.5), "gamma0": (np.log(2.02), 0.15), "q": (0.63, 0.5),
+                        "e0": (np.log(6.8e-5), 0.5), "g": (-1.0, 0.7)}
+"""Priors around the Kuwayama values (the model's families, narrower scales) for the SBC
+check: used both to draw the truths and in the fits, as SBC requires."""
+
+
+def _draw_prior(priors, rng):
+    """One draw of the EOS parameters from ``priors`` (the model's families, truncated to
+    its bounds by rejection, as the model truncates them)."""
+    from pystats.eos.model import _BOUNDS, DEFAULT_PRIORS
+
+    out = {}
+    for k in EOS_PARAMETERS:
+        loc, scale = priors[k]
+        while True:
+            x = rng.normal(loc, scale)
+            x = float(np.exp(x)) if DEFAULT_PRIORS[k][0] == "lognormal" else float(x)
+            if _BOUNDS[k][0] < x < _BOUNDS[k][1]:
+                break
+        out[k] = x
+    return out
+
+
+def simulate_at_observed_states(params, cond, rng):
+    """Data from the fitted model's own generative story (``errors="marginal"``: flat
+    priors on the true states, so given an observed state the true one is spread around
+    it): the observed densities, temperatures and shock densities are the design (static
+    densities from the Kuwayama EOS at the 16 run P-T, the Assael temperatures, the Brown
+    et al. shock densities), the true states are observed + N(0, sd) (0.5 % in rho, 100 K,
+    1 % in shock rho), and P, V_P are simulated at the true states (1 %, 2 %, 0.1 km/s
+    errors; 1-bar densities 0.5 %).  Raises ``DataError`` where ``params`` has no
+    Hugoniot at a true density."""
+    M = fw.MOLAR_MASS_FE
+    z = rng.standard_normal
+    Ps, Ts = cond["static_P"], cond["static_T"]
+    rho_s = fw.density(Ps, Ts, KUW)
+    n = Ps.size
+    T_true, rho_true = Ts + 100.0 * z(n), rho_s * (1 + 0.005 * z(n))
+    rows = [pd.DataFrame({
+        "kind": "density", "dataset": "static",
+        "P_GPa": fw.pressure(M / rho_true, T_true, params) + 0.01 * Ps * z(n),
+        "P_sd": 0.01 * Ps, "T_K": Ts, "T_sd": 100.0, "rho_g_cm3": rho_s,
+        "rho_sd": 0.005 * rho_s})]
+    T1 = cond["one_bar_T"]
+    r1 = fw.density(1e-4, T1, params)
+    rows.append(pd.DataFrame({"kind": "density_1bar", "dataset": "one_bar", "T_K": T1,
+                              "T_sd": 0.0, "rho_g_cm3": r1 * (1 + 0.005 * z(T1.size)),
+                              "rho_sd": 0.005 * r1}))
+    for kind, rho_obs in (("hugoniot", cond["shock_rho"]), ("sound_speed", cond["sound_rho"])):
+        m = rho_obs.size
+        p_sd = 0.02 * fw.hugoniot(M / rho_obs, KUW)["P"]
+        with np.errstate(invalid="ignore"):
+            h = fw.hugoniot(M / (rho_obs * (1 + 0.01 * z(m))), params)
+        frame = pd.DataFrame({"kind": kind, "dataset": kind, "P_GPa": h["P"] + p_sd * z(m),
+                              "P_sd": p_sd, "rho_g_cm3": rho_obs, "rho_sd": 0.01 * rho_obs})
+        if kind == "sound_speed":
+            frame["vp_km_s"] = h["V_P"] + 0.1 * z(m)
+            frame["vp_sd"] = 0.1
+        rows.append(frame)
+    return read_eos_table(pd.concat(rows, ignore_index=True))
+
+
+@pytest.mark.slow  # about 1 min of CPU (100 + 40 Laplace fits)
+def test_sbc_ranks_and_coverage_of_the_kuwayama_truth(shared_data):
+    """Simulation-based calibration (Talts et al. 2018) at the real conditions.
+
+    100 replicates: parameters drawn from ``NEIGHBOURHOOD_PRIORS`` (the priors of the
+    fits too), data simulated from the model's own errors-in-variables story at the real
+    conditions (:func:`simulate_at_observed_states`; draws without a Hugoniot at the shock
+    densities are redrawn), then the rank of the truth among 99 Laplace draws, for the
+    seven parameters and the CMB density (4000 K).  Each rank histogram (10 bins) passes
+    a chi-square test at level 0.001 (8 tests: 0.8 % family-wise; fixed seed), and at
+    most 10 % of the Laplace fits fail (no positive-definite Hessian; 5 measured).
+
+    Coverage of the Kuwayama truth, default priors, 20 data sets each (90 % intervals of
+    ρ at the CMB and ICB and of K0p; binomial(20, 0.9): fewer than 15 has probability
+    1 %): at least 15 of 20 with the model's own state errors (measured 20, 19, 18),
+    and, with classical errors at the true run conditions (``simulate_observations``),
+    posterior means within 1 % (CMB) and 2 % (ICB) of the truth (measured 0.57 %,
+    1.4 %) while coverage is *below* nominal (11/20, 11/20, 9/20 measured; see the
+    model card, section 6): asserted as at most 17 of 20, so that a fix shows up here."""
+    import warnings
+
+    from scipy.stats import chisquare
+
     cond = real_conditions(shared_data)
-    ranks = []
-    for rep in range(20):
-        truth = {**TRUTH, "V0": 7.94 * np.exp(0.01 * rng.standard_normal()),
-                 "K0": 82.1 * np.exp(0.08 * rng.standard_normal()),
-                 "K0p": 5.8 + 0.3 * rng.standard_normal(),
-                 "gamma0": 2.02 * np.exp(0.1 * rng.standard_normal())}
-        params = fw.EOSParameters(**truth)
-        data = simulate_observations(params, seed=1000 + rep, **cond)
-        fit = pystats.LiquidIronEOS().fit(data, method="laplace", seed=rep, draws=200,
-                                          chains=1)
-        for k in ("V0", "K0", "K0p", "gamma0"):
-            d = np.asarray(fit.variable(k))
-            ranks.append(np.mean(d < truth[k]))
+    rng = np.random.default_rng(2024)
+    model = pystats.LiquidIronEOS(priors=NEIGHBOURHOOD_PRIORS)
+    ranks, failed = [], 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pystats.PystatsWarning)
+        for rep in range(100):
+            while True:
+                truth = _draw_prior(NEIGHBOURHOOD_PRIORS, rng)
+                params = fw.EOSParameters(**truth)
+                try:
+                    data = simulate_at_observed_states(params, cond, rng)
+                    break
+                except pystats.DataError:
+                    continue
+            fit = model.fit(data, method="laplace", seed=rep, draws=99, chains=1,
+                            n_starts=2)
+            if "V0" not in fit.draws:
+                failed += 1
+                continue
+            draws = {k: np.asarray(fit.variable(k)) for k in EOS_PARAMETERS}
+            rho = fw.density(135.751, 4000.0, fw.EOSParameters(**draws))
+            ranks.append([int(np.sum(draws[k] < truth[k])) for k in EOS_PARAMETERS]
+                         + [int(np.sum(rho < fw.density(135.751, 4000.0, params)))])
+    assert failed <= 10
     ranks = np.asarray(ranks)
-    assert np.mean((ranks < 0.05) | (ranks > 0.95)) < 0.25
-    assert abs(ranks.mean() - 0.5) < 0.12
+    for i, name in enumerate([*EOS_PARAMETERS, "rho_cmb"]):
+        counts = np.bincount(ranks[:, i] // 10, minlength=10)
+        assert chisquare(counts).pvalue > 1e-3, (name, counts)
+
+    P, T = np.array([135.751, 328.85]), np.array([4000.0, 5500.0])
+    rho_true = fw.density(P, T, KUW)
+    covered, error = {}, {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pystats.PystatsWarning)
+        for design in ("observed_states", "classical"):
+            rng = np.random.default_rng(7)
+            hits, errs = [], []
+            for s in range(20):
+                data = (simulate_at_observed_states(KUW, cond, rng) if design == "observed_states"
+                        else simulate_observations(KUW, seed=500 + s, **cond))
+                fit = pystats.LiquidIronEOS().fit(data, method="laplace", seed=s, draws=1000,
+                                                  chains=1, n_starts=2)
+                draws = {k: np.asarray(fit.variable(k))[:, None] for k in EOS_PARAMETERS}
+                rho = fw.density(P, T, fw.EOSParameters(**draws))
+                lo, hi = np.nanquantile(rho, [0.05, 0.95], axis=0)
+                k_lo, k_hi = np.quantile(draws["K0p"], [0.05, 0.95])
+                hits.append([*((lo < rho_true) & (rho_true < hi)), k_lo < 5.8 < k_hi])
+                errs.append(np.abs(np.nanmean(rho, axis=0) / rho_true - 1))
+            covered[design] = np.sum(hits, axis=0)
+            error[design] = np.max(errs, axis=0)
+    assert np.all(covered["observed_states"] >= 15), covered
+    assert error["classical"][0] < 0.01 and error["classical"][1] < 0.02, error
+    assert np.all(covered["classical"] <= 17), covered
 
 
 # ---------------------------------------------------------------- errors in variables

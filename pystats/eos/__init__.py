@@ -1,6 +1,7 @@
 """pystats.eos: the liquid-iron equation-of-state family.
 
 :mod:`~pystats.eos.forward` (the EOS and its derived quantities, vectorised NumPy),
+:mod:`~pystats.eos.anderson_ahrens` (the Anderson & Ahrens 1994 form, forward only),
 :mod:`~pystats.eos.data` (the tidy observation table), :mod:`~pystats.eos.model`
 (:class:`LiquidIronEOS`, fits and outer-core predictions).  See
 ``models/liquid_iron_eos.md``.
@@ -12,6 +13,7 @@ import importlib
 from typing import Any
 
 _LAZY = {"LiquidIronEOS": "pystats.eos.model", "EOSParameters": "pystats.eos.forward",
+         "AndersonAhrensParameters": "pystats.eos.anderson_ahrens",
          "compare_isotherms": "pystats.eos.model"}
 
 

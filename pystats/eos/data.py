@@ -154,19 +154,36 @@ def read_eos_table(data: Any) -> Any:
     return df[list(COLUMNS)].reset_index(drop=True)
 
 
+class _Normal:
+    """Standard normal draws from ``numpy.random.default_rng(seed)``, or zeros (the same
+    stream of seeds either way) when ``noise`` is false."""
+
+    def __init__(self, seed: int | None, noise: bool) -> None:
+        self._rng = np.random.default_rng(seed)
+        self._noise = bool(noise)
+
+    def standard_normal(self, n: int) -> np.ndarray:
+        z = self._rng.standard_normal(n)
+        return z if self._noise else np.zeros_like(z)
+
+    def integers(self, high: int) -> int:
+        return int(self._rng.integers(high))
+
+
 def simulate_static(params: fw.EOSParameters, pressure: Any, temperature: Any, *,
                     rel_sd_rho: float = 0.005, rel_sd_p: float = 0.01, sd_t: float = 100.0,
                     dataset: str = "simulated", seed: int | None = None,
-                    vp: bool = False, rel_sd_vp: float = 0.01) -> Any:
+                    vp: bool = False, rel_sd_vp: float = 0.01, noise: bool = True) -> Any:
     """Simulated P–V–T (and optionally V_P) observations at true ``pressure``/``temperature``.
 
     True states are ``(P, T)``; observed are ``P (1 + rel_sd_p Z)``, ``T + sd_t Z`` and
     ``ρ (1 + rel_sd_rho Z)`` (and ``V_P (1 + rel_sd_vp Z)`` with ``vp=True``), with the
-    standard deviations recorded at their true scale.  Returns the tidy table.
+    standard deviations recorded at their true scale.  With ``noise=False`` the observed
+    values are the true ones (the expected data set).  Returns the tidy table.
     """
     import pandas as pd
 
-    rng = np.random.default_rng(seed)
+    rng = _Normal(seed, noise)
     P = np.asarray(pressure, dtype=float)
     T = np.asarray(temperature, dtype=float)
     s = fw.state(fw.volume(P, T, params), T, params)
@@ -247,23 +264,25 @@ def simulate_observations(params: fw.EOSParameters, *, static_P: Any = (), stati
                           rel_sd_1bar: float = 0.005, rel_sd_shock_p: float = 0.02,
                           rel_sd_shock_rho: float = 0.01, sd_vp: float = 0.1,
                           rho_initial: float = fw.RHO_SOLID_298K,
-                          energy_reference: float = fw.ENTHALPY_LIQUID_1809K) -> Any:
+                          energy_reference: float = fw.ENTHALPY_LIQUID_1809K,
+                          noise: bool = True) -> Any:
     """A tidy table of every kind simulated from ``params`` at given true conditions.
 
     Static points at true ``(static_P, static_T)`` (as :func:`simulate_static`), 1-bar
     densities at ``one_bar_T``, Hugoniot points and shock sound speeds at the true shock
     densities ``shock_rho`` / ``sound_rho`` (their pressure from the Hugoniot of
     ``params``).  Standard deviations are relative (``rel_*``) or absolute (``sd_*``) and
-    recorded at their true scale.
+    recorded at their true scale.  With ``noise=False`` every observed value is the true
+    one (the noise-free data set: where a consistent estimator's target lies).
     """
     import pandas as pd
 
-    rng = np.random.default_rng(seed)
+    rng = _Normal(seed, noise)
     parts = []
     if np.size(static_P):
         parts.append(simulate_static(params, static_P, static_T, rel_sd_rho=rel_sd_rho,
                                      rel_sd_p=rel_sd_p, sd_t=sd_t, dataset="static",
-                                     seed=int(rng.integers(2**31))))
+                                     seed=int(rng.integers(2**31)), noise=noise))
     T1 = np.asarray(one_bar_T, dtype=float)
     if T1.size:
         rho = fw.density(1e-4, T1, params)

@@ -19,6 +19,7 @@ from ..constraints import Booleans, Interval, Mappings, Option, Pair, StrOptions
 from ..errors import DataError, OptionError
 from ..model import Model, PreparedData
 from ..parameters import Parameter, ParameterSet
+from . import anderson_ahrens as aa
 from . import forward as fw
 from .data import read_eos_table
 
@@ -119,6 +120,12 @@ class LiquidIronEOS(Model):
         Parameter values (the seven EOS parameters) for the forward methods
         (:meth:`density`, :meth:`sound_speed`, :meth:`adiabat`, ...); set by the
         published constructors such as :meth:`kuwayama2020`.
+    form : {"kuwayama2020", "anderson_ahrens1994"}
+        Form of the EOS.  ``"kuwayama2020"`` (default): the Mie–Grüneisen form above,
+        fitted by every method.  ``"anderson_ahrens1994"``: the Anderson & Ahrens (1994)
+        E–V–S form with their published parameters (:mod:`pystats.eos.anderson_ahrens`),
+        **forward only** (:meth:`density`, :meth:`sound_speed`, :meth:`state`,
+        :meth:`adiabat`, :meth:`hugoniot`); made by :meth:`anderson_ahrens1994`.
 
     Notes
     -----
@@ -152,6 +159,7 @@ class LiquidIronEOS(Model):
         "errors": Option("marginal", [StrOptions(("marginal", "latent"))]),
         "reference": Option(None, [None, Mappings()],
                             allowed="None or a dict of the seven EOS parameter values"),
+        "form": Option("kuwayama2020", [StrOptions(("kuwayama2020", "anderson_ahrens1994"))]),
     }
     cli: ClassVar[CommandLine] = CommandLine(
         name="iron-eos", title="Liquid-iron EOS", help="liquid-iron equation of state",
@@ -187,6 +195,15 @@ class LiquidIronEOS(Model):
             priors[name] = (priors[name][0], loc, scale)
         options["_priors"] = priors
         ref = options["reference"]
+        if options["form"] == "anderson_ahrens1994":
+            if ref is not None:
+                raise OptionError(
+                    "reference=... is not allowed with form='anderson_ahrens1994', whose "
+                    "parameters are the published ones; use reference=None")
+            if options["T0"] != 1811.0:
+                raise OptionError(
+                    f"T0={options['T0']!r} is not allowed with form='anderson_ahrens1994', "
+                    "whose reference temperature is 1811 K; use T0=1811.0")
         if ref is not None:
             missing = [k for k in EOS_PARAMETERS if k not in ref]
             if missing:
@@ -213,9 +230,42 @@ class LiquidIronEOS(Model):
         ref = {k: float(getattr(p, k)) for k in EOS_PARAMETERS}
         return cls(reference=ref, T0=p.T0, **options)
 
-    def eos_parameters(self, values: Mapping[str, Any] | None = None) -> fw.EOSParameters:
+    @classmethod
+    def anderson_ahrens1994(cls, **options: Any) -> LiquidIronEOS:
+        """Anderson & Ahrens (1994, JGR 99, 4273) EOS: fourth-order Birch–Murnaghan
+        principal isentrope (ρ0 7019 kg/m³ at 1811 K, K_S 109.7 GPa, K_S' 4.661, K_S''
+        −0.043 /GPa) with their Grüneisen law and heat capacity
+        (:meth:`pystats.eos.anderson_ahrens.AndersonAhrensParameters.anderson_ahrens1994`,
+        values as transcribed in BurnMan).  Forward only: ``fit`` raises
+        :class:`~pystats.errors.OptionError`.
+
+        Examples
+        --------
+        >>> import pystats
+        >>> eos = pystats.LiquidIronEOS.anderson_ahrens1994()
+        >>> round(float(eos.density(1e-4, 1811.0)), 4)   # g/cm3: their 7019 kg/m3
+        7.019
+        >>> round(float(eos.state(0.0, 1811.0)["K_S"]), 3)  # GPa: their K_S (at P = 0)
+        109.7
+        """
+        return cls(form="anderson_ahrens1994", **options)
+
+    @property
+    def _forward(self) -> Any:
+        """The module of forward functions of this model's form."""
+        return aa if self.options["form"] == "anderson_ahrens1994" else fw
+
+    def eos_parameters(self, values: Mapping[str, Any] | None = None
+                       ) -> fw.EOSParameters | aa.AndersonAhrensParameters:
         """:class:`~pystats.eos.forward.EOSParameters` from ``values`` (default: the
-        ``reference`` option) with this model's ``T0`` and isotherm."""
+        ``reference`` option) with this model's ``T0`` and isotherm; with
+        ``form="anderson_ahrens1994"`` (no ``values``) the published
+        :class:`~pystats.eos.anderson_ahrens.AndersonAhrensParameters`."""
+        if self.options["form"] == "anderson_ahrens1994":
+            if values is not None:
+                raise OptionError("form='anderson_ahrens1994' has only its published "
+                                  "parameters; parameter values are for form='kuwayama2020'")
+            return aa.AndersonAhrensParameters.anderson_ahrens1994()
         if values is None:
             values = self.options["reference"]
             if values is None:
@@ -230,35 +280,43 @@ class LiquidIronEOS(Model):
     # forward methods on the reference parameters
     def density(self, P: Any, T: Any) -> np.ndarray:
         """Density (g/cm³) at pressure ``P`` (GPa) and temperature ``T`` (K)."""
-        return fw.density(P, T, self.eos_parameters())
+        return self._forward.density(P, T, self.eos_parameters())
 
     def sound_speed(self, P: Any, T: Any) -> np.ndarray:
         """Bulk sound speed ``√(K_S/ρ)`` (km/s) at ``P`` (GPa), ``T`` (K)."""
-        return fw.sound_speed(P, T, self.eos_parameters())
+        return self._forward.sound_speed(P, T, self.eos_parameters())
 
     def state(self, P: Any, T: Any) -> dict[str, np.ndarray]:
-        """Every derived quantity at ``P``, ``T`` (:func:`pystats.eos.forward.state`)."""
+        """Every derived quantity at ``P``, ``T`` (:func:`pystats.eos.forward.state`, or
+        :func:`pystats.eos.anderson_ahrens.state`)."""
         p = self.eos_parameters()
-        return fw.state(fw.volume(P, T, p), T, p)
+        return self._forward.state(self._forward.volume(P, T, p), T, p)
 
     def adiabat(self, T_cmb: float, pressures: Any = None) -> dict[str, np.ndarray]:
         """The adiabat through (135.751 GPa, ``T_cmb``) at ``pressures`` (default: the
         outer core, 135.751–328.85 GPa in 24 steps)."""
         if pressures is None:
             pressures = np.linspace(PREM_CMB_PRESSURE, 328.85, 24)
-        return fw.adiabat(T_cmb, self.eos_parameters(), pressures)
+        return self._forward.adiabat(T_cmb, self.eos_parameters(), pressures)
 
     def hugoniot(self, rho: Any) -> dict[str, np.ndarray]:
         """The principal Hugoniot state at densities ``rho`` (g/cm³)."""
         p = self.eos_parameters()
-        return fw.hugoniot(fw.MOLAR_MASS_FE / np.asarray(rho, dtype=float), p,
-                           rho_initial=self.options["rho_initial"],
-                           energy_reference=self.options["hugoniot_reference_energy"])
+        return self._forward.hugoniot(
+            fw.MOLAR_MASS_FE / np.asarray(rho, dtype=float), p,
+            rho_initial=self.options["rho_initial"],
+            energy_reference=self.options["hugoniot_reference_energy"])
 
     # ------------------------------------------------------------------ data
     def prepare(self, data: Any) -> PreparedData:
         """Check the tidy table (:func:`pystats.eos.data.read_eos_table`) and split it into
         static, shock and 1-bar observations."""
+        if self.options["form"] == "anderson_ahrens1994":
+            raise OptionError(
+                "form='anderson_ahrens1994' is forward only (no Stan program for the "
+                "Anderson & Ahrens form): use its forward methods (density, sound_speed, "
+                "state, adiabat, hugoniot), or fit the Kuwayama form, "
+                "form='kuwayama2020' (LiquidIronEOS())")
         df = read_eos_table(data)
         kind = df["kind"].to_numpy()
         has_t = df["T_K"].notna().to_numpy()
