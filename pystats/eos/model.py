@@ -786,11 +786,12 @@ def compare_isotherms(data: Any, method: str = "nuts", isotherms: tuple[str, ...
         (:func:`pystats.bridge.log_marginal_likelihood`; ``method="nuts"`` and
         ``errors="marginal"`` only, where every prior is proper): columns ``log_ml``,
         ``log_ml_error`` and ``log_bf``, the log Bayes factor against the row with the
-        largest ``log_ml``.  With the default marginal errors the value is the density of
-        the pressures and sound speeds given the observed densities and temperatures (and
-        of the 1-bar densities); the priors' truncation to the parameter bounds is not
-        renormalised (mass outside < 0.2 %, the same for every isotherm: it cancels in
-        ``log_bf``).
+        largest ``log_ml``.  Every parameter's prior is proper, but the true state of each
+        static or shock point is integrated out under a flat measure (section 3 of the
+        model card), the same for every isotherm: ``log_ml`` is defined up to that shared
+        constant and only ``log_bf`` is meaningful.  The priors' truncation to the
+        parameter bounds is not renormalised (prior mass outside < 0.2 %, the same for
+        every isotherm: it cancels in ``log_bf``).
     **fit_kwargs
         Passed to each ``fit`` (``seed``, ``chains``, ``draws``, ...).
 
