@@ -216,12 +216,15 @@ def bridge_sampling(
     --------
     The normalising constant of ``exp(-x²/2)`` is ``sqrt(2π)``:
 
+    >>> import math
     >>> import numpy as np
     >>> rng = np.random.default_rng(1)
     >>> draws = rng.standard_normal((4, 500, 1))
     >>> r = bridge_sampling(lambda u: -0.5 * u[:, 0] ** 2, draws, seed=2)
-    >>> round(r.log_marginal_likelihood, 6) == round(0.5 * np.log(2 * np.pi), 6), r.converged
-    (True, True)
+    >>> round(r.log_marginal_likelihood, 4), round(0.5 * math.log(2 * math.pi), 4), r.converged
+    (0.9189, 0.9189, True)
+    >>> r.error < 0.01, r.n_posterior  # the second halves of the chains
+    (True, 1000)
     """
     arr = np.asarray(draws, dtype=float)
     if arr.ndim == 2:
