@@ -243,6 +243,10 @@ def bridge_sampling(
                           f"of the chains for {dim} parameter(s)")
     if not np.all(np.isfinite(arr)):
         raise OptionError("draws contains non-finite values")
+    if not (isinstance(maxiter, int | np.integer) and maxiter >= 1):
+        raise OptionError(f"maxiter={maxiter!r} is not allowed; use an integer >= 1")
+    if not tol > 0:
+        raise OptionError(f"tol={tol!r} is not allowed; use a number > 0")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     fit_part = arr[:, :half].reshape(-1, dim)
     post = arr[:, n_draw - half:]  # (chain, half, dim)

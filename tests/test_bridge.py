@@ -157,6 +157,10 @@ def test_bad_inputs_name_the_problem() -> None:
         bridge_sampling(log_density, draws(1, 10, 1))
     with pytest.raises(FitError, match="not finite at 400 of 400 posterior draws"):
         bridge_sampling(lambda u: np.full(len(u), -np.inf), draws(2, 400, 1))
+    with pytest.raises(OptionError, match="maxiter=0 is not allowed"):
+        bridge_sampling(log_density, draws(2, 100, 1), maxiter=0)
+    with pytest.raises(OptionError, match=r"tol=-1\.0 is not allowed"):
+        bridge_sampling(log_density, draws(2, 100, 1), tol=-1.0)
     with pytest.raises(FitError, match="singular"):
         bridge_sampling(log_density, np.ones((2, 100, 3)))
 
