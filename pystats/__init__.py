@@ -34,6 +34,7 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    from .bridge import log_marginal_likelihood
     from .btime.model import TimeVaryingB
     from .catalog import Catalog
     from .comparison import compare
@@ -79,6 +80,7 @@ _LAZY = {
     "estimate_mc": "pystats.gr.completeness",
     "fit_many": "pystats.many",
     "load": "pystats.persistence",
+    "log_marginal_likelihood": "pystats.bridge",
     "read_catalog": "pystats.readers",
     "read_comcat": "pystats.readers",
     "simulate_etas": "pystats.etas.simulate",
@@ -90,7 +92,7 @@ a figure or an arviz conversion)."""
 
 _SUBMODULES = frozenset({
     "arviz_io", "backends", "btime", "catalog", "cli", "compositional", "diagnostics", "errors",
-    "etas", "fit", "gr", "maglaw", "morb",
+    "bridge", "etas", "fit", "gr", "maglaw", "morb",
     "inference", "many", "model", "parameters", "persistence", "readers", "report", "summary",
 })
 """Subpackages and modules reachable as attributes (``pystats.gr.b_positive``) before any
@@ -153,6 +155,7 @@ __all__ = [
     "estimate_mc",
     "fit_many",
     "load",
+    "log_marginal_likelihood",
     "read_catalog",
     "read_comcat",
     "simulate_etas",

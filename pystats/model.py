@@ -351,6 +351,15 @@ class Model(ABC):
         out = out.numpy() if isinstance(out, torch.Tensor) else np.asarray(out, dtype=float)
         return np.broadcast_to(out, batch).astype(float)
 
+    def improper_priors(self, data: PreparedData) -> list[str] | None:
+        """Names of the parameters whose prior is improper (flat, Jeffreys) for these data.
+
+        ``[]`` when every prior is proper, ``None`` (the default) when the family does not
+        say.  A marginal likelihood (:func:`pystats.bridge.log_marginal_likelihood`) is
+        defined only with proper priors: it refuses a non-empty list and notes ``None``.
+        """
+        return None
+
     def stan_program(self) -> str | None:
         """File name of the Stan program in ``pystats.stan`` (``None`` if there is none).
 

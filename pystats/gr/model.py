@@ -817,6 +817,11 @@ class GutenbergRichter(Model):
             ]
         )
 
+    def improper_priors(self, data: PreparedData) -> list[str]:
+        """``["rate"]`` with the (improper) Jeffreys rate prior, else ``[]``: the other
+        priors are proper (lognormal, normal, uniform on bounds)."""
+        return ["rate"] if self.kind == "gr" and self.options["rate_prior"] == "jeffreys" else []
+
     # ------------------------------------------------------------------ torch
     def log_likelihood_torch(self, params: dict[str, Any], tensors: dict[str, Any]) -> Any:
         """Log likelihood at constrained ``params`` (see :mod:`pystats.gr.likelihood`).

@@ -3,7 +3,7 @@
 Run as a script::
 
     OMP_NUM_THREADS=1 PYTHONPATH=. python tests/benchmarks/bench_eos_compare.py \
-        [--chains 4] [--draws 1000]
+        [--chains 4] [--draws 1000] [--bridge]
 
 or through pytest (not run by default; ``-m benchmark`` selects it)::
 
@@ -20,7 +20,9 @@ Two tables, each fitted with both isotherms by NUTS (:func:`pystats.eos.compare_
 
 Prints :func:`pystats.compare`'s table (``elpd_loo``, its standard error, ``p_loo``,
 ``max_pareto_k``) and the standard error of the elpd difference from the pointwise
-values (Vehtari, Gelman & Gabry 2017, eq. 24), the wall time and the load (``uptime``).
+values (Vehtari, Gelman & Gabry 2017, eq. 24), the wall time and the load (``uptime``);
+with ``--bridge`` also each fit's log marginal likelihood by bridge sampling
+(:func:`pystats.log_marginal_likelihood`) and the log Bayes factor Vinet : BM3.
 """
 
 from __future__ import annotations
@@ -68,7 +70,41 @@ def se_difference(fits: dict[str, pystats.Fit]) -> float:
     return float(np.sqrt(d.size * np.var(d)))
 
 
-def run(chains: int = 4, draws: int = 1000, seed: int = 1) -> dict[str, pd.DataFrame]:
+def bridge_lines(fits: dict[str, pystats.Fit]) -> str:
+    """Log marginal likelihood of each fit by bridge sampling and the log Bayes factor
+    Vinet : BM3 with its error (the two errors added in quadrature)."""
+    t = time.perf_counter()
+    res = {iso: pystats.log_marginal_likelihood(f) for iso, f in fits.items()}
+    lines = [f"log p(y) {iso}: {r.log_marginal_likelihood:.3f} ± {r.error:.3f} "
+             f"({r.iterations} iterations, ESS {r.ess_posterior:.0f})" for iso, r in res.items()]
+    v, b = res["vinet"], res["bm3"]
+    lines.append(f"log BF vinet:bm3 = {v.log_marginal_likelihood - b.log_marginal_likelihood:.3f}"
+                 f" ± {np.hypot(v.error, b.error):.3f}; bridge sampling "
+                 f"{time.perf_counter() - t:.1f} s")
+    return "\n".join(lines)
+
+
+def laplace_evidence(seed: int = 1) -> None:
+    """Print the Laplace approximation of each isotherm's log evidence on both tables,
+    ``log q(û) + d/2 log 2π + ½ log det Σ`` (unconstrained scale, ``method="laplace"``):
+    a check of the bridge-sampling values for these near-normal posteriors."""
+    import math
+
+    for name, data in tables().items():
+        ev = {}
+        for iso in ("vinet", "bm3"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", pystats.ConvergenceWarning)
+                lap = pystats.LiquidIronEOS(isotherm=iso).fit(data, method="laplace", seed=seed)
+            cov = np.asarray(lap.cov_unconstrained)
+            ev[iso] = (lap.optimizer["log_density"] + 0.5 * cov.shape[0] * math.log(2 * math.pi)
+                       + 0.5 * np.linalg.slogdet(cov)[1])
+        print(f"{name}: Laplace log evidence vinet {ev['vinet']:.3f}, bm3 {ev['bm3']:.3f}, "
+              f"log BF {ev['vinet'] - ev['bm3']:.3f}")
+
+
+def run(chains: int = 4, draws: int = 1000, seed: int = 1,
+        bridge: bool = False) -> dict[str, pd.DataFrame]:
     out = {}
     for name, data in tables().items():
         print(f"== {name}: {len(data)} rows;", _load())
@@ -88,6 +124,8 @@ def run(chains: int = 4, draws: int = 1000, seed: int = 1) -> dict[str, pd.DataF
               f"{table.loc['vinet', 'elpd_loo'] - table.loc['bm3', 'elpd_loo']:.3f} "
               f"± {se_difference(fits):.3f} (se); max R-hat {rhat:.4f}; divergences {div}; "
               f"{wall:.0f} s;", _load())
+        if bridge:
+            print(bridge_lines(fits))
         out[name] = table
     return out
 
@@ -102,5 +140,7 @@ if __name__ == "__main__":
     parser.add_argument("--chains", type=int, default=4)
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--bridge", action="store_true",
+                        help="also the log marginal likelihoods by bridge sampling")
     a = parser.parse_args()
-    run(a.chains, a.draws, a.seed)
+    run(a.chains, a.draws, a.seed, a.bridge)
