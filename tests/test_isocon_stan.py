@@ -17,6 +17,32 @@ from pystats.compositional.simulate import simulate_isocon
 pytestmark = pytest.mark.slow
 
 
+def test_stan_collapsed_likelihood_matches_python():
+    """The Stan program's likelihood (include_prior = 0, no Jacobian) equals
+    ``collapsed_log_likelihood`` (itself checked against the dense Gaussian in
+    tests/test_isocon_collapsed.py) at random points, without and with shared transfers."""
+    from pystats.backends.pystan import PystanBackend
+    from pystats.compositional.isocon import collapsed_log_likelihood, horseshoe_scale2
+
+    sim = simulate_isocon(n_samples=5, n_elements=6, n_mobile=2, seed=4)
+    rng = np.random.default_rng(0)
+    for shared in (False, True):
+        model = pystats.SparseIsocon(shared_transfers=shared)
+        data = model.prepare(sim.altered, protolith=sim.protolith)
+        params = model.parameters(data)
+        density = PystanBackend().log_density(model, data, include_prior=False)
+        v = data.values
+        for _ in range(3):
+            u = rng.normal(-1.0, 1.0, params.dim)
+            x = params.constrain(u[None])
+            expected = collapsed_log_likelihood(
+                np.asarray(v["y"]), np.asarray(v["e"]), np.asarray(v["s"]),
+                horseshoe_scale2(x["lambda"], x["tau_g"], x["caux"]), x["sigma"],
+                shared=shared)
+            assert density.value(u, False) == pytest.approx(float(np.squeeze(expected)),
+                                                            rel=1e-9, abs=1e-9)
+
+
 def _truth_mask(sim):
     truth = np.ones(len(sim.elements), dtype=bool)
     truth[sim.mobile] = False
