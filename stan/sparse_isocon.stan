@@ -17,7 +17,8 @@
 // normal(0, D[j] I + S[j] 1 1'), with D = v + scale^2 (v when shared), S = s^2 + scale^2,
 // whose density needs only the column's sum and sum of squares
 // (Sherman-Morrison); a then enters through a Gaussian with precision alpha I - beta 1 1',
-// integrated out the same way.  Only J + 3 scales are sampled; a, b and delta are drawn
+// integrated out the same way.  Only J + 3 scales are sampled (lambda centred as
+// kappa = tau_g * lambda for the elements the data show mobile, Stan data centred); a, b and delta are drawn
 // from their exact Gaussian conditional in Python (SparseIsocon.derived).
 data {
   int<lower=1> N;
@@ -31,6 +32,7 @@ data {
   real<lower=0> slab_df;
   real<lower=0> a_scale;
   real<lower=0> sigma_scale;
+  array[J] int<lower=0, upper=1> centred;
   int<lower=0, upper=1> include_prior;
 }
 transformed data {
@@ -38,14 +40,19 @@ transformed data {
   row_vector[J] col_ss = columns_dot_self(y);             // ||y_j||^2
   vector[J] s2 = square(s);
   vector[J] e2 = square(e);
+  vector[J] cen = to_vector(centred);
 }
 parameters {
-  vector<lower=0>[J] lambda;
+  // kappa[j] = tau_g * lambda[j] for the centred elements (those the data show mobile),
+  // lambda[j] for the others: the data fix tau_g * lambda of a mobile element, so
+  // non-centred its lambda would follow tau_g along a ridge
+  vector<lower=0>[J] kappa;
   real<lower=0> tau_g;
   real<lower=0> caux;
   real<lower=0> sigma;
 }
 model {
+  vector[J] lambda = kappa ./ (cen * tau_g + (1 - cen));
   real c2 = square(slab_scale) * caux;
   vector[J] scale2 = square(tau_g) * c2 * square(lambda)
                      ./ (c2 + square(tau_g) * square(lambda));
@@ -69,6 +76,7 @@ model {
     sigma ~ normal(0, sigma_scale);
     caux ~ inv_gamma(0.5 * slab_df, 0.5 * slab_df);
     lambda ~ cauchy(0, 1);
+    target += -sum(cen) * log(tau_g);  // Jacobian of lambda = kappa / tau_g
     tau_g ~ cauchy(0, tau0);
   }
 }

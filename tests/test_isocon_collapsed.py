@@ -1,6 +1,6 @@
 """The collapsed sparse isocon (``stan/sparse_isocon.stan``): the likelihood with the mass
-changes, transfers (element mean + sample deviation) and protolith errors integrated out, and their conditional draws, against
-the dense Gaussian of ``y`` computed by brute force (small N x J)."""
+changes, transfers (element mean + sample deviation) and protolith errors integrated out,
+and their conditional draws, against the dense Gaussian of ``y`` by brute force."""
 
 from __future__ import annotations
 
@@ -80,7 +80,7 @@ def test_conditional_mean_and_draws_match_the_dense_gaussian_posterior(shared, s
     e, s = np.full(J, 0.03), rng.uniform(0.02, 0.08, J)
     scale2 = horseshoe_scale2(rng.lognormal(0, 1, J), 0.2, 1.0)
     sigma = 0.04
-    cov, A, prior, noise, T = _dense(N, J, e, s, scale2, sigma, shared)
+    _, A, prior, noise, T = _dense(N, J, e, s, scale2, sigma, shared)
     post_prec = A.T @ np.diag(1 / noise) @ A + np.diag(1 / prior)
     latent_cov = np.linalg.inv(post_prec)
     post_mean = T @ latent_cov @ A.T @ (y.ravel() / noise)

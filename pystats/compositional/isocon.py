@@ -241,7 +241,8 @@ class _IsoconBase(Model):
         mobile = data.summary.get("mobile")
         b_cols = elements if mobile is None else [elements[j] for j in mobile]
         return {"a": (samples,), "mass_ratio": (samples,), "b": (samples, b_cols),
-                "tau": (samples, elements), "lambda": (elements,), "delta_z": (elements,),
+                "tau": (samples, elements), "lambda": (elements,), "kappa": (elements,),
+                "delta_z": (elements,),
                 "delta": (elements,),
                 "z": (samples if self._z_rows(data) > 1 else ["all"], elements)}
 
@@ -702,6 +703,8 @@ _SPARSE_OPTIONS: dict[str, Option] = {
                            doc="fewest immobile elements before the fit warns"),
 }
 
+_CENTRED_CACHE: dict[str, np.ndarray] = {}
+"""Per prepared data set (its hash): which local scales the collapsed program centres."""
 BOOTSTRAP_SELECTIONS = 50
 """Bootstrap resamples of the fast path's stability selection."""
 SIGMA0 = 0.05
@@ -789,8 +792,13 @@ class SparseIsocon(_IsoconBase):
 
     def parameters(self, data: PreparedData) -> ParameterSet:
         N, J = int(data.values["N"]), int(data.values["J"])
+        lam = Parameter("lambda", lower=0.0, shape=(J,), description="local (element) scales")
+        if self._collapsed():
+            lam = Parameter("kappa", lower=0.0, shape=(J,),
+                            description="local scales: tau_g * lambda (centred elements) "
+                                        "or lambda")
         scales = [
-            Parameter("lambda", lower=0.0, shape=(J,), description="local (element) scales"),
+            lam,
             Parameter("tau_g", lower=0.0, description="global scale of the transfers"),
             Parameter("caux", lower=0.0, description="slab variance / slab_scale^2"),
             Parameter("sigma", lower=0.0, description="extra log-scale scatter"),
@@ -820,9 +828,25 @@ class SparseIsocon(_IsoconBase):
                "shared": int(self.options["shared_transfers"]), "tau0": self._tau0(data),
                "slab_scale": SLAB_SCALE, "slab_df": SLAB_DF, "a_scale": A_SCALE,
                "sigma_scale": SIGMA_SCALE}
-        if not self._collapsed():
+        if self._collapsed():
+            out["centred"] = self._centred(data).astype(int)
+        else:
             out["horseshoe"] = 0
         return out
+
+    def _centred(self, data: PreparedData) -> np.ndarray:
+        """Elements whose local scale is sampled centred (``kappa = tau_g * lambda``): those
+        with an rms transfer (penalised fit at ``0.3 lambda_max``) above 3 times their
+        noise ``sqrt(e^2 + s^2 + SIGMA0^2)``.  A wrong choice costs efficiency only."""
+        key = data.hash
+        if key not in _CENTRED_CACHE:
+            y = np.asarray(data.values["y"])
+            w = self._weights(data)
+            _, b, _ = penalised_isocon(y, w, 0.3 * _lambda_max(y, w), shared=False)
+            if len(_CENTRED_CACHE) >= 16:
+                _CENTRED_CACHE.pop(next(iter(_CENTRED_CACHE)))
+            _CENTRED_CACHE[key] = np.sqrt(np.mean(b**2, axis=0)) > 3.0 / np.sqrt(w)
+        return _CENTRED_CACHE[key].copy()
 
     def initial_values(self, data: PreparedData, rng: np.random.Generator) -> dict[str, Any]:
         y = np.asarray(data.values["y"])
@@ -835,8 +859,9 @@ class SparseIsocon(_IsoconBase):
             tau_g = self._tau0(data)
             rms = np.sqrt(np.mean(b**2, axis=0))
             lam = np.maximum(rms, 0.1 * tau_g) / tau_g
-            return {"lambda": lam * np.exp(rng.normal(0, 0.1, J)),
-                    "tau_g": tau_g * np.exp(rng.normal(0, 0.1)),
+            tau_g = tau_g * float(np.exp(rng.normal(0, 0.1)))
+            lam = lam * np.exp(rng.normal(0, 0.1, J))
+            return {"kappa": np.where(self._centred(data), tau_g * lam, lam), "tau_g": tau_g,
                     "caux": float(np.exp(rng.normal(0, 0.1))),
                     "sigma": 0.02 * float(np.exp(rng.normal(0, 0.1)))}
         scale = np.maximum(np.max(np.abs(b), axis=0), 0.05)
@@ -850,11 +875,13 @@ class SparseIsocon(_IsoconBase):
                 "caux": 1.0, "sigma": 0.05, "delta_z": rng.normal(0, 0.1, J)}
 
     def derived(self, draws: Mapping[str, np.ndarray], data: PreparedData) -> dict[str, Any]:
-        if "a" in draws or "lambda" not in draws:
+        if "a" in draws or "kappa" not in draws:
             return super().derived(draws, data)
         # collapsed program: a, b and delta from their exact Gaussian conditional given the
         # scales, one draw per posterior draw (at a point estimate: the conditional mean)
-        lam = np.asarray(draws["lambda"], dtype=float)
+        kappa = np.asarray(draws["kappa"], dtype=float)
+        tau_g = np.asarray(draws["tau_g"], dtype=float)
+        lam = np.where(self._centred(data), kappa / tau_g[..., None], kappa)
         scale2 = horseshoe_scale2(lam, draws["tau_g"], draws["caux"])
         rng = None
         if lam.ndim > 1:
@@ -867,7 +894,8 @@ class SparseIsocon(_IsoconBase):
             np.asarray(v["y"]), np.asarray(v["e"]), np.asarray(v["s"]), scale2,
             np.asarray(draws["sigma"], dtype=float),
             shared=bool(self.options["shared_transfers"]), rng=rng)
-        return {"a": a, "b": b, "delta": delta, "mass_ratio": np.exp(a), "tau": np.expm1(b)}
+        return {"lambda": lam, "a": a, "b": b, "delta": delta, "mass_ratio": np.exp(a),
+                "tau": np.expm1(b)}
 
     def _transfers(self, draws: Mapping[str, np.ndarray], data: PreparedData) -> Any:
         if "z" not in draws:
