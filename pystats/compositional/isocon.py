@@ -1075,9 +1075,12 @@ class SparseIsocon(_IsoconBase):
                 best_other, shift = int(group.sum()), float(np.median(b[:, c]))
         rhat_a = float("nan")
         if fit.method == "nuts" and fit.n_chains > 1:
-            table = fit.summary()  # a is a derived quantity of the collapsed program
-            rows = [r for r in table.index if r.startswith("a[")]
-            rhat_a = float(table.loc[rows, "r_hat"].max())
+            # rank-normalised split R-hat of a alone (a derived quantity of the collapsed
+            # program; the whole summary of N x J transfers is not needed for this)
+            import arviz as az
+
+            a = np.asarray(fit.draws["a"], dtype=float)
+            rhat_a = float(np.nanmax(az.rhat(az.convert_to_dataset({"a": a}))["a"].values))
         problems = []
         if n_imm < max(self.options["min_immobile"], MIN_IMMOBILE_SHARE * J):
             problems.append(f"only {n_imm} of {J} elements classed immobile (p > 0.5)")
