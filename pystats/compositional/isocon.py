@@ -741,8 +741,12 @@ class SparseIsocon(_IsoconBase):
     Notes
     -----
     ``method="map"`` is the penalised fast path (selection of the immobile set, then
-    Grant's isocon on it); ``"laplace"`` and ``"nuts"`` run ``stan/sparse_isocon.stan``.
-    See ``models/sparse_isocon.md``.
+    Grant's isocon on it); ``"laplace"`` and ``"nuts"`` run ``stan/sparse_isocon.stan``
+    for the horseshoe (``a``, the transfers and the protolith errors integrated out: only
+    the scales ``kappa``, ``tau_g``, ``caux``, ``sigma`` are parameters, and ``a``, ``b``,
+    ``delta`` are drawn from their exact conditional as derived quantities) or
+    ``stan/sparse_isocon_laplace.stan`` for the Laplace prior.  See
+    ``models/sparse_isocon.md``.
 
     Examples
     --------
