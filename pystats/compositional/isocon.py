@@ -56,8 +56,9 @@ if TYPE_CHECKING:
     from ..diagnostics import ModelCheck
     from ..fit import Fit
 
-__all__ = ["GrantIsocon", "IsoconIdentifiabilityWarning", "SparseIsocon", "penalised_isocon",
-           "read_composition_table"]
+__all__ = ["GrantIsocon", "IsoconIdentifiabilityWarning", "SparseIsocon",
+           "collapsed_conditional", "collapsed_log_likelihood", "horseshoe_scale2",
+           "penalised_isocon", "read_composition_table"]
 
 
 class IsoconIdentifiabilityWarning(PystatsWarning):
