@@ -56,8 +56,9 @@ if TYPE_CHECKING:
     from ..diagnostics import ModelCheck
     from ..fit import Fit
 
-__all__ = ["GrantIsocon", "IsoconIdentifiabilityWarning", "SparseIsocon", "penalised_isocon",
-           "read_composition_table"]
+__all__ = ["GrantIsocon", "IsoconIdentifiabilityWarning", "SparseIsocon",
+           "collapsed_conditional", "collapsed_log_likelihood", "horseshoe_scale2",
+           "penalised_isocon", "read_composition_table"]
 
 
 class IsoconIdentifiabilityWarning(PystatsWarning):
@@ -241,7 +242,9 @@ class _IsoconBase(Model):
         mobile = data.summary.get("mobile")
         b_cols = elements if mobile is None else [elements[j] for j in mobile]
         return {"a": (samples,), "mass_ratio": (samples,), "b": (samples, b_cols),
-                "tau": (samples, elements), "lambda": (elements,), "delta_z": (elements,),
+                "tau": (samples, elements), "lambda": (elements,), "kappa": (elements,),
+                "delta_z": (elements,),
+                "delta": (elements,),
                 "z": (samples if self._z_rows(data) > 1 else ["all"], elements)}
 
     def _z_rows(self, data: PreparedData) -> int:
@@ -592,6 +595,97 @@ def select_immobile(y: np.ndarray, a: np.ndarray, b: np.ndarray, tol: float,
     return current[current < J]
 
 
+A_SCALE = 1.0
+"""Prior sd of the log mass ratios ``a``."""
+SLAB_SCALE = 2.0
+"""Slab scale of the regularised horseshoe (log units)."""
+SLAB_DF = 4.0
+"""Slab degrees of freedom of the regularised horseshoe."""
+SIGMA_SCALE = 0.1
+"""Prior scale (half-normal) of the extra log-scale scatter."""
+
+
+def horseshoe_scale2(lam: np.ndarray, tau_g: np.ndarray, caux: np.ndarray) -> np.ndarray:
+    """Squared transfer scales of the regularised horseshoe (Piironen & Vehtari 2017),
+    ``tau_g^2 lambda_tilde^2`` with ``c^2 = SLAB_SCALE^2 caux``; ``lam`` is ``(..., J)``,
+    ``tau_g`` and ``caux`` broadcast against ``(...)``."""
+    tau2 = np.asarray(tau_g, dtype=float)[..., None] ** 2
+    c2 = SLAB_SCALE**2 * np.asarray(caux, dtype=float)[..., None]
+    lam2 = np.asarray(lam, dtype=float) ** 2
+    return tau2 * c2 * lam2 / (c2 + tau2 * lam2)
+
+
+def _column_variances(scale2: np.ndarray, sigma: np.ndarray, e: np.ndarray, s: np.ndarray,
+                      shared: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``v = e^2 + sigma^2`` and the column covariance ``D I + S 1 1'`` of ``y - a``:
+    ``D = v + scale^2`` (``v`` when shared: no per-sample deviations),
+    ``S = s^2 + scale^2`` (protolith error and the element's mean transfer)."""
+    v = e**2 + np.asarray(sigma, dtype=float)[..., None] ** 2
+    return v, v + (0.0 if shared else 1.0) * scale2, s**2 + scale2
+
+
+def collapsed_log_likelihood(y: np.ndarray, e: np.ndarray, s: np.ndarray, scale2: np.ndarray,
+                             sigma: np.ndarray, *, shared: bool = False,
+                             a_scale: float = A_SCALE) -> np.ndarray:
+    """Log density of ``y`` given the transfer scales, with ``a``, ``b`` and ``delta``
+    integrated out (the collapsed likelihood of ``stan/sparse_isocon.stan``, without the
+    constant ``-N J log(2 pi) / 2``); ``scale2`` is ``(..., J)``."""
+    N = y.shape[0]
+    _, D, S = _column_variances(scale2, sigma, e, s, shared)
+    c = S / (D + N * S)
+    col_sum, col_ss = y.sum(axis=0), np.sum(y**2, axis=0)
+    alpha = np.sum(1.0 / D, axis=-1) + a_scale**-2
+    beta = np.sum(c / D, axis=-1)
+    g = np.einsum("nj,...j->...n", y, 1.0 / D) - np.sum(col_sum * c / D, axis=-1)[..., None]
+    q0 = np.sum((col_ss - c * col_sum**2) / D, axis=-1)
+    gpg = (np.sum(g**2, axis=-1) + beta / (alpha - N * beta) * np.sum(g, axis=-1) ** 2) / alpha
+    return -0.5 * (N * np.sum(np.log(D), axis=-1) + np.sum(np.log1p(N * S / D), axis=-1)
+                   + q0 - gpg + (N - 1) * np.log(alpha) + np.log(alpha - N * beta)
+                   + 2 * N * np.log(a_scale))
+
+
+def collapsed_conditional(y: np.ndarray, e: np.ndarray, s: np.ndarray, scale2: np.ndarray,
+                          sigma: np.ndarray, *, shared: bool = False, a_scale: float = A_SCALE,
+                          rng: np.random.Generator | None = None
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``a`` (..., N), ``b`` (..., N, J) and ``delta`` (..., J) given the transfer scales:
+    a draw from their exact Gaussian conditional posterior (``rng``), or its mean
+    (``rng=None``).  ``a`` first (precision ``alpha I - beta 1 1'``), then per column the
+    sum ``u = mu + delta`` of the mean transfer and the protolith error given ``a``, its
+    split, and the samples' deviations ``eta`` (``b = mu + eta``; ``eta = 0`` when shared)."""
+    N, J = y.shape
+    v, D, S = _column_variances(scale2, sigma, e, s, shared)
+    lead = D.shape[:-1]
+    c = S / (D + N * S)
+    col_sum = y.sum(axis=0)
+    alpha = np.sum(1.0 / D, axis=-1) + a_scale**-2
+    beta = np.sum(c / D, axis=-1)
+    g = np.einsum("nj,...j->...n", y, 1.0 / D) - np.sum(col_sum * c / D, axis=-1)[..., None]
+    gamma = beta / (alpha - N * beta)
+    a = (g + (gamma * np.sum(g, axis=-1))[..., None]) / alpha[..., None]
+
+    def noise(shape: tuple[int, ...]) -> np.ndarray:
+        return 0.0 if rng is None else rng.standard_normal(shape)
+
+    z = noise((*lead, N))
+    if rng is not None:
+        kappa = (np.sqrt(1.0 + gamma * N) - 1.0) / N
+        a = a + (z + (kappa * np.sum(z, axis=-1))[..., None]) / np.sqrt(alpha)[..., None]
+    r = y - a[..., :, None]
+    r_sum = r.sum(axis=-2)
+    # u = mean transfer + protolith error of each column, then its split, then deviations
+    u = S * r_sum / (D + N * S) + np.sqrt(S * D / (D + N * S)) * noise((*lead, J))
+    mu = scale2 / S * u + np.sqrt(scale2 * s**2 / S) * noise((*lead, J))
+    delta = u - mu
+    if shared:
+        b = np.broadcast_to(mu[..., None, :], (*lead, N, J)).copy()
+    else:
+        eta = (scale2 / D)[..., None, :] * (r - u[..., None, :]) \
+            + np.sqrt(scale2 * v / D)[..., None, :] * noise((*lead, N, J))
+        b = mu[..., None, :] + eta
+    return a, b, delta
+
+
 _SPARSE_OPTIONS: dict[str, Option] = {
     "prior": Option("horseshoe", [StrOptions(("horseshoe", "laplace"))],
                     doc="sparsity prior of the transfers"),
@@ -610,6 +704,8 @@ _SPARSE_OPTIONS: dict[str, Option] = {
                            doc="fewest immobile elements before the fit warns"),
 }
 
+_CENTRED_CACHE: dict[str, np.ndarray] = {}
+"""Per prepared data set (its hash): which local scales the collapsed program centres."""
 BOOTSTRAP_SELECTIONS = 50
 """Bootstrap resamples of the fast path's stability selection."""
 SIGMA0 = 0.05
@@ -646,8 +742,12 @@ class SparseIsocon(_IsoconBase):
     Notes
     -----
     ``method="map"`` is the penalised fast path (selection of the immobile set, then
-    Grant's isocon on it); ``"laplace"`` and ``"nuts"`` run ``stan/sparse_isocon.stan``.
-    See ``models/sparse_isocon.md``.
+    Grant's isocon on it); ``"laplace"`` and ``"nuts"`` run ``stan/sparse_isocon.stan``
+    for the horseshoe (``a``, the transfers and the protolith errors integrated out: only
+    the scales ``kappa``, ``tau_g``, ``caux``, ``sigma`` are parameters, and ``a``, ``b``,
+    ``delta`` are drawn from their exact conditional as derived quantities) or
+    ``stan/sparse_isocon_laplace.stan`` for the Laplace prior.  See
+    ``models/sparse_isocon.md``.
 
     Examples
     --------
@@ -690,20 +790,35 @@ class SparseIsocon(_IsoconBase):
     def _z_rows(self, data: PreparedData) -> int:
         return 1 if self.options["shared_transfers"] else int(data.values["N"])
 
+    def _collapsed(self) -> bool:
+        """The horseshoe runs the collapsed program (``a``, ``b``, ``delta`` integrated
+        out); the Laplace prior the non-centred one (its transfers are not Gaussian)."""
+        return self.options["prior"] == "horseshoe"
+
     def parameters(self, data: PreparedData) -> ParameterSet:
         N, J = int(data.values["N"]), int(data.values["J"])
-        return ParameterSet([
-            Parameter("a", shape=(N,), description="ln(M0/MA), log mass ratio per sample"),
-            Parameter("z", shape=(self._z_rows(data), J), description="standardised transfers"),
-            Parameter("lambda", lower=0.0, shape=(J,), description="local (element) scales"),
+        lam = Parameter("lambda", lower=0.0, shape=(J,), description="local (element) scales")
+        if self._collapsed():
+            lam = Parameter("kappa", lower=0.0, shape=(J,),
+                            description="local scales: tau_g * lambda (centred elements) "
+                                        "or lambda")
+        scales = [
+            lam,
             Parameter("tau_g", lower=0.0, description="global scale of the transfers"),
             Parameter("caux", lower=0.0, description="slab variance / slab_scale^2"),
             Parameter("sigma", lower=0.0, description="extra log-scale scatter"),
+        ]
+        if self._collapsed():
+            return ParameterSet(scales)
+        return ParameterSet([
+            Parameter("a", shape=(N,), description="ln(M0/MA), log mass ratio per sample"),
+            Parameter("z", shape=(self._z_rows(data), J), description="standardised transfers"),
+            *scales,
             Parameter("delta_z", shape=(J,), description="protolith error / s (standardised)"),
         ])
 
     def stan_program(self) -> str:
-        return "sparse_isocon.stan"
+        return "sparse_isocon.stan" if self._collapsed() else "sparse_isocon_laplace.stan"
 
     def _tau0(self, data: PreparedData) -> float:
         J, N = int(data.values["J"]), int(data.values["N"])
@@ -713,17 +828,47 @@ class SparseIsocon(_IsoconBase):
 
     def stan_data(self, data: PreparedData) -> dict[str, Any]:
         v = data.values
-        return {"N": int(v["N"]), "J": int(v["J"]), "y": np.asarray(v["y"]),
-                "e": np.asarray(v["e"]), "s": np.asarray(v["s"]),
-                "horseshoe": int(self.options["prior"] == "horseshoe"),
-                "shared": int(self.options["shared_transfers"]), "tau0": self._tau0(data),
-                "slab_scale": 2.0, "slab_df": 4.0, "a_scale": 1.0, "sigma_scale": 0.1}
+        out = {"N": int(v["N"]), "J": int(v["J"]), "y": np.asarray(v["y"]),
+               "e": np.asarray(v["e"]), "s": np.asarray(v["s"]),
+               "shared": int(self.options["shared_transfers"]), "tau0": self._tau0(data),
+               "slab_scale": SLAB_SCALE, "slab_df": SLAB_DF, "a_scale": A_SCALE,
+               "sigma_scale": SIGMA_SCALE}
+        if self._collapsed():
+            out["centred"] = self._centred(data).astype(int)
+        else:
+            out["horseshoe"] = 0
+        return out
+
+    def _centred(self, data: PreparedData) -> np.ndarray:
+        """Elements whose local scale is sampled centred (``kappa = tau_g * lambda``): those
+        with an rms transfer (penalised fit at ``0.3 lambda_max``) above 3 times their
+        noise ``sqrt(e^2 + s^2 + SIGMA0^2)``.  A wrong choice costs efficiency only."""
+        key = data.hash
+        if key not in _CENTRED_CACHE:
+            y = np.asarray(data.values["y"])
+            w = self._weights(data)
+            _, b, _ = penalised_isocon(y, w, 0.3 * _lambda_max(y, w), shared=False)
+            if len(_CENTRED_CACHE) >= 16:
+                _CENTRED_CACHE.pop(next(iter(_CENTRED_CACHE)))
+            _CENTRED_CACHE[key] = np.sqrt(np.mean(b**2, axis=0)) > 3.0 / np.sqrt(w)
+        return _CENTRED_CACHE[key].copy()
 
     def initial_values(self, data: PreparedData, rng: np.random.Generator) -> dict[str, Any]:
         y = np.asarray(data.values["y"])
         N, J = y.shape
         w = self._weights(data)
         a, b, _ = penalised_isocon(y, w, 0.3 * _lambda_max(y, w), shared=False)
+        if self._collapsed():
+            # local scales from the penalised fit's transfers: the element's rms transfer
+            # over tau_g, floored near the noise for the elements it sets to zero
+            tau_g = self._tau0(data)
+            rms = np.sqrt(np.mean(b**2, axis=0))
+            lam = np.maximum(rms, 0.1 * tau_g) / tau_g
+            tau_g = tau_g * float(np.exp(rng.normal(0, 0.1)))
+            lam = lam * np.exp(rng.normal(0, 0.1, J))
+            return {"kappa": np.where(self._centred(data), tau_g * lam, lam), "tau_g": tau_g,
+                    "caux": float(np.exp(rng.normal(0, 0.1))),
+                    "sigma": 0.02 * float(np.exp(rng.normal(0, 0.1)))}
         scale = np.maximum(np.max(np.abs(b), axis=0), 0.05)
         tau_g = 1.0
         lam = scale / tau_g
@@ -734,6 +879,29 @@ class SparseIsocon(_IsoconBase):
                 "lambda": lam * np.exp(rng.normal(0, 0.1, J)), "tau_g": tau_g,
                 "caux": 1.0, "sigma": 0.05, "delta_z": rng.normal(0, 0.1, J)}
 
+    def derived(self, draws: Mapping[str, np.ndarray], data: PreparedData) -> dict[str, Any]:
+        if "a" in draws or "kappa" not in draws:
+            return super().derived(draws, data)
+        # collapsed program: a, b and delta from their exact Gaussian conditional given the
+        # scales, one draw per posterior draw (at a point estimate: the conditional mean)
+        kappa = np.asarray(draws["kappa"], dtype=float)
+        tau_g = np.asarray(draws["tau_g"], dtype=float)
+        lam = np.where(self._centred(data), kappa / tau_g[..., None], kappa)
+        scale2 = horseshoe_scale2(lam, draws["tau_g"], draws["caux"])
+        rng = None
+        if lam.ndim > 1:
+            import hashlib
+
+            digest = hashlib.sha256(np.ascontiguousarray(lam).tobytes()).digest()
+            rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))
+        v = data.values
+        a, b, delta = collapsed_conditional(
+            np.asarray(v["y"]), np.asarray(v["e"]), np.asarray(v["s"]), scale2,
+            np.asarray(draws["sigma"], dtype=float),
+            shared=bool(self.options["shared_transfers"]), rng=rng)
+        return {"lambda": lam, "a": a, "b": b, "delta": delta, "mass_ratio": np.exp(a),
+                "tau": np.expm1(b)}
+
     def _transfers(self, draws: Mapping[str, np.ndarray], data: PreparedData) -> Any:
         if "z" not in draws:
             return super()._transfers(draws, data)
@@ -741,8 +909,7 @@ class SparseIsocon(_IsoconBase):
         lam = np.asarray(draws["lambda"])
         tau_g = np.asarray(draws["tau_g"])[..., None]
         if self.options["prior"] == "horseshoe":
-            c2 = 4.0 * np.asarray(draws["caux"])[..., None]
-            scale = tau_g * np.sqrt(c2 * lam**2 / (c2 + tau_g**2 * lam**2))
+            scale = np.sqrt(horseshoe_scale2(lam, draws["tau_g"], draws["caux"]))
         else:
             scale = tau_g * lam
         b = z * scale[..., None, :]
@@ -913,9 +1080,12 @@ class SparseIsocon(_IsoconBase):
                 best_other, shift = int(group.sum()), float(np.median(b[:, c]))
         rhat_a = float("nan")
         if fit.method == "nuts" and fit.n_chains > 1:
-            table = fit.summary(derived=False)
-            rows = [r for r in table.index if r.startswith("a[")]
-            rhat_a = float(table.loc[rows, "r_hat"].max())
+            # rank-normalised split R-hat of a alone (a derived quantity of the collapsed
+            # program; the whole summary of N x J transfers is not needed for this)
+            import arviz as az
+
+            a = np.asarray(fit.draws["a"], dtype=float)
+            rhat_a = float(np.nanmax(az.rhat(az.convert_to_dataset({"a": a}))["a"].values))
         problems = []
         if n_imm < max(self.options["min_immobile"], MIN_IMMOBILE_SHARE * J):
             problems.append(f"only {n_imm} of {J} elements classed immobile (p > 0.5)")
