@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from .diagnostics import ModelCheck
     from .fit import Fit
 
-__all__ = ["METHODS", "Model", "PreparedData", "family_class", "registered_families"]
+__all__ = ["METHODS", "Model", "Pilot", "PreparedData", "family_class", "registered_families"]
 
 METHODS = ("mle", "map", "laplace", "nuts")
 """Inference methods, the same names in every family."""
@@ -155,6 +155,28 @@ def _frozen(v: Any) -> Any:
         arr.flags.writeable = False
         return arr
     return v
+
+
+@dataclass(frozen=True)
+class Pilot:
+    """A cheaper problem whose optimum starts a large fit (:meth:`Model.pilot`).
+
+    Attributes
+    ----------
+    data : PreparedData
+        The pilot data (e.g. a subsample of a large catalogue, or the same data with a
+        fast approximate likelihood).
+    scale : float
+        About how much larger the full log density's Hessian is than the pilot's near the
+        optimum (e.g. the ratio of the numbers of observations; 1 for the same data): the
+        pilot's Hessian times ``scale`` whitens the first optimiser round of the full fit.
+    description : str
+        What the pilot is, for the fit's optimizer report.
+    """
+
+    data: PreparedData
+    scale: float
+    description: str
 
 
 class Model(ABC):
@@ -302,6 +324,18 @@ class Model(ABC):
         colour instead of one per coordinate (Powell & Toint 1979), e.g. 35 in place of 490
         for a hierarchy of 456 conditionally independent local parameters and 34 global
         ones.  Default ``None``: the dense Hessian.
+        """
+        return None
+
+    def pilot(self, data: PreparedData, method: str) -> Pilot | None:
+        """A cheaper problem to run the optimiser's starts on, or ``None`` (default).
+
+        When a family returns one (large data), ``mle`` / ``map`` / ``laplace`` run the
+        random starts on the pilot (early stop once two agree, as usual), then a single
+        start on the full data from the pilot's best optimum, whitened by the pilot's
+        Hessian times :attr:`Pilot.scale`; the optimum, its convergence check and the
+        Hessian are those of the full data, the starts' agreement is checked on the pilot
+        (``fit.optimizer["pilot"]``).  ``method`` is the fit's method.
         """
         return None
 
