@@ -413,6 +413,24 @@ class ETAS(_PointProcessModel):
                            method="fast" if int(tensors["use_soe"]) else "exact",
                            device=t.device, cache=tensors.setdefault("_geometry", {}))
 
+    def log_likelihood_jets_torch(self, params: dict[str, Any], tensors: dict[str, Any]
+                                  ) -> tuple[Any, Any, Any] | None:
+        """Value, gradient and Hessian in the free parameters from one second-order pass
+        (:func:`pystats.etas.likelihood.etas_loglik_jets`), for the fit's Hessians; ``None``
+        (autograd) for the dense exact path of small catalogues."""
+        from .likelihood import etas_loglik_jets
+
+        t = tensors["t"]
+        out = etas_loglik_jets(self._full(params), t, tensors["m"], tensors["t_start"],
+                               tensors["t_end"], tensors["m_ref"],
+                               method="fast" if int(tensors["use_soe"]) else "exact",
+                               device=t.device, cache=tensors.setdefault("_geometry", {}))
+        if out is None:
+            return None
+        value, grad, hess = out
+        idx = [ETAS_PARAMETER_NAMES.index(n) for n in self.free_parameters]
+        return value, grad[idx], hess[idx][:, idx]
+
     # ------------------------------------------------------------------ Stan
     def stan_program(self) -> Any:
         """The generated program for this set of fixed parameters
