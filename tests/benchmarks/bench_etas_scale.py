@@ -82,7 +82,7 @@ def one(case: str, repeats: int, evals: int, threads: int | None) -> dict:
     from pystats.backends import get_backend
 
     model, data = _case_data(case)
-    times, cpu, evals, pilot_evals = [], [], [], []
+    times, cpu, n_evals, pilot_evals = [], [], [], []
     fit = None
     for i in range(repeats):
         t0, c0 = time.perf_counter(), time.process_time()
@@ -91,7 +91,7 @@ def one(case: str, repeats: int, evals: int, threads: int | None) -> dict:
             fit = model.fit(data, seed=i, threads=threads)
         times.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
-        evals.append(int(fit.optimizer["n_evaluations"]))
+        n_evals.append(int(fit.optimizer["n_evaluations"]))
         pilot_evals.append(int(fit.optimizer.get("pilot", {}).get("n_evaluations", 0)))
     prepared = model.prepare(data)
     density = get_backend("torch").log_density(model, prepared, include_prior=False,
@@ -113,7 +113,7 @@ def one(case: str, repeats: int, evals: int, threads: int | None) -> dict:
         "likelihood": fit.data.summary["likelihood"], "fit_s": min(times), "runs": times,
         "fit_cpu_s": cpu[times.index(min(times))],
         "evaluations": int(fit.optimizer["n_evaluations"]),
-        "runs_cpu": cpu, "runs_evaluations": evals, "runs_pilot_evaluations": pilot_evals,
+        "runs_cpu": cpu, "runs_evaluations": n_evals, "runs_pilot_evaluations": pilot_evals,
         "starts": len(fit.optimizer["optima"]), "converged": bool(fit.optimizer["converged"]),
         "loglik": float(fit.optimizer["log_likelihood"]),
         "eval_1thread_s": statistics.median(per_eval), "hessian_1thread_s": hess,
