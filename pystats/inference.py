@@ -399,6 +399,35 @@ def _flat_directions(params: ParameterSet, eig_vectors: np.ndarray, small: np.nd
     )
 
 
+def _pilot_starts(
+    model: Model, data: PreparedData, engine: Any, method: str, device: str,
+    starts: list[np.ndarray], *, precondition: bool, progress: bool, objective_name: str,
+) -> tuple[list[np.ndarray], np.ndarray | None, dict[str, Any] | None]:
+    """Run the starts on the model's pilot problem (:meth:`Model.pilot`), if it has one:
+    ``(starts for the full data, whitening Hessian or None, report or None)``.  A pilot
+    whose log density is not finite at any start is skipped (the full data's starts run)."""
+    pilot = model.pilot(data, method)
+    if pilot is None:
+        return starts, None, None
+    jacobian = method == "laplace"
+    density = engine.log_density(model, pilot.data, include_prior=method != "mle",
+                                 device=device)
+    try:
+        popt = maximize(density, starts, jacobian=jacobian, progress=progress,
+                        precondition=precondition, label=f"{method} (pilot)",
+                        objective_name=objective_name)
+    except FitError:
+        log.info("%s: the pilot (%s) failed; starts run on the full data", method,
+                 pilot.description)
+        return starts, None, None
+    hessian0 = pilot.scale * density.hessian(popt.u, jacobian) if precondition else None
+    log.info("%s: starts run on a pilot (%s); %d evaluations", method, pilot.description,
+             popt.n_evaluations)
+    report = {"description": pilot.description, "optima": popt.optima,
+              "n_evaluations": popt.n_evaluations}
+    return [popt.u], hessian0, report
+
+
 def run(
     model: Model,
     data: PreparedData,
@@ -470,22 +499,9 @@ def run(
         starts = [_random_start(model, data, params, rng) for _ in range(n_starts)]
         precondition = bool(getattr(model, "precondition_optimizer", False))
         objective_name = "log-lik" if method == "mle" else "log-post"
-        pilot = model.pilot(data, method)
-        pilot_report: dict[str, Any] | None = None
-        hessian0 = None
-        if pilot is not None:
-            pilot_density = engine.log_density(model, pilot.data,
-                                               include_prior=method != "mle", device=device)
-            popt = maximize(pilot_density, starts, jacobian=jacobian, progress=show_progress,
-                            precondition=precondition, label=f"{method} (pilot)",
-                            objective_name=objective_name)
-            starts = [popt.u]
-            if precondition:
-                hessian0 = pilot.scale * pilot_density.hessian(popt.u, jacobian)
-            pilot_report = {"description": pilot.description, "optima": popt.optima,
-                            "n_evaluations": popt.n_evaluations}
-            log.info("%s: starts run on a pilot (%s); %d evaluations", method,
-                     pilot.description, popt.n_evaluations)
+        starts, hessian0, pilot_report = _pilot_starts(
+            model, data, engine, method, device, starts, precondition=precondition,
+            progress=show_progress, objective_name=objective_name)
         opt = maximize(density, starts, jacobian=jacobian, progress=show_progress,
                        precondition=precondition, label=method,
                        objective_name=objective_name, hessian0=hessian0)
