@@ -220,7 +220,7 @@ class TorchLogDensity(LogDensity):
         vmapped chunks of 12 rows).  Both give the same matrix (tested).  A model whose
         :meth:`~pystats.model.Model.log_likelihood_jets_torch` gives the likelihood's
         derivatives takes neither: autograd then runs through a quadratic with them
-        (ETAS at 1e6 events: 3.4 s CPU and +0.1 GB against 6.5 s and +1.1 GB).
+        (ETAS at 1e6 events: 6.9 s CPU and +0.4 GB against 10.1 s and +1.1 GB, loaded).
         """
         import torch
 
