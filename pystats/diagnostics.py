@@ -596,6 +596,11 @@ def _interior(fit: Fit) -> bool:
 
 def _starts_check(fit: Fit, out: _Collector) -> None:
     optima = fit.optimizer.get("optima")
+    pilot = fit.optimizer.get("pilot")
+    where = ""
+    if (optima is None or np.size(optima) < 2) and pilot and np.size(pilot.get("optima")) >= 2:
+        # the starts ran on a pilot problem (Model.pilot): compare them there
+        optima, where = pilot["optima"], f" on the pilot ({pilot.get('description', '')})"
     if optima is None or np.size(optima) < 2:
         out.add("multiple_starts", "Optimizer starts", None,
                 "a single start (nothing to compare; use n_starts > 1)")
@@ -614,12 +619,13 @@ def _starts_check(fit: Fit, out: _Collector) -> None:
     worst = float(np.max(np.where(ok, gap, np.inf)))
     if far == 0:
         out.add("multiple_starts", "Optimizer starts", True,
-                f"all {vals.size} starts agree within {OPTIMA_TOL:g} in log density",
+                f"all {vals.size} starts agree within {OPTIMA_TOL:g} in log density{where}",
                 value=worst, threshold=OPTIMA_TOL)
         return
     out.add(
         "multiple_starts", "Optimizer starts", False,
-        f"{far} of {vals.size} starts ended lower (by up to {_fmt(worst)}) — several optima",
+        f"{far} of {vals.size} starts ended lower (by up to {_fmt(worst)}){where} — several "
+        "optima",
         value=worst, threshold=OPTIMA_TOL,
         problem=(
             f"{far} of {vals.size} optimizer starts ended at a lower log density than the "

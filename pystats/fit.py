@@ -74,7 +74,9 @@ class Fit:
     optimizer : mapping
         Optimizer report: ``converged``, ``log_density``, ``grad_norm``, ``n_starts``,
         ``optima`` (log density of each start), ``hessian_pd``, ``at_boundary`` (names),
-        ``message``.
+        ``message``; for large fits whose starts ran on a pilot problem
+        (:meth:`~pystats.model.Model.pilot`) also ``pilot``: its ``description``,
+        ``optima`` and ``n_evaluations``.
     max_tree_depth : int
         NUTS tree-depth limit used.
     metadata : mapping

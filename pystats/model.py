@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from .diagnostics import ModelCheck
     from .fit import Fit
 
-__all__ = ["METHODS", "Model", "PreparedData", "family_class", "registered_families"]
+__all__ = ["METHODS", "Model", "Pilot", "PreparedData", "family_class", "registered_families"]
 
 METHODS = ("mle", "map", "laplace", "nuts")
 """Inference methods, the same names in every family."""
@@ -155,6 +155,28 @@ def _frozen(v: Any) -> Any:
         arr.flags.writeable = False
         return arr
     return v
+
+
+@dataclass(frozen=True)
+class Pilot:
+    """A cheaper problem whose optimum starts a large fit (:meth:`Model.pilot`).
+
+    Attributes
+    ----------
+    data : PreparedData
+        The pilot data (e.g. a subsample of a large catalogue, or the same data with a
+        fast approximate likelihood).
+    scale : float
+        About how much larger the full log density's Hessian is than the pilot's near the
+        optimum (e.g. the ratio of the numbers of observations; 1 for the same data): the
+        pilot's Hessian times ``scale`` whitens the first optimiser round of the full fit.
+    description : str
+        What the pilot is, for the fit's optimizer report.
+    """
+
+    data: PreparedData
+    scale: float
+    description: str
 
 
 class Model(ABC):
@@ -305,6 +327,18 @@ class Model(ABC):
         """
         return None
 
+    def pilot(self, data: PreparedData, method: str) -> Pilot | None:
+        """A cheaper problem to run the optimiser's starts on, or ``None`` (default).
+
+        When a family returns one (large data), ``mle`` / ``map`` / ``laplace`` run the
+        random starts on the pilot (early stop once two agree, as usual), then a single
+        start on the full data from the pilot's best optimum, whitened by the pilot's
+        Hessian times :attr:`Pilot.scale`; the optimum, its convergence check and the
+        Hessian are those of the full data, the starts' agreement is checked on the pilot
+        (``fit.optimizer["pilot"]``).  ``method`` is the fit's method.
+        """
+        return None
+
     batched_torch_likelihood: ClassVar[bool] = False
     """True when :meth:`log_likelihood_torch` and :meth:`log_prior_torch` broadcast over a
     leading axis of the parameters (one row per draw): the torch engine then evaluates many
@@ -319,6 +353,20 @@ class Model(ABC):
         ``tensors`` holds ``data.values`` as torch tensors (float64) on the fit's device.
         """
         raise MethodNotSupportedError(f"{type(self).__name__} has no torch likelihood")
+
+    def log_likelihood_jets_torch(self, params: dict[str, Any], tensors: dict[str, Any]
+                                  ) -> tuple[Any, Any, Any] | None:
+        """Value, gradient and Hessian of the log likelihood in the constrained parameters,
+        computed by the family without autograd, or ``None`` (default: autograd).
+
+        Gradient and Hessian are over the parameters in :meth:`parameters` order, each
+        flattened (torch tensors).  The torch engine then takes the Hessian on the
+        unconstrained scale (prior and Jacobian included) by autograd through a quadratic
+        with these coefficients, which has the same first and second derivatives at the
+        point: worth it where the likelihood's own double backward is costly (ETAS at
+        1e6 events).
+        """
+        return None
 
     def log_prior_torch(self, params: dict[str, Any], tensors: dict[str, Any]) -> Any:
         """Log prior density at constrained ``params`` (used by ``map``/``laplace``/torch)."""

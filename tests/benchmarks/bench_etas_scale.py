@@ -18,14 +18,15 @@ of that process: the interpreter and torch included, ~300 MB) is its own:
 * ``--jma``: the 13 724-event JMA catalogue 1926-2007, M >= 4.5 (``ETAS(mc=4.5)``), with
   ``likelihood="auto"``; ``--jma-exact`` also with ``likelihood="exact"`` (all pairs).
 
-Reported per case: the wall time of ``fit`` (best of ``--repeats``; the first fit in a
-process also pays one-off imports) and its CPU time, the number of log-likelihood
-evaluations (value + gradient) the optimiser made, the CPU time of one value + gradient
-evaluation at the optimum and of one Hessian on **one** thread (median of ``--evals``;
-with the number of evaluations, the figures that load changes least), the peak RSS, and
-the ``uptime`` load average before the case (wall times taken while other processes run
-are upper bounds).  The log-log slopes of fit time and of per-evaluation time against
-N are fitted over the simulated sizes.
+Reported per case: the wall time of ``fit`` (best of ``--repeats``, run ``i`` with
+``seed=i``; the first fit in a process also pays one-off imports) and its CPU time, the
+number of log-likelihood evaluations (value + gradient) the optimiser made on the full data
+(and, per run, on the pilot problem of large fits: ``ETAS.pilot``), the CPU time of one
+value + gradient evaluation at the optimum and of one Hessian on **one** thread (median
+of ``--evals``; with the number of evaluations, the figures that load changes least),
+the peak RSS, and the ``uptime`` load average before the case (wall times taken while
+other processes run are upper bounds).  The log-log slopes of fit time and of
+per-evaluation time against N are fitted over the simulated sizes.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def one(case: str, repeats: int, evals: int, threads: int | None) -> dict:
     from pystats.backends import get_backend
 
     model, data = _case_data(case)
-    times, cpu = [], []
+    times, cpu, n_evals, pilot_evals = [], [], [], []
     fit = None
     for i in range(repeats):
         t0, c0 = time.perf_counter(), time.process_time()
@@ -90,6 +91,8 @@ def one(case: str, repeats: int, evals: int, threads: int | None) -> dict:
             fit = model.fit(data, seed=i, threads=threads)
         times.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
+        n_evals.append(int(fit.optimizer["n_evaluations"]))
+        pilot_evals.append(int(fit.optimizer.get("pilot", {}).get("n_evaluations", 0)))
     prepared = model.prepare(data)
     density = get_backend("torch").log_density(model, prepared, include_prior=False,
                                                device="cpu")
@@ -110,6 +113,7 @@ def one(case: str, repeats: int, evals: int, threads: int | None) -> dict:
         "likelihood": fit.data.summary["likelihood"], "fit_s": min(times), "runs": times,
         "fit_cpu_s": cpu[times.index(min(times))],
         "evaluations": int(fit.optimizer["n_evaluations"]),
+        "runs_cpu": cpu, "runs_evaluations": n_evals, "runs_pilot_evaluations": pilot_evals,
         "starts": len(fit.optimizer["optima"]), "converged": bool(fit.optimizer["converged"]),
         "loglik": float(fit.optimizer["log_likelihood"]),
         "eval_1thread_s": statistics.median(per_eval), "hessian_1thread_s": hess,
@@ -148,7 +152,11 @@ def print_table(rows: list[dict]) -> None:
               f"{r['fit_cpu_s']:7.2f} "
               f"{r['evaluations']:>5} {r['starts']:>6} {r['eval_1thread_s'] * 1e3:7.1f}ms "
               f"{r['hessian_1thread_s']:8.2f}s {r['peak_rss_mb']:7.0f} {r['load_before']:>15}"
-              f"  (runs {', '.join(f'{t:.2f}' for t in r['runs'])}; log L {r['loglik']:.6f})")
+              f"  (runs {', '.join(f'{t:.2f}' for t in r['runs'])}; CPU "
+              f"{', '.join(f'{t:.2f}' for t in r['runs_cpu'])}; evaluations "
+              f"{', '.join(map(str, r['runs_evaluations']))} + pilot "
+              f"{', '.join(map(str, r['runs_pilot_evaluations']))}; "
+              f"log L {r['loglik']:.6f})")
     sim = [r for r in rows if not r["case"].startswith("jma")]
     if len(sim) >= 2:
         ns = [r["N"] for r in sim]
