@@ -6,12 +6,22 @@ binned magnitude has the geometric log probability of :func:`pystats.gr.likeliho
 (exponential for continuous magnitudes) at ``b(t_i)``.
 
 ``kind="gp"``
-    ``log b(t) = log b0 + f(t)``, ``f`` a squared-exponential GP (amplitude ``alpha``, length
-    scale ``ell`` in units of the half time span) by the Hilbert-space basis approximation of
-    :mod:`pystats.btime.hsgp` with ``n_basis`` functions on ``[-1.5, 1.5]`` (time scaled to
-    ``[-1, 1]``).  Priors: ``b0`` lognormal(0, 0.5), ``alpha`` half-normal(0, 0.3) (as
-    lognormal-free: a normal on the positive half line), ``ell`` lognormal(log 0.3, 0.7),
-    ``z`` standard normal.
+    ``log b(t) = log b0 + f(t) - fbar``, ``f`` a squared-exponential GP (amplitude ``alpha``,
+    length scale ``ell`` in units of the half time span) by the Hilbert-space basis
+    approximation of :mod:`pystats.btime.hsgp` with ``n_basis`` functions on ``[-1.5, 1.5]``
+    (time scaled to ``[-1, 1]``), non-centred weights ``z``; ``fbar`` is the mean of ``f``
+    over the events (the basis is centred over them), so ``b0`` is the geometric mean of b
+    over the events and does not trade off with the slow weights.  Priors: ``b0``
+    lognormal(0, 0.5), ``alpha`` half-normal(0, 0.3), ``ell - ell_min`` lognormal(log 0.3,
+    0.7) with ``ell_min = 1.75 * 1.5 / n_basis`` the shortest length scale the basis
+    resolves (:func:`ell_minimum`), ``z`` standard normal.
+    The likelihood is computed from sufficient statistics: events are grouped into
+    ``n_time_bins`` equal bins of time (default 1000; ``None``: one group per event, the
+    exact per-event likelihood), all events of a bin share b at the bin's mean event time,
+    and a bin's GR log likelihood ``n_g A(b_g) - beta_g sum_g(m - mc)`` depends only on its
+    count and sum of excesses (exact given ``b_g``).  The approximation is b constant within
+    a bin: on 1e4 events at ``alpha = 0.3, ell = 0.5`` b varies by < 1e-3 within a bin and
+    the log likelihood differs from the per-event one by < 0.05 (tested).
 ``kind="changepoint"``
     ``b(t) = b1`` before the change point and ``b2`` after it, the change point uniform over
     the gaps between consecutive events and **summed out** exactly (log-sum-exp over the
@@ -90,6 +100,9 @@ class TimeVaryingB(Model):
         Bin width; ``None`` infers it, 0 means continuous.
     n_basis : int
         Basis functions of the GP approximation (default 20).
+    n_time_bins : int or None
+        GP: time bins of the likelihood's sufficient statistics (default 1000); ``None``
+        gives one term per event.
 
     Examples
     --------
@@ -128,6 +141,9 @@ class TimeVaryingB(Model):
             Argument("--mc", type=float, help="completeness magnitude"),
             Argument("--delta-m", type=float, help="magnitude bin width (default: inferred)"),
             Argument("--n-basis", type=int, help="GP basis functions (default 20)"),
+            Argument("--n-time-bins", type=int,
+                     help="GP: time bins of the likelihood's sufficient statistics "
+                     "(default 1000)"),
         ),
         predict=(
             Argument("--time", keyword="times", type=float, action="append",
