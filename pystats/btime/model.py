@@ -221,7 +221,8 @@ class TimeVaryingB(Model):
                                  Parameter("b2", lower=0.0, description="b after the change")])
         k = int(self.options["n_basis"])
         return ParameterSet([
-            Parameter("b0", lower=0.0, description="b at f = 0"),
+            Parameter("b0", lower=0.0,
+                      description="geometric mean of b over the events"),
             Parameter("alpha", lower=0.0, description="GP amplitude of log b"),
             Parameter("ell", lower=float(data.values["ell_min"]),
                       description="GP length scale (half time spans)"),
