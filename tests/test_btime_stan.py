@@ -72,3 +72,21 @@ def test_nuts_recovers_a_known_b_of_t_with_clean_diagnostics(kind, nuts_fits):
     # the GP rounds the step's corner, the change point's band is sharp: most points
     assert cover.mean() >= 0.8, band.assign(truth=law(grid))
     assert fit.model.p_decrease(fit, 100.0, 900.0) > 0.95
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shape", ["step", "ramp"])
+def test_gp_nuts_band_covers_a_step_and_a_ramp_on_1e4_events(shape):
+    """The binned GP (1000 time bins) with NUTS on 1e4 events: clean diagnostics, the 90 %
+    band covers the truth at >= 17 of 19 points (the step's corner may fall outside)."""
+    data, law = _data(shape, n=10_000, seed=11)
+    model = pystats.TimeVaryingB(kind="gp", mc=2.0)
+    fit = model.fit(data, method="nuts", seed=2, chains=4, draws=500, warmup=500)
+    diag = fit.diagnose(warn=False)
+    assert diag.checks["r_hat"].passed, str(diag)
+    assert diag.checks["divergences"].value <= 1, str(diag)
+    grid = np.linspace(50.0, 950.0, 19)
+    band = model.b_band(fit, grid)
+    cover = (band["lower"] <= law(grid)) & (law(grid) <= band["upper"])
+    assert cover.sum() >= 17, band.assign(truth=law(grid))
+    assert model.p_decrease(fit, 100.0, 900.0) > 0.99

@@ -6,12 +6,22 @@ binned magnitude has the geometric log probability of :func:`pystats.gr.likeliho
 (exponential for continuous magnitudes) at ``b(t_i)``.
 
 ``kind="gp"``
-    ``log b(t) = log b0 + f(t)``, ``f`` a squared-exponential GP (amplitude ``alpha``, length
-    scale ``ell`` in units of the half time span) by the Hilbert-space basis approximation of
-    :mod:`pystats.btime.hsgp` with ``n_basis`` functions on ``[-1.5, 1.5]`` (time scaled to
-    ``[-1, 1]``).  Priors: ``b0`` lognormal(0, 0.5), ``alpha`` half-normal(0, 0.3) (as
-    lognormal-free: a normal on the positive half line), ``ell`` lognormal(log 0.3, 0.7),
-    ``z`` standard normal.
+    ``log b(t) = log b0 + f(t) - fbar``, ``f`` a squared-exponential GP (amplitude ``alpha``,
+    length scale ``ell`` in units of the half time span) by the Hilbert-space basis
+    approximation of :mod:`pystats.btime.hsgp` with ``n_basis`` functions on ``[-1.5, 1.5]``
+    (time scaled to ``[-1, 1]``), non-centred weights ``z``; ``fbar`` is the mean of ``f``
+    over the events (the basis is centred over them), so ``b0`` is the geometric mean of b
+    over the events and does not trade off with the slow weights.  Priors: ``b0``
+    lognormal(0, 0.5), ``alpha`` half-normal(0, 0.3), ``ell - ell_min`` lognormal(log 0.3,
+    0.7) with ``ell_min = 1.75 * 1.5 / n_basis`` the shortest length scale the basis
+    resolves (:func:`ell_minimum`), ``z`` standard normal.
+    The likelihood is computed from sufficient statistics: events are grouped into
+    ``n_time_bins`` equal bins of time (default 1000; ``None``: one group per event, the
+    exact per-event likelihood), all events of a bin share b at the bin's mean event time,
+    and a bin's GR log likelihood ``n_g A(b_g) - beta_g sum_g(m - mc)`` depends only on its
+    count and sum of excesses (exact given ``b_g``).  The approximation is b constant within
+    a bin: on 1e4 events at ``alpha = 0.3, ell = 0.5`` b varies by < 1e-3 within a bin and
+    the log likelihood differs from the per-event one by < 0.05 (tested).
 ``kind="changepoint"``
     ``b(t) = b1`` before the change point and ``b2`` after it, the change point uniform over
     the gaps between consecutive events and **summed out** exactly (log-sum-exp over the
@@ -66,6 +76,17 @@ BOUNDARY = 1.5
 LN10 = math.log(10.0)
 
 
+def ell_minimum(n_basis: int) -> float:
+    """Shortest GP length scale the basis resolves, ``1.75 L / n_basis`` (half time spans).
+
+    Riutort-Mayol et al. (2023, eq. 14 with ``c = L = 1.5``): ``m`` functions reproduce the
+    squared-exponential kernel for ``ell >= 1.75 c / m``.  Below it the basis cannot follow
+    ``f`` and the amplitude and the length scale trade off freely (a funnel for NUTS), so
+    the length scale is bounded below by it.
+    """
+    return 1.75 * BOUNDARY / int(n_basis)
+
+
 class TimeVaryingB(Model):
     """b-value as a function of time: HSGP prior or a single (marginalised) change point.
 
@@ -79,6 +100,9 @@ class TimeVaryingB(Model):
         Bin width; ``None`` infers it, 0 means continuous.
     n_basis : int
         Basis functions of the GP approximation (default 20).
+    n_time_bins : int or None
+        GP: time bins of the likelihood's sufficient statistics (default 1000); ``None``
+        gives one term per event.
 
     Examples
     --------
@@ -105,6 +129,8 @@ class TimeVaryingB(Model):
         "delta_m": Option(None, [None, Interval(Real, 0, None)],
                           allowed="None (infer), 0 (continuous) or a bin width > 0"),
         "n_basis": Option(20, [Interval(int, 4, 200)]),
+        "n_time_bins": Option(1000, [None, Interval(int, 10, None)],
+                              allowed="None (one term per event) or an integer >= 10"),
     }
     cli: ClassVar[CommandLine] = CommandLine(
         name="btime", title="Time-varying b",
@@ -115,6 +141,9 @@ class TimeVaryingB(Model):
             Argument("--mc", type=float, help="completeness magnitude"),
             Argument("--delta-m", type=float, help="magnitude bin width (default: inferred)"),
             Argument("--n-basis", type=int, help="GP basis functions (default 20)"),
+            Argument("--n-time-bins", type=int,
+                     help="GP: time bins of the likelihood's sufficient statistics "
+                     "(default 1000)"),
         ),
         predict=(
             Argument("--time", keyword="times", type=float, action="append",
@@ -165,8 +194,23 @@ class TimeVaryingB(Model):
                                   "centre": centre, "half": half}
         if self.options["kind"] == "gp":
             k = int(self.options["n_basis"])
-            values.update(phi=hsgp.basis(s, k, BOUNDARY),
-                          sqrt_lambda=hsgp.sqrt_eigenvalues(k, BOUNDARY))
+            g = self.options["n_time_bins"]
+            if g is None:  # one group per event: the exact per-event likelihood
+                group = np.arange(m.size)
+            else:  # equal-width bins of the scaled time, the empty ones dropped
+                raw = np.minimum(np.floor((s + 1.0) / 2.0 * int(g)), int(g) - 1).astype(int)
+                group = np.unique(raw, return_inverse=True)[1]
+            count = np.bincount(group).astype(float)
+            sum_x = np.bincount(group, weights=x)
+            s_group = np.bincount(group, weights=s) / count  # mean scaled time of the bin
+            phi = hsgp.basis(s_group, k, BOUNDARY)
+            # centred over the events: f averages to 0 over them, so b0 is the geometric
+            # mean of b over the events and does not trade off with the slow basis weights
+            phi_mean = count @ phi / count.sum()
+            values.update(phi=phi - phi_mean, phi_mean=phi_mean,
+                          sqrt_lambda=hsgp.sqrt_eigenvalues(k, BOUNDARY),
+                          count=count, sum_x=sum_x, group=group.astype(np.int64),
+                          ell_min=ell_minimum(k))
         summary = {"n": int(m.size), "mc": mc, "delta_m": dm, "t_start": t0, "t_end": t1}
         return PreparedData(values=values, observed={"magnitude": m, "time": t}, summary=summary)
 
@@ -177,9 +221,11 @@ class TimeVaryingB(Model):
                                  Parameter("b2", lower=0.0, description="b after the change")])
         k = int(self.options["n_basis"])
         return ParameterSet([
-            Parameter("b0", lower=0.0, description="b at f = 0"),
+            Parameter("b0", lower=0.0,
+                      description="geometric mean of b over the events"),
             Parameter("alpha", lower=0.0, description="GP amplitude of log b"),
-            Parameter("ell", lower=0.0, description="GP length scale (half time spans)"),
+            Parameter("ell", lower=float(data.values["ell_min"]),
+                      description="GP length scale (half time spans)"),
             Parameter("z", shape=(k,), description="HSGP basis weights"),
         ])
 
@@ -192,9 +238,12 @@ class TimeVaryingB(Model):
             lp1 = gr_logp(params["b1"][..., None], x, w)
             lp2 = gr_logp(params["b2"][..., None], x, w)
             return lp1, lp2
-        return gr_logp(self._b_of_events(params, t), x, w)
+        # per time bin g: n_g events sharing b_g, so sum_i (A - beta x_i) = n_g (A - beta xbar_g)
+        count = t["count"]
+        return count * gr_logp(self._b_of_events(params, t), t["sum_x"] / count, w)
 
     def _b_of_events(self, params: Mapping[str, Any], t: Mapping[str, Any]) -> Any:
+        """b at the scaled times whose basis is ``t["phi"]`` (the time bins in fitting)."""
         sd = hsgp.spectral_sd(params["alpha"][..., None], params["ell"][..., None],
                               t["sqrt_lambda"])
         f = ((sd * params["z"]) [..., None, :] * t["phi"]).sum(-1)
@@ -220,7 +269,8 @@ class TimeVaryingB(Model):
             return lognormal_logpdf(params["b1"], 0.0, 0.5) + lognormal_logpdf(params["b2"], 0.0,
                                                                                0.5)
         return (lognormal_logpdf(params["b0"], 0.0, 0.5) + normal_logpdf(params["alpha"], 0.0, 0.3)
-                + math.log(2.0) + lognormal_logpdf(params["ell"], math.log(0.3), 0.7)
+                + math.log(2.0)
+                + lognormal_logpdf(params["ell"] - float(tensors["ell_min"]), math.log(0.3), 0.7)
                 + normal_logpdf(params["z"], 0.0, 1.0).sum(-1))
 
     def initial_values(self, data: PreparedData, rng: np.random.Generator) -> dict[str, Any]:
@@ -233,9 +283,28 @@ class TimeVaryingB(Model):
         if self.options["kind"] == "changepoint":
             return {"b1": b, "b2": b * math.exp(0.05 * rng.standard_normal())}
         k = int(self.options["n_basis"])
-        return {"b0": b, "alpha": 0.1, "ell": 0.3, "z": 0.1 * rng.standard_normal(k)}
+        return {"b0": b, "alpha": 0.1, "ell": max(0.3, 1.2 * float(v["ell_min"])),
+                "z": 0.1 * rng.standard_normal(k)}
 
     # ------------------------------------------------------------------ outputs
+    def _change_positions(self, p: Mapping[str, Any], t: Mapping[str, Any],
+                          mode: bool = False) -> np.ndarray:
+        """Change positions ``k`` (events ``0..k`` before the change, 0-based) of the draws
+        ``p["b1"], p["b2"]`` (1-d tensors), each drawn from its conditional posterior given
+        ``b1, b2`` (the softmax of the per-position log likelihoods) with a fixed seed, so
+        that :meth:`b_draws` and :meth:`pointwise_log_likelihood` use the same positions;
+        ``mode=True``: the most probable position instead."""
+        import torch
+
+        lp1, lp2 = self._pointwise(p, t)
+        c1 = torch.cumsum(lp1, -1)[..., :-1]
+        c2 = lp2.sum(-1, keepdim=True) - torch.cumsum(lp2, -1)[..., :-1]
+        if mode:
+            return torch.argmax(c1 + c2, -1).numpy()
+        prob = torch.softmax(c1 + c2, -1).numpy()
+        u = np.random.default_rng(0).uniform(size=(prob.shape[0], 1))
+        return np.minimum((np.cumsum(prob, -1) < u).sum(-1), prob.shape[-1] - 1)
+
     def b_draws(self, fit: Fit, times: Any) -> np.ndarray:
         """Draws of ``b(t)`` at ``times`` (catalogue time unit): ``(n_draws, len(times))``.
 
@@ -257,18 +326,13 @@ class TimeVaryingB(Model):
         with torch.no_grad():
             p = {k: torch.as_tensor(a) for k, a in d.items()}
             if self.options["kind"] == "changepoint":
-                lp1, lp2 = self._pointwise(p, tt)
-                c1 = torch.cumsum(lp1, -1)[..., :-1]
-                c2 = lp2.sum(-1, keepdim=True) - torch.cumsum(lp2, -1)[..., :-1]
-                prob = torch.softmax(c1 + c2, -1).numpy()
-                rng = np.random.default_rng(0)
-                u = rng.uniform(size=(prob.shape[0], 1))
-                k = (np.cumsum(prob, -1) < u).sum(-1)  # change after event k (0-based)
+                k = self._change_positions(p, tt)  # change after event k (0-based)
                 tv = np.asarray(v["time"])
                 tau = (tv[k] + tv[np.minimum(k + 1, tv.size - 1)]) / 2
                 return np.where(times[None, :] < tau[:, None], d["b1"][:, None], d["b2"][:, None])
             s = (times - float(v["centre"])) / float(v["half"])
-            phi = torch.as_tensor(hsgp.basis(s, int(self.options["n_basis"]), BOUNDARY))
+            phi = torch.as_tensor(hsgp.basis(s, int(self.options["n_basis"]), BOUNDARY)
+                                  - np.asarray(v["phi_mean"]))
             return self._b_of_events(p, {"sqrt_lambda": tt["sqrt_lambda"], "phi": phi}).numpy()
 
     def b_band(self, fit: Fit, times: Any = None, prob: float = 0.9) -> pd.DataFrame:
@@ -294,15 +358,18 @@ class TimeVaryingB(Model):
         return f"btime_{self.options['kind']}.stan"
 
     def stan_data(self, data: PreparedData) -> dict[str, Any]:
-        """Excesses (time order), bin width and, for the GP, the basis at the event times."""
+        """Change point: the excesses (time order) and the bin width.  GP: per time bin the
+        count and the sum of the excesses, and the basis at the bin's mean event time."""
         v = data.values
-        out: dict[str, Any] = {"N": int(v["n"]), "x": np.asarray(v["x"], dtype=float).tolist(),
-                               "width": float(v["width"])}
-        if self.options["kind"] == "gp":
-            phi = np.asarray(v["phi"], dtype=float)
-            out.update(M=int(phi.shape[1]), phi=phi.tolist(),
-                       sqrt_lambda=np.asarray(v["sqrt_lambda"], dtype=float).tolist())
-        return out
+        if self.options["kind"] == "changepoint":
+            return {"N": int(v["n"]), "x": np.asarray(v["x"], dtype=float).tolist(),
+                    "width": float(v["width"])}
+        phi = np.asarray(v["phi"], dtype=float)
+        return {"G": int(phi.shape[0]), "count": np.asarray(v["count"], dtype=float).tolist(),
+                "sum_x": np.asarray(v["sum_x"], dtype=float).tolist(),
+                "width": float(v["width"]), "M": int(phi.shape[1]), "phi": phi.tolist(),
+                "sqrt_lambda": np.asarray(v["sqrt_lambda"], dtype=float).tolist(),
+                "ell_min": float(v["ell_min"])}
 
     # ------------------------------------------------------------------ derived
     def derived(self, draws: Mapping[str, np.ndarray], data: PreparedData) -> dict[str, Any]:
@@ -311,7 +378,7 @@ class TimeVaryingB(Model):
             return {}
         v = data.values
         k = int(self.options["n_basis"])
-        phi = hsgp.basis(np.array([-1.0, 1.0]), k, BOUNDARY)  # time scaled to [-1, 1]
+        phi = hsgp.basis(np.array([-1.0, 1.0]), k, BOUNDARY) - np.asarray(v["phi_mean"])
         alpha = np.asarray(draws["alpha"], dtype=float)[..., None]
         ell = np.asarray(draws["ell"], dtype=float)[..., None]
         sd = hsgp.spectral_sd(alpha, ell, np.asarray(v["sqrt_lambda"], dtype=float))
@@ -322,29 +389,44 @@ class TimeVaryingB(Model):
     def pointwise_log_likelihood(
         self, draws: Mapping[str, np.ndarray], data: PreparedData
     ) -> dict[str, np.ndarray]:
-        """GP: the GR log probability of each event at ``b(t_i)`` (for PSIS-LOO).  The
-        change-point likelihood does not factor over events (the position is summed out):
-        none."""
-        if self.options["kind"] != "gp":
-            return {}
+        """The GR log probability of each event (for PSIS-LOO and ``pystats.compare``).
+
+        GP: at the b of the event's time bin (the likelihood fitted, so the terms sum to it).
+        Change point: the position is summed out of the likelihood, which therefore does
+        not factor over events; the terms here are **conditional on a position per draw**,
+        drawn from its conditional posterior given the draw's ``b1, b2`` (the same positions
+        as :meth:`b_draws`), and sum to the log likelihood at that position.  PSIS-LOO then
+        estimates the predictive density of each left-out event given the others and the
+        change position: the position is treated as one more parameter of the draw (its
+        posterior is conditioned on the event left out as well).  At a point estimate (no
+        draws) the most probable position is used.
+        """
         import torch
 
         from ..backends.torch import to_tensors
         from ..gr.likelihood import gr_logp
 
         v = data.values
-        names = ("b0", "alpha", "ell", "z")
-        lead = np.shape(draws["b0"])
-        flat = {k: torch.as_tensor(np.array(draws[k], dtype=float).reshape(
-            (-1,) + ((int(self.options["n_basis"]),) if k == "z" else ()))) for k in names}
+        k = int(self.options["n_basis"])
+        names = ("b1", "b2") if self.options["kind"] == "changepoint" \
+            else ("b0", "alpha", "ell", "z")
+        lead = np.shape(draws[names[0]])
+        flat = {name: torch.as_tensor(np.array(draws[name], dtype=float).reshape(
+            (-1,) + ((k,) if name == "z" else ()))) for name in names}
         t = to_tensors(dict(v), torch.device("cpu"))
-        out = []
         with torch.no_grad():
-            for start in range(0, flat["b0"].shape[0], 200):
-                chunk = {k: x[start:start + 200] for k, x in flat.items()}
-                out.append(gr_logp(self._b_of_events(chunk, t), t["x"],
-                                   float(v["width"])).numpy())
-        lp = np.concatenate(out, axis=0)
+            if self.options["kind"] == "changepoint":
+                lp1, lp2 = self._pointwise(flat, t)
+                pos = self._change_positions(flat, t, mode=len(lead) == 0)
+                before = np.arange(int(v["n"]))[None, :] <= pos[:, None]
+                lp = np.where(before, lp1.numpy(), lp2.numpy())
+            else:
+                out = []
+                for start in range(0, flat["b0"].shape[0], 200):
+                    chunk = {name: x[start:start + 200] for name, x in flat.items()}
+                    b = self._b_of_events(chunk, t)[..., t["group"]]
+                    out.append(gr_logp(b, t["x"], float(v["width"])).numpy())
+                lp = np.concatenate(out, axis=0)
         return {"magnitude": lp.reshape(*lead, int(v["n"]))}
 
     # ------------------------------------------------------------------ predictions

@@ -13,8 +13,10 @@ basis functions and change point).  Select with ``-k``, e.g. ``-k "nuts and gr"`
 
 from __future__ import annotations
 
+import os
 import time
 
+import numpy as np
 import pytest
 
 import pystats
@@ -77,11 +79,17 @@ def test_time_varying_b_nuts_on_1e4_events(kind: str) -> None:
     model = pystats.TimeVaryingB(kind=kind, mc=2.0)
     model.fit({"time": t[:500], "magnitude": m[:500]}, method="nuts", seed=1, chains=1,
               draws=10, warmup=10)  # compile
+    load = os.getloadavg()[0]
     t0 = time.perf_counter()
     fit = model.fit(data, method="nuts", seed=1)
     seconds = time.perf_counter() - t0
     diag = fit.diagnose(warn=False)
-    print(f"\nNUTS TimeVaryingB({kind}): {seconds:.1f} s on 1e4 events, 4 x 1000 draws; "
+    stats = {k: float(np.mean(fit.sample_stats[k])) for k in ("tree_depth", "n_steps",
+                                                               "step_size")}
+    print(f"\nNUTS TimeVaryingB({kind}): {seconds:.1f} s on 1e4 events, 4 x 1000 draws "
+          f"(load average {load:.1f} -> {os.getloadavg()[0]:.1f}); "
           f"max R-hat {float(fit.summary()['r_hat'].max()):.3f}, "
-          f"divergences {diag.checks['divergences'].value}; problems: "
+          f"divergences {diag.checks['divergences'].value}; mean tree depth "
+          f"{stats['tree_depth']:.2f}, leapfrog steps {stats['n_steps']:.0f}, step size "
+          f"{stats['step_size']:.3f}; problems: "
           f"{'; '.join(p.message for p in diag.problems) or 'none'}")
