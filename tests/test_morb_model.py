@@ -115,7 +115,7 @@ def test_map_recovers_source_and_melting(map_fit, simulated):
         row = table.loc[f"F[{s}]"]
         assert abs(row["estimate"] - truth["F"][i]) <= 4 * row["se"], (s, row)
     # and the rows are the documented ones, labelled by element and sample id
-    assert {"z_C0[La]", "sigma[Yb]", "z_F[S012]", "mu_F", "sigma_F"} <= set(table.index)
+    assert {"z_C0[La]", "sigma[Yb]", "u_F[10]", "L_mean", "mu_F", "sigma_F"} <= set(table.index)
 
 
 def test_predict_is_the_forward_model_at_the_posterior(map_fit, simulated):
@@ -183,7 +183,7 @@ def test_start_point_is_close_to_the_truth(simulated):
 
 def test_coloured_hessian_equals_the_dense_hessian(simulated):
     """hessian_structure: 2 J + 3 Hessian-vector products give the exact Hessian (the
-    z_F block is diagonal)."""
+    logit F block of the centred coordinates is diagonal)."""
     from pystats.backends.torch import TorchLogDensity
 
     data, _ = simulated
@@ -192,9 +192,10 @@ def test_coloured_hessian_equals_the_dense_hessian(simulated):
     bad.loc[2, "Yb"] = np.nan
     prep = model.prepare(bad)
     params = model.parameters(prep)
-    pattern, colours = model.hessian_structure(prep)
+    pattern, colours, transform = model.hessian_structure(prep)
     n_colours = colours.max() + 1
-    assert pattern.shape == (params.dim, params.dim) and n_colours == 2 * prep.values["J"] + 3
+    assert pattern.shape == transform.shape == (params.dim, params.dim)
+    assert n_colours == 2 * prep.values["J"] + 3
     rng = np.random.default_rng(4)
     for jacobian in (False, True):
         coloured = TorchLogDensity(model, prep, params, include_prior=True, device="cpu")
