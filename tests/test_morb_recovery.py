@@ -115,8 +115,51 @@ def test_nuts_recovery_larger_n(n):
     assert np.corrcoef(f_hat, truth["F"])[0, 1] > 0.95
 
 
+COVERAGE_ELEMENTS = ["Th", "Nb", "La", "Ce", "Nd", "Sm", "Eu", "Gd", "Dy", "Y", "Er", "Yb"]
+
+
+def _prior_draw(n: int, rng: np.random.Generator, seed: int):
+    """A data set whose truth is drawn (nearly) from the model's prior: C0 = DMM x
+    lognormal(0, 0.5), logit(F / 0.3) ~ N(-1, 0.6) (the prior's median F 0.08), per-element
+    error lognormal(log 0.1, 0.3)."""
+    from pystats.morb.tables import reference
+
+    el = COVERAGE_ELEMENTS
+    dmm = np.array([reference("DMM_WH2005")[e] for e in el])
+    c0 = dmm * np.exp(0.5 * rng.standard_normal(len(el)))
+    F = 0.3 / (1 + np.exp(1.0 - 0.6 * rng.standard_normal(n)))
+    sigma = np.exp(np.log(0.1) + 0.3 * rng.standard_normal(len(el)))
+    return simulate_morb(n, el, c0=c0, F=F, sigma=sigma, rng=seed)
+
+
 @pytest.mark.slow
-@pytest.mark.long  # N = 50/200 coverage, not yet run to completion: -m long
+def test_interval_coverage_n_10_50_200():
+    """90 % intervals of C0 and F cover the truth at about the nominal rate for N = 10, 50
+    and 200 samples (7 data sets drawn from the prior: 4 of N = 10, 2 of 50, 1 of 200;
+    12 elements; 2 x 400 draws).  The intervals of one data set are correlated (the
+    common level along the ridge moves all F and all C0 together), so the bands are wide:
+    calibrated intervals give 0.9 on average; intervals half as wide as they should be give
+    about 0.6, which fails."""
+    rng = np.random.default_rng(10)
+    per_n: dict[int, list[np.ndarray]] = {}
+    for n, reps in ((10, 4), (50, 2), (200, 1)):
+        for rep in range(reps):
+            data, truth = _prior_draw(n, rng, seed=100 * n + rep)
+            fit = pystats.MORBMelting().fit(data, method="nuts", seed=rep, chains=2,
+                                            draws=400, warmup=400)
+            assert fit.sample_stats["diverging"].sum() == 0
+            per_n.setdefault(n, []).append(_in_interval(fit, data, truth, COVERAGE_ELEMENTS))
+    rates = {n: float(np.concatenate(h).mean()) for n, h in per_n.items()}
+    pooled = float(np.mean(list(rates.values())))
+    assert 0.8 <= pooled <= 0.97, rates
+    assert all(0.7 <= r <= 1.0 for r in rates.values()), rates
+    # C0 alone over the 7 data sets (84 intervals)
+    c0 = np.concatenate([h[:len(COVERAGE_ELEMENTS)] for hs in per_n.values() for h in hs])
+    assert 0.75 <= c0.mean() <= 1.0, c0.mean()
+
+
+@pytest.mark.slow
+@pytest.mark.long  # the longer version of test_interval_coverage_n_10_50_200: -m long
 def test_interval_coverage():
     """Coverage of the 90 % intervals of C0 and F over 16 data sets drawn from the prior
     of the model's C0 (DMM x lognormal(0, 0.5)) and F: two-sided, 16 x 22 intervals."""
