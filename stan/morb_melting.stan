@@ -30,22 +30,28 @@ functions {
     }
     return z;
   }
-  vector log_melt_ratio(vector F, vector D, int law, real phi) {
-    int K = rows(F);
+  // log(C_L / C0) for the observed pairs (F per sample, 1/D per pair)
+  vector log_melt_ratio(vector F, vector inv_D, int law, real phi, array[] int samp) {
+    int K = rows(inv_D);
     vector[K] out;
     if (law == 1) {
-      return -log(D + F .* (1 - D));
+      vector[K] f = F[samp];
+      return log(inv_D) - log1p(f .* (inv_D - 1));
     }
     if (law == 2) {
-      return log1m_exp(log1m(F) ./ D) - log(F);
+      vector[rows(F)] log1m_F = log1m(F);
+      vector[rows(F)] log_F = log(F);
+      return log1m_exp(log1m_F[samp] .* inv_D) - log_F[samp];
     }
     for (k in 1:K) {
-      real d_phi = phi + (1 - phi) * D[k];
-      real x = (F[k] - phi) / (1 - phi);
+      real D = 1 / inv_D[k];
+      real f = F[samp[k]];
+      real d_phi = phi + (1 - phi) * D;
+      real x = (f - phi) / (1 - phi);
       if (x > 1e-12) {
         out[k] = log1m_exp(log1m(x) / d_phi) - log(x);
       } else {
-        out[k] = -log(D[k] + F[k] * (1 - D[k]));
+        out[k] = -log(D + f * (1 - D));
       }
     }
     return out;
@@ -74,6 +80,14 @@ data {
   real<lower=0> error_floor;
   int<lower=0, upper=1> include_prior;
 }
+transformed data {
+  vector[K] inv_D = inv(D[elem]);
+  vector[J] n_obs = rep_vector(0, J);  // observed values per element
+  int has_tau = max(tau) > 0;
+  for (k in 1:K) {
+    n_obs[elem[k]] += 1;
+  }
+}
 parameters {
   vector[J] z_C0;
   real L_mean;
@@ -88,8 +102,15 @@ model {
   vector[J] z0 = z_C0 + b_C0 * ((L_mean - mu_F_mean) / c0_sd);
   vector[J] log_c0 = log_c0_ref + c0_sd * z0;
   real mu_F = L_mean + mu_F_offset;
-  vector[K] mu = log_c0[elem] + log_melt_ratio(F[samp], D[elem], law, phi);
-  target += normal_lpdf(y | mu, sqrt(square(sigma[elem]) + square(tau) + square(error_floor)));
+  vector[K] mu = log_c0[elem] + log_melt_ratio(F, inv_D, law, phi, samp);
+  if (has_tau) {
+    target += normal_lpdf(y | mu, sqrt(square(sigma[elem]) + square(tau) + square(error_floor)));
+  } else {  // the same normal density with one sd per element: J logs instead of K
+    vector[J] sd = sqrt(square(sigma) + square(error_floor));
+    vector[J] inv_sd = inv(sd);
+    target += -0.5 * dot_self((y - mu) .* inv_sd[elem]) - dot_product(n_obs, log(sd))
+              - 0.5 * K * log(2 * pi());
+  }
   if (include_prior) {
     target += std_normal_lpdf(z0);
     target += normal_lpdf(mu_F | mu_F_mean, mu_F_sd);

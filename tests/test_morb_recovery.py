@@ -61,22 +61,30 @@ def test_nuts_recovers_c0_and_f(nuts_full):
     assert rel < 0.3
 
 
-def test_stan_program_matches_the_torch_density(nuts_full):
+@pytest.mark.parametrize("melting", ["aggregated_fractional", "batch", "continuous"])
+@pytest.mark.parametrize("with_sd", [False, True])
+def test_stan_program_matches_the_torch_density(melting, with_sd):
     """The Stan program and the torch likelihood + prior are the same density (same
-    normalisation), with and without the prior, at random points."""
+    normalisation), with and without the prior, at random points: each melting law, with
+    given uncertainties (``<element>_sd`` columns) and a missing value, and without."""
     from pystats.backends import get_backend
     from pystats.backends.torch import TorchLogDensity
 
-    _, _, fit = nuts_full
-    model, data = fit.model, fit.data
-    params = model.parameters(data)
+    data, _ = simulate_morb(9, FULL, sigma=0.05, rng=3)
+    if with_sd:
+        data = data.assign(La_sd=0.03 * data["La"], Yb_sd=0.05 * data["Yb"])
+        data.loc[4, "Th"] = np.nan
+    model = pystats.MORBMelting(melting=melting, missing="omit")
+    prep = model.prepare(data)
+    assert (float(np.max(prep.values["tau"])) > 0) == with_sd
+    params = model.parameters(prep)
     rng = np.random.default_rng(0)
     for include_prior in (True, False):
-        stan = get_backend("pystan").log_density(model, data, include_prior=include_prior)
-        torch_d = TorchLogDensity(model, data, params, include_prior=include_prior,
+        stan = get_backend("pystan").log_density(model, prep, include_prior=include_prior)
+        torch_d = TorchLogDensity(model, prep, params, include_prior=include_prior,
                                   device="cpu")
         for _ in range(3):
-            u = params.unconstrain(model.initial_values(data, rng))
+            u = params.unconstrain(model.initial_values(prep, rng))
             u = u + 0.3 * rng.standard_normal(u.size)
             v_s, g_s = stan.value_and_grad(u, True)
             v_t, g_t = torch_d.value_and_grad(u, True)
