@@ -255,9 +255,9 @@ class TorchLogDensity(LogDensity):
                     transform = np.asarray(given[2], dtype=float)
                     if transform.shape == (self.dim, self.dim):
                         inverse = np.linalg.inv(transform)
-                    else:
-                        pattern = pattern[:0]  # refused: dense Hessian
-                if pattern.shape == (self.dim, self.dim) and colours.shape == (self.dim,):
+                usable = transform is None or inverse is not None
+                if usable and pattern.shape == (self.dim, self.dim) \
+                        and colours.shape == (self.dim,):
                     pattern = pattern | pattern.T | np.eye(self.dim, dtype=bool)
                     n_col = int(colours.max()) + 1 if colours.size else 0
                     onehot = np.zeros((self.dim, n_col))
