@@ -42,7 +42,9 @@ def nuts_full():
 
 @pytest.fixture(scope="module")
 def nuts_incompatible():
-    return _nuts(10, INCOMPATIBLE, seed=5)
+    # the common level is fixed by the priors alone and the ridge bends (d log F / d logit F
+    # = 1 - F / F_max): 17 of 1600 transitions diverged at the default adapt_delta 0.8
+    return _nuts(10, INCOMPATIBLE, seed=5, adapt_delta=0.9)
 
 
 def test_nuts_recovers_c0_and_f(nuts_full):
@@ -104,6 +106,7 @@ def test_ridge_with_only_incompatible_elements(nuts_full, nuts_incompatible):
                       [i for i in c.columns if i.startswith("log_F")]]
         corr[name] = float(block.to_numpy().mean())
         sd_log_f[name] = float(np.log(fit.variable("F")).std(axis=0).mean())
+        assert fit.sample_stats["diverging"].sum() == 0, name
         weak = fit.model.weak_directions(fit, n=1).iloc[0, 1:].to_numpy()
         assert np.all(weak > 0) or np.all(weak < 0), name  # the ridge direction leads
     assert corr["incompatible"] > 0.97, corr
