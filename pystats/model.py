@@ -323,7 +323,10 @@ class Model(ABC):
         torch engine then takes the exact Hessian from one Hessian-vector product per
         colour instead of one per coordinate (Powell & Toint 1979), e.g. 35 in place of 490
         for a hierarchy of 456 conditionally independent local parameters and 34 global
-        ones.  Default ``None``: the dense Hessian.
+        ones.  A third element ``T`` (``(dim, dim)``, invertible) says the pattern holds
+        in the coordinates ``w = T u`` (a reparameterised hierarchy whose centred form is
+        sparse): the engine then takes the products along ``T^{-1} v`` and returns
+        ``T^T H_w T``.  Default ``None``: the dense Hessian.
         """
         return None
 

@@ -439,9 +439,6 @@ register(BatteryCase(
     predict_columns=("F", "element", "mean", "median", "lower", "upper"),
     # Laplace of the per-sample F along the (C0, F) ridge: Pareto k ~1 (the card says so)
     allowed_warnings={"laplace": ("pareto_k",)},
-    # NUTS mixes slowly along the (C0, F) ridge: R-hat up to 1.012 for some z_F with 2 x 1000
-    # and 4 x 1000 draws (models/morb_melting.md); run by hand (-m long) until reparameterised
-    long_methods=("nuts",),
     cli_predict_args=("--F", "0.05", "--F", "0.1"),
 ))
 

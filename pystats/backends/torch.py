@@ -242,17 +242,25 @@ class TorchLogDensity(LogDensity):
         h = h.detach().cpu().numpy()
         return 0.5 * (h + h.T)
 
-    def _structure(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    def _structure(self) -> tuple[Any, ...] | None:
         """The model's :meth:`~pystats.model.Model.hessian_structure`, checked once: ``(colours,
-        direct, pattern, n_colours)`` or ``None`` (none given, or not recoverable: then the
-        dense Hessian is taken)."""
+        direct, pattern, n_colours, transform, inverse)`` (the last two ``None`` when the
+        pattern holds in the parameters themselves) or ``None`` (none given, or not
+        recoverable: then the dense Hessian is taken)."""
         if not hasattr(self, "_structure_cache"):
             self._structure_cache = None
             given = self.model.hessian_structure(self._data) if self._data is not None else None
             if given is not None:
                 pattern = np.asarray(given[0], dtype=bool)
                 colours = np.asarray(given[1], dtype=np.intp)
-                if pattern.shape == (self.dim, self.dim) and colours.shape == (self.dim,):
+                transform = inverse = None
+                if len(given) > 2 and given[2] is not None:
+                    transform = np.asarray(given[2], dtype=float)
+                    if transform.shape == (self.dim, self.dim):
+                        inverse = np.linalg.inv(transform)
+                usable = transform is None or inverse is not None
+                if usable and pattern.shape == (self.dim, self.dim) \
+                        and colours.shape == (self.dim,):
                     pattern = pattern | pattern.T | np.eye(self.dim, dtype=bool)
                     n_col = int(colours.max()) + 1 if colours.size else 0
                     onehot = np.zeros((self.dim, n_col))
@@ -260,14 +268,19 @@ class TorchLogDensity(LogDensity):
                     count = (pattern.astype(float) @ onehot)[:, colours]
                     direct = pattern & (count == 1)  # H[i, j] read in row i, column colour(j)
                     if np.all(~pattern | direct | direct.T) and n_col < self.dim:
-                        self._structure_cache = (colours, direct, pattern, n_col)
+                        self._structure_cache = (colours, direct, pattern, n_col, transform,
+                                                 inverse)
         return self._structure_cache
 
     def _hessian_coloured(self, ut: Any, jacobian: bool, colours: np.ndarray,
-                          direct: np.ndarray, pattern: np.ndarray, n_col: int) -> Any:
+                          direct: np.ndarray, pattern: np.ndarray, n_col: int,
+                          transform: np.ndarray | None = None,
+                          inverse: np.ndarray | None = None) -> Any:
         """The exact Hessian from one Hessian-vector product per colour (the products with
         the sum of each colour's unit vectors), each entry read where its column is the only
-        one of its colour in the row (or, by symmetry, in the column)."""
+        one of its colour in the row (or, by symmetry, in the column).  With a
+        ``transform`` ``T`` (the pattern holds in ``w = T u``): the products are
+        ``A^T H_u A v`` with ``A = T^{-1}``, and ``H_u = T^T H_w T``."""
         import torch
 
         value = self._log_density(ut, jacobian)
@@ -278,14 +291,22 @@ class TorchLogDensity(LogDensity):
         products = []
         for c in range(n_col):
             v = (col == c).to(ut.dtype)
+            if inverse is not None:
+                v = torch.as_tensor(inverse, dtype=ut.dtype, device=ut.device) @ v
             (hv,) = torch.autograd.grad(grad, ut, grad_outputs=v, retain_graph=True,
                                         allow_unused=True, materialize_grads=True)
             products.append(hv)
-        b = torch.stack(products, 1).detach().cpu().numpy()[:, colours]  # b[i, j] = (H v_c(j))_i
+        b = torch.stack(products, 1).detach().cpu().numpy()
+        if inverse is not None:
+            b = inverse.T @ b
+        b = b[:, colours]  # b[i, j] = (H v_c(j))_i
         h = np.where(direct, b, np.where(direct.T, b.T, 0.0))
         both = direct & direct.T
         h[both] = 0.5 * (b + b.T)[both]
-        return torch.as_tensor(np.where(pattern, h, 0.0))
+        h = np.where(pattern, h, 0.0)
+        if transform is not None:
+            h = transform.T @ h @ transform
+        return torch.as_tensor(h)
 
     def _hessian_from_jets(self, ut: Any, jacobian: bool) -> Any:
         """The Hessian from the model's :meth:`~pystats.model.Model.log_likelihood_jets_torch`

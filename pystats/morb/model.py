@@ -5,8 +5,9 @@ per sample from the trace-element compositions of mid-ocean-ridge basalts.
 (one per sample, hierarchical) by ``map``, ``laplace`` or ``nuts``: the likelihood is a
 normal law of the log concentrations around the melt of the chosen law
 (:mod:`pystats.morb.melting`), with a per-element error.  The parameterisation
-(non-centred in C0 and F), the priors and the ridge
-``(C0, F) -> (k C0, k F)`` are described in ``models/morb_melting.md``.
+(a centred hierarchy on ``logit F`` with the ridge ``(C0, F) -> (k C0, k F)`` put on one
+coordinate, the common level ``L_mean``) and the priors are described in
+``models/morb_melting.md``.
 
 References
 ----------
@@ -130,10 +131,11 @@ class MORBMelting(Model):
     optional ``<element>_sd`` columns (ppm) add a known uncertainty to that value; an id
     column ``sample`` (or ``Sample``, ``sample_id``, ``id``) names the samples, else the
     index does.  Other columns are ignored, listed in ``fit.data.summary["notes"]``.
-    Summary rows: ``C0[<element>]`` (ppm), ``F[<sample>]`` and the parameters ``z_C0``,
-    ``mu_F``, ``sigma_F``, ``z_F``, ``sigma``.  ``mle`` is not offered: without the
-    priors the likelihood is flat along ``(C0, F) -> (k C0, k F)`` when the elements
-    are incompatible (``models/morb_melting.md``).
+    Summary rows: ``C0[<element>]`` (ppm), ``F[<sample>]``, ``mu_F`` and the parameters
+    ``z_C0``, ``L_mean``, ``mu_F_offset``, ``sigma_F``, ``u_F``, ``sigma``.  ``mle`` is
+    not offered: without the priors the likelihood is flat along
+    ``(C0, F) -> (k C0, k F)`` when the elements are incompatible
+    (``models/morb_melting.md``).
 
     Examples
     --------
@@ -316,6 +318,9 @@ class MORBMelting(Model):
             "samp": si.astype(np.int64), "elem": ej.astype(np.int64),
             "y": y, "tau": tau,
             "log_c0_ref": np.log([c0_ref[e] for e in elements]),
+            "b_C0": ridge_slope(np.array([d_tab[e] for e in elements], dtype=float),
+                                _LAW_CODE[o["melting"]], float(o["phi"]), f_med,
+                                float(o["F_max"])),
             "c0_sd": float(o["source_sd"]),
             "D": np.array([d_tab[e] for e in elements], dtype=float),
             "law": _LAW_CODE[o["melting"]], "phi": float(o["phi"]),
@@ -335,32 +340,49 @@ class MORBMelting(Model):
 
     # ------------------------------------------------------------------ parameters
     def parameters(self, data: PreparedData) -> ParameterSet:
-        """``z_C0`` (J), ``mu_F``, ``sigma_F``, ``z_F`` (N), ``sigma`` (J)."""
+        """``z_C0`` (J), ``L_mean``, ``mu_F_offset``, ``sigma_F``, ``u_F`` (N - 1),
+        ``sigma`` (J): the centred hierarchy with the ridge on ``L_mean``
+        (``models/morb_melting.md`` section 2)."""
         n, j = int(data.values["N"]), int(data.values["J"])
         return ParameterSet([
-            Parameter("z_C0", shape=(j,), description="standardised log C0 (prior N(0, 1))"),
-            Parameter("mu_F", description="mean of logit(F / F_max) over samples"),
+            Parameter("z_C0", shape=(j,),
+                      description="standardised log C0 at the common level L_mean"),
+            Parameter("L_mean", description="mean of logit(F / F_max) over the samples"),
+            Parameter("mu_F_offset", description="mu_F - L_mean"),
             Parameter("sigma_F", lower=0.0, description="spread of logit(F / F_max)"),
-            Parameter("z_F", shape=(n,), description="standardised logit F per sample"),
+            Parameter("u_F", shape=(n - 1,), description="logit(F / F_max) - L_mean in an "
+                      "orthonormal basis of the vectors summing to zero"),
             Parameter("sigma", lower=0.0, shape=(j,),
                       description="per-element error of log concentrations"),
         ])
 
-    def hessian_structure(self, data: PreparedData) -> tuple[np.ndarray, np.ndarray]:
-        """The ``z_F[i]`` are conditionally independent given the 2 J + 2 global
-        parameters: their block of the Hessian is diagonal, so one colour serves them all
-        (2 J + 3 Hessian-vector products in place of N + 2 J + 2)."""
-        n, j = int(data.values["N"]), int(data.values["J"])
-        local = np.zeros(n + 2 * j + 2, dtype=bool)
+    def hessian_structure(self, data: PreparedData
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Arrowhead in the centred coordinates ``w = T u`` (``log C0`` standardised,
+        ``mu_F``, ``log sigma_F``, ``logit(F_i / F_max)``, ``log sigma``): the per-sample
+        ``logit F_i`` are conditionally independent given the 2 J + 2 global parameters,
+        so one colour serves them all (2 J + 3 Hessian-vector products in place of
+        N + 2 J + 2).  ``T`` is the linear part of the affine map from the parameters."""
+        v = data.values
+        n, j = int(v["N"]), int(v["J"])
+        dim = n + 2 * j + 2
+        local = np.zeros(dim, dtype=bool)
         local[j + 2:j + 2 + n] = True
-        pattern = ~(local[:, None] & local[None, :]) | np.eye(local.size, dtype=bool)
+        pattern = ~(local[:, None] & local[None, :]) | np.eye(dim, dtype=bool)
         colours = np.where(local, 2 * j + 2, np.cumsum(~local) - 1)
-        return pattern, colours
+        t = np.zeros((dim, dim))
+        t[np.arange(j), np.arange(j)] = 1.0
+        t[:j, j] = np.asarray(v["b_C0"]) / float(v["c0_sd"])  # z0 = z_C0 + b L_mean / s
+        t[j, j] = t[j, j + 1] = 1.0  # mu_F = L_mean + mu_F_offset
+        t[j + 1, j + 2] = 1.0  # log sigma_F
+        t[j + 2:j + 2 + n, j] = 1.0  # L = L_mean + Q u_F
+        t[j + 2:j + 2 + n, j + 3:j + 2 + n] = sum_to_zero(np.eye(n - 1)).T
+        t[j + 2 + n:, j + 2 + n:] = np.eye(j)  # log sigma
+        return pattern, colours, t
 
     def index_labels(self, data: PreparedData) -> dict[str, tuple[list[str], ...]]:
         el, ids = list(data.summary["elements"]), list(data.summary["sample_ids"])
-        return {"z_C0": (el,), "sigma": (el,), "C0": (el,), "log_C0": (el,), "z_F": (ids,),
-                "F": (ids,)}
+        return {"z_C0": (el,), "sigma": (el,), "C0": (el,), "log_C0": (el,), "F": (ids,)}
 
     # ------------------------------------------------------------------ likelihood
     @staticmethod
@@ -380,14 +402,23 @@ class MORBMelting(Model):
     def _mu_sd_torch(self, params: dict[str, Any], t: dict[str, Any]) -> tuple[Any, Any]:
         import torch
 
-        F = t["F_max"] * torch.sigmoid(params["mu_F"] + params["sigma_F"] * params["z_F"])
-        log_c0 = t["log_c0_ref"] + t["c0_sd"] * params["z_C0"]
+        F = t["F_max"] * torch.sigmoid(self._logit_f_torch(params))
+        log_c0 = t["log_c0_ref"] + t["c0_sd"] * self._z0_torch(params, t)
         samp, elem = t["samp"], t["elem"]
         mu = log_c0[..., elem] + self._log_ratio_torch(
             F[..., samp], t["D"][elem], int(t["law"]), float(t["phi"]))
         sd = torch.sqrt(params["sigma"][..., elem] ** 2 + t["tau"] ** 2
                         + float(t["error_floor"]) ** 2)
         return mu, sd
+
+    @staticmethod
+    def _logit_f_torch(params: dict[str, Any]) -> Any:
+        return params["L_mean"][..., None] + sum_to_zero(params["u_F"])
+
+    @staticmethod
+    def _z0_torch(params: dict[str, Any], t: dict[str, Any]) -> Any:
+        shift = (params["L_mean"][..., None] - t["mu_F_mean"]) / t["c0_sd"]
+        return params["z_C0"] + t["b_C0"] * shift
 
     def log_likelihood_torch(self, params: dict[str, Any], tensors: dict[str, Any]) -> Any:
         mu, sd = self._mu_sd_torch(params, tensors)
@@ -401,8 +432,12 @@ class MORBMelting(Model):
         def normal(x: Any, m: float, s: float) -> Any:
             return -0.5 * ((x - m) / s) ** 2 - math.log(s) - half_log_2pi
 
-        out = normal(params["z_C0"], 0.0, 1.0).sum(-1) + normal(params["z_F"], 0.0, 1.0).sum(-1)
-        out = out + normal(params["mu_F"], float(t["mu_F_mean"]), float(t["mu_F_sd"]))
+        mu_f = params["L_mean"] + params["mu_F_offset"]
+        out = normal(self._z0_torch(params, t), 0.0, 1.0).sum(-1)
+        z = (self._logit_f_torch(params) - mu_f[..., None]) / params["sigma_F"][..., None]
+        out = out + (-0.5 * z**2 - half_log_2pi).sum(-1) - z.shape[-1] * torch_log(
+            params["sigma_F"])
+        out = out + normal(mu_f, float(t["mu_F_mean"]), float(t["mu_F_sd"]))
         out = out + normal(params["sigma_F"], 0.0, float(t["sigma_F_sd"])) + math.log(2.0)
         log_s = torch_log(params["sigma"])
         out = out + (normal(log_s, float(t["sigma_mu"]), float(t["sigma_sd"])) - log_s).sum(-1)
@@ -414,7 +449,7 @@ class MORBMelting(Model):
 
     def stan_data(self, data: PreparedData) -> dict[str, Any]:
         v = data.values
-        out = {k: v[k] for k in ("N", "J", "K", "y", "tau", "log_c0_ref", "c0_sd", "D",
+        out = {k: v[k] for k in ("N", "J", "K", "y", "tau", "log_c0_ref", "b_C0", "c0_sd", "D",
                                  "law", "phi", "F_max", "mu_F_mean", "mu_F_sd", "sigma_F_sd",
                                  "sigma_mu", "sigma_sd", "error_floor")}
         out["samp"] = np.asarray(v["samp"]) + 1
@@ -428,29 +463,33 @@ class MORBMelting(Model):
         v = data.values
         n, j = int(v["N"]), int(v["J"])
         log_c0, logit_f, sigma = start_point(v)
-        mu_f = float(np.mean(logit_f))
-        delta = logit_f - mu_f
-        sigma_f = float(max(np.std(delta), 0.05))
+        l_mean = float(np.mean(logit_f))
+        sigma_f = float(max(np.std(logit_f), 0.05))
+        c0_sd = float(v["c0_sd"])
+        z0 = (log_c0 - np.asarray(v["log_c0_ref"])) / c0_sd
         return {
-            "z_C0": (log_c0 - np.asarray(v["log_c0_ref"])) / float(v["c0_sd"])
+            "z_C0": z0 - np.asarray(v["b_C0"]) * (l_mean - float(v["mu_F_mean"])) / c0_sd
             + 0.2 * rng.standard_normal(j),
-            "mu_F": mu_f + 0.2 * rng.standard_normal(),
+            "L_mean": l_mean + 0.2 * rng.standard_normal(),
+            "mu_F_offset": 0.2 * sigma_f / math.sqrt(n) * rng.standard_normal(),
             "sigma_F": sigma_f * math.exp(0.2 * rng.standard_normal()),
-            "z_F": delta / sigma_f + 0.2 * rng.standard_normal(n),
+            "u_F": sum_to_zero_free(logit_f - l_mean) + 0.2 * rng.standard_normal(n - 1),
             "sigma": sigma * np.exp(0.2 * rng.standard_normal(j)),
         }
 
     # ------------------------------------------------------------------ derived
     def derived(self, draws: Mapping[str, np.ndarray], data: PreparedData) -> dict[str, Any]:
-        """``C0`` (ppm, per element) and ``F`` (per sample)."""
+        """``C0`` (ppm, per element), ``F`` (per sample) and ``mu_F`` (mean of the
+        hierarchical prior of logit(F / F_max))."""
         v = data.values
-        z_c0 = np.asarray(draws["z_C0"], dtype=float)
-        logit = (np.asarray(draws["mu_F"], dtype=float)[..., None]
-                 + np.asarray(draws["sigma_F"], dtype=float)[..., None]
-                 * np.asarray(draws["z_F"], dtype=float))
+        l_mean = np.asarray(draws["L_mean"], dtype=float)
+        z0 = (np.asarray(draws["z_C0"], dtype=float) + np.asarray(v["b_C0"])
+              * (l_mean[..., None] - float(v["mu_F_mean"])) / float(v["c0_sd"]))
+        logit = l_mean[..., None] + sum_to_zero(np.asarray(draws["u_F"], dtype=float))
         return {
-            "C0": np.exp(np.asarray(v["log_c0_ref"]) + float(v["c0_sd"]) * z_c0),
+            "C0": np.exp(np.asarray(v["log_c0_ref"]) + float(v["c0_sd"]) * z0),
             "F": float(v["F_max"]) / (1.0 + np.exp(-logit)),
+            "mu_F": l_mean + np.asarray(draws["mu_F_offset"], dtype=float),
         }
 
     def _draws(self, fit: Fit) -> dict[str, np.ndarray]:
@@ -588,6 +627,53 @@ class MORBMelting(Model):
 
         return [("Source composition (spider diagram)", spider_figure(fit)),
                 ("Degree of melting per sample", f_figure(fit))]
+
+
+def sum_to_zero(y: Any) -> Any:
+    """Stan's isometric sum-to-zero transform (Stan 2.36 ``sum_to_zero_constrain``): the
+    ``n + 1`` values ``Q y`` that sum to zero, for ``Q`` an orthonormal basis of that
+    space, along the last axis of ``y`` (NumPy array or torch tensor).
+
+    ``z_i = S_i - (i - 1) w_{i-1}`` with ``w_i = y_i / sqrt(i (i + 1))`` and ``S_i`` the sum
+    of ``w_k`` over ``k >= i`` (``S_{n+1} = 0``); :func:`sum_to_zero_free` inverts it.
+    """
+    n = y.shape[-1]
+    if isinstance(y, np.ndarray):
+        i = np.arange(1, n + 1, dtype=float)
+        w = y / np.sqrt(i * (i + 1))
+        s = np.flip(np.cumsum(np.flip(w, -1), -1), -1)
+        pad = np.zeros((*y.shape[:-1], 1))
+        return np.concatenate([s, pad], -1) - np.concatenate([pad, i * w], -1)
+    import torch
+
+    i = torch.arange(1, n + 1, dtype=y.dtype, device=y.device)
+    w = y / torch.sqrt(i * (i + 1))
+    s = torch.flip(torch.cumsum(torch.flip(w, [-1]), -1), [-1])
+    pad = torch.zeros((*y.shape[:-1], 1), dtype=y.dtype, device=y.device)
+    return torch.cat([s, pad], -1) - torch.cat([pad, i * w], -1)
+
+
+def sum_to_zero_free(z: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`sum_to_zero` for ``z`` summing to zero along its last axis (for
+    any ``z``: the coordinates of its projection on that space),
+    ``y_i = (z_1 + ... + z_i - i z_{i+1}) / sqrt(i (i + 1))``."""
+    z = np.asarray(z, dtype=float)
+    n = z.shape[-1] - 1
+    i = np.arange(1, n + 1, dtype=float)
+    return (np.cumsum(z, -1)[..., :n] - i * z[..., 1:]) / np.sqrt(i * (i + 1))
+
+
+def ridge_slope(D: np.ndarray, law: int, phi: float, f: float, f_max: float) -> np.ndarray:
+    """``b_j = -d log g_j / d logit(F / F_max)`` at ``F = f`` (``g = C_L / C0``): how much
+    ``log C0_j`` moves with the common level of ``logit(F / F_max)`` along the ridge
+    ``(C0, F) -> (k C0, k F)`` (about ``1 - f / F_max`` for ``D << F``, less for the
+    elements with ``D`` near ``F``); central difference of step 1e-4."""
+    name = {1: "batch", 2: "aggregated_fractional", 3: "continuous"}[int(law)]
+    kw = {"phi": phi} if name == "continuous" else {}
+    x0, h = math.log(f / (f_max - f)), 1e-4
+    g = [np.log(melt(1.0, D, f_max / (1.0 + math.exp(-x)), law=name, **kw))
+         for x in (x0 + h, x0 - h)]
+    return -(g[0] - g[1]) / (2 * h)
 
 
 def start_point(values: Mapping[str, Any], sweeps: int = 6,

@@ -4,6 +4,11 @@ Run::
 
     pytest tests/benchmarks/bench_morb.py -m benchmark -s
 
+or, for the NUTS part alone (wall and CPU time with the chains' processes, load average,
+R-hat, ESS, divergences, tree depth; ``--n 80 --chains 2 --draws 500`` for a subset)::
+
+    PYTHONPATH=. nice python tests/benchmarks/bench_morb.py [--n N] [--chains C] [--draws D]
+
 The glasses with MgO >= 8 wt% and La, Ce, Nd, Sm, Eu, Gd, Dy, Er, Yb, Lu, Nb, Zr, Y, Hf,
 Th, Sr all measured (456 samples x 16 elements); prints the wall and CPU time of MAP
 (torch, target < 5 s; the first fit in a process also imports torch) and of NUTS 4 x 1000
@@ -35,6 +40,52 @@ def gale_glasses(shared_data: Path):
     return d.loc[keep, ["Sample", "MgO", *ELEMENTS]].reset_index(drop=True)
 
 
+def run_nuts(data, chains: int = 4, draws: int = 1000, seed: int = 1) -> None:
+    """NUTS ``chains x draws`` (warmup ``draws``) on ``data``, compile excluded; prints the
+    figures of the model card (models/morb_melting.md section 4)."""
+    import os
+
+    import numpy as np
+    import psutil
+
+    import pystats
+
+    def child_cpu() -> dict[int, float]:  # the chains run in httpstan's worker processes
+        out = {}
+        for p in psutil.Process().children(recursive=True):
+            try:
+                t = p.cpu_times()
+                out[p.pid] = t.user + t.system
+            except psutil.Error:
+                pass
+        return out
+
+    model = pystats.MORBMelting(elements=ELEMENTS)
+    model.fit(data.iloc[:5], method="nuts", seed=1, chains=1, draws=10, warmup=10)  # compile
+    load0 = os.getloadavg()
+    cpu0 = child_cpu()
+    t0, c0 = time.perf_counter(), time.process_time()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = model.fit(data, method="nuts", seed=seed, chains=chains, draws=draws,
+                        warmup=draws)
+    wall, own = time.perf_counter() - t0, time.process_time() - c0
+    children = sum(t - cpu0.get(pid, 0.0) for pid, t in child_cpu().items())
+    table = fit.summary()
+    ss = fit.sample_stats
+    print(f"Gale glasses: {len(data)} samples x {len(ELEMENTS)} elements; NUTS {chains} x "
+          f"{draws} (warmup {draws}): {wall:.1f} s wall, CPU {own:.1f} s in this process + "
+          f"{children:.1f} s in the chains' processes; load average {load0} -> "
+          f"{os.getloadavg()}")
+    print(f"max R-hat {table['r_hat'].max():.4f}; min ESS bulk {table['ess_bulk'].min():.0f},"
+          f" tail {table['ess_tail'].min():.0f}; divergences {int(ss['diverging'].sum())}; "
+          f"tree depth mean {float(np.mean(ss['tree_depth'])):.2f}, max "
+          f"{int(np.max(ss['tree_depth']))}; step size {float(np.mean(ss['step_size'])):.3f}")
+    print(table.sort_values("ess_bulk").head(5)[["mean", "sd", "r_hat", "ess_bulk"]])
+    print(table.loc[["mu_F", "sigma_F", "L_mean", "C0[La]", "C0[Yb]"],
+                    ["mean", "sd", "r_hat", "ess_bulk"]])
+
+
 def test_map_and_nuts_on_gale_glasses(shared_data: Path) -> None:
     import pystats
 
@@ -64,3 +115,23 @@ def test_map_and_nuts_on_gale_glasses(shared_data: Path) -> None:
                                                      "r_hat"]].to_string())
     assert div == 0
     assert table["r_hat"].max() < 1.01
+
+
+if __name__ == "__main__":
+    import argparse
+    import os
+
+    import numpy as np
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=0, help="random subset of n glasses")
+    parser.add_argument("--chains", type=int, default=4)
+    parser.add_argument("--draws", type=int, default=1000)
+    args = parser.parse_args()
+    shared = Path(os.environ.get("PYSTATS_SHARED_DATA",
+                                 Path(__file__).resolve().parents[2].parent / "shared" / "data"))
+    glasses = gale_glasses(shared)
+    if 0 < args.n < len(glasses):
+        pick = np.random.default_rng(0).choice(len(glasses), args.n, replace=False)
+        glasses = glasses.iloc[pick].reset_index(drop=True)
+    run_nuts(glasses, chains=args.chains, draws=args.draws)
