@@ -127,20 +127,22 @@ def test_stan_log_likelihood_equals_numpy(simulated, map_fit):
         assert stan == pytest.approx(numpy, rel=1e-9, abs=1e-7)
 
 
-@pytest.mark.parametrize("isotherm", ["vinet", "bm3"])
-def test_vectorised_stan_program_equals_numpy_on_every_branch(simulated, isotherm):
+@pytest.mark.parametrize("isotherm, errors", [("vinet", "marginal"), ("bm3", "marginal"),
+                                               ("vinet", "profile"), ("bm3", "profile")])
+def test_vectorised_stan_program_equals_numpy_on_every_branch(simulated, isotherm, errors):
     """The vectorised Stan program (shared powers of V/V0, data-only terms in transformed
     data) keeps the density of the scalar one, which its NumPy twin reproduced: at five
     points around the Kuwayama values, on a table with every kind of row (static points
     with and without V_P, two static data sets with their pressure scales, Hugoniot points
-    with and without V_P, 1-bar densities), for both isotherms."""
+    with and without V_P, 1-bar densities), for both isotherms and both closed-form error
+    models (``errors="marginal"``, ``"profile"``), constants included."""
     from pystats.backends import get_backend
     from pystats.eos.data import simulate_static
 
     with_vp = simulate_static(KUW, [30.0, 60.0, 90.0], [2500.0, 3200.0, 3800.0], seed=4,
                               vp=True, dataset="static_vp")
     table = pd.concat([simulated, with_vp], ignore_index=True)
-    model = pystats.LiquidIronEOS(isotherm=isotherm, pressure_scale=True)
+    model = pystats.LiquidIronEOS(isotherm=isotherm, pressure_scale=True, errors=errors)
     data = model.prepare(table)
     assert data.values["D"] == 2 and sum(data.values["s_has_vp"]) == 3
     assert 0 < sum(data.values["h_has_vp"]) < data.values["N_h"]
