@@ -109,13 +109,22 @@ class LiquidIronEOS(Model):
         enthalpy of liquid iron at 1809 K above bcc iron at 298 K (NIST-JANAF).
     rho_initial : float
         Density of the shocks' initial state (g/cm³), default 7.873.
-    errors : {"marginal", "latent"}
-        Errors in variables.  ``"marginal"`` (default): the latent true states are
-        integrated out after linearising the EOS at the observed state (effective variance,
-        every term closed form; ``liquid_iron_eos.stan``).  ``"latent"``: one latent true
-        state per observation, sampled non-centred (``liquid_iron_eos_latent.stan``; about
-        100 times slower under NUTS; needed for sound speeds at a temperature without a
-        density).  Section 3 of the model card gives both and their agreement.
+    errors : {"profile", "marginal", "latent"}
+        Errors in variables.  Both closed-form options linearise the EOS at the observed
+        state and use the same quadratic form ``dᵀC(θ)⁻¹d`` with ``C`` the observation
+        errors plus the state errors propagated through the EOS's slopes
+        (``liquid_iron_eos.stan``); they differ in the normaliser.  ``"profile"`` (default):
+        the true states are profiled out (maximised), leaving each observation's own,
+        θ-free normal constant (the effective-variance method of Orear 1982; Deming/York
+        regression): consistent for *classical* errors, true states fixed and observations
+        scattered around them, as for measured pressures, temperatures and densities.
+        ``"marginal"``: the states are integrated out under flat priors, normaliser
+        ``−½ log det 2πC(θ)``: exact for *Berkson* errors (true state scattered around the
+        recorded one); with classical errors its θ-dependent normaliser biases the
+        estimates by about one posterior sd here (model card, section 3).  ``"latent"``:
+        one latent true state per observation with a flat prior, sampled non-centred
+        (``liquid_iron_eos_latent.stan``; about 100 times slower under NUTS; needed for
+        sound speeds at a temperature without a density; the marginal's errors model).
     reference : dict, optional
         Parameter values (the seven EOS parameters) for the forward methods
         (:meth:`density`, :meth:`sound_speed`, :meth:`adiabat`, ...); set by the
@@ -131,7 +140,7 @@ class LiquidIronEOS(Model):
     -----
     Data: one tidy table (:func:`pystats.eos.data.read_eos_table`).  With
     ``errors="latent"`` the latent true states (``V_static``, ``T_static``, ``V_shock``) are
-    parameters with flat priors; by default they are integrated out (effective variance).
+    parameters with flat priors; by default they are profiled out (effective variance).
     ``fit.predict(P=..., T=...)`` gives ρ, K_S, V_P, α, γ with intervals;
     ``fit.predict(T_cmb=(4000, 300), prem=path)`` the outer-core adiabat against PREM
     with density and velocity differences (:meth:`predict`).
@@ -156,7 +165,7 @@ class LiquidIronEOS(Model):
                          allowed="None or a dict name -> (location, scale)"),
         "hugoniot_reference_energy": Option(fw.ENTHALPY_LIQUID_1809K, [Interval(Real)]),
         "rho_initial": Option(fw.RHO_SOLID_298K, [Interval(Real, 0, None, closed="neither")]),
-        "errors": Option("marginal", [StrOptions(("marginal", "profile", "latent"))]),
+        "errors": Option("profile", [StrOptions(("profile", "marginal", "latent"))]),
         "reference": Option(None, [None, Mappings()],
                             allowed="None or a dict of the seven EOS parameter values"),
         "form": Option("kuwayama2020", [StrOptions(("kuwayama2020", "anderson_ahrens1994"))]),
@@ -456,7 +465,7 @@ class LiquidIronEOS(Model):
              if v["D"] else []))  # last in the Stan program: a zero-size one is left out
 
     def stan_program(self) -> str:
-        """``liquid_iron_eos.stan`` (``errors="marginal"``) or
+        """``liquid_iron_eos.stan`` (``errors="profile"`` or ``"marginal"``) or
         ``liquid_iron_eos_latent.stan``."""
         if self.options["errors"] == "latent":
             return "liquid_iron_eos_latent.stan"
@@ -562,7 +571,7 @@ class LiquidIronEOS(Model):
 
     def _marginal_log_likelihood(self, draws: Mapping[str, np.ndarray], data: PreparedData,
                                  p: fw.EOSParameters) -> np.ndarray:
-        """Pointwise log likelihood of ``errors="marginal"`` (the terms of
+        """Pointwise log likelihood of ``errors="marginal"`` or ``"profile"`` (the terms of
         ``liquid_iron_eos.stan``): each static or shock row's (P, V_P) is normal around
         the model at the observed state with the state errors propagated to first order."""
         from scipy.stats import norm
@@ -623,8 +632,8 @@ class LiquidIronEOS(Model):
 
     def _marginal_fitted_values(self, fit: Fit, p: fw.EOSParameters
                                 ) -> dict[str, np.ndarray]:
-        """Fitted values of ``errors="marginal"``: ``P`` at the observed state (density,
-        temperature), ``rho`` at the observed pressure (and temperature, or on the
+        """Fitted values of ``errors="profile"``/``"marginal"``: ``P`` at the observed state
+        (density, temperature), ``rho`` at the observed pressure (and temperature, or on the
         Hugoniot), ``vp`` at the observed state; posterior means."""
         v = fit.data.values
         M = fw.MOLAR_MASS_FE
@@ -822,10 +831,13 @@ def compare_isotherms(data: Any, method: str = "nuts", isotherms: tuple[str, ...
 
     Fits ``LiquidIronEOS(isotherm=..., **model_options)`` for each isotherm and ranks the
     fits with :func:`pystats.compare` (PSIS-LOO of Vehtari, Gelman & Gabry 2017 through
-    arviz, plus AIC/BIC at the point estimates).  With the default ``errors="marginal"``
-    each observation's true state is integrated out of its log-likelihood term, so the
-    leave-one-out unit is one observation (with one latent state per observation,
-    ``errors="latent"``, the importance ratios are unstable: Pareto k > 0.7).
+    arviz, plus AIC/BIC at the point estimates).  With ``errors="profile"`` (default) or
+    ``"marginal"`` each observation's true state is profiled or integrated out of its own
+    log-likelihood term, so the leave-one-out unit is one observation (with one latent
+    state per observation, ``errors="latent"``, the importance ratios are unstable: Pareto
+    k > 0.7).  The profile terms are a quasi-likelihood (per-observation densities up to
+    θ-free constants): differences of elpd between isotherms under the same ``errors``
+    are meaningful, absolute values and comparisons across ``errors`` options are not.
 
     Parameters
     ----------

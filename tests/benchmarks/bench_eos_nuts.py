@@ -3,7 +3,7 @@
 Run as a script::
 
     OMP_NUM_THREADS=1 PYTHONPATH=. python tests/benchmarks/bench_eos_nuts.py \
-        [--chains 4] [--draws 1000] [--errors marginal|latent]
+        [--chains 4] [--draws 1000] [--errors profile|marginal|latent]
 
 or through pytest (not run by default; ``-m benchmark`` selects it)::
 
@@ -48,7 +48,7 @@ def _load() -> str:
 
 
 def run(chains: int = 4, draws: int = 1000, seed: int = 1,
-        errors: str = "marginal") -> dict[str, float]:
+        errors: str = "profile") -> dict[str, float]:
     pt = pd.read_csv(DATA / "kuwayama2020_pt_conditions.csv", comment="#")
     static = simulate_static(EOSParameters.kuwayama2020(), pt["pressure_GPa"],
                              pt["temperature_K"], seed=2020, dataset="kuwayama2020_simulated")
@@ -91,6 +91,7 @@ if __name__ == "__main__":
     parser.add_argument("--chains", type=int, default=4)
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--errors", choices=("marginal", "latent"), default="marginal")
+    parser.add_argument("--errors", choices=("profile", "marginal", "latent"),
+                        default="profile")
     a = parser.parse_args()
     run(a.chains, a.draws, a.seed, a.errors)
