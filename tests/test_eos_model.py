@@ -371,7 +371,7 @@ def _sbc_ranks(errors, simulate, cond, rng):
     return np.asarray(ranks), failed
 
 
-@pytest.mark.slow  # about 2 min of CPU (200 + 40 Laplace fits)
+@pytest.mark.slow  # 81 s of CPU (200 + 40 Laplace fits)
 def test_sbc_ranks_and_coverage_of_the_kuwayama_truth(shared_data):
     """Simulation-based calibration (Talts et al. 2018) at the real conditions, each error
     model under the data-generating process it is exact for.
