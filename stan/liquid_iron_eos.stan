@@ -19,6 +19,10 @@
 // V from P(V, T) = 1e-4 GPa by 3 Newton steps in log V from V_obs (quadratic convergence
 // from ~1 %: exact to rounding); rho_obs ~ N(M/V, sd_rho), T exact.  The NumPy twin is
 // LiquidIronEOS.pointwise_log_likelihood.
+// use_profile = 1 (errors="profile"): the same quadratic forms d' C^-1 d with a theta-free
+// normaliser, the profile over the true states (maximised, not integrated; the "effective
+// variance" method of Orear 1982), consistent for classical errors (true states fixed,
+// observations scattered around them), where the marginal's -log det(C(theta))/2 is not.
 functions {
   real p_ref(real V, vector th, int bm3) {
     real y = V / th[1];
@@ -243,19 +247,26 @@ functions {
     out[3] = p_v - p_t .* f_v ./ f_t;
     return out;
   }
-  // log density of observed P (and V_P) whose errors combine with those of the state:
-  // (P, V_P) ~ N((mP, mv), diag(sP^2, sv^2) + a a' + b b'), a, b the state-error columns
+  // observed (P, V_P) whose errors combine with those of the state:
+  // (P, V_P) ~ N((mP, mv), C), C = diag(sP^2, sv^2) + a a' + b b', a, b the state-error
+  // columns.  use_profile = 0 (errors="marginal"): the normal log density, -log det(2 pi C)/2
+  // - d' C^-1 d / 2; use_profile = 1 (errors="profile"): -d' C^-1 d / 2 only, the observation
+  // errors' own (theta-free) normalising constants being added in transformed data
   real ev_lpdf(real P_obs, real mP, real sP, real aP, real bP, int has_vp, real v_obs,
-               real mv, real sv, real av, real bv) {
+               real mv, real sv, real av, real bv, int use_profile) {
     real c11 = square(sP) + square(aP) + square(bP);
-    if (!has_vp) return normal_lpdf(P_obs | mP, sqrt(c11));
+    if (!has_vp) {
+      if (use_profile) return -0.5 * square(P_obs - mP) / c11;
+      return normal_lpdf(P_obs | mP, sqrt(c11));
+    }
     real c22 = square(sv) + square(av) + square(bv);
     real c12 = aP * av + bP * bv;
     real det = c11 * c22 - square(c12);
     real d1 = P_obs - mP;
     real d2 = v_obs - mv;
-    return -log(2 * pi()) - 0.5 * log(det)
-           - 0.5 * (c22 * square(d1) - 2 * c12 * d1 * d2 + c11 * square(d2)) / det;
+    real quad = (c22 * square(d1) - 2 * c12 * d1 * d2 + c11 * square(d2)) / det;
+    if (use_profile) return -0.5 * quad;
+    return -log(2 * pi()) - 0.5 * log(det) - 0.5 * quad;
   }
 }
 
@@ -293,14 +304,28 @@ data {
   real<lower=0> scale_sd;
   array[7] vector[2] prior;              // (location, scale) of each EOS parameter's prior
   int<lower=0, upper=1> include_prior;
+  int<lower=0, upper=1> use_profile;     // 1: errors="profile" (states profiled out)
 }
 transformed data {
   vector[N_s] V_s = molar_mass ./ rho_s;
   vector[N_s] sV_s = V_s .* rho_s_sd ./ rho_s;
   vector[N_h] V_h = molar_mass ./ rho_h;
   vector[N_h] sV_h = V_h .* rho_h_sd ./ rho_h;
-  // log |dV/drho| of the latent model's rho -> V change of variables
-  real log_jac = sum(log(V_s ./ rho_s)) + sum(log(V_h ./ rho_h));
+  // theta-free constant of the likelihood.  errors="marginal": log |dV/drho| of the
+  // latent model's rho -> V change of variables.  errors="profile": the normalising
+  // constants log(1/(sqrt(2 pi) sd)) of every observed P, V_P, rho and static T (the
+  // profile over the true states leaves each observation's own normal constant)
+  real log_jac;
+  if (use_profile) {
+    real c = -0.5 * log(2 * pi());
+    log_jac = (3 * N_s + 2 * N_h) * c  // static: P, rho, T; shock: P, rho
+              - sum(log(P_s_sd)) - sum(log(rho_s_sd)) - sum(log(T_s_sd))
+              - sum(log(P_h_sd)) - sum(log(rho_h_sd));
+    for (i in 1:N_s) if (s_has_vp[i]) log_jac += c - log(vp_s_sd[i]);
+    for (i in 1:N_h) if (h_has_vp[i]) log_jac += c - log(vp_h_sd[i]);
+  } else {
+    log_jac = sum(log(V_s ./ rho_s)) + sum(log(V_h ./ rho_h));
+  }
   // data-only pieces of the model block, computed once
   vector[N_s] lv_s = log(V_s);
   vector[N_s] dT_s = T_s - T0;
@@ -354,7 +379,11 @@ model {
     vector[N_s] bP = sc .* e[3] .* T_s_sd;
     if (n_s_vp < N_s) {
       vector[N_s] sdP = sqrt(square(P_s_sd) + square(aP) + square(bP));
-      target += normal_lpdf(P_s[s_no_vp] | mP[s_no_vp], sdP[s_no_vp]);
+      if (use_profile) {
+        target += -0.5 * dot_self((P_s[s_no_vp] - mP[s_no_vp]) ./ sdP[s_no_vp]);
+      } else {
+        target += normal_lpdf(P_s[s_no_vp] | mP[s_no_vp], sdP[s_no_vp]);
+      }
     }
     for (j in 1:n_s_vp) {
       int i = s_vp[j];
@@ -368,7 +397,7 @@ model {
       real bv = (vp_of(V, T + ht, th, T0, r, bm3, molar_mass)
                  - vp_of(V, T - ht, th, T0, r, bm3, molar_mass)) / (2 * ht) * T_s_sd[i];
       target += ev_lpdf(P_s[i] | mP[i], P_s_sd[i], aP[i], bP[i], 1, vp_s[i], mv, vp_s_sd[i],
-                        av, bv);
+                        av, bv, use_profile);
     }
   }
   if (N_h) {
@@ -376,7 +405,11 @@ model {
     vector[N_h] aP = hu[3] .* sV_h;
     if (n_h_vp < N_h) {
       vector[N_h] sdP = sqrt(square(P_h_sd) + square(aP));
-      target += normal_lpdf(P_h[h_no_vp] | hu[2][h_no_vp], sdP[h_no_vp]);
+      if (use_profile) {
+        target += -0.5 * dot_self((P_h[h_no_vp] - hu[2][h_no_vp]) ./ sdP[h_no_vp]);
+      } else {
+        target += normal_lpdf(P_h[h_no_vp] | hu[2][h_no_vp], sdP[h_no_vp]);
+      }
     }
     for (j in 1:n_h_vp) {
       int i = h_vp[j];
@@ -388,7 +421,7 @@ model {
       real av = (vp_of(V + hv, Tp, th, T0, r, bm3, molar_mass)
                  - vp_of(V - hv, Tm, th, T0, r, bm3, molar_mass)) / (2 * hv) * sV_h[i];
       target += ev_lpdf(P_h[i] | hu[2][i], P_h_sd[i], aP[i], 0, 1, vp_h[i], mv, vp_h_sd[i],
-                        av, 0);
+                        av, 0, use_profile);
     }
   }
   if (N_1) {

@@ -109,13 +109,22 @@ class LiquidIronEOS(Model):
         enthalpy of liquid iron at 1809 K above bcc iron at 298 K (NIST-JANAF).
     rho_initial : float
         Density of the shocks' initial state (g/cm³), default 7.873.
-    errors : {"marginal", "latent"}
-        Errors in variables.  ``"marginal"`` (default): the latent true states are
-        integrated out after linearising the EOS at the observed state (effective variance,
-        every term closed form; ``liquid_iron_eos.stan``).  ``"latent"``: one latent true
-        state per observation, sampled non-centred (``liquid_iron_eos_latent.stan``; about
-        100 times slower under NUTS; needed for sound speeds at a temperature without a
-        density).  Section 3 of the model card gives both and their agreement.
+    errors : {"profile", "marginal", "latent"}
+        Errors in variables.  Both closed-form options linearise the EOS at the observed
+        state and use the same quadratic form ``dᵀC(θ)⁻¹d`` with ``C`` the observation
+        errors plus the state errors propagated through the EOS's slopes
+        (``liquid_iron_eos.stan``); they differ in the normaliser.  ``"profile"`` (default):
+        the true states are profiled out (maximised), leaving each observation's own,
+        θ-free normal constant (the effective-variance method of Orear 1982; Deming/York
+        regression): consistent for *classical* errors, true states fixed and observations
+        scattered around them, as for measured pressures, temperatures and densities.
+        ``"marginal"``: the states are integrated out under flat priors, normaliser
+        ``−½ log det 2πC(θ)``: exact for *Berkson* errors (true state scattered around the
+        recorded one); with classical errors its θ-dependent normaliser biases the
+        estimates by about one posterior sd here (model card, section 3).  ``"latent"``:
+        one latent true state per observation with a flat prior, sampled non-centred
+        (``liquid_iron_eos_latent.stan``; about 100 times slower under NUTS; needed for
+        sound speeds at a temperature without a density; the marginal's errors model).
     reference : dict, optional
         Parameter values (the seven EOS parameters) for the forward methods
         (:meth:`density`, :meth:`sound_speed`, :meth:`adiabat`, ...); set by the
@@ -131,7 +140,7 @@ class LiquidIronEOS(Model):
     -----
     Data: one tidy table (:func:`pystats.eos.data.read_eos_table`).  With
     ``errors="latent"`` the latent true states (``V_static``, ``T_static``, ``V_shock``) are
-    parameters with flat priors; by default they are integrated out (effective variance).
+    parameters with flat priors; by default they are profiled out (effective variance).
     ``fit.predict(P=..., T=...)`` gives ρ, K_S, V_P, α, γ with intervals;
     ``fit.predict(T_cmb=(4000, 300), prem=path)`` the outer-core adiabat against PREM
     with density and velocity differences (:meth:`predict`).
@@ -156,7 +165,7 @@ class LiquidIronEOS(Model):
                          allowed="None or a dict name -> (location, scale)"),
         "hugoniot_reference_energy": Option(fw.ENTHALPY_LIQUID_1809K, [Interval(Real)]),
         "rho_initial": Option(fw.RHO_SOLID_298K, [Interval(Real, 0, None, closed="neither")]),
-        "errors": Option("marginal", [StrOptions(("marginal", "latent"))]),
+        "errors": Option("profile", [StrOptions(("profile", "marginal", "latent"))]),
         "reference": Option(None, [None, Mappings()],
                             allowed="None or a dict of the seven EOS parameter values"),
         "form": Option("kuwayama2020", [StrOptions(("kuwayama2020", "anderson_ahrens1994"))]),
@@ -324,14 +333,14 @@ class LiquidIronEOS(Model):
         shock = (kind == "hugoniot") | ((kind == "sound_speed") & ~has_t)
         one = kind == "density_1bar"
         s, h, o = df[static], df[shock], df[one]
-        if self.options["errors"] == "marginal":
+        if self.options["errors"] != "latent":
             no_rho = np.flatnonzero((static | shock) & df["rho_g_cm3"].isna().to_numpy())
             if no_rho.size:
                 i = int(no_rho[0])
                 raise DataError(
                     f"row {i} (kind {kind[i]!r}, dataset {df['dataset'].iloc[i]!r}) has no "
-                    "'rho_g_cm3': errors='marginal' integrates the true state out around the "
-                    "observed density, so every static and shock row needs one; use "
+                    f"'rho_g_cm3': errors={self.options['errors']!r} linearises the EOS "
+                    "around the observed density, so every static and shock row needs one; use "
                     "LiquidIronEOS(errors='latent') for rows without a density")
         datasets = list(dict.fromkeys(s["dataset"]))
         scale_idx = (np.array([datasets.index(d) + 1 for d in s["dataset"]], dtype=int)
@@ -441,7 +450,7 @@ class LiquidIronEOS(Model):
         scales = ([Parameter("pressure_scale", shape=(int(v["D"]),),
                              description="relative pressure-scale error of each static data "
                              "set")] if v["D"] else [])
-        if self.options["errors"] == "marginal":
+        if self.options["errors"] != "latent":
             return ParameterSet([*eos, *scales])
         return ParameterSet([
             *eos,
@@ -456,7 +465,7 @@ class LiquidIronEOS(Model):
              if v["D"] else []))  # last in the Stan program: a zero-size one is left out
 
     def stan_program(self) -> str:
-        """``liquid_iron_eos.stan`` (``errors="marginal"``) or
+        """``liquid_iron_eos.stan`` (``errors="profile"`` or ``"marginal"``) or
         ``liquid_iron_eos_latent.stan``."""
         if self.options["errors"] == "latent":
             return "liquid_iron_eos_latent.stan"
@@ -466,7 +475,7 @@ class LiquidIronEOS(Model):
         """The data block of ``liquid_iron_eos.stan``."""
         o = self.options
         v = dict(data.values)
-        if o["errors"] == "marginal":
+        if o["errors"] != "latent":
             for k in ("s_has_rho", "h_has_rho"):
                 v.pop(k)
         out: dict[str, Any] = {k: (np.asarray(x).tolist() if isinstance(x, np.ndarray) else x)
@@ -477,6 +486,8 @@ class LiquidIronEOS(Model):
             e_ref=float(o["hugoniot_reference_energy"]), scale_sd=float(o["pressure_scale_sd"]),
             prior=[[o["_priors"][k][1], o["_priors"][k][2]] for k in EOS_PARAMETERS],
         )
+        if o["errors"] != "latent":
+            out["use_profile"] = int(o["errors"] == "profile")
         return out
 
     def initial_values(self, data: PreparedData, rng: np.random.Generator) -> dict[str, Any]:
@@ -489,7 +500,7 @@ class LiquidIronEOS(Model):
         init = {k: float(getattr(base, k)) * (1 + jitter[k] * rng.standard_normal())
                 for k in EOS_PARAMETERS}
         init["K0p"] = max(init["K0p"], 1.5)
-        if self.options["errors"] == "marginal":
+        if self.options["errors"] != "latent":
             if v["D"]:
                 init["pressure_scale"] = np.zeros(int(v["D"]))
             return init
@@ -522,7 +533,7 @@ class LiquidIronEOS(Model):
         v = data.values
         p = self.eos_parameters({k: np.asarray(draws[k], dtype=float)[..., None]
                                  for k in EOS_PARAMETERS})
-        if self.options["errors"] == "marginal":
+        if self.options["errors"] != "latent":
             return {"rho_g_cm3": self._marginal_log_likelihood(draws, data, p)}
         parts = []
         lat = self.latent_states(draws, data)
@@ -560,13 +571,14 @@ class LiquidIronEOS(Model):
 
     def _marginal_log_likelihood(self, draws: Mapping[str, np.ndarray], data: PreparedData,
                                  p: fw.EOSParameters) -> np.ndarray:
-        """Pointwise log likelihood of ``errors="marginal"`` (the terms of
+        """Pointwise log likelihood of ``errors="marginal"`` or ``"profile"`` (the terms of
         ``liquid_iron_eos.stan``): each static or shock row's (P, V_P) is normal around
         the model at the observed state with the state errors propagated to first order."""
         from scipy.stats import norm
 
         v = data.values
         M = fw.MOLAR_MASS_FE
+        profile = self.options["errors"] == "profile"
         parts = []
         if v["N_s"]:
             rho = np.asarray(v["rho_s"], dtype=float)
@@ -581,12 +593,14 @@ class LiquidIronEOS(Model):
                 return fw.state(Vx, Tx, p)["V_P"]
 
             hv, ht = 1e-4 * V, 1e-4 * T
-            parts.append(np.log(V / rho) + _ev_logpdf(
+            state = (_log_normal_constant(v["rho_s_sd"]) + _log_normal_constant(sT)
+                     if profile else np.log(V / rho))
+            parts.append(state + _ev_logpdf(
                 v["P_s"], sc * fw.pressure(V, T, p), v["P_s_sd"],
                 -sc * fw.bulk_modulus_t(V, T, p) / V * sV, sc * fw.dPdT(V, T, p) * sT,
                 np.asarray(v["s_has_vp"]) == 1, v["vp_s"], vp(V, T), v["vp_s_sd"],
                 (vp(V + hv, T) - vp(V - hv, T)) / (2 * hv) * sV,
-                (vp(V, T + ht) - vp(V, T - ht)) / (2 * ht) * sT))
+                (vp(V, T + ht) - vp(V, T - ht)) / (2 * ht) * sT, profile=profile))
         if v["N_h"]:
             rho = np.asarray(v["rho_h"], dtype=float)
             V = M / rho
@@ -596,10 +610,11 @@ class LiquidIronEOS(Model):
             h0, hp, hm = (fw.hugoniot(x, p, **kw) for x in (V, V + hv, V - hv))
             zero = np.zeros_like(V)
             slope = fw.hugoniot_slope(V, p, **kw)
-            parts.append(np.log(V / rho) + _ev_logpdf(
+            state = _log_normal_constant(v["rho_h_sd"]) if profile else np.log(V / rho)
+            parts.append(state + _ev_logpdf(
                 v["P_h"], h0["P"], v["P_h_sd"], slope * sV, zero,
                 np.asarray(v["h_has_vp"]) == 1, v["vp_h"], h0["V_P"], v["vp_h_sd"],
-                (hp["V_P"] - hm["V_P"]) / (2 * hv) * sV, zero))
+                (hp["V_P"] - hm["V_P"]) / (2 * hv) * sV, zero, profile=profile))
         if v["N_1"]:
             # the Stan program's 3 Newton steps in log V from the observed volume (the
             # bracketing solver of fw.volume can miss the root at hot 1-bar states of
@@ -617,8 +632,8 @@ class LiquidIronEOS(Model):
 
     def _marginal_fitted_values(self, fit: Fit, p: fw.EOSParameters
                                 ) -> dict[str, np.ndarray]:
-        """Fitted values of ``errors="marginal"``: ``P`` at the observed state (density,
-        temperature), ``rho`` at the observed pressure (and temperature, or on the
+        """Fitted values of ``errors="profile"``/``"marginal"``: ``P`` at the observed state
+        (density, temperature), ``rho`` at the observed pressure (and temperature, or on the
         Hugoniot), ``vp`` at the observed state; posterior means."""
         v = fit.data.values
         M = fw.MOLAR_MASS_FE
@@ -772,7 +787,7 @@ class LiquidIronEOS(Model):
         ``fit.data.observed``): ``P`` (GPa), ``rho`` (g/cm³) and ``vp`` (km/s)."""
         v = fit.data.values
         p = self._draw_parameters(fit, max_draws=200)
-        if self.options["errors"] == "marginal":
+        if self.options["errors"] != "latent":
             return self._marginal_fitted_values(fit, p)
         est = {}
         for k in ("V_static", "T_static", "V_shock", "pressure_scale"):
@@ -824,10 +839,13 @@ def compare_isotherms(data: Any, method: str = "nuts", isotherms: tuple[str, ...
 
     Fits ``LiquidIronEOS(isotherm=..., **model_options)`` for each isotherm and ranks the
     fits with :func:`pystats.compare` (PSIS-LOO of Vehtari, Gelman & Gabry 2017 through
-    arviz, plus AIC/BIC at the point estimates).  With the default ``errors="marginal"``
-    each observation's true state is integrated out of its log-likelihood term, so the
-    leave-one-out unit is one observation (with one latent state per observation,
-    ``errors="latent"``, the importance ratios are unstable: Pareto k > 0.7).
+    arviz, plus AIC/BIC at the point estimates).  With ``errors="profile"`` (default) or
+    ``"marginal"`` each observation's true state is profiled or integrated out of its own
+    log-likelihood term, so the leave-one-out unit is one observation (with one latent
+    state per observation, ``errors="latent"``, the importance ratios are unstable: Pareto
+    k > 0.7).  The profile terms are a quasi-likelihood (per-observation densities up to
+    θ-free constants): differences of elpd between isotherms under the same ``errors``
+    are meaningful, absolute values and comparisons across ``errors`` options are not.
 
     Parameters
     ----------
@@ -889,20 +907,35 @@ def compare_isotherms(data: Any, method: str = "nuts", isotherms: tuple[str, ...
     return table
 
 
+def _log_normal_constant(sd: Any) -> np.ndarray:
+    """``log(1/(√(2π) sd))``: the log normalising constant of a normal density."""
+    return -0.5 * np.log(2 * np.pi) - np.log(np.asarray(sd, dtype=float))
+
+
 def _ev_logpdf(P_obs: Any, mP: Any, sP: Any, aP: Any, bP: Any, has_vp: Any, v_obs: Any,
-               mv: Any, sv: Any, av: Any, bv: Any) -> np.ndarray:
-    """Log density of (P, V_P) ~ N((mP, mv), diag(sP², sv²) + a aᵀ + b bᵀ), or of P alone
-    where ``has_vp`` is false (``ev_lpdf`` of ``liquid_iron_eos.stan``)."""
+               mv: Any, sv: Any, av: Any, bv: Any, profile: bool = False) -> np.ndarray:
+    """Log density of (P, V_P) ~ N((mP, mv), C), C = diag(sP², sv²) + a aᵀ + b bᵀ, or of P
+    alone where ``has_vp`` is false (``ev_lpdf`` of ``liquid_iron_eos.stan``).
+
+    With ``profile`` the quadratic form ``−½ dᵀC⁻¹d`` keeps the observation errors' own
+    normalising constants ``log(1/(√(2π) sP))`` (and ``sv``) instead of ``−½ log det(2πC)``:
+    the θ-free normaliser of the profile over the states (``ev_quad`` of the Stan program)."""
     c11 = np.square(sP) + np.square(aP) + np.square(bP)
     d1 = np.asarray(P_obs, dtype=float) - mP
-    one = -0.5 * np.log(2 * np.pi * c11) - 0.5 * d1**2 / c11
     c22 = np.square(sv) + np.square(av) + np.square(bv)
     c12 = aP * av + bP * bv
     det = c11 * c22 - c12**2
     d2 = np.nan_to_num(np.asarray(v_obs, dtype=float)) - np.nan_to_num(mv)
     with np.errstate(invalid="ignore", divide="ignore"):
-        two = (-np.log(2 * np.pi) - 0.5 * np.log(det)
-               - 0.5 * (c22 * d1**2 - 2 * c12 * d1 * d2 + c11 * d2**2) / det)
+        q_two = (c22 * d1**2 - 2 * c12 * d1 * d2 + c11 * d2**2) / det
+    q_one = d1**2 / c11
+    if profile:
+        one = _log_normal_constant(sP) - 0.5 * q_one
+        two = one + _log_normal_constant(sv) - 0.5 * (q_two - q_one)
+    else:
+        one = -0.5 * np.log(2 * np.pi * c11) - 0.5 * q_one
+        with np.errstate(invalid="ignore", divide="ignore"):
+            two = -np.log(2 * np.pi) - 0.5 * np.log(det) - 0.5 * q_two
     return np.where(has_vp, two, one)
 
 

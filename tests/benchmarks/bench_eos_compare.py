@@ -10,7 +10,8 @@ or through pytest (not run by default; ``-m benchmark`` selects it)::
     pytest tests/benchmarks/bench_eos_compare.py -m benchmark -s
 
 Two tables, each fitted with both isotherms by NUTS (:func:`pystats.eos.compare_isotherms`,
-``errors="marginal"``):
+the default ``errors="profile"``; the model card's table was made with ``"marginal"``, the
+default then):
 
 * ``measured``: only the public measurements (Assael et al. 2006 1-bar densities, liquid
   Hugoniot points 240–500 GPa, shock sound speeds), the real-data comparison;

@@ -3,7 +3,10 @@
 Run as a script::
 
     OMP_NUM_THREADS=1 PYTHONPATH=. python tests/benchmarks/bench_eos_nuts.py \
-        [--chains 4] [--draws 1000] [--errors marginal|latent]
+        [--chains 4] [--draws 1000] [--errors profile|marginal|latent] [--laplace]
+
+(``--laplace``: a Laplace approximation, ``chains × draws`` draws, instead of NUTS: the
+quick look at the CMB/ICB density excess.)
 
 or through pytest (not run by default; ``-m benchmark`` selects it)::
 
@@ -16,7 +19,8 @@ wall time of ``fit`` (compile cached), the
 machine's load (``uptime``) before and after,
 leapfrog steps and tree depth, divergences, max R-hat and min bulk/tail ESS over every
 row of the summary (parameters, latent states with ``--errors latent``, derived), and the
-CMB/ICB density excess over PREM on the 4000 +- 300 K adiabat.  Timings depend on what else
+CMB/ICB density excess over PREM (and deficit, 1 - rho_PREM/rho_Fe) on the 4000 +- 300 K
+adiabat.  Timings depend on what else
 runs on the machine (2 shared cores): indicative only; the load figures say how busy it was.
 """
 
@@ -48,12 +52,14 @@ def _load() -> str:
 
 
 def run(chains: int = 4, draws: int = 1000, seed: int = 1,
-        errors: str = "marginal") -> dict[str, float]:
+        errors: str = "profile", laplace: bool = False) -> dict[str, float]:
     pt = pd.read_csv(DATA / "kuwayama2020_pt_conditions.csv", comment="#")
     static = simulate_static(EOSParameters.kuwayama2020(), pt["pressure_GPa"],
                              pt["temperature_K"], seed=2020, dataset="kuwayama2020_simulated")
     data = assemble_reference_data(DATA, static=static)
     model = pystats.LiquidIronEOS(errors=errors)
+    if laplace:
+        return _laplace(model, data, chains * draws, seed)
     model.fit(data, method="map", seed=seed)  # compiles (cached) outside the timing
     print("before:", _load(), "| OMP_NUM_THREADS =", os.environ.get("OMP_NUM_THREADS"))
     t = time.perf_counter()
@@ -65,17 +71,36 @@ def run(chains: int = 4, draws: int = 1000, seed: int = 1,
     print("after: ", _load())
     s = fit.summary()
     stats = fit.sample_stats
-    prof = fit.predict(T_cmb=4000.0, T_cmb_sd=300.0, prem=DATA / "prem_outer_core.csv")
     out = {"wall_s": wall, "max_rhat": float(s["r_hat"].max()),
            "min_ess_bulk": float(s["ess_bulk"].min()),
            "min_ess_tail": float(s["ess_tail"].min()),
            "divergences": int(np.sum(stats["diverging"])),
            "mean_leapfrog": float(np.mean(stats["n_steps"])),
            "mean_tree_depth": float(np.mean(stats["tree_depth"]))}
-    for name, row in (("cmb", prof.iloc[0]), ("icb", prof.iloc[-1])):
-        for key in ("density_excess", "density_excess_lower", "density_excess_upper"):
-            out[f"{name}_{key}"] = float(row[key])
+    out.update(_excess(fit))
     print(s.head(9).to_string())
+    for k, v in out.items():
+        print(f"{k:32s} {v:.4g}")
+    return out
+
+
+def _excess(fit: pystats.Fit) -> dict[str, float]:
+    prof = fit.predict(T_cmb=4000.0, T_cmb_sd=300.0, prem=DATA / "prem_outer_core.csv")
+    out = {}
+    for name, row in (("cmb", prof.iloc[0]), ("icb", prof.iloc[-1])):
+        for q in ("excess", "deficit"):
+            for end in ("", "_lower", "_upper"):
+                out[f"{name}_density_{q}{end}"] = float(row[f"density_{q}{end}"])
+    return out
+
+
+def _laplace(model: pystats.LiquidIronEOS, data: pd.DataFrame, draws: int, seed: int
+             ) -> dict[str, float]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pystats.PystatsWarning)
+        fit = model.fit(data, method="laplace", seed=seed, draws=draws, chains=1, n_starts=2)
+    print(fit.summary().head(9).to_string())
+    out = _excess(fit)
     for k, v in out.items():
         print(f"{k:32s} {v:.4g}")
     return out
@@ -91,6 +116,9 @@ if __name__ == "__main__":
     parser.add_argument("--chains", type=int, default=4)
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--errors", choices=("marginal", "latent"), default="marginal")
+    parser.add_argument("--errors", choices=("profile", "marginal", "latent"),
+                        default="profile")
+    parser.add_argument("--laplace", action="store_true",
+                        help="Laplace approximation instead of NUTS")
     a = parser.parse_args()
-    run(a.chains, a.draws, a.seed, a.errors)
+    run(a.chains, a.draws, a.seed, a.errors, a.laplace)
