@@ -303,15 +303,19 @@ def test_eos_isotherms_bridge_against_laplace_evidence(shared_data) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", pystats.ConvergenceWarning)
         table = pystats.eos.compare_isotherms(data, method="nuts", seed=4, chains=2,
-                                              draws=500, warmup=500, bridge=True)
+                                              draws=500, warmup=500, bridge=True,
+                                              model_options={"errors": "marginal"})
     assert set(table.index) == {"vinet", "bm3"}
     assert float(table["log_ml_error"].max()) < 0.1
     np.testing.assert_allclose(table["log_bf"], table["log_ml"] - table["log_ml"].max())
     for iso in ("vinet", "bm3"):
-        lap = pystats.LiquidIronEOS(isotherm=iso).fit(data, method="laplace", seed=1)
+        lap = pystats.LiquidIronEOS(isotherm=iso, errors="marginal").fit(
+            data, method="laplace", seed=1)
         cov = np.asarray(lap.cov_unconstrained)
         evidence = (lap.optimizer["log_density"] + 0.5 * cov.shape[0] * math.log(2 * math.pi)
                     + 0.5 * np.linalg.slogdet(cov)[1])
         assert abs(table.loc[iso, "log_ml"] - evidence) < 0.5, (iso, table.loc[iso], evidence)
     with pytest.raises(OptionError, match="bridge=True needs method='nuts'"):
         pystats.eos.compare_isotherms(data, method="laplace", bridge=True)
+    with pytest.raises(OptionError, match=r"errors.: .marginal.*got errors='profile'"):
+        pystats.eos.compare_isotherms(data, method="nuts", bridge=True)

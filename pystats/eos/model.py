@@ -894,6 +894,11 @@ def compare_isotherms(data: Any, method: str = "nuts", isotherms: tuple[str, ...
     opts = dict(model_options or {})
     if bridge and method != "nuts":
         raise OptionError(f"bridge=True needs method='nuts' (MCMC draws); got {method!r}")
+    if bridge and LiquidIronEOS(**opts).options["errors"] != "marginal":
+        raise OptionError(
+            f"bridge=True needs model_options={{'errors': 'marginal'}}; got errors="
+            f"{LiquidIronEOS(**opts).options['errors']!r} (the profile likelihood is not a "
+            "normalised density of the data, so its marginal likelihood is not an evidence)")
     fits = {iso: LiquidIronEOS(isotherm=iso, **opts).fit(data, method=method, **fit_kwargs)
             for iso in isotherms}
     table = compare(fits)

@@ -85,7 +85,7 @@ def bridge_lines(fits: dict[str, pystats.Fit]) -> str:
     return "\n".join(lines)
 
 
-def laplace_evidence(seed: int = 1) -> None:
+def laplace_evidence(seed: int = 1, errors: str = "marginal") -> None:
     """Print the Laplace approximation of each isotherm's log evidence on both tables,
     ``log q(û) + d/2 log 2π + ½ log det Σ`` (unconstrained scale, ``method="laplace"``):
     a check of the bridge-sampling values for these near-normal posteriors."""
@@ -96,7 +96,8 @@ def laplace_evidence(seed: int = 1) -> None:
         for iso in ("vinet", "bm3"):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", pystats.ConvergenceWarning)
-                lap = pystats.LiquidIronEOS(isotherm=iso).fit(data, method="laplace", seed=seed)
+                lap = pystats.LiquidIronEOS(isotherm=iso, errors=errors).fit(
+                    data, method="laplace", seed=seed)
             cov = np.asarray(lap.cov_unconstrained)
             ev[iso] = (lap.optimizer["log_density"] + 0.5 * cov.shape[0] * math.log(2 * math.pi)
                        + 0.5 * np.linalg.slogdet(cov)[1])
@@ -105,14 +106,14 @@ def laplace_evidence(seed: int = 1) -> None:
 
 
 def run(chains: int = 4, draws: int = 1000, seed: int = 1,
-        bridge: bool = False) -> dict[str, pd.DataFrame]:
+        bridge: bool = False, errors: str = "marginal") -> dict[str, pd.DataFrame]:
     out = {}
     for name, data in tables().items():
         print(f"== {name}: {len(data)} rows;", _load())
         t = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", pystats.ConvergenceWarning)
-            fits = {iso: pystats.LiquidIronEOS(isotherm=iso).fit(
+            fits = {iso: pystats.LiquidIronEOS(isotherm=iso, errors=errors).fit(
                 data, method="nuts", seed=seed, chains=chains, draws=draws, warmup=draws)
                 for iso in ("vinet", "bm3")}
         table = pystats.compare(fits)
@@ -141,7 +142,9 @@ if __name__ == "__main__":
     parser.add_argument("--chains", type=int, default=4)
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--errors", default="marginal", choices=("marginal", "profile"),
+                        help="LiquidIronEOS errors option (bridge sampling: marginal only)")
     parser.add_argument("--bridge", action="store_true",
                         help="also the log marginal likelihoods by bridge sampling")
     a = parser.parse_args()
-    run(a.chains, a.draws, a.seed, a.bridge)
+    run(a.chains, a.draws, a.seed, a.bridge, a.errors)
