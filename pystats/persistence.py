@@ -319,6 +319,12 @@ def save_fit(fit: Fit, path: str | os.PathLike[str]) -> Path:
 
 
 # ---------------------------------------------------------------------- load
+RESULT_FORMATS: dict[str, str] = {
+    "pystats.processes": "pystats.compositional.processes:ProcessesResult",
+}
+"""Other saved results ``pystats.load`` reads: ``pystats_format`` -> ``"module:Class"``;
+the class's ``from_file(path)`` reads the file (its ``save`` writes it)."""
+
 _READ_ERRORS = (OSError, RuntimeError, KeyError, IndexError, TypeError, ValueError,
                 AttributeError, UnicodeDecodeError)
 """What h5py, h5netcdf, xarray and json raise on damaged content (turned into FitFileError)."""
@@ -480,8 +486,11 @@ def _check_fit_parts(path: Path, method: str, parameters: ParameterSet,
                                  f"{parameters.dim} numbers")
 
 
-def load(path: str | os.PathLike[str]) -> Fit:
+def load(path: str | os.PathLike[str]) -> Any:
     """Load a fit written by :meth:`Fit.save` (``pystats.load``).
+
+    Files of the other result kinds in :data:`RESULT_FORMATS` (by their
+    ``pystats_format`` attribute) are read by their class's ``from_file``.
 
     The model is rebuilt from its family name and options, the data from the stored
     values, so the returned fit summarises, predicts and reports like the original.
@@ -516,13 +525,17 @@ def load(path: str | os.PathLike[str]) -> Fit:
         raise _damaged(path, _cause(e)) from e
 
 
-def _load(path: Path) -> Fit:
+def _load(path: Path) -> Any:
     import xarray as xr
 
     from .fit import Fit
     from .model import PreparedData
 
     attrs, groups = _read_layout(path)
+    kind = attrs.get("pystats_format")
+    if isinstance(kind, str) and kind in RESULT_FORMATS:
+        module, name = RESULT_FORMATS[kind].split(":")
+        return getattr(importlib.import_module(module), name).from_file(path)
     if attrs.get("pystats_format") != FORMAT:
         raise _not_a_fit(
             path, f"attribute pystats_format is {attrs.get('pystats_format')!r}, not {FORMAT!r}"

@@ -65,7 +65,7 @@ if TYPE_CHECKING:
 
     from .fit import Fit
 
-__all__ = ["write_report"]
+__all__ = ["render_page", "write_page", "write_report"]
 
 log = logging.getLogger("pystats")
 
@@ -600,4 +600,49 @@ def write_report(fit: Fit, path: str | os.PathLike[str]) -> Path:
     path = Path(path)
     document = render_report(fit)
     path.write_text(document, encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------------- generic pages
+def render_page(title: str, sections: list[tuple[str, list[Any]]]) -> str:
+    """A self-contained HTML page in the report style from plain building blocks.
+
+    For results that are not a :class:`~pystats.fit.Fit` (e.g. a decomposition).
+    ``sections`` are ``(heading, items)``; each item is a ``str`` (a paragraph, escaped),
+    a :class:`pandas.DataFrame` (a table, formatted like the summaries), a list of
+    ``(key, value)`` pairs (a key-value table) or a ``(caption, figure)`` pair with a
+    matplotlib figure or a callable returning one (embedded as PNG; a failure becomes a
+    visible note).
+    """
+    import pandas as pd
+
+    body = [f"<h1>{_esc(title)}</h1>"]
+    for heading, items in sections:
+        body.append(f"<h2>{_esc(heading)}</h2>")
+        for item in items:
+            if isinstance(item, str):
+                body.append(f"<p>{_esc(item)}</p>")
+            elif isinstance(item, pd.DataFrame):
+                body.append(table_html(item))
+            elif isinstance(item, tuple) and len(item) == 2:
+                caption, fig = item
+                body.append(_figure_html(str(caption), fig if callable(fig)
+                                         else (lambda fig=fig: fig)))
+            elif isinstance(item, list):
+                body.append(_kv_table(item))
+            else:
+                raise TypeError(f"report item of type {type(item).__name__} is not allowed; "
+                                "use str, DataFrame, list of (key, value) or (caption, figure)")
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body>{''.join(body)}"
+        "</body></html>"
+    )
+
+
+def write_page(path: str | os.PathLike[str], title: str,
+               sections: list[tuple[str, list[Any]]]) -> Path:
+    """Write :func:`render_page` ``(title, sections)`` to ``path``; returns the path."""
+    path = Path(path)
+    path.write_text(render_page(title, sections), encoding="utf-8")
     return path

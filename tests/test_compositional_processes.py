@@ -133,3 +133,123 @@ def test_lipp2020_sediments_and_crater_lake(shared_data):
     weathering = [k for k in range(2) if L.iloc[k]["Na2O"] * L.iloc[k]["Al2O3"] < 0
                   and L.iloc[k]["Na2O"] * L.iloc[k]["TiO2"] < 0]
     assert weathering, L
+
+
+# ---------------------------------------------------------------------- predict, report, save
+@pytest.fixture(scope="module")
+def fitted():
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", module="sklearn")
+        sim = simulate_processes(n=120, seed=5)
+        res = CompositionalProcesses(2, n_bootstrap=10).fit(sim.data, seed=5)
+    return sim, res
+
+
+@pytest.mark.parametrize(("method", "transform"), [("ica", "ilr"), ("pca", "clr"),
+                                                   ("ica", "standardised")])
+def test_predict_on_own_data_gives_the_scores(method, transform):
+    sim = simulate_processes(n=120, seed=6)
+    res = CompositionalProcesses(2, method=method, transform=transform,
+                                 n_bootstrap=0).fit(sim.data, seed=6)
+    pred = res.predict(sim.data)
+    np.testing.assert_allclose(pred.scores.to_numpy(), res.scores.to_numpy(), atol=1e-10)
+    assert list(pred.scores.columns) == ["c1", "c2"] and pred.n_components == 2
+    # a shuffled subset of rows, with a name column, scores the same rows the same way
+    sub = sim.data.iloc[[7, 3, 50]].assign(name=["a", "b", "c"])
+    np.testing.assert_allclose(res.predict(sub).scores.to_numpy(),
+                               res.scores.iloc[[7, 3, 50]].to_numpy(), atol=1e-10)
+
+
+@pytest.mark.parametrize("method", ["pca", "ica"])
+def test_reconstruction_with_all_components_is_the_data(method):
+    sim = simulate_processes(n=100, seed=7)
+    data = sim.data / 100.0 * np.linspace(1, 50, 100)[:, None]  # rows of different totals
+    res = CompositionalProcesses(7, method=method, n_bootstrap=0).fit(data, seed=7)
+    rec = res.predict(data).reconstruction
+    np.testing.assert_allclose(rec.to_numpy(), data.to_numpy(), rtol=1e-10)
+    # fewer components: closed to the rows' totals, and the error grows as K falls
+    errs = []
+    for k in (7, 4, 2, 1):
+        r = res.predict(data, n_components=k).reconstruction
+        np.testing.assert_allclose(r.sum(axis=1), data.sum(axis=1), rtol=1e-12)
+        errs.append(float(np.abs(np.log(r.to_numpy() / data.to_numpy())).mean()))
+    assert errs == sorted(errs) and errs[-1] > 10 * errs[0] + 1e-6
+
+
+def test_predict_errors(fitted):
+    sim, res = fitted
+    x = sim.data.iloc[:5].copy()
+    with pytest.raises(DataError, match=r"lack part\(s\) \['K2O'\]"):
+        res.predict(x.drop(columns="K2O"))
+    with pytest.raises(DataError, match=r"\['P2O5'\] that are not parts.*SiO2"):
+        res.predict(x.assign(P2O5=0.1))
+    for bad, kind in ((0.0, "a zero"), (-0.5, "a negative value"), (np.nan, "missing")):
+        y = x.copy()
+        y.iloc[2, 3] = bad
+        with pytest.raises(DataError, match=f"{kind}.*row 2, column MgO"):
+            res.predict(y)
+    assert x.equals(sim.data.iloc[:5])  # inputs not modified
+    with pytest.raises(DataError, match=r"shape \(n, 8\)"):
+        res.predict(np.ones((3, 5)))
+    for k in (0, 3, 1.5, True):
+        with pytest.raises(OptionError, match="n_components"):
+            res.predict(x, n_components=k)
+
+
+def test_report_names_components_parts_and_explained(fitted, tmp_path):
+    sim, res = fitted
+    path = res.report(tmp_path / "proc.html", data=sim.data)
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>")
+    for name in ["c1", "c2", *res.parts, "Explained variance", "clr loadings",
+                 "Data and extracted directions", "10 resamples"]:
+        assert name in text, name
+    assert text.count("<img") == 2 and "could not be drawn" not in text
+    assert f"{res.loadings.iloc[0, 0]:.3g}"[:4] in text
+
+
+def test_save_load_round_trip(fitted, tmp_path):
+    import pystats
+
+    sim, res = fitted
+    res2 = pystats.load(res.save(tmp_path / "proc.nc"))
+    for name in ("loadings", "lower", "upper", "scores"):
+        pd.testing.assert_frame_equal(getattr(res2, name), getattr(res, name),
+                                      check_exact=True, check_index_type="equiv")
+    np.testing.assert_array_equal(res2.explained, res.explained)
+    np.testing.assert_array_equal(res2.bootstrap, res.bootstrap)
+    assert res2.options == res.options and set(res2.state) == set(res.state)
+    for k, v in res.state.items():
+        np.testing.assert_array_equal(res2.state[k], v)
+    pd.testing.assert_frame_equal(res2.predict(sim.data).scores, res.predict(sim.data).scores)
+    # string sample names survive
+    named = CompositionalProcesses(2, method="pca", n_bootstrap=0).fit(
+        sim.data.set_axis([f"s{i}" for i in range(len(sim.data))]).rename_axis("sample"))
+    back = pystats.load(named.save(tmp_path / "named.nc"))
+    pd.testing.assert_frame_equal(back.scores, named.scores, check_exact=True)
+
+
+GALE_PARTS = ["SiO2", "TiO2", "Al2O3", "FeO", "CaO", "MgO", "Na2O", "K2O",
+              "Th", "Nb", "La", "Ce", "Nd", "Sm", "Zr", "Y", "Yb"]
+
+
+def test_gale2013_glasses_enrichment_and_fractionation(shared_data):
+    """Gale et al. (2013) MORB glasses, 8 majors + 9 trace elements (1522 complete rows):
+    ilr-PCA's first direction (~80 % of the variance) is mantle enrichment, ranking the
+    incompatible elements by incompatibility (Th > Nb > La > Ce > Nd > Sm, HREE and Y
+    depleted); the second is fractional crystallisation (MgO, CaO, Al2O3 against Zr, the
+    middle and heavy REE and TiO2)."""
+    d = pd.read_csv(shared_data / "geochem" / "gale2013_morb_samples.csv")
+    x = d.loc[d["Material"] == "GL", GALE_PARTS].apply(pd.to_numeric, errors="coerce")
+    x = x.dropna()
+    x = x[(x > 0).all(axis=1)]
+    assert len(x) > 1500
+    res = CompositionalProcesses(2, method="pca", n_bootstrap=0).fit(x)
+    assert res.explained[0] > 0.7
+    e, f = res.loadings.iloc[0], res.loadings.iloc[1]
+    e, f = e * np.sign(e["Th"]), f * np.sign(f["MgO"])
+    ree = e[["Th", "Nb", "La", "Ce", "Nd", "Sm"]].to_numpy()
+    assert np.all(np.diff(ree) < 0), e
+    assert e["K2O"] > 0 and e["Yb"] < 0 and e["Y"] < 0
+    assert f["CaO"] > 0 and f["Al2O3"] > 0
+    assert all(f[p] < 0 for p in ("Zr", "Sm", "Nd", "Yb", "Y", "TiO2")), f

@@ -319,3 +319,27 @@ def test_forest_rows_on_their_own_scale_with_rhat_and_ess(nuts_fit: Fit) -> None
         lo, hi = ax.get_xlim()  # each row spans its own draws (mu ~ 1.5, sigma ~ 0.7)
         x = np.asarray(nuts_fit.variable(label))
         assert lo < np.quantile(x, 0.05) and hi > np.quantile(x, 0.95) and hi - lo < 1.0
+
+
+def test_render_page_builds_a_page_from_blocks():
+    """The generic page (results that are not a Fit): text escaped, tables, key-value
+    pairs, figures (a failing one becomes a visible note), a bad block refused."""
+    import matplotlib.figure
+    import pandas as pd
+
+    from pystats.report import render_page
+
+    def broken():
+        raise RuntimeError("no ink")
+
+    fig = matplotlib.figure.Figure()
+    fig.add_subplot().plot([0, 1])
+    page = render_page("T <1>", [("S & more", ["a <b>", pd.DataFrame({"x": [1.5]},
+                                                                      index=["r1"]),
+                                               [("key", "v<")], ("good", fig),
+                                               ("bad", broken)])])
+    assert "<title>T &lt;1&gt;</title>" in page and "<h2>S &amp; more</h2>" in page
+    assert "<p>a &lt;b&gt;</p>" in page and "r1" in page and "v&lt;" in page
+    assert page.count("<img") == 1 and "could not be drawn: RuntimeError: no ink" in page
+    with pytest.raises(TypeError, match="report item of type int"):
+        render_page("t", [("s", [3])])

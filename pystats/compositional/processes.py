@@ -31,7 +31,9 @@ Geochemistry, Geophysics, Geosystems 21, e2019GC008758.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -40,8 +42,12 @@ import pandas as pd
 from ..errors import DataError, OptionError
 from .transforms import clr, helmert_basis
 
-__all__ = ["CompositionalProcesses", "ProcessesResult", "direction_cosines",
-           "simulate_processes"]
+__all__ = ["CompositionalProcesses", "ProcessesPrediction", "ProcessesResult",
+           "direction_cosines", "simulate_processes"]
+
+FORMAT = "pystats.processes"
+"""``pystats_format`` of a saved :class:`ProcessesResult` (read back by ``pystats.load``)."""
+FORMAT_VERSION = 1
 
 METHODS = ("ica", "pca")
 TRANSFORMS = ("ilr", "clr", "standardised")
@@ -81,6 +87,13 @@ class ProcessesResult:
         Share of the transformed data's variance along each component.
     bootstrap : ndarray
         Bootstrap loadings (B x K x D), matched to ``loadings`` by |cos| and sign.
+    options : dict
+        The options of the :class:`CompositionalProcesses` that made the result.
+    state : dict of ndarray
+        The fitted map in the transformed space (ilr: D-1 coordinates, clr and
+        standardised: D): ``center``, ``unmixing`` (K x dim; scores are
+        ``(z - center) @ unmixing.T``) and ``mixing`` (K x dim; ``z`` is reconstructed as
+        ``center + scores @ mixing``); for ``standardised`` also ``raw_mean``, ``raw_sd``.
 
     Examples
     --------
@@ -97,6 +110,101 @@ class ProcessesResult:
     explained: np.ndarray
     bootstrap: np.ndarray
     options: dict[str, Any] = field(default_factory=dict)
+    state: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def parts(self) -> list[str]:
+        """The parts (columns) the result was fitted on, in order."""
+        return [str(p) for p in self.loadings.columns]
+
+    def _new_rows(self, new_data: Any) -> pd.DataFrame:
+        parts = self.parts
+        if not isinstance(new_data, pd.DataFrame):
+            arr = np.asarray(new_data, dtype=float)
+            if arr.ndim != 2 or arr.shape[1] != len(parts):
+                raise DataError(f"new_data as an array must have shape (n, {len(parts)}) "
+                                f"(columns {parts}), not {arr.shape}; or pass a DataFrame "
+                                "with those columns")
+            new_data = pd.DataFrame(arr, columns=parts)
+        missing = [p for p in parts if p not in new_data.columns]
+        if missing:
+            raise DataError(f"new_data lack part(s) {missing} of the fit; the fit's parts are "
+                            f"{parts}")
+        extra = [str(c) for c in new_data.columns if c not in parts
+                 and pd.api.types.is_numeric_dtype(new_data[c])]
+        if extra:
+            raise DataError(f"new_data have numeric column(s) {extra} that are not parts of "
+                            f"the fit; allowed parts are {parts} (select them: "
+                            "new_data[result.parts])")
+        frame = new_data[parts]
+        clr(frame)  # validates: positive, finite (error names row, column and value)
+        return frame
+
+    def predict(self, new_data: Any, n_components: int | None = None) -> ProcessesPrediction:
+        """Scores of new samples on the components and their reconstruction.
+
+        The fit's own transform, centring (and, for ``standardised``, scaling) and
+        unmixing are applied to ``new_data``; the reconstruction keeps the first
+        ``n_components`` components (default: all K), ``z = center + scores @ mixing``,
+        back-transformed to compositions closed to each row's own total (for
+        ``standardised``: un-scaled raw values).  With K = D - 1 the reconstruction is the
+        data (to rounding); on the fit's own data the scores are ``scores``.
+
+        Parameters
+        ----------
+        new_data : DataFrame or array
+            Rows of the fit's parts (positive, finite); other numeric columns are an error,
+            non-numeric ones (sample names) are ignored.
+        n_components : int, optional
+            Components used in the reconstruction, 1..K.
+
+        Returns
+        -------
+        ProcessesPrediction
+
+        Raises
+        ------
+        DataError
+            A part missing or an extra numeric column (named), or a zero, negative or
+            missing value (row, column and value named).
+        OptionError
+            ``n_components`` outside 1..K.
+
+        Examples
+        --------
+        >>> sim = simulate_processes(n=100, seed=0)
+        >>> res = CompositionalProcesses(7, method="pca", n_bootstrap=0).fit(sim.data)
+        >>> pred = res.predict(sim.data)
+        >>> bool(np.allclose(pred.reconstruction, sim.data))
+        True
+        """
+        K = self.loadings.shape[0]
+        k = K if n_components is None else n_components
+        if isinstance(k, bool) or not isinstance(k, int | np.integer) or not 1 <= k <= K:
+            raise OptionError(f"n_components={n_components!r} is not allowed; use an integer "
+                              f"in 1..{K}")
+        frame = self._new_rows(new_data)
+        x = frame.to_numpy(dtype=float)
+        st = self.state
+        t = self.options["transform"]
+        if t == "standardised":
+            z = (x - st["raw_mean"]) / st["raw_sd"]
+        else:
+            y = np.log(x)
+            y = y - y.mean(axis=1, keepdims=True)
+            z = y @ helmert_basis(x.shape[1]).T if t == "ilr" else y
+        scores = (z - st["center"]) @ st["unmixing"].T
+        zhat = st["center"] + scores[:, :k] @ st["mixing"][:k]
+        if t == "standardised":
+            xhat = zhat * st["raw_sd"] + st["raw_mean"]
+        else:
+            yhat = zhat @ helmert_basis(x.shape[1]) if t == "ilr" else zhat
+            e = np.exp(yhat - yhat.max(axis=1, keepdims=True))
+            xhat = e / e.sum(axis=1, keepdims=True) * x.sum(axis=1, keepdims=True)
+        return ProcessesPrediction(
+            scores=pd.DataFrame(scores, index=frame.index, columns=self.loadings.index),
+            reconstruction=pd.DataFrame(xhat, index=frame.index, columns=frame.columns),
+            n_components=int(k))
 
     def summary(self) -> pd.DataFrame:
         """Long table: component, part, loading, lower, upper."""
@@ -118,6 +226,85 @@ class ProcessesResult:
         if data is not None:
             figs.append(("Data and extracted directions", plots.directions_figure(self, data)))
         return figs
+
+    def report(self, path: str | os.PathLike[str], data: pd.DataFrame | None = None) -> Path:
+        """Write a self-contained HTML report: options, explained variance, the loadings
+        with their bootstrap intervals, the score summary and :meth:`report_figures`
+        (the data figure only when ``data`` are given).  Returns the path written."""
+        from ..report import write_page
+
+        o = self.options
+        title = (f"pystats report: CompositionalProcesses ({o['transform']}-"
+                 f"{o['method']}, K = {self.loadings.shape[0]})")
+        expl = pd.DataFrame({"explained variance share": self.explained,
+                             "cumulative": np.cumsum(self.explained)},
+                            index=self.loadings.index)
+        tab = self.summary().set_index(["component", "part"])
+        sections = [
+            ("Options", [[*o.items(), ("parts", ", ".join(self.parts)),
+                          ("samples", len(self.scores))]]),
+            ("Explained variance", [
+                "Share of the transformed data's total variance along each component.",
+                expl]),
+            ("clr loadings", [
+                f"Unit vectors over the parts (rows sum to 0); {o['prob']:.0%} bootstrap "
+                f"intervals from {self.bootstrap.shape[0]} resamples of the rows "
+                "(components matched by |cos| and sign).", self.loadings,
+                tab]),
+            ("Scores", ["Summary of the sample scores.", self.scores.describe()]),
+            ("Figures", self.report_figures(data)),
+        ]
+        return write_page(path, title, sections)
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the result to one NetCDF file (read back by ``pystats.load``)."""
+        from ..persistence import _dataset, _dumps_or
+
+        path = Path(path)
+        arrays = {"loadings": self.loadings.to_numpy(), "lower": self.lower.to_numpy(),
+                  "upper": self.upper.to_numpy(), "scores": self.scores.to_numpy(),
+                  "explained": np.asarray(self.explained), "bootstrap": self.bootstrap,
+                  **{f"state_{k}": v for k, v in self.state.items()}}
+        ds = _dataset(arrays)
+        meta = {"options": self.options, "parts": self.parts,
+                "components": [str(c) for c in self.loadings.index],
+                "index": self.scores.index.tolist(), "index_name": self.scores.index.name}
+        ds.attrs = {"pystats_format": FORMAT, "pystats_format_version": FORMAT_VERSION,
+                    "meta": _dumps_or(meta, "result", DataError, "value")}
+        ds.to_netcdf(path, mode="w", engine="h5netcdf")
+        return path
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> ProcessesResult:
+        """Read a file written by :meth:`save` (``pystats.load`` calls this)."""
+        import xarray as xr
+
+        from ..persistence import _arrays, _loads
+
+        with xr.open_dataset(path, engine="h5netcdf") as ds:
+            a = _arrays(ds.load())
+            meta = _loads(ds.attrs["meta"])
+        comps, parts = meta["components"], meta["parts"]
+        index = pd.Index(meta["index"], name=meta["index_name"])
+
+        def frame(v: np.ndarray, rows: Any = comps, cols: Any = parts) -> pd.DataFrame:
+            return pd.DataFrame(v, index=rows, columns=cols)
+
+        return cls(loadings=frame(a["loadings"]), lower=frame(a["lower"]),
+                   upper=frame(a["upper"]), scores=frame(a["scores"], index, comps),
+                   explained=a["explained"], bootstrap=a["bootstrap"],
+                   options=meta["options"],
+                   state={k[6:]: v for k, v in a.items() if k.startswith("state_")})
+
+
+@dataclass(frozen=True)
+class ProcessesPrediction:
+    """What :meth:`ProcessesResult.predict` returns: ``scores`` (n x K) of the new rows
+    and their ``reconstruction`` (n x D compositions) from the first ``n_components``."""
+
+    scores: pd.DataFrame
+    reconstruction: pd.DataFrame
+    n_components: int
 
 
 class CompositionalProcesses:
@@ -175,8 +362,11 @@ class CompositionalProcesses:
 
     # ------------------------------------------------------------------ core
     def _directions(self, x: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray,
-                                                             np.ndarray]:
-        """clr loadings (K x D), scores (n x K) and explained shares for rows ``x``."""
+                                                             np.ndarray, dict[str, np.ndarray]]:
+        """clr loadings (K x D), scores (n x K), explained shares for rows ``x``, and the
+        fitted map (``center``, ``unmixing``, ``mixing`` in the transformed space; for
+        ``standardised`` also ``raw_mean``, ``raw_sd``) that :meth:`ProcessesResult.predict`
+        applies to new rows."""
         from sklearn.decomposition import PCA, FastICA
 
         K, D = self.options["n_components"], x.shape[1]
@@ -186,8 +376,10 @@ class CompositionalProcesses:
             if np.any(sd == 0):
                 raise DataError("a part is constant; it cannot be standardised")
             z = (x - mean) / sd
+            state = {"raw_mean": mean, "raw_sd": sd}
             to_clr = (lambda m: (m * sd[None, :]) / mean[None, :])  # noqa: E731
         else:
+            state = {}
             logs = np.log(x)
             y = logs - logs.mean(axis=1, keepdims=True)
             if t == "ilr":
@@ -203,11 +395,13 @@ class CompositionalProcesses:
             est = PCA(n_components=K, random_state=seed).fit(zc)
             dirs = est.components_
             scores = est.transform(zc)
+            unmixing = est.components_
         else:
             est = FastICA(n_components=K, whiten="unit-variance", random_state=seed,
                           max_iter=2000, tol=1e-6)
             scores = est.fit_transform(zc)
             dirs = est.mixing_.T  # K x dim: the change per unit of each source
+            unmixing = est.components_
         load = _unit_clr(to_clr(dirs))
         # sign: make the largest loading positive (a convention for the report)
         sign = np.sign(load[np.arange(K), np.argmax(np.abs(load), axis=1)])
@@ -216,7 +410,11 @@ class CompositionalProcesses:
         explained = np.array([float(np.sum((np.outer(scores[:, k], dirs[k] * sign[k])) ** 2))
                               / total for k in range(K)])
         order = np.argsort(-explained)
-        return load[order], scores[:, order], explained[order]
+        # scores = (z - center) @ unmixing.T; z ~ center + scores @ mixing (exact at K = dim)
+        state.update(center=z.mean(axis=0) + est.mean_,
+                     unmixing=(unmixing * sign[:, None])[order],
+                     mixing=(dirs * sign[:, None])[order])
+        return load[order], scores[:, order], explained[order], state
 
     def fit(self, data: Any, *, parts: list[str] | None = None,
             seed: int | None = None) -> ProcessesResult:
@@ -244,7 +442,7 @@ class CompositionalProcesses:
             raise DataError(f"{x.shape[0]} samples are too few for {len(parts)} parts; need "
                             f"at least {2 * len(parts)}")
         seed = 0 if seed is None else int(seed)
-        load, scores, explained = self._directions(x, seed)
+        load, scores, explained, state = self._directions(x, seed)
         rng = np.random.default_rng(seed)
         B = self.options["n_bootstrap"]
         boot = np.empty((B, K, len(parts)))
@@ -252,7 +450,7 @@ class CompositionalProcesses:
 
         for b in range(B):
             rows = rng.integers(0, x.shape[0], x.shape[0])
-            lb, _, _ = self._directions(x[rows], seed + 1 + b)
+            lb, _, _, _ = self._directions(x[rows], seed + 1 + b)
             c = load @ lb.T
             r, cidx = linear_sum_assignment(-np.abs(c))
             matched = lb[cidx[np.argsort(r)]]
@@ -271,7 +469,7 @@ class CompositionalProcesses:
             lower=pd.DataFrame(lo, index=names, columns=L.columns),
             upper=pd.DataFrame(hi, index=names, columns=L.columns),
             scores=pd.DataFrame(scores, index=data.index, columns=names),
-            explained=explained, bootstrap=boot, options=dict(self.options))
+            explained=explained, bootstrap=boot, options=dict(self.options), state=state)
 
 
 # ---------------------------------------------------------------------- simulation
