@@ -45,15 +45,16 @@ def confusion(n_rep: int, n_events: int, method: str = "laplace", seed: int = 0,
     """Counts of the preferred law by criterion (``aic``, ``bic``, and ``loo`` with draws).
 
     Every true law gets its own random stream (``seed``, law index), so a subset of laws
-    reproduces the rows of the full run.
+    reproduces the rows of the full run; replicates are the outer loop.
     """
     crits = ("aic", "bic", "loo") if method in ("laplace", "nuts") else ("aic", "bic")
     truths = list(TRUTH) if truths is None else list(truths)
     tables = {c: pd.DataFrame(0, index=truths, columns=list(LAWS)) for c in crits}
     det = DETECTION if detection else {}
-    for true in truths:
-        rng = np.random.default_rng([seed, list(TRUTH).index(true)])
-        for rep in range(n_rep):
+    rngs = {true: np.random.default_rng([seed, list(TRUTH).index(true)]) for true in truths}
+    for rep in range(n_rep):  # replicates outermost: a cut-short run is balanced
+        for true in truths:
+            rng = rngs[true]
             t0 = time.perf_counter()
             m = simulate(n_events, true, 1.95, TRUTH[true], rng=rng, delta_m=0.1, **det)
             fits = {}
