@@ -143,6 +143,64 @@ def test_compare_prefers_the_true_law_and_checks_the_events():
         pystats.compare([fits["gr"]])
 
 
+@pytest.mark.parametrize("law,detection,delta_m", [
+    ("generalized_gamma", False, 0.1), ("tapered_gr", True, 0.1), ("gamma", True, 0.1),
+    ("weibull", False, 0.0), ("exponential_moment", True, 0.0), ("gr", False, 0.1),
+])
+def test_batched_log_density_equals_row_by_row(law, detection, delta_m):
+    # the Laplace fit's Pareto-k draws are evaluated in batches (batched_torch_likelihood)
+    from pystats.backends.base import LogDensity
+    from pystats.backends.torch import TorchBackend
+
+    det = DETECTION if detection else {}
+    m = simulate(800, law, 1.95, TRUTH[law], rng=7, delta_m=delta_m, **det)
+    model = (pystats.MagnitudeLaw(law=law, detection=True, delta_m=delta_m) if detection
+             else pystats.MagnitudeLaw(law=law, mc=1.95 if delta_m == 0 else 2.0,
+                                       delta_m=delta_m))
+    assert model.batched_torch_likelihood
+    data = model.prepare(m)
+    params = model.parameters(data)
+    density = TorchBackend().log_density(model, data, include_prior=True)
+    rng = np.random.default_rng(0)
+    us = np.stack([params.unconstrain(model.initial_values(data, rng)) for _ in range(7)])
+    rows = LogDensity.values(density, us, True)
+    assert np.all(np.isfinite(rows))
+    np.testing.assert_allclose(density.values(us, True), rows, rtol=1e-12)
+
+
+@pytest.fixture(scope="module")
+def laplace_fits():
+    m = simulate(1500, "gamma", 1.95, TRUTH["gamma"], rng=8, delta_m=0.1)
+    return {law: pystats.MagnitudeLaw(law=law, mc=2.0).fit(m, method="laplace", seed=2,
+                                                            draws=200)
+            for law in ("gr", "gamma", "weibull")}
+
+
+@pytest.mark.parametrize("chains", [1, 4])
+def test_psis_loo_of_distinct_columns_equals_arviz_loo(laplace_fits, chains):
+    # binned events share their pointwise log likelihood: PSIS once per bin, weighted by
+    # the counts, must give arviz.loo over every event (elpd, SE, p_loo, max k)
+    import dataclasses
+
+    import arviz as az
+
+    from pystats.comparison import psis_loo
+
+    for fit in laplace_fits.values():
+        if chains > 1:  # the same draws as 4 chains: reff from the posterior ESS
+            draws = {k: np.asarray(v).reshape(chains, -1, *np.shape(v)[2:])
+                     for k, v in fit.draws.items()}
+            fit = dataclasses.replace(fit, draws=draws)
+        ours = psis_loo(fit)
+        ref = az.loo(fit.to_arviz(), pointwise=True)
+        assert ours["elpd_loo"] == pytest.approx(float(ref.elpd_loo), rel=1e-10)
+        assert ours["se_elpd_loo"] == pytest.approx(float(ref.se), rel=1e-8)
+        assert ours["p_loo"] == pytest.approx(float(ref.p_loo), rel=1e-6, abs=1e-8)
+        assert ours["max_pareto_k"] == pytest.approx(float(np.max(ref.pareto_k)), rel=1e-10)
+    table = pystats.compare(laplace_fits)
+    assert table.index[0] == "gamma"
+
+
 @pytest.mark.parametrize("options,match", [
     ({"law": "pareto"}, "law"),
     ({"law": "gr"}, "mc is required"),
