@@ -105,20 +105,37 @@ def log_upper_gamma(a: Any, x: Any) -> Any:
     plw = torch.as_tensor(plw_np, device=dev)
 
     use_upper = x >= torch.clamp(a, min=0.0) + 1.0
-    # rule 1 (fed a safe x where not used, so that no NaN reaches the gradient)
-    x1 = torch.where(use_upper, x, torch.clamp(a, min=0.0) + 1.0).unsqueeze(-1)
+    n_upper = int(use_upper.sum())
+    if n_upper == use_upper.numel():
+        return _rule_upper(a, x, s, lw)
+    if n_upper == 0:
+        return _rule_panels(a, x, off, plw)
+    # each rule on its own elements only (the panel rule has 1 200 nodes, the exp-sinh
+    # rule 111): the same values as evaluating both everywhere, at a fraction of the cost
+    r1 = _rule_upper(a[use_upper], x[use_upper], s, lw)
+    r2 = _rule_panels(a[~use_upper], x[~use_upper], off, plw)
+    out = torch.zeros_like(a).masked_scatter(use_upper, r1)
+    return out.masked_scatter(~use_upper, r2)
+
+
+def _rule_upper(a: Any, x: Any, s: Any, lw: Any) -> Any:
+    """``log Γ(a, x)`` by the exp-sinh rule (for ``x >= max(a, 0) + 1``)."""
+    import torch
+
+    g1 = a.unsqueeze(-1) * s - x.unsqueeze(-1) * torch.expm1(s) + lw
+    return a * torch.log(x) - x + torch.logsumexp(g1, dim=-1)
+
+
+def _rule_panels(a: Any, x: Any, off: Any, plw: Any) -> Any:
+    """``log Γ(a, x)`` by Gauss–Legendre panels in ``log t`` (for ``x < max(a, 0) + 1``)."""
+    import torch
+
     a1 = a.unsqueeze(-1)
-    g1 = a1 * s - x1 * torch.expm1(s) + lw
-    r1 = a * torch.log(x1[..., 0]) - x1[..., 0] + torch.logsumexp(g1, dim=-1)
-    # rule 2
-    x2 = torch.where(use_upper, torch.ones_like(x), x)
-    v0 = torch.log(x2).unsqueeze(-1)
-    v = v0 + off
+    v = torch.log(x).unsqueeze(-1) + off
     top = torch.log(torch.clamp(a1, min=0.0) + 60.0)
     g2 = a1 * v - torch.exp(torch.clamp(v, max=top)) + plw
     g2 = torch.where(v <= top, g2, torch.full_like(g2, -math.inf))
-    r2 = torch.logsumexp(g2, dim=-1)
-    return torch.where(use_upper, r1, r2)
+    return torch.logsumexp(g2, dim=-1)
 
 
 def log_upper_gamma_np(a: Any, x: Any) -> np.ndarray:
