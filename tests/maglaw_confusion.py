@@ -7,7 +7,8 @@
 ``detection=True``), fits every law with ``method`` (``laplace``: LOO, AIC and BIC;
 ``mle``: AIC and BIC only) and prints the confusion tables (rows: true law, columns:
 preferred law).  ``--out`` writes one row per catalogue (the preferred law by each
-criterion and the LOO margin), appended as the run goes.  The slow tests in
+criterion and the LOO margin), appended as the run goes; ``--from-csv FILE ...`` prints the
+Markdown tables of such logs (several runs, e.g. two seeds, are pooled).  The slow tests in
 ``tests/test_maglaw_recovery.py`` run smaller versions; the tables in
 ``models/magnitude_laws.md`` §7 come from this script.
 """
@@ -87,6 +88,29 @@ def confusion(n_rep: int, n_events: int, method: str = "laplace", seed: int = 0,
     return tables
 
 
+SHORT = {"exponential_moment": "exp. moment", "generalized_gamma": "gen. gamma"}
+
+
+def markdown_tables(logs: list[Path]) -> str:
+    """Markdown confusion tables (AIC, BIC, LOO) of the ``--out`` logs, pooled."""
+    d = pd.concat([pd.read_csv(p) for p in logs], ignore_index=True)
+    truths = [t for t in TRUTH if t in set(d["true"])]
+    out = []
+    for crit in ("loo", "aic", "bic"):
+        if crit not in d:
+            continue
+        t = pd.crosstab(d["true"], d[crit]).reindex(index=truths, columns=list(LAWS),
+                                                      fill_value=0)
+        lines = ["| true \\ preferred | " + " | ".join(SHORT.get(c, c) for c in LAWS)
+                 + " | n |", "|---" * (len(LAWS) + 2) + "|"]
+        for true in truths:
+            cells = [f"**{t.loc[true, c]}**" if c == true else str(t.loc[true, c])
+                     for c in LAWS]
+            lines.append(f"| {true} | " + " | ".join(cells) + f" | {int(t.loc[true].sum())} |")
+        out.append(f"By {crit.upper()}:\n\n" + "\n".join(lines))
+    return "\n\n".join(out)
+
+
 def main(argv: list[str] | None = None) -> dict[str, pd.DataFrame]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("n_rep", type=int, nargs="?", default=50)
@@ -98,7 +122,12 @@ def main(argv: list[str] | None = None) -> dict[str, pd.DataFrame]:
     parser.add_argument("--out", type=Path)
     parser.add_argument("--threads", type=int, default=1,
                         help="torch intra-op threads (1 is fastest on a shared machine)")
+    parser.add_argument("--from-csv", nargs="+", type=Path,
+                        help="print the Markdown tables of --out logs instead of running")
     args = parser.parse_args(argv)
+    if args.from_csv:
+        print(markdown_tables(args.from_csv))
+        return {}
     import torch
 
     torch.set_num_threads(args.threads)
