@@ -61,6 +61,18 @@ def test_log_upper_gamma_below_the_panels_matches_mpmath():
         assert xt.grad.item() == pytest.approx(dx, rel=1e-6)
 
 
+def test_log_upper_gamma_from_log_x_where_x_underflows():
+    # x = exp(w) underflows to 0 for w < -745 (a Laplace draw with a taper exponent of
+    # hundreds); with log_x the value is the closed form, not NaN
+    mpmath.mp.dps = 30
+    for a0, w0 in [(-0.0012, -11000.0), (-1.5, -800.0), (0.7, -2000.0)]:
+        got = float(log_upper_gamma(torch.tensor(a0, dtype=torch.float64),
+                                    torch.exp(torch.tensor(w0, dtype=torch.float64)),
+                                    log_x=torch.tensor(w0, dtype=torch.float64)))
+        ref = float(_log_gamma_mp(a0, mpmath.exp(w0)))
+        assert got == pytest.approx(ref, rel=1e-10)
+
+
 def _log_gamma_mp(a, x):
     return mpmath.log(mpmath.gammainc(a, x, mpmath.inf))
 

@@ -104,6 +104,25 @@ def test_pointwise_log_likelihood_sums_to_the_likelihood():
         assert pw[0, j].sum() == pytest.approx(float(ll), rel=1e-12)
 
 
+def test_pointwise_log_likelihood_is_finite_for_an_extreme_taper():
+    # a generalized-gamma Laplace draw with gamma = 579 (a flat direction): exp(w)
+    # underflows at the threshold; the pointwise log likelihood was NaN (FitError in compare)
+    m = simulate(2000, "gr", 1.95, {"b": 1.0}, rng=4, delta_m=0.1, **DETECTION)
+    model = pystats.MagnitudeLaw(law="generalized_gamma", detection=True)
+    data = model.prepare(m)
+    draws = {"b": np.array([[1.055, 0.9]]), "gamma": np.array([[578.8, 0.6]]),
+             "corner_magnitude": np.array([[7.375, 3.0]]), "mu": np.array([[2.326, 2.3]]),
+             "sigma": np.array([[0.2205, 0.2]])}
+    pw = model.pointwise_log_likelihood(draws, data)["magnitude"]
+    assert np.all(np.isfinite(pw))
+    # with gamma -> infinity the law is GR truncated at the corner, far above the data: the
+    # extreme draw's log likelihood is that of GR with the same b, mu, sigma
+    gr = pystats.MagnitudeLaw(law="gr", detection=True)
+    ref = gr.pointwise_log_likelihood({k: draws[k][:, :1] for k in ("b", "mu", "sigma")},
+                                      gr.prepare(m))["magnitude"]
+    assert pw[0, 0].sum() == pytest.approx(ref.sum(), rel=1e-5)  # bin quadrature vs closed form
+
+
 def test_continuous_magnitudes():
     m = simulate(3000, "weibull", 1.0, TRUTH["weibull"], rng=3)
     fit = pystats.MagnitudeLaw(law="weibull", mc=1.0, delta_m=0).fit(m, seed=1)

@@ -75,7 +75,7 @@ def _panels() -> tuple[np.ndarray, np.ndarray]:
     return offsets, np.log(np.tile(w, _N_PANELS) * _PANEL)
 
 
-def log_upper_gamma(a: Any, x: Any) -> Any:
+def log_upper_gamma(a: Any, x: Any, log_x: Any = None) -> Any:
     """``log Γ(a, x)`` elementwise (torch tensors, broadcast), for real ``a`` and ``x > 0``.
 
     Parameters
@@ -84,6 +84,10 @@ def log_upper_gamma(a: Any, x: Any) -> Any:
         Shape, any real value.
     x : tensor
         Lower limit, ``> 0``.
+    log_x : tensor, optional
+        ``log x`` where the caller has it (``x = exp(w)`` of a size law): used below the
+        panels, so that an ``x`` that underflows to 0 (a taper exponent of hundreds in a
+        Laplace draw) still gives the closed-form value rather than NaN.
 
     Returns
     -------
@@ -101,6 +105,8 @@ def log_upper_gamma(a: Any, x: Any) -> Any:
 
     a, x = torch.broadcast_tensors(torch.as_tensor(a, dtype=torch.float64),
                                    torch.as_tensor(x, dtype=torch.float64))
+    lx = torch.log(x) if log_x is None else torch.as_tensor(
+        log_x, dtype=torch.float64).expand_as(x)
     dev = a.device
     s_np, lw_np = _exp_sinh()
     s = torch.as_tensor(s_np, device=dev)
@@ -114,11 +120,11 @@ def log_upper_gamma(a: Any, x: Any) -> Any:
     if n_upper == use_upper.numel():
         return _rule_upper(a, x, s, lw)
     if n_upper == 0:
-        return _rule_panels(a, x, off, plw)
+        return _rule_panels(a, lx, off, plw)
     # each rule on its own elements only (the panel rule has 1 200 nodes, the exp-sinh
     # rule 111): the same values as evaluating both everywhere, at a fraction of the cost
     r1 = _rule_upper(a[use_upper], x[use_upper], s, lw)
-    r2 = _rule_panels(a[~use_upper], x[~use_upper], off, plw)
+    r2 = _rule_panels(a[~use_upper], lx[~use_upper], off, plw)
     out = torch.zeros_like(a).masked_scatter(use_upper, r1)
     return out.masked_scatter(~use_upper, r2)
 
@@ -131,13 +137,13 @@ def _rule_upper(a: Any, x: Any, s: Any, lw: Any) -> Any:
     return a * torch.log(x) - x + torch.logsumexp(g1, dim=-1)
 
 
-def _rule_panels(a: Any, x: Any, off: Any, plw: Any) -> Any:
-    """``log Γ(a, x)`` by Gauss–Legendre panels in ``log t`` (for ``x < max(a, 0) + 1``)."""
+def _rule_panels(a: Any, log_x: Any, off: Any, plw: Any) -> Any:
+    """``log Γ(a, x)`` by Gauss–Legendre panels in ``log t`` (for ``x < max(a, 0) + 1``),
+    from ``log x``."""
     import torch
 
     a1 = a.unsqueeze(-1)
     top = torch.log(torch.clamp(a, min=0.0) + 60.0)
-    log_x = torch.log(x)
     start = torch.maximum(log_x, top - _PANEL * _N_PANELS)  # log x_0 where x < x_0
     v = start.unsqueeze(-1) + off
     top1 = top.unsqueeze(-1)
