@@ -55,7 +55,8 @@ def compare(fits: Mapping[str, Fit] | Sequence[Fit], loo: bool = True) -> pd.Dat
     Returns
     -------
     pandas.DataFrame
-        One row per fit, sorted by ``elpd_loo`` when every fit has it, else by ``aic``:
+        One row per fit, sorted by ``elpd_loo`` when every fit has draws (a NaN elpd, from
+        PSIS weights that overflow, last), else by ``aic``:
         ``method``, ``n_params``, ``n_obs``, ``log_lik`` (at the point estimate), ``aic``,
         ``bic``, ``d_aic``, ``d_bic``, ``aic_weight`` (Akaike weights), and where
         available ``elpd_loo``, ``se_elpd_loo``, ``p_loo``, ``d_elpd_loo``,
@@ -120,9 +121,11 @@ def compare(fits: Mapping[str, Fit] | Sequence[Fit], loo: bool = True) -> pd.Dat
     df["d_bic"] = df["bic"] - df["bic"].min()
     w = np.exp(-0.5 * df["d_aic"].to_numpy())
     df["aic_weight"] = w / w.sum()
-    if "elpd_loo" in df and df["elpd_loo"].notna().all():
+    if all("elpd_loo" in r for r in rows.values()) and df["elpd_loo"].notna().any():
+        # a NaN elpd (PSIS weights that overflow: log likelihoods of -1e300 in some draws,
+        # max_pareto_k inf) is ranked last with a NaN difference
         df["d_elpd_loo"] = df["elpd_loo"].max() - df["elpd_loo"]
-        df = df.sort_values("elpd_loo", ascending=False)
+        df = df.sort_values("elpd_loo", ascending=False, na_position="last")
     else:
         df = df.sort_values("aic")
     return df

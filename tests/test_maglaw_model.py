@@ -220,6 +220,26 @@ def test_psis_loo_of_distinct_columns_equals_arviz_loo(laplace_fits, chains):
     assert table.index[0] == "gamma"
 
 
+def test_compare_ranks_a_failed_loo_last(laplace_fits, monkeypatch):
+    # PSIS weights that overflow give a NaN elpd (tremor, Parkfield, GG): that fit is ranked
+    # last with a NaN difference, the others are still ranked by LOO
+    import pystats.comparison as cmp
+
+    real = cmp.psis_loo
+
+    def fake(fit):
+        out = real(fit)
+        if fit.model.law == "weibull":
+            out.update(elpd_loo=math.nan, p_loo=math.nan, max_pareto_k=math.inf)
+        return out
+
+    monkeypatch.setattr(cmp, "psis_loo", fake)
+    table = pystats.compare(laplace_fits)
+    assert list(table.index) == ["gamma", "gr", "weibull"]
+    assert math.isnan(table.loc["weibull", "d_elpd_loo"])
+    assert table.loc["gr", "d_elpd_loo"] > 0
+
+
 @pytest.mark.parametrize("options,match", [
     ({"law": "pareto"}, "law"),
     ({"law": "gr"}, "mc is required"),

@@ -83,7 +83,8 @@ def preference_figure(deltas: pd.DataFrame, label: str):
     for i in range(deltas.shape[0]):
         for j in range(deltas.shape[1]):
             d = deltas.iat[i, j]
-            ax.text(j, i, "best" if d == 0 else (f"{d:.1f}" if d < 100 else f"{d:.0f}"),
+            txt = f"{d:.1f}" if d < 100 else (f"{d:.0f}" if d < 1e5 else f"{d:.0e}")
+            ax.text(j, i, "best" if d == 0 else txt,
                     ha="center", va="center", fontsize=7,
                     color="white" if shown[i, j] < 1.5 else "black")
     fig.colorbar(im, ax=ax, label=f"log10(1 + {label})")
@@ -128,7 +129,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
                                                                   "d_aic"]), 1),
             }
             if "elpd_loo" in table:
-                ranked = table["elpd_loo"].sort_values(ascending=False)
+                ranked = table["elpd_loo"].dropna().sort_values(ascending=False)
                 row.update(
                     best_loo=best,
                     loo_margin=round(float(ranked.iloc[0] - ranked.iloc[1]), 1),
