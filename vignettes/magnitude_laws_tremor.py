@@ -86,7 +86,7 @@ def preference_figure(deltas: pd.DataFrame, label: str):
             txt = f"{d:.1f}" if d < 100 else (f"{d:.0f}" if d < 1e5 else f"{d:.0e}")
             ax.text(j, i, "best" if d == 0 else txt,
                     ha="center", va="center", fontsize=7,
-                    color="white" if shown[i, j] < 1.5 else "black")
+                    color="black" if shown[i, j] < 1.5 else "white")
     fig.colorbar(im, ax=ax, label=f"log10(1 + {label})")
     ax.set_title(f"Tremor size laws by region: {label} to the best law (0 = preferred)")
     fig.tight_layout()
