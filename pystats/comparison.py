@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
     from .fit import Fit
 
-__all__ = ["compare"]
+__all__ = ["compare", "psis_loo"]
 
 
 def _label(fit: Fit) -> str:
@@ -55,7 +55,8 @@ def compare(fits: Mapping[str, Fit] | Sequence[Fit], loo: bool = True) -> pd.Dat
     Returns
     -------
     pandas.DataFrame
-        One row per fit, sorted by ``elpd_loo`` when every fit has it, else by ``aic``:
+        One row per fit, sorted by ``elpd_loo`` when every fit has draws (a NaN elpd, from
+        PSIS weights that overflow, last), else by ``aic``:
         ``method``, ``n_params``, ``n_obs``, ``log_lik`` (at the point estimate), ``aic``,
         ``bic``, ``d_aic``, ``d_bic``, ``aic_weight`` (Akaike weights), and where
         available ``elpd_loo``, ``se_elpd_loo``, ``p_loo``, ``d_elpd_loo``,
@@ -113,24 +114,85 @@ def compare(fits: Mapping[str, Fit] | Sequence[Fit], loo: bool = True) -> pd.Dat
                                "log_lik": ll, "aic": 2 * k - 2 * ll,
                                "bic": k * math.log(n_obs) - 2 * ll}
         if loo and fit.is_sampled:
-            import warnings
-
-            import arviz as az
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                res = az.loo(fit.to_arviz(), pointwise=True)
-            row.update(elpd_loo=float(res.elpd_loo), se_elpd_loo=float(res.se),
-                       p_loo=float(res.p_loo), max_pareto_k=float(np.max(res.pareto_k)))
+            row.update(psis_loo(fit))
         rows[label] = row
     df = pd.DataFrame.from_dict(rows, orient="index")
     df["d_aic"] = df["aic"] - df["aic"].min()
     df["d_bic"] = df["bic"] - df["bic"].min()
     w = np.exp(-0.5 * df["d_aic"].to_numpy())
     df["aic_weight"] = w / w.sum()
-    if "elpd_loo" in df and df["elpd_loo"].notna().all():
+    if all("elpd_loo" in r for r in rows.values()) and df["elpd_loo"].notna().any():
+        # a NaN elpd (PSIS weights that overflow: log likelihoods of -1e300 in some draws,
+        # max_pareto_k inf) is ranked last with a NaN difference
         df["d_elpd_loo"] = df["elpd_loo"].max() - df["elpd_loo"]
-        df = df.sort_values("elpd_loo", ascending=False)
+        df = df.sort_values("elpd_loo", ascending=False, na_position="last")
     else:
         df = df.sort_values("aic")
     return df
+
+
+def _unique_columns(ll: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the distinct columns of ``ll`` ``(S, n)`` and the count of each."""
+    cols = np.ascontiguousarray(ll.T)
+    keys = cols.view(np.dtype((np.void, cols.dtype.itemsize * cols.shape[1]))).ravel()
+    _, first, counts = np.unique(keys, return_index=True, return_counts=True)
+    return first, counts
+
+
+def _relative_efficiency(fit: Fit, n_samples: int) -> float:
+    """``reff`` of :func:`arviz.loo`: 1 for one chain, else the mean ESS of the posterior
+    (parameters and derived quantities, as in :meth:`Fit.to_arviz`) over the draws."""
+    import arviz as az
+
+    from .summary import LOG_LIKELIHOOD_NAMES, derived_draws
+
+    post = {k: np.asarray(v) for k, v in fit.draws.items() if k not in LOG_LIKELIHOOD_NAMES}
+    if next(iter(post.values())).shape[0] == 1:
+        return 1.0
+    for k, v in derived_draws(fit).items():
+        post.setdefault(k, np.asarray(v))
+    ess = az.ess(az.from_dict(posterior=post).posterior, method="mean")
+    return float(np.hstack([ess[v].values.ravel() for v in ess.data_vars]).mean() / n_samples)
+
+
+def psis_loo(fit: Fit) -> dict[str, float]:
+    """PSIS-LOO of a fit with draws, as :func:`arviz.loo` on ``fit.to_arviz()``.
+
+    Observations with identical pointwise log likelihoods in every draw (events in the same
+    magnitude bin, repeated covariate patterns) have identical Pareto-smoothed weights, so
+    PSIS runs once per distinct column and the sums are weighted by the multiplicities
+    (1 000 binned events in 16 bins: 16 PSIS fits instead of 1 000).  The result equals
+    ``arviz.loo`` (tested).
+
+    Returns
+    -------
+    dict
+        ``elpd_loo``, ``se_elpd_loo`` (``sqrt(n var(elpd_i))``), ``p_loo`` and
+        ``max_pareto_k``.
+    """
+    import warnings
+
+    import arviz as az
+    from scipy.special import logsumexp
+
+    from .arviz_io import pointwise_log_likelihood_draws
+
+    pw = pointwise_log_likelihood_draws(fit)
+    if not pw:
+        raise OptionError(f"{type(fit.model).__name__} has no pointwise log likelihood")
+    ll = np.concatenate([v.reshape(v.shape[0] * v.shape[1], -1) for v in pw.values()], axis=1)
+    n_samples = ll.shape[0]
+    first, counts = _unique_columns(ll)
+    llu = ll[:, first].T  # (distinct observations, draws)
+    reff = _relative_efficiency(fit, n_samples)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        log_w, k = az.psislw(-llu, reff)
+    elpd_i = logsumexp(log_w + llu, axis=-1)
+    lppd_i = logsumexp(llu, axis=-1) - math.log(n_samples)
+    n = float(counts.sum())
+    elpd = float(np.sum(counts * elpd_i))
+    var = float(np.sum(counts * (elpd_i - elpd / n) ** 2) / n)
+    return {"elpd_loo": elpd, "se_elpd_loo": math.sqrt(n * var),
+            "p_loo": float(np.sum(counts * lppd_i)) - elpd,
+            "max_pareto_k": float(np.max(k))}

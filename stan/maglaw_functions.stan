@@ -8,9 +8,11 @@
     if (x >= fmax(a, 0) + 1) {
       return a * log(x) - x + log_sum_exp(a * es_s - x * expm1(es_s) + es_lw);
     }
-    real v0 = log(x);
     real top = log(fmax(a, 0) + 60);
     int n = rows(pn_off);
+    // the panels span 37.5 units of log t (0.25 x n / 8); below x_0 = exp(top - 37.5) they
+    // start at x_0 and the piece from x to x_0, x^a L exprel(a L), is added (incgamma.py)
+    real v0 = fmax(log(x), top - 0.25 * n / 8.0);
     vector[n] g;
     int k = 0;
     for (i in 1:n) {
@@ -20,7 +22,21 @@
         g[k] = a * v - exp(v) + pn_lw[i];
       }
     }
-    return log_sum_exp(g[1:k]);
+    real out = log_sum_exp(g[1:k]);
+    if (v0 > log(x)) {
+      real span = v0 - log(x);
+      real z = a * span;
+      real log_exprel;
+      if (abs(z) < 1e-8) {
+        log_exprel = 0.5 * z;
+      } else if (z > 0) {
+        log_exprel = z + log1m_exp(-z) - log(z);
+      } else {
+        log_exprel = log1m_exp(z) - log(-z);
+      }
+      out = log_sum_exp(out, a * log(x) + log(span) + log_exprel);
+    }
+    return out;
   }
   real maglaw_shape_g(int law, real g) {
     return (law == 3 || law == 4) ? 1.0 : g;

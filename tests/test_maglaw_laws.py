@@ -39,6 +39,40 @@ def test_log_upper_gamma_matches_mpmath_at_30_digits():
     assert rel.max() < 1e-10, (a.ravel()[rel.argmax()], x.ravel()[rel.argmax()], rel.max())
 
 
+def test_log_upper_gamma_below_the_panels_matches_mpmath():
+    # x below x_0 ~ 1e-14 (a steep taper far above the threshold): the panels start at x_0
+    # and the piece from x to x_0 is added in closed form; before, the value was garbage
+    mpmath.mp.dps = 30
+    shapes = [-4.0, -1.0, -0.3, -1e-10, 0.0, 1e-10, 0.4, 2.7, 25.0]
+    xs = [1e-300, 1e-60, 1e-20, 1e-15, 4e-15, 1e-14]
+    a, x = np.meshgrid(shapes, xs, indexing="ij")
+    got = log_upper_gamma_np(a, x)
+    ref = np.array([[float(_log_gamma_mp(ai, xi)) for ai, xi in zip(ra, rx, strict=True)]
+                    for ra, rx in zip(a, x, strict=True)])
+    rel = np.abs(got - ref) / np.maximum(1.0, np.abs(ref))
+    assert rel.max() < 1e-10, (a.ravel()[rel.argmax()], x.ravel()[rel.argmax()], rel.max())
+    for a0, x0 in [(-1.5, 1e-30), (0.5, 1e-30), (3.0, 1e-20)]:
+        at = torch.tensor(a0, dtype=torch.float64, requires_grad=True)
+        xt = torch.tensor(x0, dtype=torch.float64, requires_grad=True)
+        log_upper_gamma(at, xt).backward()
+        da = float(mpmath.diff(lambda t, x0=x0: _log_gamma_mp(t, x0), a0))
+        assert at.grad.item() == pytest.approx(da, rel=1e-7)
+        dx = float(mpmath.diff(lambda t, a0=a0: _log_gamma_mp(a0, t), x0, h=x0 * 1e-8))
+        assert xt.grad.item() == pytest.approx(dx, rel=1e-6)
+
+
+def test_log_upper_gamma_from_log_x_where_x_underflows():
+    # x = exp(w) underflows to 0 for w < -745 (a Laplace draw with a taper exponent of
+    # hundreds); with log_x the value is the closed form, not NaN
+    mpmath.mp.dps = 30
+    for a0, w0 in [(-0.0012, -11000.0), (-1.5, -800.0), (0.7, -2000.0)]:
+        got = float(log_upper_gamma(torch.tensor(a0, dtype=torch.float64),
+                                    torch.exp(torch.tensor(w0, dtype=torch.float64)),
+                                    log_x=torch.tensor(w0, dtype=torch.float64)))
+        ref = float(_log_gamma_mp(a0, mpmath.exp(w0)))
+        assert got == pytest.approx(ref, rel=1e-10)
+
+
 def _log_gamma_mp(a, x):
     return mpmath.log(mpmath.gammainc(a, x, mpmath.inf))
 

@@ -129,7 +129,7 @@ def log_tail(law: str, m: Any, p: Mapping[str, Any]) -> Any:
     w = 1.5 * LN10 * gamma * (m - p["corner_magnitude"])
     if law in ("exponential_moment", "weibull"):
         return -torch.exp(w)
-    return log_upper_gamma(a, torch.exp(w))
+    return log_upper_gamma(a, torch.exp(w), log_x=w)
 
 
 def log_survival(law: str, m: Any, m_t: float, p: Mapping[str, Any]) -> Any:

@@ -115,6 +115,9 @@ class MagnitudeLaw(Model):
 
     family: ClassVar[str] = "magnitude_law"
     has_torch_likelihood: ClassVar[bool] = True
+    batched_torch_likelihood: ClassVar[bool] = True
+    """The likelihood and prior broadcast over a leading axis of draws (``_terms``), so the
+    torch engine evaluates the Laplace fit's Pareto-k draws in batches, not row by row."""
     options_spec: ClassVar[dict[str, Option]] = {
         "law": Option("generalized_gamma", [StrOptions(L.LAWS)]),
         "detection": Option(False, [Booleans()]),
