@@ -11,6 +11,7 @@
 //   log C0 = log_c0_ref + c0_sd * z_C0 + b_C0 * (L_mean - mu_F_mean)   (b_C0: the ridge slope).
 // The map from (z_C0, L_mean, mu_F_offset, u_F) to (log C0, mu_F, L) is affine with a constant
 // Jacobian, so this is the density of the centred model (log C0, mu_F, sigma_F, L, sigma).
+// Optional uncertain D (d_unc = 1): log D[j] = log D_tab[j] + d_sd * z_D[j], z_D ~ normal(0, 1).
 // Laws (modal melting): 1 batch, 2 aggregated fractional, 3 continuous with porosity phi.
 // Densities are normalised (target += ..._lpdf, half-normal with its log 2), as in the
 // torch likelihood and prior of pystats.morb.model.
@@ -78,6 +79,8 @@ data {
   real sigma_mu;
   real<lower=0> sigma_sd;
   real<lower=0> error_floor;
+  int<lower=0, upper=1> d_unc;
+  real<lower=0> d_sd;
   int<lower=0, upper=1> include_prior;
 }
 transformed data {
@@ -95,6 +98,7 @@ parameters {
   real<lower=0> sigma_F;
   vector[N - 1] u_F;
   vector<lower=0>[J] sigma;
+  vector[d_unc ? J : 0] z_D;
 }
 model {
   vector[N] L = L_mean + sum_to_zero(u_F);
@@ -102,7 +106,13 @@ model {
   vector[J] z0 = z_C0 + b_C0 * ((L_mean - mu_F_mean) / c0_sd);
   vector[J] log_c0 = log_c0_ref + c0_sd * z0;
   real mu_F = L_mean + mu_F_offset;
-  vector[K] mu = log_c0[elem] + log_melt_ratio(F, inv_D, law, phi, samp);
+  vector[K] mu;
+  if (d_unc) {
+    vector[J] inv_D_j = exp(-d_sd * z_D) ./ D;
+    mu = log_c0[elem] + log_melt_ratio(F, inv_D_j[elem], law, phi, samp);
+  } else {
+    mu = log_c0[elem] + log_melt_ratio(F, inv_D, law, phi, samp);
+  }
   if (has_tau) {
     target += normal_lpdf(y | mu, sqrt(square(sigma[elem]) + square(tau) + square(error_floor)));
   } else {  // the same normal density with one sd per element: J logs instead of K
@@ -117,5 +127,8 @@ model {
     target += normal_lpdf(sigma_F | 0, sigma_F_sd) + log2();
     target += normal_lpdf(L | mu_F, sigma_F);
     target += lognormal_lpdf(sigma | sigma_mu, sigma_sd);
+    if (d_unc) {
+      target += std_normal_lpdf(z_D);
+    }
   }
 }

@@ -124,6 +124,12 @@ class MORBMelting(Model):
         A missing (empty / NaN) concentration: an error naming it (default), or
         ``"omit"``: the (sample, element) pair is left out of the likelihood (counted in
         ``fit.data.summary["n_missing"]``), never imputed.
+    d_uncertainty : float, optional
+        Log-scale sd ``s`` of an uncertain bulk ``D`` per element: ``log D_j = log D_tab,j +
+        s z_j``, ``z_j ~ N(0, 1)`` (parameter ``z_D``, summary rows ``D[<element>]``).
+        Default None: ``D`` fixed at the table.  ``math.log(3)`` (a factor 3 at one sd, 9
+        at two) covers the spread of the Gibson & Geist (2010) and McKenzie & O'Nions
+        (1991, 1995) tables, which differ by up to 10x (``models/morb_melting.md``).
 
     Notes
     -----
@@ -132,7 +138,8 @@ class MORBMelting(Model):
     column ``sample`` (or ``Sample``, ``sample_id``, ``id``) names the samples, else the
     index does.  Other columns are ignored, listed in ``fit.data.summary["notes"]``.
     Summary rows: ``C0[<element>]`` (ppm), ``F[<sample>]``, ``mu_F`` and the parameters
-    ``z_C0``, ``L_mean``, ``mu_F_offset``, ``sigma_F``, ``u_F``, ``sigma``.  ``mle`` is
+    ``z_C0``, ``L_mean``, ``mu_F_offset``, ``sigma_F``, ``u_F``, ``sigma`` (and ``z_D``,
+    ``D[<element>]`` with ``d_uncertainty``).  ``mle`` is
     not offered: without the priors the likelihood is flat along
     ``(C0, F) -> (k C0, k F)`` when the elements are incompatible
     (``models/morb_melting.md``).
@@ -172,6 +179,7 @@ class MORBMelting(Model):
                               allowed="(median > 0, sd_log > 0)"),
         "missing": Option("error", [StrOptions(("error", "omit"))]),
         "error_floor": Option(0.02, [Interval(Real, 0, None, closed="neither")]),
+        "d_uncertainty": Option(None, [None, Interval(Real, 0, None, closed="neither")]),
     }
     cli: ClassVar[CommandLine] = CommandLine(
         name="morb", title="MORB melting inversion", help="MORB melting inversion",
@@ -329,6 +337,8 @@ class MORBMelting(Model):
             "mu_F_sd": float(f_sd), "sigma_F_sd": float(o["sigma_F_sd"]),
             "sigma_mu": float(math.log(s_med)), "sigma_sd": float(s_sd),
             "error_floor": float(o["error_floor"]),
+            "d_unc": int(o["d_uncertainty"] is not None),
+            "d_sd": float(o["d_uncertainty"] or 0.0),
         }
         summary = {
             "n": len(ids), "n_samples": len(ids), "n_elements": len(elements),
@@ -341,9 +351,11 @@ class MORBMelting(Model):
     # ------------------------------------------------------------------ parameters
     def parameters(self, data: PreparedData) -> ParameterSet:
         """``z_C0`` (J), ``L_mean``, ``mu_F_offset``, ``sigma_F``, ``u_F`` (N - 1),
-        ``sigma`` (J): the centred hierarchy with the ridge on ``L_mean``
-        (``models/morb_melting.md`` section 2)."""
+        ``sigma`` (J), and ``z_D`` (J) with ``d_uncertainty``: the centred hierarchy with the
+        ridge on ``L_mean`` (``models/morb_melting.md`` section 2)."""
         n, j = int(data.values["N"]), int(data.values["J"])
+        extra = ([Parameter("z_D", shape=(j,), description="standardised log D around the "
+                            "tabulated value")] if int(data.values.get("d_unc", 0)) else [])
         return ParameterSet([
             Parameter("z_C0", shape=(j,),
                       description="standardised log C0 at the common level L_mean"),
@@ -354,6 +366,7 @@ class MORBMelting(Model):
                       "orthonormal basis of the vectors summing to zero"),
             Parameter("sigma", lower=0.0, shape=(j,),
                       description="per-element error of log concentrations"),
+            *extra,
         ])
 
     def hessian_structure(self, data: PreparedData
@@ -362,14 +375,17 @@ class MORBMelting(Model):
         ``mu_F``, ``log sigma_F``, ``logit(F_i / F_max)``, ``log sigma``): the per-sample
         ``logit F_i`` are conditionally independent given the 2 J + 2 global parameters,
         so one colour serves them all (2 J + 3 Hessian-vector products in place of
-        N + 2 J + 2).  ``T`` is the linear part of the affine map from the parameters."""
+        N + 2 J + 2).  With ``d_uncertainty`` the J ``z_D`` are global too (dense block,
+        3 J + 3 products).  ``T`` is the linear part of the affine map from the
+        parameters."""
         v = data.values
         n, j = int(v["N"]), int(v["J"])
-        dim = n + 2 * j + 2
+        j_d = j * int(v.get("d_unc", 0))
+        dim = n + 2 * j + 2 + j_d
         local = np.zeros(dim, dtype=bool)
         local[j + 2:j + 2 + n] = True
         pattern = ~(local[:, None] & local[None, :]) | np.eye(dim, dtype=bool)
-        colours = np.where(local, 2 * j + 2, np.cumsum(~local) - 1)
+        colours = np.where(local, dim - n, np.cumsum(~local) - 1)
         t = np.zeros((dim, dim))
         t[np.arange(j), np.arange(j)] = 1.0
         t[:j, j] = np.asarray(v["b_C0"]) / float(v["c0_sd"])  # z0 = z_C0 + b L_mean / s
@@ -377,12 +393,13 @@ class MORBMelting(Model):
         t[j + 1, j + 2] = 1.0  # log sigma_F
         t[j + 2:j + 2 + n, j] = 1.0  # L = L_mean + Q u_F
         t[j + 2:j + 2 + n, j + 3:j + 2 + n] = sum_to_zero(np.eye(n - 1)).T
-        t[j + 2 + n:, j + 2 + n:] = np.eye(j)  # log sigma
+        t[j + 2 + n:, j + 2 + n:] = np.eye(j + j_d)  # log sigma, z_D
         return pattern, colours, t
 
     def index_labels(self, data: PreparedData) -> dict[str, tuple[list[str], ...]]:
         el, ids = list(data.summary["elements"]), list(data.summary["sample_ids"])
-        return {"z_C0": (el,), "sigma": (el,), "C0": (el,), "log_C0": (el,), "F": (ids,)}
+        return {"z_C0": (el,), "sigma": (el,), "C0": (el,), "log_C0": (el,), "F": (ids,),
+                "z_D": (el,), "D": (el,)}
 
     # ------------------------------------------------------------------ likelihood
     @staticmethod
@@ -405,8 +422,11 @@ class MORBMelting(Model):
         F = t["F_max"] * torch.sigmoid(self._logit_f_torch(params))
         log_c0 = t["log_c0_ref"] + t["c0_sd"] * self._z0_torch(params, t)
         samp, elem = t["samp"], t["elem"]
+        D = t["D"]
+        if "z_D" in params:
+            D = D * torch.exp(float(t["d_sd"]) * params["z_D"])
         mu = log_c0[..., elem] + self._log_ratio_torch(
-            F[..., samp], t["D"][elem], int(t["law"]), float(t["phi"]))
+            F[..., samp], D[..., elem], int(t["law"]), float(t["phi"]))
         sd = torch.sqrt(params["sigma"][..., elem] ** 2 + t["tau"] ** 2
                         + float(t["error_floor"]) ** 2)
         return mu, sd
@@ -441,6 +461,8 @@ class MORBMelting(Model):
         out = out + normal(params["sigma_F"], 0.0, float(t["sigma_F_sd"])) + math.log(2.0)
         log_s = torch_log(params["sigma"])
         out = out + (normal(log_s, float(t["sigma_mu"]), float(t["sigma_sd"])) - log_s).sum(-1)
+        if "z_D" in params:
+            out = out + normal(params["z_D"], 0.0, 1.0).sum(-1)
         return out
 
     # ------------------------------------------------------------------ Stan
@@ -452,6 +474,8 @@ class MORBMelting(Model):
         out = {k: v[k] for k in ("N", "J", "K", "y", "tau", "log_c0_ref", "b_C0", "c0_sd", "D",
                                  "law", "phi", "F_max", "mu_F_mean", "mu_F_sd", "sigma_F_sd",
                                  "sigma_mu", "sigma_sd", "error_floor")}
+        out["d_unc"] = int(v.get("d_unc", 0))
+        out["d_sd"] = float(v.get("d_sd", 0.0))
         out["samp"] = np.asarray(v["samp"]) + 1
         out["elem"] = np.asarray(v["elem"]) + 1
         return out
@@ -475,22 +499,28 @@ class MORBMelting(Model):
             "sigma_F": sigma_f * math.exp(0.2 * rng.standard_normal()),
             "u_F": sum_to_zero_free(logit_f - l_mean) + 0.2 * rng.standard_normal(n - 1),
             "sigma": sigma * np.exp(0.2 * rng.standard_normal(j)),
+            **({"z_D": 0.2 * rng.standard_normal(j)} if int(v.get("d_unc", 0)) else {}),
         }
 
     # ------------------------------------------------------------------ derived
     def derived(self, draws: Mapping[str, np.ndarray], data: PreparedData) -> dict[str, Any]:
-        """``C0`` (ppm, per element), ``F`` (per sample) and ``mu_F`` (mean of the
-        hierarchical prior of logit(F / F_max))."""
+        """``C0`` (ppm, per element), ``F`` (per sample), ``mu_F`` (mean of the
+        hierarchical prior of logit(F / F_max)) and, with ``d_uncertainty``, ``D`` (bulk
+        partition coefficient per element)."""
         v = data.values
         l_mean = np.asarray(draws["L_mean"], dtype=float)
         z0 = (np.asarray(draws["z_C0"], dtype=float) + np.asarray(v["b_C0"])
               * (l_mean[..., None] - float(v["mu_F_mean"])) / float(v["c0_sd"]))
         logit = l_mean[..., None] + sum_to_zero(np.asarray(draws["u_F"], dtype=float))
-        return {
+        out = {
             "C0": np.exp(np.asarray(v["log_c0_ref"]) + float(v["c0_sd"]) * z0),
             "F": float(v["F_max"]) / (1.0 + np.exp(-logit)),
             "mu_F": l_mean + np.asarray(draws["mu_F_offset"], dtype=float),
         }
+        if "z_D" in draws:
+            out["D"] = np.asarray(v["D"]) * np.exp(
+                float(v["d_sd"]) * np.asarray(draws["z_D"], dtype=float))
+        return out
 
     def _draws(self, fit: Fit) -> dict[str, np.ndarray]:
         names = fit.parameters.names
@@ -515,7 +545,8 @@ class MORBMelting(Model):
         law = {1: "batch", 2: "aggregated_fractional", 3: "continuous"}[int(v["law"])]
         C0, F = np.asarray(d["C0"]), np.asarray(d["F"])
         kw = {"phi": float(v["phi"])} if law == "continuous" else {}
-        mean = melt(C0[..., elem], np.asarray(v["D"])[elem], F[..., samp], law=law, **kw)
+        D = np.asarray(d["D"]) if "D" in d else np.asarray(v["D"])
+        mean = melt(C0[..., elem], D[..., elem], F[..., samp], law=law, **kw)
         sd = np.sqrt(sigma[..., elem] ** 2 + np.asarray(v["tau"]) ** 2
                      + float(v["error_floor"]) ** 2)
         return np.log(mean), sd
@@ -612,7 +643,8 @@ class MORBMelting(Model):
         f = np.atleast_1d(np.asarray(F, dtype=float))
         if f.ndim != 1 or not np.all((f > 0) & (f <= 1)):
             raise OptionError(f"F={F!r} is not allowed; use melt fractions in (0, 1]")
-        c = melt(d["C0"][:, None, :], v["D"][None, None, :], f[None, :, None], law=law, **kw)
+        D = d["D"][:, None, :] if "D" in d else np.asarray(v["D"])[None, None, :]
+        c = melt(d["C0"][:, None, :], D, f[None, :, None], law=law, **kw)
         if noise:
             c = c * np.exp(d["sigma"][:, None, :] * rng.standard_normal(c.shape))
         rows = {"F": np.repeat(f, len(el)), "element": el * len(f),
