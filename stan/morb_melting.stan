@@ -11,6 +11,10 @@
 //   log C0 = log_c0_ref + c0_sd * z_C0 + b_C0 * (L_mean - mu_F_mean)   (b_C0: the ridge slope).
 // The map from (z_C0, L_mean, mu_F_offset, u_F) to (log C0, mu_F, L) is affine with a constant
 // Jacobian, so this is the density of the centred model (log C0, mu_F, sigma_F, L, sigma).
+// Optional uncertain D (d_unc = 1): log D[j] = log D_tab[j] + d_sd * z_D[j], z_D ~ normal(0, 1).
+// Optional fractional crystallisation (fc = 1): log C += (D_fc[j] - 1) * log(1 - X[i]),
+//   X = X_max * inv_logit(mu_X + sigma_X * z_X) (non-centred), z_X ~ normal(0, 1),
+//   mu_X ~ normal(mu_X_mean, mu_X_sd), sigma_X ~ half-normal(0, sigma_X_sd).
 // Laws (modal melting): 1 batch, 2 aggregated fractional, 3 continuous with porosity phi.
 // Densities are normalised (target += ..._lpdf, half-normal with its log 2), as in the
 // torch likelihood and prior of pystats.morb.model.
@@ -78,6 +82,14 @@ data {
   real sigma_mu;
   real<lower=0> sigma_sd;
   real<lower=0> error_floor;
+  int<lower=0, upper=1> d_unc;
+  real<lower=0> d_sd;
+  int<lower=0, upper=1> fc;
+  vector[J] D_fc;
+  real<lower=0, upper=1> X_max;
+  real mu_X_mean;
+  real<lower=0> mu_X_sd;
+  real<lower=0> sigma_X_sd;
   int<lower=0, upper=1> include_prior;
 }
 transformed data {
@@ -95,6 +107,10 @@ parameters {
   real<lower=0> sigma_F;
   vector[N - 1] u_F;
   vector<lower=0>[J] sigma;
+  vector[d_unc ? J : 0] z_D;
+  vector[fc] mu_X;
+  vector<lower=0>[fc] sigma_X;
+  vector[fc ? N : 0] z_X;
 }
 model {
   vector[N] L = L_mean + sum_to_zero(u_F);
@@ -102,7 +118,17 @@ model {
   vector[J] z0 = z_C0 + b_C0 * ((L_mean - mu_F_mean) / c0_sd);
   vector[J] log_c0 = log_c0_ref + c0_sd * z0;
   real mu_F = L_mean + mu_F_offset;
-  vector[K] mu = log_c0[elem] + log_melt_ratio(F, inv_D, law, phi, samp);
+  vector[K] mu;
+  if (d_unc) {
+    vector[J] inv_D_j = exp(-d_sd * z_D) ./ D;
+    mu = log_c0[elem] + log_melt_ratio(F, inv_D_j[elem], law, phi, samp);
+  } else {
+    mu = log_c0[elem] + log_melt_ratio(F, inv_D, law, phi, samp);
+  }
+  if (fc) {
+    vector[N] log1m_X = log1m(X_max * inv_logit(mu_X[1] + sigma_X[1] * z_X));
+    mu += (D_fc[elem] - 1) .* log1m_X[samp];
+  }
   if (has_tau) {
     target += normal_lpdf(y | mu, sqrt(square(sigma[elem]) + square(tau) + square(error_floor)));
   } else {  // the same normal density with one sd per element: J logs instead of K
@@ -117,5 +143,13 @@ model {
     target += normal_lpdf(sigma_F | 0, sigma_F_sd) + log2();
     target += normal_lpdf(L | mu_F, sigma_F);
     target += lognormal_lpdf(sigma | sigma_mu, sigma_sd);
+    if (d_unc) {
+      target += std_normal_lpdf(z_D);
+    }
+    if (fc) {
+      target += std_normal_lpdf(z_X);
+      target += normal_lpdf(mu_X | mu_X_mean, mu_X_sd);
+      target += normal_lpdf(sigma_X | 0, sigma_X_sd) + log2();
+    }
   }
 }

@@ -123,6 +123,24 @@ def test_tables_match_shared_files(shared_data):
         np.testing.assert_allclose(got, col.loc[list(ELEMENTS)].to_numpy(float), rtol=1e-3)
 
 
+def test_crystallisation_partition_matches_gibson_geist(shared_data):
+    """The olivine, plagioclase and clinopyroxene D of the fractional-crystallisation factor
+    are Gibson & Geist's (2010), and the bulk D_fc is their weighted sum."""
+    from pystats.morb.crystallisation import FC_ASSEMBLAGE, KD_FC_GG2010, fc_partition
+
+    gg = pd.read_csv(shared_data / "geochem" / "partition_coefficients_gibson_geist2010.csv",
+                     index_col=0)
+    els = list(KD_FC_GG2010)
+    got = np.array([KD_FC_GG2010[e] for e in els])
+    np.testing.assert_allclose(got, gg.loc[els, ["olv_D", "plg_D", "cpx_D"]].to_numpy(float),
+                               rtol=1e-9)
+    d = fc_partition()
+    x = FC_ASSEMBLAGE
+    want = x["olv"] * gg["olv_D"] + x["plg"] * gg["plg_D"] + x["cpx"] * gg["cpx_D"]
+    np.testing.assert_allclose([d[e] for e in els], want.loc[els].to_numpy(float), rtol=1e-12)
+    assert d["Sr"] > 1 > 0.5 > d["La"]  # plagioclase holds Sr
+
+
 def test_dmm_check_file(shared_data):
     """DMM melted 6 % reproduces the shared forward-check file: modal (Workman & Hart D)
     and non-modal (Gibson & Geist D0 with McKenzie & O'Nions spinel modes, and P)."""

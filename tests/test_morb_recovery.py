@@ -65,10 +65,13 @@ def test_nuts_recovers_c0_and_f(nuts_full):
 
 @pytest.mark.parametrize("melting", ["aggregated_fractional", "batch", "continuous"])
 @pytest.mark.parametrize("with_sd", [False, True])
-def test_stan_program_matches_the_torch_density(melting, with_sd):
+@pytest.mark.parametrize("options", [{}, {"d_uncertainty": 0.7},
+                                     {"d_uncertainty": 0.7, "fractional_crystallisation": True}])
+def test_stan_program_matches_the_torch_density(melting, with_sd, options):
     """The Stan program and the torch likelihood + prior are the same density (same
     normalisation), with and without the prior, at random points: each melting law, with
-    given uncertainties (``<element>_sd`` columns) and a missing value, and without."""
+    given uncertainties (``<element>_sd`` columns) and a missing value, and without; with
+    fixed and with uncertain D (``d_uncertainty``), with fractional crystallisation."""
     from pystats.backends import get_backend
     from pystats.backends.torch import TorchLogDensity
 
@@ -76,7 +79,7 @@ def test_stan_program_matches_the_torch_density(melting, with_sd):
     if with_sd:
         data = data.assign(La_sd=0.03 * data["La"], Yb_sd=0.05 * data["Yb"])
         data.loc[4, "Th"] = np.nan
-    model = pystats.MORBMelting(melting=melting, missing="omit")
+    model = pystats.MORBMelting(melting=melting, missing="omit", **options)
     prep = model.prepare(data)
     assert (float(np.max(prep.values["tau"])) > 0) == with_sd
     params = model.parameters(prep)

@@ -29,10 +29,11 @@ import numpy as np
 
 from .._checks import check_prob
 from ..cli_spec import Argument, CommandLine
-from ..constraints import Constraint, Interval, Mappings, Option, Pair, StrOptions
+from ..constraints import Booleans, Constraint, Interval, Mappings, Option, Pair, StrOptions
 from ..errors import DataError, OptionError
 from ..model import Model, PreparedData
 from ..parameters import Parameter, ParameterSet
+from .crystallisation import fc_partition
 from .melting import melt
 from .tables import ELEMENTS, reference
 
@@ -124,6 +125,28 @@ class MORBMelting(Model):
         A missing (empty / NaN) concentration: an error naming it (default), or
         ``"omit"``: the (sample, element) pair is left out of the likelihood (counted in
         ``fit.data.summary["n_missing"]``), never imputed.
+    d_uncertainty : float, optional
+        Log-scale sd ``s`` of an uncertain bulk ``D`` per element: ``log D_j = log D_tab,j +
+        s z_j``, ``z_j ~ N(0, 1)`` (parameter ``z_D``, summary rows ``D[<element>]``).
+        Default None: ``D`` fixed at the table.  ``math.log(3)`` (a factor 3 at one sd, 9
+        at two) covers the spread of the Gibson & Geist (2010) and McKenzie & O'Nions
+        (1991, 1995) tables, which differ by up to 10x (``models/morb_melting.md``).
+    fractional_crystallisation : bool
+        Multiply each sample's melt by a Rayleigh factor ``(1 - X_i)^(D_fc,j - 1)``,
+        ``X_i`` the mass fraction crystallised (default False).  ``logit(X_i / X_max) =
+        mu_X + sigma_X z_X[i]`` (non-centred: the data pin ``X_i`` weakly, through the
+        elements with ``D_fc`` near or above 1: Sr, Eu), ``z_X ~ N(0, 1)``, ``mu_X ~
+        N(logit(X_prior[0] / X_max), X_prior[1])``, ``sigma_X ~ half-normal(0, 1)``;
+        derived rows ``X[<sample>]``.
+    X_max : float
+        Upper bound of ``X`` (default 0.5).
+    X_prior : (float, float)
+        ``(median X, sd of logit(X / X_max))`` of the prior of ``mu_X`` (default
+        ``(0.15, 1.0)``).
+    fc_partition : dict, optional
+        Element -> bulk crystal/melt ``D_fc``; default
+        :func:`pystats.morb.crystallisation.fc_partition` (olivine 0.2, plagioclase 0.5,
+        clinopyroxene 0.3 with Gibson & Geist 2010 mineral/melt D).
 
     Notes
     -----
@@ -132,7 +155,8 @@ class MORBMelting(Model):
     column ``sample`` (or ``Sample``, ``sample_id``, ``id``) names the samples, else the
     index does.  Other columns are ignored, listed in ``fit.data.summary["notes"]``.
     Summary rows: ``C0[<element>]`` (ppm), ``F[<sample>]``, ``mu_F`` and the parameters
-    ``z_C0``, ``L_mean``, ``mu_F_offset``, ``sigma_F``, ``u_F``, ``sigma``.  ``mle`` is
+    ``z_C0``, ``L_mean``, ``mu_F_offset``, ``sigma_F``, ``u_F``, ``sigma`` (and ``z_D``,
+    ``D[<element>]`` with ``d_uncertainty``).  ``mle`` is
     not offered: without the priors the likelihood is flat along
     ``(C0, F) -> (k C0, k F)`` when the elements are incompatible
     (``models/morb_melting.md``).
@@ -172,6 +196,14 @@ class MORBMelting(Model):
                               allowed="(median > 0, sd_log > 0)"),
         "missing": Option("error", [StrOptions(("error", "omit"))]),
         "error_floor": Option(0.02, [Interval(Real, 0, None, closed="neither")]),
+        "d_uncertainty": Option(None, [None, Interval(Real, 0, None, closed="neither")]),
+        "fractional_crystallisation": Option(False, [Booleans()]),
+        "X_max": Option(0.5, [Interval(Real, 0, 1, closed="neither")]),
+        "X_prior": Option((0.15, 1.0), [Pair(Interval(Real, 0, 1, closed="neither"),
+                                             Interval(Real, 0, None, closed="neither"))],
+                          allowed="(median X in (0, X_max), sd > 0)"),
+        "fc_partition": Option(None, [None, Mappings()],
+                               allowed="None or a dict element -> bulk crystal/melt D"),
     }
     cli: ClassVar[CommandLine] = CommandLine(
         name="morb", title="MORB melting inversion", help="MORB melting inversion",
@@ -200,6 +232,11 @@ class MORBMelting(Model):
         if not o["F_prior"][0] < o["F_max"]:
             raise OptionError(f"F_prior={o['F_prior']!r} is not allowed with F_max="
                               f"{o['F_max']!r}; the median must be below F_max")
+        if isinstance(o["fc_partition"], dict):
+            o["fc_partition"] = _positive_mapping("fc_partition", o["fc_partition"])
+        if not o["X_prior"][0] < o["X_max"]:
+            raise OptionError(f"X_prior={o['X_prior']!r} is not allowed with X_max="
+                              f"{o['X_max']!r}; the median must be below X_max")
         if o["phi"] != 0.005 and o["melting"] != "continuous":
             raise OptionError(f"phi={o['phi']!r} applies only to melting='continuous'")
         return o
@@ -233,6 +270,10 @@ class MORBMelting(Model):
             raise DataError("the data are empty (0 samples); give at least one sample row")
         c0_ref, d_tab = self._tables()
         known = [e for e in c0_ref if e in d_tab]
+        if self.options["fractional_crystallisation"]:
+            d_fc = (fc_partition() if self.options["fc_partition"] is None
+                    else dict(self.options["fc_partition"]))
+            known = [e for e in known if e in d_fc]
         notes: list[str] = []
         if self.options["elements"] is not None:
             elements = list(self.options["elements"])
@@ -329,6 +370,14 @@ class MORBMelting(Model):
             "mu_F_sd": float(f_sd), "sigma_F_sd": float(o["sigma_F_sd"]),
             "sigma_mu": float(math.log(s_med)), "sigma_sd": float(s_sd),
             "error_floor": float(o["error_floor"]),
+            "d_unc": int(o["d_uncertainty"] is not None),
+            "d_sd": float(o["d_uncertainty"] or 0.0),
+            "fc": int(bool(o["fractional_crystallisation"])),
+            "D_fc": (np.array([d_fc[e] for e in elements], dtype=float)
+                     if o["fractional_crystallisation"] else np.zeros(len(elements))),
+            "X_max": float(o["X_max"]),
+            "mu_X_mean": float(math.log(o["X_prior"][0] / (o["X_max"] - o["X_prior"][0]))),
+            "mu_X_sd": float(o["X_prior"][1]), "sigma_X_sd": 1.0,
         }
         summary = {
             "n": len(ids), "n_samples": len(ids), "n_elements": len(elements),
@@ -341,9 +390,18 @@ class MORBMelting(Model):
     # ------------------------------------------------------------------ parameters
     def parameters(self, data: PreparedData) -> ParameterSet:
         """``z_C0`` (J), ``L_mean``, ``mu_F_offset``, ``sigma_F``, ``u_F`` (N - 1),
-        ``sigma`` (J): the centred hierarchy with the ridge on ``L_mean``
-        (``models/morb_melting.md`` section 2)."""
+        ``sigma`` (J), and ``z_D`` (J) with ``d_uncertainty``: the centred hierarchy with the
+        ridge on ``L_mean`` (``models/morb_melting.md`` section 2)."""
         n, j = int(data.values["N"]), int(data.values["J"])
+        extra = ([Parameter("z_D", shape=(j,), description="standardised log D around the "
+                            "tabulated value")] if int(data.values.get("d_unc", 0)) else [])
+        if int(data.values.get("fc", 0)):
+            extra += [
+                Parameter("mu_X", shape=(1,), description="mean of logit(X / X_max)"),
+                Parameter("sigma_X", lower=0.0, shape=(1,),
+                          description="spread of logit(X / X_max)"),
+                Parameter("z_X", shape=(n,), description="standardised logit(X / X_max)"),
+            ]
         return ParameterSet([
             Parameter("z_C0", shape=(j,),
                       description="standardised log C0 at the common level L_mean"),
@@ -354,6 +412,7 @@ class MORBMelting(Model):
                       "orthonormal basis of the vectors summing to zero"),
             Parameter("sigma", lower=0.0, shape=(j,),
                       description="per-element error of log concentrations"),
+            *extra,
         ])
 
     def hessian_structure(self, data: PreparedData
@@ -362,14 +421,25 @@ class MORBMelting(Model):
         ``mu_F``, ``log sigma_F``, ``logit(F_i / F_max)``, ``log sigma``): the per-sample
         ``logit F_i`` are conditionally independent given the 2 J + 2 global parameters,
         so one colour serves them all (2 J + 3 Hessian-vector products in place of
-        N + 2 J + 2).  ``T`` is the linear part of the affine map from the parameters."""
+        N + 2 J + 2).  With ``d_uncertainty`` the J ``z_D`` are global too (dense block,
+        3 J + 3 products).  ``T`` is the linear part of the affine map from the
+        parameters."""
         v = data.values
         n, j = int(v["N"]), int(v["J"])
-        dim = n + 2 * j + 2
-        local = np.zeros(dim, dtype=bool)
-        local[j + 2:j + 2 + n] = True
-        pattern = ~(local[:, None] & local[None, :]) | np.eye(dim, dtype=bool)
-        colours = np.where(local, 2 * j + 2, np.cumsum(~local) - 1)
+        j_d = j * int(v.get("d_unc", 0))
+        n_x = n * int(v.get("fc", 0))
+        dim = n + 2 * j + 2 + j_d + (2 + n_x if n_x else 0)
+        sample = np.full(dim, -1)  # the sample of a per-sample coordinate, -1 if global
+        sample[j + 2:j + 2 + n] = np.arange(n)
+        if n_x:
+            sample[dim - n:] = np.arange(n)
+        local = sample >= 0
+        pattern = ~(local[:, None] & local[None, :]) | (sample[:, None] == sample[None, :])
+        n_global = int((~local).sum())
+        colours = np.cumsum(~local) - 1
+        colours[j + 2:j + 2 + n] = n_global  # every logit F_i: one colour
+        if n_x:
+            colours[dim - n:] = n_global + 1  # every z_X[i]: one colour
         t = np.zeros((dim, dim))
         t[np.arange(j), np.arange(j)] = 1.0
         t[:j, j] = np.asarray(v["b_C0"]) / float(v["c0_sd"])  # z0 = z_C0 + b L_mean / s
@@ -377,12 +447,13 @@ class MORBMelting(Model):
         t[j + 1, j + 2] = 1.0  # log sigma_F
         t[j + 2:j + 2 + n, j] = 1.0  # L = L_mean + Q u_F
         t[j + 2:j + 2 + n, j + 3:j + 2 + n] = sum_to_zero(np.eye(n - 1)).T
-        t[j + 2 + n:, j + 2 + n:] = np.eye(j)  # log sigma
+        t[j + 2 + n:, j + 2 + n:] = np.eye(dim - j - 2 - n)  # log sigma, z_D, X terms
         return pattern, colours, t
 
     def index_labels(self, data: PreparedData) -> dict[str, tuple[list[str], ...]]:
         el, ids = list(data.summary["elements"]), list(data.summary["sample_ids"])
-        return {"z_C0": (el,), "sigma": (el,), "C0": (el,), "log_C0": (el,), "F": (ids,)}
+        return {"z_C0": (el,), "sigma": (el,), "C0": (el,), "log_C0": (el,), "F": (ids,),
+                "z_D": (el,), "D": (el,), "z_X": (ids,), "X": (ids,)}
 
     # ------------------------------------------------------------------ likelihood
     @staticmethod
@@ -405,8 +476,14 @@ class MORBMelting(Model):
         F = t["F_max"] * torch.sigmoid(self._logit_f_torch(params))
         log_c0 = t["log_c0_ref"] + t["c0_sd"] * self._z0_torch(params, t)
         samp, elem = t["samp"], t["elem"]
+        D = t["D"]
+        if "z_D" in params:
+            D = D * torch.exp(float(t["d_sd"]) * params["z_D"])
         mu = log_c0[..., elem] + self._log_ratio_torch(
-            F[..., samp], t["D"][elem], int(t["law"]), float(t["phi"]))
+            F[..., samp], D[..., elem], int(t["law"]), float(t["phi"]))
+        if "z_X" in params:
+            x = t["X_max"] * torch.sigmoid(params["mu_X"] + params["sigma_X"] * params["z_X"])
+            mu = mu + (t["D_fc"][elem] - 1) * torch.log1p(-x[..., samp])
         sd = torch.sqrt(params["sigma"][..., elem] ** 2 + t["tau"] ** 2
                         + float(t["error_floor"]) ** 2)
         return mu, sd
@@ -441,6 +518,13 @@ class MORBMelting(Model):
         out = out + normal(params["sigma_F"], 0.0, float(t["sigma_F_sd"])) + math.log(2.0)
         log_s = torch_log(params["sigma"])
         out = out + (normal(log_s, float(t["sigma_mu"]), float(t["sigma_sd"])) - log_s).sum(-1)
+        if "z_D" in params:
+            out = out + normal(params["z_D"], 0.0, 1.0).sum(-1)
+        if "z_X" in params:
+            out = out + normal(params["z_X"], 0.0, 1.0).sum(-1)
+            out = out + normal(params["mu_X"], float(t["mu_X_mean"]), float(t["mu_X_sd"])).sum(-1)
+            out = out + (normal(params["sigma_X"], 0.0, float(t["sigma_X_sd"]))
+                         + math.log(2.0)).sum(-1)
         return out
 
     # ------------------------------------------------------------------ Stan
@@ -452,6 +536,8 @@ class MORBMelting(Model):
         out = {k: v[k] for k in ("N", "J", "K", "y", "tau", "log_c0_ref", "b_C0", "c0_sd", "D",
                                  "law", "phi", "F_max", "mu_F_mean", "mu_F_sd", "sigma_F_sd",
                                  "sigma_mu", "sigma_sd", "error_floor")}
+        for k in ("d_unc", "d_sd", "fc", "D_fc", "X_max", "mu_X_mean", "mu_X_sd", "sigma_X_sd"):
+            out[k] = v[k]
         out["samp"] = np.asarray(v["samp"]) + 1
         out["elem"] = np.asarray(v["elem"]) + 1
         return out
@@ -475,22 +561,36 @@ class MORBMelting(Model):
             "sigma_F": sigma_f * math.exp(0.2 * rng.standard_normal()),
             "u_F": sum_to_zero_free(logit_f - l_mean) + 0.2 * rng.standard_normal(n - 1),
             "sigma": sigma * np.exp(0.2 * rng.standard_normal(j)),
+            **({"z_D": 0.2 * rng.standard_normal(j)} if int(v.get("d_unc", 0)) else {}),
+            **({"mu_X": float(v["mu_X_mean"]) + 0.2 * rng.standard_normal(1),
+                "sigma_X": 0.3 * np.exp(0.2 * rng.standard_normal(1)),
+                "z_X": 0.2 * rng.standard_normal(n)} if int(v.get("fc", 0)) else {}),
         }
 
     # ------------------------------------------------------------------ derived
     def derived(self, draws: Mapping[str, np.ndarray], data: PreparedData) -> dict[str, Any]:
-        """``C0`` (ppm, per element), ``F`` (per sample) and ``mu_F`` (mean of the
-        hierarchical prior of logit(F / F_max))."""
+        """``C0`` (ppm, per element), ``F`` (per sample), ``mu_F`` (mean of the
+        hierarchical prior of logit(F / F_max)) and, with ``d_uncertainty``, ``D`` (bulk
+        partition coefficient per element)."""
         v = data.values
         l_mean = np.asarray(draws["L_mean"], dtype=float)
         z0 = (np.asarray(draws["z_C0"], dtype=float) + np.asarray(v["b_C0"])
               * (l_mean[..., None] - float(v["mu_F_mean"])) / float(v["c0_sd"]))
         logit = l_mean[..., None] + sum_to_zero(np.asarray(draws["u_F"], dtype=float))
-        return {
+        out = {
             "C0": np.exp(np.asarray(v["log_c0_ref"]) + float(v["c0_sd"]) * z0),
             "F": float(v["F_max"]) / (1.0 + np.exp(-logit)),
             "mu_F": l_mean + np.asarray(draws["mu_F_offset"], dtype=float),
         }
+        if "z_D" in draws:
+            out["D"] = np.asarray(v["D"]) * np.exp(
+                float(v["d_sd"]) * np.asarray(draws["z_D"], dtype=float))
+        if "z_X" in draws:
+            logit_x = (np.asarray(draws["mu_X"], dtype=float)
+                       + np.asarray(draws["sigma_X"], dtype=float)
+                       * np.asarray(draws["z_X"], dtype=float))
+            out["X"] = float(v["X_max"]) / (1.0 + np.exp(-logit_x))
+        return out
 
     def _draws(self, fit: Fit) -> dict[str, np.ndarray]:
         names = fit.parameters.names
@@ -515,7 +615,11 @@ class MORBMelting(Model):
         law = {1: "batch", 2: "aggregated_fractional", 3: "continuous"}[int(v["law"])]
         C0, F = np.asarray(d["C0"]), np.asarray(d["F"])
         kw = {"phi": float(v["phi"])} if law == "continuous" else {}
-        mean = melt(C0[..., elem], np.asarray(v["D"])[elem], F[..., samp], law=law, **kw)
+        D = np.asarray(d["D"]) if "D" in d else np.asarray(v["D"])
+        mean = melt(C0[..., elem], D[..., elem], F[..., samp], law=law, **kw)
+        if "X" in d:
+            mean = mean * (1.0 - np.asarray(d["X"])[..., samp]) ** (
+                np.asarray(v["D_fc"])[elem] - 1.0)
         sd = np.sqrt(sigma[..., elem] ** 2 + np.asarray(v["tau"]) ** 2
                      + float(v["error_floor"]) ** 2)
         return np.log(mean), sd
@@ -612,7 +716,8 @@ class MORBMelting(Model):
         f = np.atleast_1d(np.asarray(F, dtype=float))
         if f.ndim != 1 or not np.all((f > 0) & (f <= 1)):
             raise OptionError(f"F={F!r} is not allowed; use melt fractions in (0, 1]")
-        c = melt(d["C0"][:, None, :], v["D"][None, None, :], f[None, :, None], law=law, **kw)
+        D = d["D"][:, None, :] if "D" in d else np.asarray(v["D"])[None, None, :]
+        c = melt(d["C0"][:, None, :], D, f[None, :, None], law=law, **kw)
         if noise:
             c = c * np.exp(d["sigma"][:, None, :] * rng.standard_normal(c.shape))
         rows = {"F": np.repeat(f, len(el)), "element": el * len(f),
