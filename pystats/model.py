@@ -172,6 +172,17 @@ class Pilot:
         pilot's Hessian times ``scale`` whitens the first optimiser round of the full fit.
     description : str
         What the pilot is, for the fit's optimizer report.
+
+    Examples
+    --------
+    A family without a cheaper problem returns ``None`` (the default hook); ETAS returns a
+    pilot of its last 20 000 events for large catalogues (:meth:`Model.pilot`):
+
+    >>> from pystats import GutenbergRichter
+    >>> GutenbergRichter(mc=2.0).pilot(None, "mle") is None
+    True
+    >>> Pilot(data=None, scale=5.0, description="the last 20 000 events").scale
+    5.0
     """
 
     data: PreparedData

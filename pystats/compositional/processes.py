@@ -300,7 +300,16 @@ class ProcessesResult:
 @dataclass(frozen=True)
 class ProcessesPrediction:
     """What :meth:`ProcessesResult.predict` returns: ``scores`` (n x K) of the new rows
-    and their ``reconstruction`` (n x D compositions) from the first ``n_components``."""
+    and their ``reconstruction`` (n x D compositions) from the first ``n_components``.
+
+    Examples
+    --------
+    >>> sim = simulate_processes(n=200, seed=0)
+    >>> res = CompositionalProcesses(2, n_bootstrap=0).fit(sim.data, seed=0)
+    >>> pred = res.predict(sim.data.iloc[:5])
+    >>> pred.scores.shape, pred.reconstruction.shape, pred.n_components
+    ((5, 2), (5, 8), 2)
+    """
 
     scores: pd.DataFrame
     reconstruction: pd.DataFrame
