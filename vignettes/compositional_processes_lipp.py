@@ -13,7 +13,8 @@ What it shows
 3. Lipp et al. (2020) sediments: two ilr-ICA directions with bootstrap intervals, and the
    Crater Lake igneous trend for comparison; figures and two HTML reports written to the
    output folder.  ``--drop CaO`` removes CaO from the composition (carbonate, which
-   otherwise dominates the sediments' variance; cf. Lipp et al. 2020): then one sediment
+   otherwise dominates the sediments' variance; Lipp et al. 2020 keep CaO and project
+   onto fixed Crater Lake / Toorongo reference directions instead): then one sediment
    component is the weathering direction (Na2O against Al2O3, TiO2; the Toorongo
    weathering profile's first principal direction) and the other aligns with the Crater
    Lake differentiation direction (|cos| 0.82; 0.97 with ``--drop CaO TiO2``, Lipp et
