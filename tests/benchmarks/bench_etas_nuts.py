@@ -19,6 +19,8 @@ or through pytest (not run by default; ``-m benchmark`` selects it)::
    history path: wall time of ``PystanBackend.sample`` (chains run in 2 processes on a
    2-core machine), leapfrog steps, divergences, max R-hat, min bulk/tail ESS, posterior
    summaries; and the largest difference |log L_SOE - log L_exact| over posterior draws.
+   The load-independent cost: leapfrog steps of the sampling iterations (all chains) x
+   the CPU time of one gradient at the posterior median (as in 1).
 3. The SOE lattice: nodes stored (covering box) and nodes used at the posterior median.
 
 Priors (log-normal, loc = log median): K ~ LN(log 50, 2), c ~ LN(log 0.01, 1.5),
@@ -170,6 +172,7 @@ def nuts(backend: PystanBackend, cat: dict[str, Any], path: str, chains: int, dr
         "path": path, "wall s": wall, "sampler s": res.info.get("sample_seconds", math.nan),
         "divergences": int(st["diverging"].sum()),
         "leapfrogs/draw": float(st["n_steps"].mean()),
+        "leapfrogs": int(st["n_steps"].sum()),
         "max treedepth hits": int((st["tree_depth"] >= res.max_tree_depth).sum()),
         "max R-hat": float(summ["r_hat"].max()), "min ESS bulk": float(summ["ess_bulk"].min()),
         "min ESS tail": float(summ["ess_tail"].min()), "summary": summ, "draws": res.draws,
@@ -247,6 +250,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         out["soe_max_abs_error"] = err
         print(f"\n  max |log L_SOE - log L_exact| over 200 posterior draws: {err:.2e}")
         med = {k: float(np.median(draws[k])) for k in FREE}
+        # cost independent of the machine's load: gradient evaluations x CPU per gradient
+        for r in runs:
+            ms = gradient_ms(backend, stan_dict(cat, r["path"]), med, reps=200)
+            r["gradient ms"], r["cost s"] = ms, r["leapfrogs"] * ms / 1e3
+            print(f"\n  {r['path']}: cost = {r['leapfrogs']} sampling leapfrogs x {ms:.3f} ms "
+                  f"CPU per gradient (posterior median) = {r['cost s']:.1f} s")
         print("\n3. SOE lattice (rtol 1e-8): nodes stored / used at the posterior median")
         for row in lattice_table(cat, med["c"], med["p"]):
             print(f"  c {row['c range']}, p {row['p range']}: step {row['step']:.3f}, "
