@@ -47,6 +47,7 @@ from .forward import (
     MOLAR_MASS_FE,
     RHO_SOLID_298K,
     _power_integral,
+    _solve_volume,
 )
 
 __all__ = [
@@ -352,16 +353,7 @@ def volume(P: Any, T: Any, p: AndersonAhrensParameters, *, lower: float = 0.3,
     lo = np.full(shape, lower * p.V0)
     hi = np.full(shape, upper * p.V0)
     with np.errstate(invalid="ignore", over="ignore"):
-        ok = (pressure(lo, T, p) - P >= 0) & (pressure(hi, T, p) - P <= 0)
-        for _ in range(iterations):
-            mid = 0.5 * (lo + hi)
-            above = (pressure(mid, T, p) - P) > 0
-            lo = np.where(above, mid, lo)
-            hi = np.where(above, hi, mid)
-        V = 0.5 * (lo + hi)
-        for _ in range(2):
-            V = V + (pressure(V, T, p) - P) * V / bulk_modulus_t(V, T, p)
-    return np.where(ok, V, np.nan)
+        return _solve_volume(P, T, p, lo, hi, pressure, bulk_modulus_t, iterations)
 
 
 def density(P: Any, T: Any, p: AndersonAhrensParameters) -> np.ndarray:

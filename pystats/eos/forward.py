@@ -279,17 +279,24 @@ def volume(P: Any, T: Any, p: EOSParameters, *, lower: float = 0.25,
                                                      "g")))
     lo = np.broadcast_to(lower * V0, shape).copy()
     hi = np.broadcast_to(upper * V0, shape).copy()
-    f_lo = pressure(lo, T, p) - P
-    f_hi = pressure(hi, T, p) - P
-    ok = (f_lo >= 0) & (f_hi <= 0)
+    return _solve_volume(P, T, p, lo, hi, pressure, bulk_modulus_t, iterations)
+
+
+def _solve_volume(P: np.ndarray, T: np.ndarray, p: Any, lo: np.ndarray, hi: np.ndarray,
+                 pressure_fn: Any, bulk_modulus_fn: Any, iterations: int) -> np.ndarray:
+    """``V`` with ``pressure_fn(V, T, p) = P`` in the bracket ``[lo, hi]`` (arrays of the
+    broadcast shape): vectorised bisection, then two Newton steps with
+    ``bulk_modulus_fn`` (``K_T``); NaN where the bracket holds no root.  Shared by the
+    EOS forms (:func:`volume`, :func:`pystats.eos.anderson_ahrens.volume`)."""
+    ok = (pressure_fn(lo, T, p) - P >= 0) & (pressure_fn(hi, T, p) - P <= 0)
     for _ in range(iterations):
         mid = 0.5 * (lo + hi)
-        above = (pressure(mid, T, p) - P) > 0  # pressure too high: the root is at larger V
+        above = (pressure_fn(mid, T, p) - P) > 0  # pressure too high: the root is at larger V
         lo = np.where(above, mid, lo)
         hi = np.where(above, hi, mid)
     V = 0.5 * (lo + hi)
     for _ in range(2):
-        V = V + (pressure(V, T, p) - P) * V / bulk_modulus_t(V, T, p)
+        V = V + (pressure_fn(V, T, p) - P) * V / bulk_modulus_fn(V, T, p)
     return np.where(ok, V, np.nan)
 
 
