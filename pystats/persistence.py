@@ -38,7 +38,7 @@ import os
 import sys
 import tempfile
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
@@ -303,14 +303,25 @@ def save_fit(fit: Fit, path: str | os.PathLike[str]) -> Path:
                 xr.Dataset({k: xr.Variable(("row", "column"), v) for k, v in cov.items()}),
             )
         )
+    attrs["groups"] = json.dumps([name for name, _ in groups])
+
+    def write(tmp: Path) -> None:
+        xr.Dataset(attrs=attrs).to_netcdf(tmp, mode="w", engine=_ENGINE)
+        for name, ds in groups:
+            ds.to_netcdf(tmp, mode="a", group=name, engine=_ENGINE, encoding=_encoding(ds))
+
+    return write_atomic(path, write)
+
+
+def write_atomic(path: Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then move it onto ``path``
+    (``os.replace``): a reader never sees a half-written file, and a failed write leaves
+    the old file as it was.  Used by every ``save`` of the package."""
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     tmp = Path(name)
     try:
-        attrs["groups"] = json.dumps([name for name, _ in groups])
-        xr.Dataset(attrs=attrs).to_netcdf(tmp, mode="w", engine=_ENGINE)
-        for name, ds in groups:
-            ds.to_netcdf(tmp, mode="a", group=name, engine=_ENGINE, encoding=_encoding(ds))
+        write(tmp)
         os.replace(tmp, path)
     finally:
         if tmp.exists():

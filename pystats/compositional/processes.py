@@ -258,7 +258,7 @@ class ProcessesResult:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the result to one NetCDF file (read back by ``pystats.load``)."""
-        from ..persistence import _dataset, _dumps_or
+        from ..persistence import _dataset, _dumps_or, write_atomic
 
         path = Path(path)
         arrays = {"loadings": self.loadings.to_numpy(), "lower": self.lower.to_numpy(),
@@ -271,8 +271,7 @@ class ProcessesResult:
                 "index": self.scores.index.tolist(), "index_name": self.scores.index.name}
         ds.attrs = {"pystats_format": FORMAT, "pystats_format_version": FORMAT_VERSION,
                     "meta": _dumps_or(meta, "result", DataError, "value")}
-        ds.to_netcdf(path, mode="w", engine="h5netcdf")
-        return path
+        return write_atomic(path, lambda tmp: ds.to_netcdf(tmp, mode="w", engine="h5netcdf"))
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> ProcessesResult:
