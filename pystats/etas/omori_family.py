@@ -18,7 +18,7 @@ from .._warnings import warn as _warn
 from ..cli_spec import Argument, CommandLine, fix_argument, forecast_window, number_or_text
 from ..constraints import Booleans, DateTimes, Interval, Mappings, Option
 from ..errors import DataError, DataWarning, OptionError
-from ..model import PreparedData
+from ..model import Pilot, PreparedData
 from .inputs import FEW_EVENTS, MIN_EVENTS, _read_events, _time_value, _too_few
 from .point_process import (
     _DEFAULT_PRIORS,
@@ -43,6 +43,13 @@ __all__ = ["OMORI_PARAMETER_NAMES", "OmoriUtsu"]
 
 OMORI_PARAMETER_NAMES = ("mu", "K", "c", "p")
 """Omori–Utsu parameters in the Stan program's order (``mu`` only with a background)."""
+
+
+PILOT_MIN_EVENTS = 200_000
+"""Above this many events the optimiser's starts run on a subsample (:meth:`OmoriUtsu.pilot`)."""
+
+PILOT_EVENTS = 50_000
+"""About how many events the pilot subsample keeps."""
 
 
 class OmoriUtsu(_PointProcessModel):
@@ -258,12 +265,48 @@ class OmoriUtsu(_PointProcessModel):
         return PreparedData(values=values, observed=observed, summary=summary)
 
     def log_likelihood_torch(self, params: dict[str, Any], tensors: dict[str, Any]) -> Any:
-        """Omori–Utsu log-likelihood (:func:`pystats.etas.omori.omori_loglik`)."""
-        from .omori import omori_loglik
+        """Omori–Utsu log-likelihood (:func:`pystats.etas.omori.omori_loglik`; the times
+        were checked and windowed by :meth:`prepare`).  A pilot problem (:meth:`pilot`)
+        weights its subsample's event sum."""
+        from .omori import _omori_loglik, _prepare
 
         t = tensors["t"]
-        return omori_loglik(self._full(params), t, tensors["t_start"], tensors["t_end"],
-                            device=t.device)
+        ps, _ = _prepare(self._full(params), t.device)
+        return _omori_loglik(ps, t, float(tensors["t_start"]), float(tensors["t_end"]),
+                             float(tensors.get("pilot_weight", 1.0)))
+
+    def log_likelihood_jets_torch(self, params: dict[str, Any], tensors: dict[str, Any]
+                                  ) -> tuple[Any, Any, Any] | None:
+        """Value, gradient and Hessian in the free parameters in one pass over the events
+        (:func:`pystats.etas.omori._omori_loglik_jets`), for the fits' Hessians."""
+        from .omori import _omori_loglik_jets, _prepare
+
+        t = tensors["t"]
+        ps, _ = _prepare(self._full(params), t.device)
+        value, grad, hess = _omori_loglik_jets(
+            ps, t, float(tensors["t_start"]), float(tensors["t_end"]),
+            float(tensors.get("pilot_weight", 1.0)))
+        idx = [OMORI_PARAMETER_NAMES.index(n) for n in self.free_parameters]
+        return value, grad[idx], hess[idx][:, idx]
+
+    def pilot(self, data: PreparedData, method: str) -> Pilot | None:
+        """A systematic subsample for large fits (:meth:`pystats.model.Model.pilot`).
+
+        With more than :data:`PILOT_MIN_EVENTS` events, the optimiser's starts run on every
+        ``k``-th event in time (about :data:`PILOT_EVENTS` of them) with the event sum of
+        the log likelihood weighted by ``k``, an unbiased estimate of the full sum with the
+        same window and compensator, so its optimum is near the full one on every
+        parameter's own scale; the full fit then only polishes it.  Hessian scale 1.
+        """
+        n = int(data.values["n"])
+        if n < PILOT_MIN_EVENTS:
+            return None
+        k = -(-n // PILOT_EVENTS)
+        t = np.asarray(data.values["t"])[k // 2::k]
+        values = {**data.values, "t": t, "n": int(t.size), "pilot_weight": float(k)}
+        return Pilot(PreparedData(values, {"time": t, "n_events": np.asarray(t.size)},
+                                  {"n": int(t.size)}), 1.0,
+                     f"one event in {k} ({t.size} of {n}), log intensities weighted by {k}")
 
     def stan_program(self) -> Any:
         """The generated program (:func:`pystats.etas.stan.omori_stan_program`)."""

@@ -175,41 +175,60 @@ def _grid_index(m: np.ndarray, origin: ArrayLike, dm: float, name: str = "m") ->
 
 
 # ---------------------------------------------------------------------------- binning
-def _grid_fit(arr: np.ndarray, step: float) -> tuple[float, np.ndarray]:
-    """Origin of the grid of width ``step`` holding most of ``arr``, and the on-grid mask.
+def _distinct(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(codes, values, counts)``: the distinct values of ``arr`` in order of first
+    appearance, each element's index into them, and how often each occurs (a hash pass:
+    the grid rules below then cost O(distinct values), not O(n), per candidate step)."""
+    import pandas as pd
 
-    The position of each value within its bin, ``frac(m/step)``, is quantised to 1/1000 of
-    a bin; the most common position (ties: the one of the smallest magnitude) is the grid's
-    offset.  A value is on the grid when it is within ``_GRID_TOL`` bins of it.
-    """
-    k = arr / step
+    codes, values = pd.factorize(arr)
+    return codes, np.asarray(values, dtype=float), np.bincount(codes, minlength=values.size)
+
+
+def _grid_fit_distinct(values: np.ndarray, counts: np.ndarray, step: float
+                       ) -> tuple[float, np.ndarray]:
+    """:func:`_grid_fit` on distinct ``values`` (first-appearance order) with ``counts``."""
+    k = values / step
     frac = k - np.floor(k)
     q = np.round(frac * 1000.0).astype(np.int64) % 1000
-    vals, counts = np.unique(q, return_counts=True)
-    top = vals[counts == counts.max()]
-    q_min = q[int(np.argmin(arr))]
+    per_q = np.bincount(q, weights=counts, minlength=1000)
+    top = np.flatnonzero(per_q == per_q.max())
+    q_min = q[int(np.argmin(values))]
     mode = q_min if q_min in top else int(top[0])
     ref = float(frac[np.flatnonzero(q == mode)[0]])
     d = frac - ref
     d -= np.round(d)  # circular distance, in bins
     on = np.abs(d) < _GRID_TOL
-    origin = float(arr[on].min()) if np.any(on) else 0.0
+    origin = float(values[on].min()) if np.any(on) else 0.0
     return origin, on
+
+
+def _grid_fit(arr: np.ndarray, step: float) -> tuple[float, np.ndarray]:
+    """Origin of the grid of width ``step`` holding most of ``arr``, and the on-grid mask.
+
+    The position of each value within its bin, ``frac(m/step)``, is quantised to 1/1000 of
+    a bin; the most common position (ties: the one of the smallest magnitude) is the grid's
+    offset, measured from the first value (in ``arr``'s order) at that position.  A value is
+    on the grid when it is within ``_GRID_TOL`` bins of it.
+    """
+    codes, values, counts = _distinct(arr)
+    origin, on = _grid_fit_distinct(values, counts, step)
+    return origin, on[codes]
 
 
 def _infer_grid(arr: np.ndarray) -> tuple[float, float, np.ndarray]:
     """``(delta_m, origin, off_grid_mask)`` by the rule of :func:`infer_delta_m`."""
-    u = np.unique(arr)
-    if u.size < 2:
+    codes, values, counts = _distinct(arr)
+    if values.size < 2:
         raise DataError(
-            f"m has {u.size} distinct value(s); at least 2 are needed to infer delta_m "
+            f"m has {values.size} distinct value(s); at least 2 are needed to infer delta_m "
             "(pass delta_m explicitly)"
         )
     for step in _CANDIDATE_STEPS:
-        origin, on = _grid_fit(arr, step)
+        origin, on = _grid_fit_distinct(values, counts, step)
         # the majority grid must also hold two distinct values (else any grid would do)
-        if on.mean() >= GRID_MAJORITY and np.unique(arr[on]).size >= 2:
-            return step, origin, ~on
+        if counts[on].sum() >= GRID_MAJORITY * arr.size and int(on.sum()) >= 2:
+            return step, origin, ~on[codes]
     return 0.0, 0.0, np.zeros(arr.shape, dtype=bool)
 
 
