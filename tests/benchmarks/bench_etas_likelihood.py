@@ -46,7 +46,8 @@ def catalogue(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, float]:
         br = branching_ratio(TRUE["K"], TRUE["alpha"], 1.0, TRUE["c"], TRUE["p"], 3.0, 3.0,
                              t_max=t_end)
         t_end = n * (1 - 0.85 * br) / TRUE["mu"]
-    cat = simulate_etas(**TRUE, m_ref=3.0, t_end=t_end, mc=3.0, b=1.0, rng=seed)
+    cat = simulate_etas(**TRUE, m_ref=3.0, t_end=t_end, mc=3.0, b=1.0, rng=seed,
+                        max_events=max(2_000_000, 3 * n))  # 1e7 for the GPU table
     return np.array(cat.times), np.array(cat.magnitudes), t_end
 
 
