@@ -67,7 +67,10 @@ def test_nuts_on_1e4_events(law: str) -> None:
     fit = model.fit(m, method="nuts", seed=1)
     seconds = time.perf_counter() - t0
     print(f"\nNUTS {law}: {seconds:.1f} s on 1e4 events, 4 x 1000 draws; "
-          f"max R-hat {float(fit.summary()['r_hat'].max()):.3f}")
+          f"max R-hat {float(fit.summary()['r_hat'].max()):.3f}, min bulk / tail ESS "
+          f"{float(fit.summary()['ess_bulk'].min()):.0f} / "
+          f"{float(fit.summary()['ess_tail'].min()):.0f}; problems: "
+          f"{'; '.join(p.message for p in fit.diagnose(warn=False).problems) or 'none'}")
 
 
 @pytest.mark.parametrize("kind", ["gp", "changepoint"])
