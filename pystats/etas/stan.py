@@ -530,55 +530,63 @@ def _finite(name: str, value: Any) -> float:
 
 def decorrelating_pivot(
     m_ref: float,
-    alpha: float,
-    cov: Any,
+    log_k: Any,
+    alpha: Any,
     *,
-    k_index: int,
-    alpha_index: int,
     m_range: tuple[float, float],
+    weights: Any = None,
 ) -> float:
-    """The magnitude at which ``log K`` and ``alpha`` are uncorrelated, to first order.
+    """The magnitude at which the productivity is uncorrelated with ``alpha``.
 
     With ``K_ref`` at ``m_ref`` and the productivity ``K_ref e^{alpha (M - m_ref)}``, the
     productivity at ``m_pivot = m_ref - Δ`` is ``log K_piv = log K_ref - Δ alpha``, whose
-    covariance with ``alpha`` vanishes for ``Δ = cov(log K_ref, alpha) / var(alpha)``.  On
-    the sampler's scale (``log alpha``, Stan's ``lower=0`` transform) and to first order at
-    ``alpha``: ``cov(log K, alpha) = alpha cov(log K, log alpha)`` and ``var(alpha) =
-    alpha^2 var(log alpha)``, so ``Δ = cov(log K, log alpha) / (alpha var(log alpha))``.
+    (weighted) covariance with ``alpha`` over the given points vanishes for
+
+    .. math:: Δ = \\operatorname{cov}(\\log K_{ref}, α) / \\operatorname{var}(α),
+
+    the least-squares slope of ``log K_ref`` on ``alpha``.  The points may be posterior
+    draws (a previous fit), or points along the posterior ridge with weights, as
+    ``pystats.ETAS(k_pivot="auto")`` uses (:meth:`pystats.etas.model.ETAS.sampler_coordinates`).
 
     Parameters
     ----------
     m_ref : float
         Reference magnitude of ``K``.
-    alpha : float
-        ``alpha`` at the centre of the approximation (e.g. the posterior mode), > 0.
-    cov : array_like
-        Covariance of the unconstrained parameters (``log K``, ``log alpha``, ...), e.g. the
-        inverse negative Hessian of a Laplace approximation.
-    k_index, alpha_index : int
-        Rows of ``log K`` and ``log alpha`` in ``cov``.
+    log_k, alpha : array_like
+        ``log K_ref`` and ``alpha`` at the points (same shape).
     m_range : (float, float)
         Range the pivot is clipped to (e.g. the data's magnitudes): far outside it the
-        linearisation is not to be trusted.
+        linear relation is not to be trusted.
+    weights : array_like, optional
+        Non-negative weight per point (default: equal).
 
     Returns
     -------
     float
-        ``m_ref - Δ`` clipped to ``m_range``; ``m_ref`` (clipped) when the covariance gives
-        no finite ``Δ``.
+        ``m_ref - Δ`` clipped to ``m_range``; ``m_ref`` (clipped) when the points give no
+        finite ``Δ`` (e.g. a single value of ``alpha``).
 
     Examples
     --------
-    >>> # log K and log alpha with correlation 0.86, alpha = 2.8: Δ = 0.49 magnitude units
-    >>> cov = [[0.0256, 0.86 * 0.16 * 0.1], [0.86 * 0.16 * 0.1, 0.01]]
-    >>> round(decorrelating_pivot(6.2, 2.8, cov, k_index=0, alpha_index=1,
-    ...                           m_range=(2.5, 6.2)), 3)
-    5.709
+    >>> import numpy as np
+    >>> alpha = np.array([2.5, 2.8, 3.1])
+    >>> log_k = np.log(70.0) + 0.4 * (alpha - 2.8)  # the data pin down K(5.8) exactly
+    >>> round(decorrelating_pivot(6.2, log_k, alpha, m_range=(2.5, 6.2)), 6)
+    5.8
     """
-    c = np.asarray(cov, dtype=float)
+    lk = np.asarray(log_k, dtype=float).ravel()
+    a = np.asarray(alpha, dtype=float).ravel()
+    w = np.ones_like(a) if weights is None else np.asarray(weights, dtype=float).ravel()
     lo, hi = (float(v) for v in m_range)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        delta = c[k_index, alpha_index] / (float(alpha) * c[alpha_index, alpha_index])
+    ok = np.isfinite(lk) & np.isfinite(a) & np.isfinite(w) & (w > 0)
+    lk, a, w = lk[ok], a[ok], w[ok]
+    delta = math.nan
+    if a.size >= 2:
+        w = w / w.sum()
+        da = a - w @ a
+        var = float(w @ (da * da))
+        if var > 0:
+            delta = float(w @ (da * (lk - w @ lk))) / var
     pivot = m_ref - delta if math.isfinite(delta) else m_ref
     return float(min(max(pivot, lo), hi))
 
