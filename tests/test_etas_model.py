@@ -18,6 +18,7 @@ import torch
 from scipy import stats
 
 import pystats
+from pystats.backends.threads import fit_threads
 from pystats.errors import ConvergenceWarning, DataError, DataWarning, OptionError
 from pystats.etas import stan
 from pystats.etas.kernels import kernel, kernel_integral
@@ -830,12 +831,14 @@ def test_auto_pivot_decorrelates_the_laplace_approximation() -> None:
     """k_pivot="auto" on an aftershock sequence with M_ref = the main shock: log K and
     log alpha are strongly correlated at M_ref; the Laplace pivot recorded with it
     decorrelates the Laplace covariance when K is defined there (a fit with
-    reference_magnitude = that pivot), and the chosen pivot (the ridge slope over the marginal of alpha, which
-    has a long right tail, so less of a shift) lies between it and M_ref."""
+    reference_magnitude = that pivot), and the chosen pivot (the ridge slope over the
+    marginal of alpha, which has a long right tail, so less of a shift) lies between it
+    and M_ref."""
     times, mags, _ = aftershock_sequence(seed=5)
     model = ETAS(mc=MC, mu=0.0, reference_magnitude=6.5)
     data = model.prepare((times, mags), t_start=0.05)
-    info = model.sampler_coordinates(data, np.random.default_rng(1)).info
+    with fit_threads(1):  # as inside fit(): torch threads spinning on 2 busy cores cost 10x
+        info = model.sampler_coordinates(data, np.random.default_rng(1)).info
     assert info["corr_logK_logalpha_at_reference"] > 0.5
     assert MC < info["k_pivot_laplace"] < info["k_pivot"] < 6.5
     with warnings.catch_warnings():
