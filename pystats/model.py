@@ -179,6 +179,18 @@ class SamplerCoordinates:
     info : dict
         What was chosen, recorded in ``fit.metadata["sampler_coordinates"]`` (JSON-ready
         values).
+
+    Examples
+    --------
+    Families without other coordinates return ``None`` (the default hook); ETAS samples its
+    productivity at a pivot magnitude (``pystats.ETAS(k_pivot=...)``):
+
+    >>> from pystats import GutenbergRichter
+    >>> GutenbergRichter(mc=2.0).sampler_coordinates(None, None) is None
+    True
+    >>> same = SamplerCoordinates(PreparedData({"x": 1.0}), dict, dict, {"what": "identity"})
+    >>> same.to_sampler({"K": 2.0}), same.info["what"]
+    ({'K': 2.0}, 'identity')
     """
 
     data: PreparedData
