@@ -831,16 +831,18 @@ def test_auto_pivot_decorrelates_the_laplace_approximation() -> None:
     """k_pivot="auto" on an aftershock sequence with M_ref = the main shock: log K and
     log alpha are strongly correlated at M_ref; the Laplace pivot recorded with it
     decorrelates the Laplace covariance when K is defined there (a fit with
-    reference_magnitude = that pivot), and the chosen pivot (the ridge slope over the
-    marginal of alpha, which has a long right tail, so less of a shift) lies between it
-    and M_ref."""
+    reference_magnitude = that pivot); the ridge slope over the marginal of alpha (which
+    has a long right tail) is much smaller, so "auto" keeps K at M_ref."""
     times, mags, _ = aftershock_sequence(seed=5)
     model = ETAS(mc=MC, mu=0.0, reference_magnitude=6.5)
     data = model.prepare((times, mags), t_start=0.05)
     with fit_threads(1):  # as inside fit(): torch threads spinning on 2 busy cores cost 10x
         info = model.sampler_coordinates(data, np.random.default_rng(1)).info
     assert info["corr_logK_logalpha_at_reference"] > 0.5
-    assert MC < info["k_pivot_laplace"] < info["k_pivot"] < 6.5
+    # alpha's marginal has a long right tail here: the ridge slope is a small fraction of
+    # the slope at the mode, so no pivot (sampling was worse with either: models/etas.md)
+    assert MC < info["k_pivot_laplace"] < info["k_pivot_ridge"] < 6.5
+    assert info["k_pivot"] == 6.5 and "too curved" in info["source"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # Pareto k of 10 draws
         fit = ETAS(mc=MC, mu=0.0, reference_magnitude=info["k_pivot_laplace"]).fit(
