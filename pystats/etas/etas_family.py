@@ -135,8 +135,9 @@ class ETAS(_PointProcessModel):
         are uncorrelated, the slope of ``log K`` on ``alpha`` along the posterior ridge
         from the torch engine (:meth:`sampler_coordinates`; 2-4 s of CPU for 550 events,
         against a minute of sampling; SAPP's Miyagi sequence: 1.7x fewer leapfrog steps),
-        within the data's magnitudes; a number: that magnitude; ``None``: sample ``K`` at
-        ``M_ref``.  Ignored when ``K`` or ``alpha`` is fixed.  The choice is in
+        within the data's magnitudes (``M_ref`` when that ridge is too curved for a linear
+        pivot to help, :data:`PIVOT_MIN_LINEARITY`); a number: that magnitude; ``None``:
+        sample ``K`` at ``M_ref``.  Ignored when ``K`` or ``alpha`` is fixed.  The choice is in
         ``fit.metadata["sampler_coordinates"]``.
 
     Raises
