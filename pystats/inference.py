@@ -560,9 +560,14 @@ def run(
         backend_name = resolve_backend(method, backend, model)
         engine = get_backend(backend_name)
         inits = [params_to_init(model, data, params, rng) for _ in range(chains)]
+        # other sampler coordinates, if the family has them (its own random stream, so the
+        # chains' initial values do not depend on it)
+        coords = model.sampler_coordinates(data, np.random.default_rng([int(seed), 1]))
+        if coords is not None:
+            inits = [None if x is None else coords.to_sampler(x) for x in inits]
         result = engine.sample(
             model,
-            data,
+            data if coords is None else coords.data,
             chains=chains,
             draws=draws,
             warmup=warmup,
@@ -574,6 +579,9 @@ def run(
             progress=show_progress,
         )
         post = dict(result.draws)
+        if coords is not None:
+            post = dict(coords.from_sampler(post))
+            metadata["sampler_coordinates"] = dict(coords.info)
         sample_stats = dict(result.sample_stats)
         max_tree_depth = result.max_tree_depth
         metadata.update(result.info)

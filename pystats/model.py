@@ -35,7 +35,8 @@ if TYPE_CHECKING:
     from .diagnostics import ModelCheck
     from .fit import Fit
 
-__all__ = ["METHODS", "Model", "Pilot", "PreparedData", "family_class", "registered_families"]
+__all__ = ["METHODS", "Model", "Pilot", "PreparedData", "SamplerCoordinates", "family_class",
+           "registered_families"]
 
 METHODS = ("mle", "map", "laplace", "nuts")
 """Inference methods, the same names in every family."""
@@ -155,6 +156,47 @@ def _frozen(v: Any) -> Any:
         arr.flags.writeable = False
         return arr
     return v
+
+
+@dataclass(frozen=True)
+class SamplerCoordinates:
+    """Other coordinates for NUTS on the same posterior (:meth:`Model.sampler_coordinates`).
+
+    The engine samples the family's Stan program with :attr:`data`, whose entries select an
+    equivalent parameterisation (same posterior, other unconstrained coordinates, e.g.
+    one that removes a strong correlation the diagonal metric cannot follow).
+
+    Attributes
+    ----------
+    data : PreparedData
+        What the engine is given instead of the fit's data.
+    to_sampler : callable
+        Initial values of :meth:`Model.parameters` (constrained, one chain's dict) -> those
+        of the program's parameters under :attr:`data`.
+    from_sampler : callable
+        The engine's draws (name -> ``(chain, draw, ...)`` arrays) -> draws of
+        :meth:`Model.parameters` (and nothing the fit should not report).
+    info : dict
+        What was chosen, recorded in ``fit.metadata["sampler_coordinates"]`` (JSON-ready
+        values).
+
+    Examples
+    --------
+    Families without other coordinates return ``None`` (the default hook); ETAS samples its
+    productivity at a pivot magnitude (``pystats.ETAS(k_pivot=...)``):
+
+    >>> from pystats import GutenbergRichter
+    >>> GutenbergRichter(mc=2.0).sampler_coordinates(None, None) is None
+    True
+    >>> same = SamplerCoordinates(PreparedData({"x": 1.0}), dict, dict, {"what": "identity"})
+    >>> same.to_sampler({"K": 2.0}), same.info["what"]
+    ({'K': 2.0}, 'identity')
+    """
+
+    data: PreparedData
+    to_sampler: Any
+    from_sampler: Any
+    info: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -350,6 +392,19 @@ class Model(ABC):
         Hessian times :attr:`Pilot.scale`; the optimum, its convergence check and the
         Hessian are those of the full data, the starts' agreement is checked on the pilot
         (``fit.optimizer["pilot"]``).  ``method`` is the fit's method.
+        """
+        return None
+
+    def sampler_coordinates(self, data: PreparedData, rng: np.random.Generator
+                            ) -> SamplerCoordinates | None:
+        """Coordinates for ``nuts`` other than those of :meth:`parameters`, or ``None``.
+
+        Called by ``fit(method="nuts")`` before sampling (after the chains' initial
+        values are drawn); ``rng`` is for any pilot computation.  The posterior must be the
+        same: only the sampler's unconstrained coordinates may change, and the fit's draws,
+        summaries and diagnostics are those of :meth:`parameters`
+        (:attr:`SamplerCoordinates.from_sampler`).  Default ``None``: sample
+        :meth:`parameters` as declared.
         """
         return None
 

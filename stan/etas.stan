@@ -31,6 +31,20 @@
 // Tested against the torch likelihoods to 1e-8 relative (tests/test_etas_stan.py).
 // Normalised: every term is a `target +=` statement.
 // Priors (include_prior = 1): each free parameter x ~ lognormal(x_prior_loc, x_prior_scale).
+//
+// Productivity pivot (sampling coordinates only; the model is unchanged).  The parameter K
+// is the productivity at the magnitude m_pivot (data):
+//   K exp(alpha (m_i - m_pivot)) = K_ref exp(alpha (m_i - m_ref)),
+//   K_ref = K exp(alpha (m_ref - m_pivot))  (generated quantity: the model's K at m_ref).
+// The prior stays the user's, on K_ref: the density of (K, alpha) is that of (K_ref, alpha)
+// times |dK_ref / dK| = exp(alpha (m_ref - m_pivot)), i.e.
+//   log LN(K_ref; loc, scale) + alpha (m_ref - m_pivot) = log LN(K; loc - alpha (m_ref - m_pivot), scale)
+// with LN the log-normal density
+// (Stan's lower=0 transform adds log K, so lp__ is the same function of (K_ref, alpha, ...)
+// for every pivot).  m_pivot = m_ref gives the plain parameterisation, K = K_ref, value for
+// value.  A pivot near the magnitude where the data pin the productivity down removes the
+// correlation of log K and alpha (pystats.etas.stan.decorrelating_pivot).  With K fixed
+// (data), pass m_pivot = m_ref.
 functions {
   // expm1(q) / q with the removable singularity filled (pystats.etas.kernels.expm1_over_x).
   // Directly where the quotient rule loses less than 1e-10 of the derivative (|q| >= 1e-3),
@@ -64,7 +78,8 @@ data {
   int<lower=1, upper=N + 1> first;   // index of the first event with t >= t_start
   real t_start;
   real<lower=t_start> t_end;
-  real m_ref;                        // reference magnitude of K
+  real m_ref;                        // reference magnitude of the model's K (K_ref)
+  real m_pivot;                      // magnitude of the sampled K (m_ref: K is K_ref)
   int<lower=0, upper=1> use_soe;     // 0: exact O(N^2); 1: sum of exponentials
   int<lower=0> n_soe;                // SOE lattice nodes (0 when use_soe = 0)
   vector[n_soe] soe_log_s;           // x_k = log s_k = k h, increasing
@@ -161,7 +176,7 @@ parameters {
   real<lower=0> p;                   // @param p
 }
 model {
-  vector[n_used] a = exp(alpha * (m[1:n_used] - m_ref));  // productivity factors
+  vector[n_used] a = exp(alpha * (m[1:n_used] - m_pivot));  // productivity factors
   vector[n_time] b = rep_vector(0, n_time);               // summed per distinct time
   vector[n_time] hist;                                    // history sum at each time
   real integral;                                          // sum_i a_i int kernel
@@ -241,9 +256,15 @@ model {
   }
   if (include_prior) {
     target += lognormal_lpdf(mu | mu_prior_loc, mu_prior_scale);          // @prior mu
-    target += lognormal_lpdf(K | K_prior_loc, K_prior_scale);             // @prior K
+    // K: the prior of K_ref with its Jacobian, as a log-normal in K (see the header)
+    target += lognormal_lpdf(K | K_prior_loc - alpha * (m_ref - m_pivot),  // @prior K
+                             K_prior_scale);                              // @prior K
     target += lognormal_lpdf(c | c_prior_loc, c_prior_scale);             // @prior c
     target += lognormal_lpdf(alpha | alpha_prior_loc, alpha_prior_scale); // @prior alpha
     target += lognormal_lpdf(p | p_prior_loc, p_prior_scale);             // @prior p
   }
+}
+generated quantities {
+  // K at m_ref, the model's K (= K when m_pivot = m_ref)
+  real K_ref = K * exp(alpha * (m_ref - m_pivot));  // @prior K
 }

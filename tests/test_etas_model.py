@@ -18,6 +18,7 @@ import torch
 from scipy import stats
 
 import pystats
+from pystats.backends.threads import fit_threads
 from pystats.errors import ConvergenceWarning, DataError, DataWarning, OptionError
 from pystats.etas import stan
 from pystats.etas.kernels import kernel, kernel_integral
@@ -291,6 +292,7 @@ def test_stan_data_follows_the_contract_and_its_soe_lattice_is_accurate() -> Non
     assert sd["first"] == int(np.searchsorted(times, 0.05)) + 1  # 1-based
     assert (sd["t_start"], sd["t_end"], sd["m_ref"], sd["use_soe"]) == (0.05, 25.0, 6.5, 1)
     assert sd["mu"] == 0.0 and "mu_prior_loc" not in sd
+    assert sd["m_pivot"] == sd["m_ref"]  # the plain coordinates unless NUTS asks otherwise
     for n in ("K", "c", "alpha", "p"):
         assert f"{n}_prior_loc" in sd and sd[f"{n}_prior_scale"] > 0
     assert sd["n_soe"] == len(sd["soe_log_s"]) and sd["soe_rtol"] == SOE_SAMPLING_RTOL
@@ -338,6 +340,9 @@ def test_omori_stan_data_contract() -> None:
         ({"b": 0.0}, "b=0.0"),
         ({"mc": "maxc"}, "mc='maxc'"),
         ({"delta_m": -0.1}, "delta_m"),
+        ({"k_pivot": "median"}, r"k_pivot='median' is not allowed; use 'auto', None"),
+        ({"k_pivot": float("nan")}, r"k_pivot=nan is not allowed; .*finite magnitude"),
+        ({"k_pivot": [5.0]}, r"k_pivot=\[5.0\] is not allowed"),
     ],
 )
 def test_bad_etas_options_raise_option_error(options, match) -> None:
@@ -769,3 +774,80 @@ def test_forecast_intervals_have_their_coverage_over_600_replicates() -> None:
     sd = math.sqrt(np.sum(q * (1 - q)))
     assert abs(inside - q.sum()) < 2.576 * sd, (inside, q.sum(), sd)
     assert stats.kstest(pits, "uniform").pvalue > 1e-3
+
+
+# ============================================================================ NUTS K pivot
+def test_decorrelating_pivot_removes_the_linear_correlation() -> None:
+    """Δ = cov(log K, alpha) / var(alpha) (weighted): over the points, log K - Δ alpha is
+    uncorrelated with alpha (here 0.86 before); weights, clipping and degenerate cases."""
+    rng = np.random.default_rng(0)
+    sd_k, sd_a, rho = 0.16, 0.3, 0.86
+    cov = np.array([[sd_k**2, rho * sd_k * sd_a], [rho * sd_k * sd_a, sd_a**2]])
+    x = rng.multivariate_normal([math.log(70.0), 2.8], cov, size=5000)
+    lk, a = x[:, 0], x[:, 1]
+    pivot = stan.decorrelating_pivot(6.2, lk, a, m_range=(2.5, 6.2))
+    delta = 6.2 - pivot
+    assert delta == pytest.approx(rho * sd_k / sd_a, rel=0.05)
+    assert np.corrcoef(lk, a)[0, 1] > 0.8
+    assert abs(np.corrcoef(lk - delta * a, a)[0, 1]) < 1e-12
+    # weights: duplicating a point = weight 2
+    w = rng.integers(1, 3, size=40)
+    assert stan.decorrelating_pivot(6.2, lk[:40], a[:40], weights=w, m_range=(0, 9)) == (
+        pytest.approx(stan.decorrelating_pivot(6.2, np.repeat(lk[:40], w), np.repeat(a[:40], w),
+                                               m_range=(0, 9)), rel=1e-12))
+    # clipped to the range; no finite Δ (one alpha) -> m_ref (clipped)
+    assert stan.decorrelating_pivot(6.2, lk, a, m_range=(6.0, 6.2)) == 6.0
+    assert stan.decorrelating_pivot(6.2, lk[:5], np.full(5, 2.8), m_range=(2.5, 7.0)) == 6.2
+    assert stan.decorrelating_pivot(6.2, lk[:5], np.full(5, 2.8), m_range=(2.5, 6.0)) == 6.0
+
+
+def test_k_pivot_maps_initial_values_and_draws() -> None:
+    """A given pivot: the sampler's data carry m_pivot, initial K is mapped to K at the
+    pivot and the program's K_ref comes back as K (K_pivot is not reported)."""
+    times, mags, _ = aftershock_sequence(seed=5)
+    data = ETAS(mc=MC, mu=0.0, reference_magnitude=6.5).prepare((times, mags), t_start=0.05)
+    model = ETAS(mc=MC, mu=0.0, reference_magnitude=6.5, k_pivot=5.0)
+    coords = model.sampler_coordinates(data, np.random.default_rng(0))
+    assert coords.data.values["m_pivot"] == 5.0 and coords.info["k_pivot"] == 5.0
+    assert model.stan_data(coords.data)["m_pivot"] == 5.0
+    assert model.stan_data(data)["m_pivot"] == 6.5  # the fit's data are not changed
+    init = coords.to_sampler({"K": 20.0, "c": 0.02, "alpha": 2.2, "p": 1.1})
+    assert init["K"] == pytest.approx(20.0 * math.exp(-2.2 * 1.5), rel=1e-14)
+    assert init["alpha"] == 2.2
+    k_ref = np.full((2, 3), 21.0)
+    out = coords.from_sampler({"K": np.full((2, 3), 0.7), "alpha": np.full((2, 3), 2.2),
+                               "K_ref": k_ref})
+    assert set(out) == {"K", "alpha"} and out["K"] is k_ref
+    # off: plain coordinates, K_ref still dropped; K fixed: nothing to do
+    plain = ETAS(mc=MC, mu=0.0, reference_magnitude=6.5, k_pivot=None).sampler_coordinates(
+        data, np.random.default_rng(0))
+    assert plain.data.values["m_pivot"] == 6.5
+    assert plain.to_sampler({"K": 20.0, "alpha": 2.2})["K"] == 20.0
+    assert ETAS(mc=MC, mu=0.0, fixed={"K": 20.0}, k_pivot=5.0).sampler_coordinates(
+        data, np.random.default_rng(0)) is None
+
+
+def test_auto_pivot_decorrelates_the_laplace_approximation() -> None:
+    """k_pivot="auto" on an aftershock sequence with M_ref = the main shock: log K and
+    log alpha are strongly correlated at M_ref; the Laplace pivot recorded with it
+    decorrelates the Laplace covariance when K is defined there (a fit with
+    reference_magnitude = that pivot); the ridge slope over the marginal of alpha (which
+    has a long right tail) is much smaller, so "auto" keeps K at M_ref."""
+    times, mags, _ = aftershock_sequence(seed=5)
+    model = ETAS(mc=MC, mu=0.0, reference_magnitude=6.5)
+    data = model.prepare((times, mags), t_start=0.05)
+    with fit_threads(1):  # as inside fit(): torch threads spinning on 2 busy cores cost 10x
+        info = model.sampler_coordinates(data, np.random.default_rng(1)).info
+    assert info["corr_logK_logalpha_at_reference"] > 0.5
+    # alpha's marginal has a long right tail here: the ridge slope is a small fraction of
+    # the slope at the mode, so no pivot (sampling was worse with either: models/etas.md)
+    assert MC < info["k_pivot_laplace"] < info["k_pivot_ridge"] < 6.5
+    assert info["k_pivot"] == 6.5 and "too curved" in info["source"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # Pareto k of 10 draws
+        fit = ETAS(mc=MC, mu=0.0, reference_magnitude=info["k_pivot_laplace"]).fit(
+            (times, mags), t_start=0.05, method="laplace", seed=1, chains=1, draws=10)
+    names = list(fit.parameters.names)
+    cov = np.asarray(fit.cov_unconstrained)
+    i, j = names.index("K"), names.index("alpha")
+    assert abs(cov[i, j] / math.sqrt(cov[i, i] * cov[j, j])) < 0.1

@@ -45,7 +45,10 @@ the background (half of ``N`` with a free ``mu``) at ``c = 0.01``, ``p = 1.1``,
 log 10`` and ``K0 = N' / ∫ (t + c)^(-p) dt``.  Every entry can be replaced with the
 ``priors`` option.  The hyperparameters are part of the prepared data
 (``<name>_prior_loc``, ``<name>_prior_scale``) and go to Stan unchanged, so both engines
-use the same priors.
+use the same priors.  The prior of ``K`` is always that of ``K`` at the reference
+magnitude, also when ``nuts`` samples the productivity at another magnitude (ETAS's
+``k_pivot`` option: a change of the sampler's coordinates, with its Jacobian; the posterior
+and the reported ``K`` are unchanged).
 
 References
 ----------

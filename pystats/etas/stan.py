@@ -21,9 +21,10 @@ The Stan data dict the programs read (built by the model classes' ``stan_data``;
 engines add ``include_prior``):
 
 ETAS (:func:`etas_stan_program`)
-    ``N``, ``t``, ``m``, ``first``, ``t_start``, ``t_end``, ``m_ref`` (events up to
-    ``t_end``, sorted: history before ``t_start``, then the targets; ``first`` is the
-    1-based index of the first event with ``t >= t_start``, ``N + 1`` if none:
+    ``N``, ``t``, ``m``, ``first``, ``t_start``, ``t_end``, ``m_ref``, ``m_pivot`` (events
+    up to ``t_end``, sorted: history before ``t_start``, then the targets; ``first`` is the
+    1-based index of the first event with ``t >= t_start``, ``N + 1`` if none; the sampled
+    ``K`` is the productivity at ``m_pivot``, ``m_ref`` by default:
     :func:`etas_event_data`); the history entries ``use_soe``, ``n_soe``, ``soe_log_s``,
     ``soe_h``, ``soe_rtol`` (:func:`etas_history_stan_data`, or :func:`soe_stan_data` /
     :func:`exact_stan_data`); each fixed parameter under its name; ``<name>_prior_loc``,
@@ -44,6 +45,17 @@ History sums of ``etas.stan``
     :data:`ETAS_STAN_EXACT_MAX_EVENTS`.  On a lattice from :func:`soe_grid_covering` with
     :data:`SOE_SAMPLING_RTOL` the log-likelihood of the SAPP Miyagi sequence (536 target
     events) differs from the exact one by at most 4e-9 over posterior draws.
+
+Productivity pivot of ``etas.stan``
+    The parameter ``K`` of the program is the productivity at the magnitude ``m_pivot``;
+    the generated quantity ``K_ref = K exp(alpha (m_ref - m_pivot))`` is the model's ``K``
+    (at ``m_ref``), and the prior stays the log-normal of ``K_ref`` (with the Jacobian of
+    the change of variables, ``alpha (m_ref - m_pivot)``).  ``m_pivot = m_ref`` is the plain
+    parameterisation.  The posterior is the same for every pivot; only the sampler's
+    coordinates change: with ``m_pivot`` from :func:`decorrelating_pivot`, ``log K`` and
+    ``alpha`` are uncorrelated to first order, which the diagonal metric of NUTS needs
+    (SAPP's Miyagi sequence, ``m_ref`` = the M6.2 main shock: posterior correlation 0.86
+    at ``m_ref``, 1.7x fewer leapfrog steps at the pivot; ``models/etas.md``).
 
 References
 ----------
@@ -80,6 +92,7 @@ __all__ = [
     "ETAS_STAN_PARAMETERS",
     "OMORI_STAN_PARAMETERS",
     "SOE_SAMPLING_RTOL",
+    "decorrelating_pivot",
     "etas_event_data",
     "etas_history_stan_data",
     "etas_stan_program",
@@ -455,9 +468,11 @@ def _window(t_start: Any, t_end: Any) -> tuple[float, float]:
 
 
 def etas_event_data(
-    times: Any, mags: Any, t_start: float, t_end: float, m_ref: float
+    times: Any, mags: Any, t_start: float, t_end: float, m_ref: float,
+    m_pivot: float | None = None,
 ) -> dict[str, Any]:
-    """The event entries of the ``etas.stan`` data: ``N, t, m, first, t_start, t_end, m_ref``.
+    """The event entries of the ``etas.stan`` data: ``N, t, m, first, t_start, t_end, m_ref,
+    m_pivot``.
 
     Events after ``t_end`` are dropped (they cannot excite the window); events before
     ``t_start`` stay as history.  The inputs are copied, never modified.
@@ -470,6 +485,9 @@ def etas_event_data(
         Fitting window.
     m_ref : float
         Reference magnitude of ``K``.
+    m_pivot : float, optional
+        Magnitude at which the program samples the productivity (see the module
+        docstring); default ``m_ref`` (the plain parameterisation).
 
     Returns
     -------
@@ -489,19 +507,88 @@ def etas_event_data(
     if m.shape != t.shape:
         raise DataError(f"mags has {m.size} values but times has {t.size}; they must match")
     ts, te = _window(t_start, t_end)
-    try:
-        m_ref = float(m_ref)
-    except (TypeError, ValueError) as e:
-        raise OptionError(f"m_ref={m_ref!r} is not allowed; use a finite number") from e
-    if not math.isfinite(m_ref):
-        raise OptionError(f"m_ref={m_ref!r} is not allowed; use a finite number")
+    m_ref = _finite("m_ref", m_ref)
+    m_pivot = m_ref if m_pivot is None else _finite("m_pivot", m_pivot)
     keep = t <= te
     t, m = t[keep], m[keep]
     if t.size == 0:
         raise DataError(f"no event at or before t_end={te!r}; the ETAS likelihood needs one")
     first = int(np.searchsorted(t, ts, side="left")) + 1
     return {"N": int(t.size), "t": t, "m": m, "first": first, "t_start": ts, "t_end": te,
-            "m_ref": m_ref}
+            "m_ref": m_ref, "m_pivot": m_pivot}
+
+
+def _finite(name: str, value: Any) -> float:
+    try:
+        out = float(value)
+    except (TypeError, ValueError) as e:
+        raise OptionError(f"{name}={value!r} is not allowed; use a finite number") from e
+    if not math.isfinite(out):
+        raise OptionError(f"{name}={value!r} is not allowed; use a finite number")
+    return out
+
+
+def decorrelating_pivot(
+    m_ref: float,
+    log_k: Any,
+    alpha: Any,
+    *,
+    m_range: tuple[float, float],
+    weights: Any = None,
+) -> float:
+    """The magnitude at which the productivity is uncorrelated with ``alpha``.
+
+    With ``K_ref`` at ``m_ref`` and the productivity ``K_ref e^{alpha (M - m_ref)}``, the
+    productivity at ``m_pivot = m_ref - Δ`` is ``log K_piv = log K_ref - Δ alpha``, whose
+    (weighted) covariance with ``alpha`` over the given points vanishes for
+
+    .. math:: Δ = \\operatorname{cov}(\\log K_{ref}, α) / \\operatorname{var}(α),
+
+    the least-squares slope of ``log K_ref`` on ``alpha``.  The points may be posterior
+    draws (a previous fit), or points along the posterior ridge with weights, as
+    ``pystats.ETAS(k_pivot="auto")`` uses (:meth:`pystats.etas.model.ETAS.sampler_coordinates`).
+
+    Parameters
+    ----------
+    m_ref : float
+        Reference magnitude of ``K``.
+    log_k, alpha : array_like
+        ``log K_ref`` and ``alpha`` at the points (same shape).
+    m_range : (float, float)
+        Range the pivot is clipped to (e.g. the data's magnitudes): far outside it the
+        linear relation is not to be trusted.
+    weights : array_like, optional
+        Non-negative weight per point (default: equal).
+
+    Returns
+    -------
+    float
+        ``m_ref - Δ`` clipped to ``m_range``; ``m_ref`` (clipped) when the points give no
+        finite ``Δ`` (e.g. a single value of ``alpha``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> alpha = np.array([2.5, 2.8, 3.1])
+    >>> log_k = np.log(70.0) + 0.4 * (alpha - 2.8)  # the data pin down K(5.8) exactly
+    >>> round(decorrelating_pivot(6.2, log_k, alpha, m_range=(2.5, 6.2)), 6)
+    5.8
+    """
+    lk = np.asarray(log_k, dtype=float).ravel()
+    a = np.asarray(alpha, dtype=float).ravel()
+    w = np.ones_like(a) if weights is None else np.asarray(weights, dtype=float).ravel()
+    lo, hi = (float(v) for v in m_range)
+    ok = np.isfinite(lk) & np.isfinite(a) & np.isfinite(w) & (w > 0)
+    lk, a, w = lk[ok], a[ok], w[ok]
+    delta = math.nan
+    if a.size >= 2:
+        w = w / w.sum()
+        da = a - w @ a
+        var = float(w @ (da * da))
+        if var > 0:
+            delta = float(w @ (da * (lk - w @ lk))) / var
+    pivot = m_ref - delta if math.isfinite(delta) else m_ref
+    return float(min(max(pivot, lo), hi))
 
 
 def _sorted_times(times: Any) -> np.ndarray:

