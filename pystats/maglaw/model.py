@@ -237,6 +237,8 @@ class MagnitudeLaw(Model):
         o = self.options
         if self.trend and isinstance(data, Mapping) and not isinstance(data, pd.DataFrame):
             data = pd.DataFrame({k: np.asarray(v) for k, v in data.items()})
+        if self.trend and isinstance(data, pd.DataFrame) and "time" in data.columns:
+            data = data.sort_values("time", kind="stable")  # a sorted copy, as b(t)'s
         gr_opts: dict[str, Any] = {"delta_m": o["delta_m"]}
         if o["detection"]:
             gr_opts.update(kind="detection", m_min=o["m_min"])
@@ -418,6 +420,8 @@ class MagnitudeLaw(Model):
         from ..btime import hsgp
 
         def as_t(x: Any) -> Any:
+            if isinstance(x, np.ndarray):
+                x = np.array(x, dtype=float)  # a writable copy of read-only fit data
             return torch.as_tensor(x, dtype=torch.float64)
 
         sd = hsgp.spectral_sd(as_t(params["mu_alpha"])[..., None],
