@@ -72,7 +72,7 @@ def ramp_fits():
     data = catalogue(10_000, ramp, rng=0)
     trend = pystats.MagnitudeLaw(law="tapered_gr", detection=True, mu_trend="gp")
     const = pystats.MagnitudeLaw(law="tapered_gr", detection=True)
-    return data, laplace(trend, data, 1), laplace(const, data, 1)
+    return laplace(trend, data, 1), laplace(const, data, 1)
 
 
 def per_event_log_likelihood(model, data, p):
@@ -93,8 +93,9 @@ def per_event_log_likelihood(model, data, p):
         z, _ = quad(lambda x, mu_g=mu_g: math.exp(float(log_density_np(
             model.law, [x], M_T, law_p)[0])) * ndtr((x - mu_g) / p["sigma"]),
             M_T, M_T + 12, limit=200, epsabs=0, epsrel=1e-12)
-        total += float(np.sum(log_density_np(model.law, m[sel], M_T, law_p)
-                              + np.log(ndtr((m[sel] - mu_g) / p["sigma"]))) - sel.sum() * math.log(z))
+        terms = log_density_np(model.law, m[sel], M_T, law_p) \
+            + np.log(ndtr((m[sel] - mu_g) / p["sigma"]))
+        total += float(np.sum(terms)) - sel.sum() * math.log(z)
     return total
 
 
@@ -165,7 +166,7 @@ def test_binned_trend_with_one_group_is_the_constant_mu_likelihood():
 
 
 def test_ramp_band_covers_mu_and_law_parameters_are_recovered(ramp_fits):
-    data, fit, const = ramp_fits
+    fit, const = ramp_fits
     times = np.linspace(100, SPAN - 100, 19)
     band = fit.model.mu_band(fit, times)
     covered = (band["lower"] <= ramp(times)) & (ramp(times) <= band["upper"])
@@ -175,28 +176,32 @@ def test_ramp_band_covers_mu_and_law_parameters_are_recovered(ramp_fits):
         est, se = float(fit.estimate(name)), sd(fit, name)
         assert abs(est - truth) < 3 * se, (name, est, se)
     # the constant-mu fit absorbs the ramp into a wider probit: sigma biased by > 5 SE,
-    # and it is worse by AIC and BIC at the mode
+    # and it is worse by AIC and BIC at the mode (PSIS-LOO of the GP's Laplace draws is not
+    # usable, p_loo ~ 3500: models/magnitude_laws.md §4; NUTS LOO in the slow test below)
     s0, se0 = float(const.estimate("sigma")), sd(const, "sigma")
     assert (s0 - SIGMA) / se0 > 5
-    table = pystats.compare({"trend": fit, "const": const})
+    table = pystats.compare({"trend": fit, "const": const}, loo=False)
     assert table.index[0] == "trend"
     assert table.loc["const", "d_aic"] > 100 and table.loc["const", "d_bic"] > 100
 
 
 def test_detected_fraction_and_predict_with_trend(ramp_fits):
-    """The estimated number of true events above m_t (predict's default) is the simulated
-    one within 5 %: sum over groups of n_g / detected share of group g."""
-    data, fit, _ = ramp_fits
+    """The detected share of the true events above m_t, ``n / sum_g (n_g / q_g)``, covers the
+    simulated one (99 % interval of 400 draws), and predict's default number of true events
+    above m_t (``n`` over it, draw by draw) covers the simulated number."""
+    fit, _ = ramp_fits
     m_t = float(fit.data.values["m_t"])
-    frac = fit.model.detected_fraction(fit)
+    draws = {k: fit.variable(k)[::10] for k in fit.parameters.names}  # 400 of 4000
+    frac = fit.model.detected_fraction(fit, draws)
     # truth: P(detect) above m_t averaged over the uniform times, for the true law
     grid = np.linspace(m_t, m_t + 8, 4001)
     dens = np.exp(log_density_np("tapered_gr", grid, m_t, TRUTH))
     share = np.mean([np.trapezoid(dens * ndtr((grid - ramp(x)) / SIGMA), grid)
                      for x in np.linspace(0, SPAN, 201)])
-    assert float(np.mean(frac)) == pytest.approx(share, rel=0.05)
-    pred = fit.predict(magnitudes=[m_t])
-    assert float(pred["expected"].iloc[0]) == pytest.approx(10_000 / share, rel=0.05)
+    assert np.quantile(frac, 0.005) < share < np.quantile(frac, 0.995), (share, frac.mean())
+    pred = fit.predict(magnitudes=[m_t], prob=0.99)
+    assert pred["expected_lower"].iloc[0] < 10_000 / share < pred["expected_upper"].iloc[0]
+    assert float(pred["expected"].iloc[0]) == pytest.approx(np.mean(10_000 / frac), rel=0.02)
 
 
 def test_mu_band_of_a_constant_mu_model_and_errors():
@@ -245,7 +250,7 @@ def test_step_band_covers_mu_and_constant_fit_is_worse():
     for name, truth in TRUTH.items():
         assert abs(float(fit.estimate(name)) - truth) < 3 * sd(fit, name), name
     assert (float(const.estimate("sigma")) - SIGMA) / sd(const, "sigma") > 5
-    table = pystats.compare({"trend": fit, "const": const})
+    table = pystats.compare({"trend": fit, "const": const}, loo=False)
     assert table.loc["const", "d_aic"] > 100
 
 
@@ -295,3 +300,13 @@ def test_every_law_has_its_trend_program():
         name = pystats.MagnitudeLaw(law=law, detection=True, mu_trend="gp").stan_program()
         assert name == f"maglaw_{law}_detection_trend.stan"
         assert (stan / name).is_file(), name
+
+
+def test_report_figure_of_the_trend_draws_the_mu_band(ramp_fits):
+    fit, const = ramp_fits
+    assert len(const.model.report_figures(const)) == 1
+    figs = dict(fit.model.report_figures(fit))
+    ax = figs["Detection threshold in time"].axes[0]
+    line = next(x for x in ax.get_lines() if x.get_label().startswith("mu(t)"))
+    band = fit.model.mu_band(fit, line.get_xdata())
+    np.testing.assert_allclose(line.get_ydata(), band["mu"], rtol=1e-12)

@@ -42,10 +42,9 @@ from .._checks import check_prob, magnitude_array
 from .._checks import number as _number
 from ..cli_spec import Argument, CommandLine
 from ..constraints import Booleans, Interval, Mappings, Option, Pair, StrOptions
-from ..errors import OptionError
+from ..errors import DataError, OptionError
 from ..gr.model import MC_METHODS
 from ..model import Model, PreparedData
-from ..errors import DataError
 from ..parameters import Parameter, ParameterSet
 from . import laws as L
 from .commands import SIMULATE_COMMANDS
@@ -515,7 +514,7 @@ class MagnitudeLaw(Model):
         names = params.names
         lead = np.shape(draws[names[0]])[:np.ndim(draws[names[0]]) - len(params[names[0]].shape)]
         flat = {k: torch.as_tensor(np.array(draws[k], dtype=float).reshape(
-            (-1,) + params[k].shape)) for k in names}
+            (-1, *params[k].shape))) for k in names}
         t = to_tensors(dict(v), torch.device("cpu"))
         out = []
         step = 50 if self.trend else 500  # the trend's terms are (draws, groups, bins, nodes)
@@ -721,12 +720,11 @@ class MagnitudeLaw(Model):
             return np.ones(n)
         t = to_tensors(dict(fit.data.values), torch.device("cpu"))
         p = {k: torch.as_tensor(np.array(params[k], dtype=float).reshape(
-            (n,) + fit.parameters[k].shape)) for k in fit.parameters.names}
+            (n, *fit.parameters[k].shape))) for k in fit.parameters.names}
+        step = 100 if self.trend else n  # the trend's masses are (draws, groups, bins, nodes)
         with torch.no_grad():
-            if t["binned"]:
-                _, log_z = self._terms(p, t)
-            else:
-                _, log_z = self._terms(p, {**t, "binned": 1})
+            log_z = torch.cat([self._terms({k: x[i:i + step] for k, x in p.items()},
+                                           {**t, "binned": 1})[1] for i in range(0, n, step)])
             tail_t = L.log_tail(self.law, torch.as_tensor(float(t["m_t"]), dtype=torch.float64),
                                 {k: p[k] for k in L.LAW_PARAMETERS[self.law]})
         if self.trend:  # n / (sum_g n_g / fraction_g): the share of all true events recorded
@@ -794,7 +792,11 @@ class MagnitudeLaw(Model):
 
     # ------------------------------------------------------------------ figures
     def report_figures(self, fit: Fit) -> list[tuple[str, Any]]:
-        """The magnitude–frequency distribution with the fitted law and its band."""
-        from ..plots.maglaw import laws_figure
+        """The magnitude–frequency distribution with the fitted law and its band; with
+        ``mu_trend`` also ``mu(t)`` with its band over the magnitudes in time."""
+        from ..plots.maglaw import laws_figure, mu_of_t_figure
 
-        return [("Magnitude–frequency distribution", laws_figure({self.law: fit}))]
+        out = [("Magnitude–frequency distribution", laws_figure({self.law: fit}))]
+        if self.trend:
+            out.append(("Detection threshold in time", mu_of_t_figure(fit)))
+        return out
