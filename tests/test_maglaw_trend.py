@@ -209,7 +209,8 @@ def test_mu_band_of_a_constant_mu_model_and_errors():
     const = pystats.MagnitudeLaw(law="gr", detection=True)
     fit = const.fit(data, method="map", seed=1)
     band = const.mu_band(fit, [10.0, 3000.0])
-    assert band["mu"].iloc[0] == band["mu"].iloc[1] == pytest.approx(float(fit.estimate("mu")))
+    assert band["mu"].iloc[0] == band["mu"].iloc[1]  # constant in time
+    assert band["lower"].iloc[0] < float(fit.estimate("mu")) < band["upper"].iloc[0]
     with pytest.raises(OptionError, match="times are required"):
         const.mu_band(fit)
     with pytest.raises(OptionError, match="mu_trend"):
@@ -230,7 +231,11 @@ def test_mu_band_of_a_constant_mu_model_and_errors():
     before = as_dict["time"].copy()
     prepared = trend.prepare(as_dict)
     np.testing.assert_array_equal(as_dict["time"], before)
-    assert prepared.summary["n_groups"] == 100
+    t = np.sort(as_dict["time"])
+    s = (t - (t[0] + t[-1]) / 2) / ((t[-1] - t[0]) / 2)
+    occupied = np.unique(np.minimum(np.floor((s + 1) / 2 * 100), 99)).size  # empty ones dropped
+    assert prepared.summary["n_groups"] == occupied
+    assert np.all(prepared.values["n_g"] > 0)
     assert prepared.values["count_gk"].sum() == 600
 
 
@@ -310,3 +315,29 @@ def test_report_figure_of_the_trend_draws_the_mu_band(ramp_fits):
     line = next(x for x in ax.get_lines() if x.get_label().startswith("mu(t)"))
     band = fit.model.mu_band(fit, line.get_xdata())
     np.testing.assert_allclose(line.get_ydata(), band["mu"], rtol=1e-12)
+
+
+def test_save_load_and_command_line_with_trend(tmp_path):
+    """A MAP fit with the trend survives save/load (same mu(t)), and ``pystats fit --model
+    maglaw --detection --mu-trend gp`` fits it from a CSV with times."""
+    from pystats.cli import EXIT_OK, main
+
+    data = catalogue(1500, step, rng=9)
+    model = pystats.MagnitudeLaw(law="gr", detection=True, mu_trend="gp", n_basis=8)
+    fit = model.fit(data, method="map", seed=1)
+    path = fit.save(tmp_path / "fit.nc")
+    back = pystats.load(path)
+    times = [100.0, 1800.0, 3500.0]
+    np.testing.assert_allclose(back.model.mu_band(back, times)["mu"],
+                               model.mu_band(fit, times)["mu"], rtol=1e-12)
+    assert back.model.options["mu_trend"] == "gp"
+    mu = model.mu_band(fit, times)["mu"].to_numpy()
+    assert mu[2] - mu[0] > 0.3  # the step is seen
+    csv, table = tmp_path / "cat.csv", tmp_path / "s.csv"
+    data.to_csv(csv, index=False)
+    assert main(["fit", str(csv), "--model", "maglaw", "--law", "gr", "--detection",
+                 "--mu-trend", "gp", "--method", "map", "--seed", "1", "-q",
+                 "--summary-csv", str(table)]) == EXIT_OK
+    summary = pd.read_csv(table, index_col=0)
+    assert {"mu_alpha", "mu_ell", "mu_start", "mu_end"} <= set(summary.index)
+    assert summary.loc["mu_end"].iloc[0] - summary.loc["mu_start"].iloc[0] > 0.3
