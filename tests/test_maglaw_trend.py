@@ -306,6 +306,8 @@ def test_stan_and_torch_trend_log_densities_agree(law, dm):
         p.update(mu_alpha=float(rng.uniform(0.05, 0.8)), mu_ell=float(rng.uniform(0.4, 1.5)),
                  mu_z=rng.standard_normal(8))
         points.append(params.unconstrain(p))
+    # a sharp probit: most bins lie > 8.3 sigma above mu_g (the Stan program's shortcut)
+    points.append(params.unconstrain({**p, "sigma": 0.06}))
     for prior in (False, True):
         torch_d = get_backend("torch").log_density(model, data, include_prior=prior)
         stan_d = get_backend("pystan").log_density(model, data, include_prior=prior)
