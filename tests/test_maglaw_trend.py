@@ -360,8 +360,10 @@ def test_save_load_and_command_line_with_trend(tmp_path):
     csv, table = tmp_path / "cat.csv", tmp_path / "s.csv"
     data.to_csv(csv, index=False)
     assert main(["fit", str(csv), "--model", "maglaw", "--law", "gr", "--detection",
-                 "--mu-trend", "gp", "--method", "map", "--seed", "1", "-q",
+                 "--mu-trend", "gp", "--n-basis", "8", "--n-time-bins", "50",
+                 "--method", "map", "--seed", "1", "-q",
                  "--summary-csv", str(table)]) == EXIT_OK
     summary = pd.read_csv(table, index_col=0)
     assert {"mu_alpha", "mu_ell", "mu_start", "mu_end"} <= set(summary.index)
     assert summary.loc["mu_end"].iloc[0] - summary.loc["mu_start"].iloc[0] > 0.3
+    assert "mu_z[7]" in summary.index and "mu_z[8]" not in summary.index  # --n-basis 8

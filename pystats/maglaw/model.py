@@ -175,6 +175,9 @@ class MagnitudeLaw(Model):
             Argument("--delta-m", type=float, help="magnitude bin width (default: inferred)"),
             Argument("--mu-trend", choices=("gp",),
                      help="with --detection: mu(t) a Gaussian process in time"),
+            Argument("--n-basis", type=int, help="--mu-trend gp: basis functions (default 20)"),
+            Argument("--n-time-bins", type=int,
+                     help="--mu-trend gp: time bins sharing mu (default 100)"),
         ),
         predict=(
             Argument("--n-events", type=float, help="number of future events above the threshold"),
