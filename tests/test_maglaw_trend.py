@@ -243,7 +243,7 @@ def test_mu_band_of_a_constant_mu_model_and_errors():
 def test_step_band_covers_mu_and_constant_fit_is_worse():
     """A step 2.0 -> 2.6 at mid-span (20 000 events): the band covers the truth away from
     the step (the GP smooths it over about a length scale), the law is recovered, and the
-    constant-mu fit has a biased sigma and a worse AIC."""
+    constant-mu fit has a biased b and a worse AIC."""
     data = catalogue(20_000, step, rng=7)
     fit = laplace(pystats.MagnitudeLaw(law="tapered_gr", detection=True, mu_trend="gp"),
                   data, 2)
@@ -254,7 +254,9 @@ def test_step_band_covers_mu_and_constant_fit_is_worse():
     assert covered.sum() >= 13, band.assign(truth=step(times))
     for name, truth in TRUTH.items():
         assert abs(float(fit.estimate(name)) - truth) < 3 * sd(fit, name), name
-    assert (float(const.estimate("sigma")) - SIGMA) / sd(const, "sigma") > 5
+    # a constant mu stays at the first level and explains the later thinning of the small
+    # events by a lower b (0.75 against 1.0 on this catalogue)
+    assert (TRUTH["b"] - float(const.estimate("b"))) / sd(const, "b") > 5
     table = pystats.compare({"trend": fit, "const": const}, loo=False)
     assert table.loc["const", "d_aic"] > 100
 
