@@ -8,6 +8,10 @@ gridded and cut exactly as by :class:`pystats.GutenbergRichter` (its ``prepare``
 bin-width inference, off-grid warnings, completeness, too-few-events errors).  With
 ``detection=True`` the recorded magnitudes above ``m_min`` have density
 ``∝ f(m) Φ((m - mu)/sigma)`` (Ogata & Katsura 1993), so the catalogue need not be cut at Mc.
+With ``mu_trend="gp"`` as well, ``mu(t) = mu + f(t) - fbar`` follows a Hilbert-space GP in
+time (:mod:`pystats.btime.hsgp`, the b(t) family's basis): events are grouped in
+``n_time_bins`` bins of time sharing ``mu_g`` and each group's recorded range is normalised
+on its own (``models/magnitude_laws.md`` §4); :meth:`MagnitudeLaw.mu_band` gives ``mu(t)``.
 
 The likelihood of binned magnitudes is multinomial over the bins of the recorded range,
 ``sum_j n_j log P_j``, ``P_j = I_j / (sum_k I_k + I_tail)`` with ``I_j`` the Gauss–Legendre
@@ -38,7 +42,7 @@ from .._checks import check_prob, magnitude_array
 from .._checks import number as _number
 from ..cli_spec import Argument, CommandLine
 from ..constraints import Booleans, Interval, Mappings, Option, Pair, StrOptions
-from ..errors import OptionError
+from ..errors import DataError, OptionError
 from ..gr.model import MC_METHODS
 from ..model import Model, PreparedData
 from ..parameters import Parameter, ParameterSet
@@ -57,6 +61,10 @@ CONTINUOUS_PANEL = 0.05
 """Width of the normalising panels of the detection model for continuous magnitudes."""
 
 _POS = Interval(Real, 0, None, closed="neither")
+MU_ALPHA_SD = 0.5
+"""Scale of the half-normal prior on the amplitude of the GP of ``mu(t)`` (magnitude units)."""
+TREND_PARAMETERS = ("mu_alpha", "mu_ell", "mu_z")
+"""Parameters of the GP of ``mu(t)`` (``mu_trend="gp"``), after ``mu`` and ``sigma``."""
 
 
 class MagnitudeLaw(Model):
@@ -90,6 +98,17 @@ class MagnitudeLaw(Model):
     mu_prior, sigma_prior : (float, float), optional
         Detection priors as in :class:`pystats.GutenbergRichter`: ``mu`` normal (default
         ``(m_min, 1)``), ``sigma`` lognormal (default ``(log 0.25, 0.75)``).
+    mu_trend : {None, "gp"}
+        ``detection=True`` only: ``"gp"`` lets ``mu`` vary in time, ``mu(t) = mu + f(t) -
+        fbar`` with ``f`` a squared-exponential GP (Hilbert-space basis of
+        :mod:`pystats.btime.hsgp`; parameters ``mu_alpha``, ``mu_ell``, ``mu_z``) and ``mu``
+        the mean of ``mu(t)`` over the events; the data need event times (a Catalog or a
+        frame with a ``time`` column).  ``None`` (default): ``mu`` is constant.
+    n_basis : int
+        ``mu_trend="gp"``: basis functions of the GP (default 20).
+    n_time_bins : int or None
+        ``mu_trend="gp"``: equal bins of time whose events share ``mu_g`` (default 100);
+        ``None`` gives one group per event.
 
     Raises
     ------
@@ -139,6 +158,11 @@ class MagnitudeLaw(Model):
                            allowed="None or (mean, sd) of a normal prior, sd > 0"),
         "sigma_prior": Option((math.log(0.25), 0.75), [Pair(Interval(Real), _POS)],
                               allowed="(mean_log, sd_log) of a lognormal prior, sd_log > 0"),
+        "mu_trend": Option(None, [None, StrOptions(("gp",))],
+                           allowed="None (constant mu) or 'gp' (mu(t) a Gaussian process)"),
+        "n_basis": Option(20, [Interval(int, 4, 200)]),
+        "n_time_bins": Option(100, [None, Interval(int, 1, None)],
+                              allowed="None (one group per event) or an integer >= 1"),
     }
     """The options (see Parameters); cross-field checks in :meth:`_validate_options`."""
     cli: ClassVar[CommandLine] = CommandLine(
@@ -149,6 +173,11 @@ class MagnitudeLaw(Model):
                      help="fit a detection probit instead of cutting at mc"),
             Argument("--mc", type=float, help="completeness magnitude"),
             Argument("--delta-m", type=float, help="magnitude bin width (default: inferred)"),
+            Argument("--mu-trend", choices=("gp",),
+                     help="with --detection: mu(t) a Gaussian process in time"),
+            Argument("--n-basis", type=int, help="--mu-trend gp: basis functions (default 20)"),
+            Argument("--n-time-bins", type=int,
+                     help="--mu-trend gp: time bins sharing mu (default 100)"),
         ),
         predict=(
             Argument("--n-events", type=float, help="number of future events above the threshold"),
@@ -171,7 +200,7 @@ class MagnitudeLaw(Model):
                     "mc is required with detection=False: give the completeness magnitude "
                     f"or a method name, one of {', '.join(MC_METHODS)}"
                 )
-            for name in ("m_min", "mu_prior"):
+            for name in ("m_min", "mu_prior", "mu_trend"):
                 if o[name] is not None:
                     raise OptionError(f"option {name}={o[name]!r} applies only to "
                                       "detection=True; this model has detection=False")
@@ -179,6 +208,11 @@ class MagnitudeLaw(Model):
             raise OptionError(f"mc_options={o['mc_options']!r} applies only when mc names a "
                               f"method ({', '.join(MC_METHODS)})")
         return o
+
+    @property
+    def trend(self) -> bool:
+        """Whether ``mu`` follows a GP in time (``mu_trend="gp"``)."""
+        return self.options["mu_trend"] is not None
 
     @property
     def law(self) -> str:
@@ -198,9 +232,15 @@ class MagnitudeLaw(Model):
             bin or panel), ``n``; ``observed``: ``magnitude`` (the events modelled) and
             ``magnitude_all``; ``summary`` as the GR model's plus ``law``.
         """
+        import pandas as pd
+
         from ..gr.model import GutenbergRichter
 
         o = self.options
+        if self.trend and isinstance(data, Mapping) and not isinstance(data, pd.DataFrame):
+            data = pd.DataFrame({k: np.asarray(v) for k, v in data.items()})
+        if self.trend and isinstance(data, pd.DataFrame) and "time" in data.columns:
+            data = data.sort_values("time", kind="stable")  # a sorted copy, as b(t)'s
         gr_opts: dict[str, Any] = {"delta_m": o["delta_m"]}
         if o["detection"]:
             gr_opts.update(kind="detection", m_min=o["m_min"])
@@ -239,7 +279,71 @@ class MagnitudeLaw(Model):
         for key in ("kind", "corner_bounds_gr"):
             s.pop(key, None)
         observed = {"magnitude": m, "magnitude_all": np.asarray(gr.observed["magnitude_all"])}
+        if self.trend:
+            times = self._event_times(data, observed["magnitude_all"], m, base, dm)
+            values.update(self._trend_values(times, values))
+            observed["time"] = times
+            s.update(mu_trend=o["mu_trend"], n_basis=int(o["n_basis"]),
+                     n_time_bins=o["n_time_bins"], n_groups=int(values["n_g"].size),
+                     t_start=float(times.min()), t_end=float(times.max()))
         return PreparedData(values=values, observed=observed, summary=s)
+
+    @staticmethod
+    def _event_times(data: Any, m_all: np.ndarray, m: np.ndarray, base: float,
+                     dm: float) -> np.ndarray:
+        """Times of the events modelled (those of ``m``, in the same order)."""
+        from ..gr.model import _read_input
+
+        _, times, _ = _read_input(data)
+        if times is None:
+            raise DataError(
+                "mu_trend='gp' needs event times: pass a pystats.Catalog or a frame with "
+                "'time' and 'magnitude' columns (field 'time' is missing)")
+        keep = np.round((m_all - base) / dm) >= 0 if dm > 0 else m_all >= base
+        t = np.asarray(times, dtype=float)[keep]
+        if t.size != m.size:  # pragma: no cover - the GR reader keeps the data order
+            raise DataError("event times do not match the magnitudes modelled")
+        return t
+
+    def _trend_values(self, times: np.ndarray, v: Mapping[str, Any]) -> dict[str, Any]:
+        """Time groups, their counts and the centred HSGP basis at their mean times.
+
+        As :class:`pystats.btime.model.TimeVaryingB`: time scaled to ``[-1, 1]``,
+        ``n_time_bins`` equal bins (empty ones dropped; ``None``: one per event), the basis
+        of :func:`pystats.btime.hsgp.basis` on ``[-1.5, 1.5]`` at each group's mean scaled
+        time, centred by its event-weighted mean (so ``mu`` is the mean of ``mu(t)`` over
+        the events).
+        """
+        from ..btime import hsgp
+        from ..btime.model import BOUNDARY, ell_minimum
+
+        o = self.options
+        t0, t1 = float(times.min()), float(times.max())
+        centre, half = (t0 + t1) / 2, max((t1 - t0) / 2, 1e-12)
+        s = (times - centre) / half
+        g = o["n_time_bins"]
+        if g is None:
+            group = np.arange(times.size)
+        else:
+            raw = np.minimum(np.floor((s + 1.0) / 2.0 * int(g)), int(g) - 1).astype(int)
+            group = np.unique(raw, return_inverse=True)[1]
+        n_g = np.bincount(group).astype(float)
+        s_group = np.bincount(group, weights=s) / n_g
+        k = int(o["n_basis"])
+        phi = hsgp.basis(s_group, k, BOUNDARY)
+        phi_mean = n_g @ phi / n_g.sum()
+        out: dict[str, Any] = {
+            "group": group.astype(np.int64), "n_g": n_g, "phi": phi - phi_mean,
+            "phi_mean": phi_mean, "sqrt_lambda": hsgp.sqrt_eigenvalues(k, BOUNDARY),
+            "ell_min": ell_minimum(k), "time_centre": centre, "time_half": half,
+            "mu_alpha_sd": MU_ALPHA_SD,
+        }
+        if v["binned"]:
+            nb = int(np.asarray(v["lo"]).size)
+            flat = group * nb + np.asarray(v["bin_of"])
+            out["count_gk"] = np.bincount(flat, minlength=n_g.size * nb).reshape(
+                n_g.size, nb).astype(float)
+        return out
 
     # ------------------------------------------------------------------ parameters
     def parameters(self, data: PreparedData) -> ParameterSet:
@@ -257,8 +361,16 @@ class MagnitudeLaw(Model):
                                  upper=v["corner_upper"],
                                  description="moment magnitude of the corner moment"))
         if self.options["detection"]:
-            out += [Parameter("mu", description="magnitude detected with probability 1/2"),
+            what = "mean over the events of mu(t)" if self.trend \
+                else "magnitude detected with probability 1/2"
+            out += [Parameter("mu", description=what),
                     Parameter("sigma", lower=0.0, description="width of the detection ramp")]
+        if self.trend:
+            out += [Parameter("mu_alpha", lower=0.0, description="GP amplitude of mu(t)"),
+                    Parameter("mu_ell", lower=float(v["ell_min"]),
+                              description="GP length scale of mu(t) (half time spans)"),
+                    Parameter("mu_z", shape=(int(self.options["n_basis"]),),
+                              description="HSGP basis weights of mu(t)")]
         return ParameterSet(out)
 
     # ------------------------------------------------------------------ likelihood
@@ -267,6 +379,8 @@ class MagnitudeLaw(Model):
         leading batch shape ``B``: ``(B + (K,), B)``."""
         import torch
 
+        if self.trend:
+            return self._trend_terms(params, t)
         law = self.law
         names = L.LAW_PARAMETERS[law]
 
@@ -300,9 +414,63 @@ class MagnitudeLaw(Model):
             terms = terms + torch.special.log_ndtr(z)
         return terms, log_z
 
+    def mu_of_groups(self, params: Mapping[str, Any], t: Mapping[str, Any]) -> Any:
+        """``mu_g = mu + phi_g (sqrt(S) * mu_z)`` at the basis rows ``t["phi"]``, for
+        parameters of any leading batch shape ``B``: ``B + (G,)`` (torch)."""
+        import torch
+
+        from ..btime import hsgp
+
+        def as_t(x: Any) -> Any:
+            if isinstance(x, np.ndarray):
+                x = np.array(x, dtype=float)  # a writable copy of read-only fit data
+            return torch.as_tensor(x, dtype=torch.float64)
+
+        sd = hsgp.spectral_sd(as_t(params["mu_alpha"])[..., None],
+                              as_t(params["mu_ell"])[..., None], as_t(t["sqrt_lambda"]))
+        f = ((sd * as_t(params["mu_z"]))[..., None, :] * as_t(t["phi"])).sum(-1)
+        return as_t(params["mu"])[..., None] + f
+
+    def _trend_terms(self, params: Mapping[str, Any], t: Mapping[str, Any]) -> tuple[Any, Any]:
+        """``mu_trend="gp"``: per group and bin log masses ``B + (G, K)`` (binned) or per-event
+        log terms ``B + (n,)`` (continuous), and the per-group log normalisers ``B + (G,)``
+        of ``∫ f(m) Φ((m - mu_g)/sigma)`` over the recorded range (the quadrature of the
+        constant-mu model, batched over the groups)."""
+        import torch
+
+        law = self.law
+        names = L.LAW_PARAMETERS[law]
+
+        def ex(x: Any, n: int) -> Any:
+            x = torch.as_tensor(x, dtype=torch.float64)
+            return x.reshape(x.shape + (1,) * n)
+
+        mu_g = self.mu_of_groups(params, t)  # B + (G,)
+        sigma = torch.as_tensor(params["sigma"], dtype=torch.float64)
+        p3 = {k: ex(params[k], 3) for k in names}
+        p0 = {k: torch.as_tensor(params[k], dtype=torch.float64) for k in names}
+        masses = L.bin_log_mass(law, t["lo"], float(t["width"]), p3, mu_g[..., None, None],
+                                ex(sigma, 3))
+        top = torch.as_tensor(float(t["top"]), dtype=torch.float64)
+        tail = L.log_tail(law, top, p0)[..., None] \
+            + torch.special.log_ndtr((top - mu_g) / sigma[..., None])
+        log_z = torch.logsumexp(torch.cat([masses, tail[..., None]], dim=-1), dim=-1)
+        if t["binned"]:
+            return masses, log_z
+        m = t["m"]
+        terms = L.log_kernel(law, m, {k: ex(params[k], 1) for k in names}) \
+            + torch.special.log_ndtr((m - mu_g[..., t["group"]]) / sigma[..., None])
+        return terms, log_z
+
     def log_likelihood_torch(self, params: dict[str, Any], tensors: dict[str, Any]) -> Any:
-        """Multinomial bin log likelihood (binned) or log density sum (continuous)."""
+        """Multinomial bin log likelihood (binned) or log density sum (continuous); with
+        ``mu_trend`` summed over the time groups, each normalised on its own."""
         terms, log_z = self._terms(params, tensors)
+        if self.trend:
+            norm = (tensors["n_g"] * log_z).sum(-1)
+            if tensors["binned"]:
+                return (tensors["count_gk"] * terms).sum((-2, -1)) - norm
+            return terms.sum(-1) - norm
         if tensors["binned"]:
             return (tensors["count"] * terms).sum(-1) - tensors["n"] * log_z
         return terms.sum(-1) - tensors["n"] * log_z
@@ -325,6 +493,12 @@ class MagnitudeLaw(Model):
                                          tensors["mu_prior_sd"])
             out = out + lk.lognormal_logpdf(params["sigma"], tensors["sigma_prior_mu"],
                                             tensors["sigma_prior_sigma"])
+        if self.trend:  # half-normal amplitude, shifted lognormal length scale (as b(t))
+            out = (out + lk.normal_logpdf(params["mu_alpha"], 0.0, tensors["mu_alpha_sd"])
+                   + math.log(2.0)
+                   + lk.lognormal_logpdf(params["mu_ell"] - tensors["ell_min"],
+                                         math.log(0.3), 0.7)
+                   + lk.normal_logpdf(params["mu_z"], 0.0, 1.0).sum(-1))
         return out
 
     def pointwise_log_likelihood(
@@ -339,18 +513,27 @@ class MagnitudeLaw(Model):
         from ..backends.torch import to_tensors
 
         v = data.values
-        names = self.parameters(data).names
-        lead = np.shape(draws[names[0]])
-        flat = {k: torch.as_tensor(np.array(draws[k], dtype=float).reshape(-1)) for k in names}
+        params = self.parameters(data)
+        names = params.names
+        lead = np.shape(draws[names[0]])[:np.ndim(draws[names[0]]) - len(params[names[0]].shape)]
+        flat = {k: torch.as_tensor(np.array(draws[k], dtype=float).reshape(
+            (-1, *params[k].shape))) for k in names}
         t = to_tensors(dict(v), torch.device("cpu"))
         out = []
+        step = 50 if self.trend else 500  # the trend's terms are (draws, groups, bins, nodes)
         with torch.no_grad():
-            for start in range(0, flat[names[0]].shape[0], 500):
-                chunk = {k: x[start:start + 500] for k, x in flat.items()}
+            for start in range(0, flat[names[0]].shape[0], step):
+                chunk = {k: x[start:start + step] for k, x in flat.items()}
                 terms, log_z = self._terms(chunk, t)
-                lp = terms - log_z[:, None]
-                if v["binned"]:
-                    lp = lp[:, torch.as_tensor(np.array(v["bin_of"]))]
+                if self.trend:
+                    group = t["group"]
+                    if v["binned"]:
+                        terms = terms[:, group, torch.as_tensor(np.array(v["bin_of"]))]
+                    lp = terms - log_z[:, group]
+                else:
+                    lp = terms - log_z[:, None]
+                    if v["binned"]:
+                        lp = lp[:, torch.as_tensor(np.array(v["bin_of"]))]
                 out.append(lp.numpy())
         lp = np.concatenate(out, axis=0) if out else np.empty((0, int(v["n"])))
         return {"magnitude": lp.reshape(*lead, int(v["n"]))}
@@ -359,7 +542,9 @@ class MagnitudeLaw(Model):
     def stan_program(self) -> str:
         """``maglaw_<law>.stan`` or ``maglaw_<law>_detection.stan`` (shared functions and
         data block included from ``maglaw_functions.stan`` and ``maglaw_data.stan``)."""
-        return f"maglaw_{self.law}{'_detection' if self.options['detection'] else ''}.stan"
+        suffix = "_detection_trend" if self.trend \
+            else "_detection" if self.options["detection"] else ""
+        return f"maglaw_{self.law}{suffix}.stan"
 
     def stan_data(self, data: PreparedData) -> dict[str, Any]:
         """The data block of ``maglaw_data.stan``, quadrature nodes included (so that Stan
@@ -385,7 +570,23 @@ class MagnitudeLaw(Model):
             "J_es": int(es_s.size), "es_s": es_s.tolist(), "es_lw": es_lw.tolist(),
             "J_pn": int(pn_off.size), "pn_off": pn_off.tolist(), "pn_lw": pn_lw.tolist(),
             **{k: float(v[k]) for k in keys},
+            **(self._trend_stan_data(v) if self.trend else {}),
         }
+
+    @staticmethod
+    def _trend_stan_data(v: Mapping[str, Any]) -> dict[str, Any]:
+        """The data block of ``maglaw_trend_data.stan``: groups, basis, counts per group."""
+        phi = np.asarray(v["phi"], dtype=float)
+        g = int(phi.shape[0])
+        k = int(np.asarray(v["lo"]).size)
+        count_gk = np.asarray(v["count_gk"], dtype=float) if v["binned"] else np.zeros((g, k))
+        group = np.asarray(v["group"], dtype=np.int64) + 1 if not v["binned"] \
+            else np.zeros(0, dtype=np.int64)
+        return {"G": g, "M": int(phi.shape[1]), "phi": phi.tolist(),
+                "sqrt_lambda": np.asarray(v["sqrt_lambda"], dtype=float).tolist(),
+                "ell_min": float(v["ell_min"]), "mu_alpha_sd": float(v["mu_alpha_sd"]),
+                "n_g": np.asarray(v["n_g"], dtype=float).tolist(),
+                "count_gk": count_gk.tolist(), "group": group.tolist()}
 
     # ------------------------------------------------------------------ starting values
     def initial_values(self, data: PreparedData, rng: np.random.Generator) -> dict[str, Any]:
@@ -412,6 +613,9 @@ class MagnitudeLaw(Model):
             vals, counts = np.unique(m, return_counts=True)
             out["mu"] = float(vals[np.argmax(counts)] - 0.2 + 0.1 * rng.standard_normal())
             out["sigma"] = float(0.25 * math.exp(0.3 * rng.standard_normal()))
+        if self.trend:  # a nearly flat mu(t), as b(t)'s start
+            out.update(mu_alpha=0.1, mu_ell=max(0.3, 1.2 * float(v["ell_min"])),
+                       mu_z=0.1 * rng.standard_normal(int(self.options["n_basis"])))
         return out
 
     # ------------------------------------------------------------------ predictions
@@ -420,7 +624,78 @@ class MagnitudeLaw(Model):
         try:
             return {n: np.asarray(fit.variable(n), dtype=float) for n in names}
         except KeyError:
-            return {n: np.atleast_1d(np.asarray(fit.estimate(n), dtype=float)) for n in names}
+            return {n: np.asarray(fit.estimate(n), dtype=float)[None] for n in names}
+
+    def mu_draws(self, fit: Fit, times: Any) -> np.ndarray:
+        """Draws of the detection ``mu(t)`` at ``times`` (the catalogue's time axis, days):
+        ``(n_draws, len(times))``; constant in time without ``mu_trend``.
+
+        Raises
+        ------
+        OptionError
+            The model has no detection, or ``times`` are not finite numbers.
+        """
+        import torch
+
+        if not self.options["detection"]:
+            raise OptionError("mu(t) needs detection=True; this model has detection=False")
+        ts = np.atleast_1d(np.array(times, dtype=object))
+        ts = np.array([_number("times", x, "finite numbers (days on the catalogue's axis)")
+                       for x in ts], dtype=float)
+        d = self._draws(fit)
+        if not self.trend:
+            return np.repeat(np.asarray(d["mu"], dtype=float)[:, None], ts.size, axis=1)
+        from ..btime import hsgp
+        from ..btime.model import BOUNDARY
+
+        v = fit.data.values
+        s = (ts - float(v["time_centre"])) / float(v["time_half"])
+        phi = hsgp.basis(s, int(self.options["n_basis"]), BOUNDARY) - np.asarray(v["phi_mean"])
+        with torch.no_grad():
+            p = {k: torch.as_tensor(np.array(d[k], dtype=float)) for k in ("mu", *TREND_PARAMETERS)}
+            mu = self.mu_of_groups(p, {"phi": phi, "sqrt_lambda": np.asarray(v["sqrt_lambda"])})
+        return mu.numpy()
+
+    def mu_band(self, fit: Fit, times: Any = None, prob: float = 0.9) -> pd.DataFrame:
+        """The detection ``mu(t)`` at ``times`` (default 100 points over the catalogue):
+        posterior mean, ``lower`` and ``upper`` of the equal-tailed ``prob`` interval.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``time``, ``mu``, ``lower``, ``upper``.
+        """
+        import pandas as pd
+
+        check_prob(prob)
+        if times is None:
+            if not self.trend:
+                raise OptionError("times are required: this model has no mu_trend (mu is "
+                                  "constant)")
+            times = np.linspace(fit.data.summary["t_start"], fit.data.summary["t_end"], 100)
+        mu = self.mu_draws(fit, times)
+        return pd.DataFrame({"time": np.atleast_1d(np.asarray(times, dtype=float)),
+                             "mu": mu.mean(0),
+                             "lower": np.quantile(mu, (1 - prob) / 2, axis=0),
+                             "upper": np.quantile(mu, (1 + prob) / 2, axis=0)})
+
+    def derived(self, draws: Mapping[str, np.ndarray], data: PreparedData) -> dict[str, Any]:
+        """``mu_trend="gp"``: ``mu_start`` and ``mu_end``, ``mu(t)`` at the first and the
+        last event."""
+        if not self.trend:
+            return {}
+        from ..btime import hsgp
+        from ..btime.model import BOUNDARY
+
+        v = data.values
+        phi = hsgp.basis(np.array([-1.0, 1.0]), int(self.options["n_basis"]), BOUNDARY) \
+            - np.asarray(v["phi_mean"])
+        alpha = np.asarray(draws["mu_alpha"], dtype=float)[..., None]
+        ell = np.asarray(draws["mu_ell"], dtype=float)[..., None]
+        sd = hsgp.spectral_sd(alpha, ell, np.asarray(v["sqrt_lambda"], dtype=float))
+        mu = np.asarray(draws["mu"], dtype=float)[..., None] \
+            + (sd * np.asarray(draws["mu_z"], dtype=float)) @ phi.T
+        return {"mu_start": mu[..., 0], "mu_end": mu[..., 1]}
 
     def log_survival(self, params: Mapping[str, Any], magnitudes: Any, m_t: float) -> np.ndarray:
         """``log P(M >= m)`` of the size law above ``m_t``, ``(n_draws, len(m))`` (NumPy)."""
@@ -443,19 +718,21 @@ class MagnitudeLaw(Model):
         from ..backends.torch import to_tensors
 
         params = self._draws(fit) if params is None else params
-        n = np.asarray(next(iter(params.values()))).size
+        n = np.asarray(params[fit.parameters.names[0]]).size
         if not self.options["detection"]:
             return np.ones(n)
         t = to_tensors(dict(fit.data.values), torch.device("cpu"))
-        p = {k: torch.as_tensor(np.array(params[k], dtype=float).reshape(-1))
-             for k in fit.parameters.names}
+        p = {k: torch.as_tensor(np.array(params[k], dtype=float).reshape(
+            (n, *fit.parameters[k].shape))) for k in fit.parameters.names}
+        step = 100 if self.trend else n  # the trend's masses are (draws, groups, bins, nodes)
         with torch.no_grad():
-            if t["binned"]:
-                _, log_z = self._terms(p, t)
-            else:
-                _, log_z = self._terms(p, {**t, "binned": 1})
+            log_z = torch.cat([self._terms({k: x[i:i + step] for k, x in p.items()},
+                                           {**t, "binned": 1})[1] for i in range(0, n, step)])
             tail_t = L.log_tail(self.law, torch.as_tensor(float(t["m_t"]), dtype=torch.float64),
                                 {k: p[k] for k in L.LAW_PARAMETERS[self.law]})
+        if self.trend:  # n / (sum_g n_g / fraction_g): the share of all true events recorded
+            frac_g = torch.exp(log_z - tail_t[:, None])
+            return (t["n_g"].sum() / (t["n_g"] / frac_g).sum(-1)).numpy()
         return np.exp((log_z - tail_t).numpy())
 
     def predict(
@@ -518,7 +795,11 @@ class MagnitudeLaw(Model):
 
     # ------------------------------------------------------------------ figures
     def report_figures(self, fit: Fit) -> list[tuple[str, Any]]:
-        """The magnitude–frequency distribution with the fitted law and its band."""
-        from ..plots.maglaw import laws_figure
+        """The magnitude–frequency distribution with the fitted law and its band; with
+        ``mu_trend`` also ``mu(t)`` with its band over the magnitudes in time."""
+        from ..plots.maglaw import laws_figure, mu_of_t_figure
 
-        return [("Magnitude–frequency distribution", laws_figure({self.law: fit}))]
+        out = [("Magnitude–frequency distribution", laws_figure({self.law: fit}))]
+        if self.trend:
+            out.append(("Detection threshold in time", mu_of_t_figure(fit)))
+        return out

@@ -16,7 +16,7 @@ from .gr import thinned_params
 if TYPE_CHECKING:
     from ..fit import Fit
 
-__all__ = ["laws_figure"]
+__all__ = ["laws_figure", "mu_of_t_figure"]
 
 
 def laws_figure(fits: Mapping[str, Fit], prob: float = 0.9) -> Figure:
@@ -56,5 +56,36 @@ def laws_figure(fits: Mapping[str, Fit], prob: float = 0.9) -> Figure:
     ax.set_xlabel("magnitude m")
     ax.set_ylabel("number of events with magnitude ≥ m")
     ax.set_title(f"Magnitude–frequency distribution and fitted laws ({prob:.0%} bands)")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def mu_of_t_figure(fit: Fit, prob: float = 0.9) -> Figure:
+    """The detection ``mu(t)`` of a ``MagnitudeLaw(detection=True, mu_trend="gp")`` fit
+    (mean and ``prob`` band) over the recorded magnitudes against time.
+
+    Parameters
+    ----------
+    fit : Fit
+        A fit of :class:`pystats.MagnitudeLaw` with ``mu_trend="gp"``.
+    prob : float
+        Mass of the band.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    t = np.asarray(fit.data.observed["time"], dtype=float)
+    m = np.asarray(fit.data.observed["magnitude"], dtype=float)
+    band = fit.model.mu_band(fit, np.linspace(t.min(), t.max(), 200), prob=prob)
+    fig = new_figure(6.4, 4.0)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.plot(t, m, "k.", ms=1.5, alpha=0.4, label="recorded magnitudes")
+    ax.fill_between(band["time"], band["lower"], band["upper"], color="C1", alpha=0.3,
+                    label=f"{prob:.0%} band")
+    ax.plot(band["time"], band["mu"], "C1", lw=1.6, label=f"mu(t), {fit.method}")
+    ax.set_xlabel("time (days)")
+    ax.set_ylabel("magnitude")
+    ax.set_title("Detection: magnitude recorded with probability 1/2")
     ax.legend(fontsize=8)
     return fig
