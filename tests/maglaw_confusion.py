@@ -16,6 +16,7 @@ Markdown tables of such logs (several runs, e.g. two seeds, are pooled).  The sl
 from __future__ import annotations
 
 import argparse
+import os
 import time
 import warnings
 from pathlib import Path
@@ -44,12 +45,15 @@ N_STARTS = 2
 
 def confusion(n_rep: int, n_events: int, method: str = "laplace", seed: int = 0,
               detection: bool = False, truths: list[str] | None = None,
-              out: Path | None = None, verbose: bool = False) -> dict[str, pd.DataFrame]:
+              out: Path | None = None, verbose: bool = False,
+              truth: dict[str, dict[str, float]] | None = None) -> dict[str, pd.DataFrame]:
     """Counts of the preferred law by criterion (``aic``, ``bic``, and ``loo`` with draws).
 
     Every true law gets its own random stream (``seed``, law index), so a subset of laws
-    reproduces the rows of the full run; replicates are the outer loop.
+    reproduces the rows of the full run; replicates are the outer loop.  ``truth`` replaces
+    the parameters of some laws of :data:`TRUTH` (e.g. a second generalized-gamma truth).
     """
+    truth_of = {**TRUTH, **(truth or {})}
     crits = ("aic", "bic", "loo") if method in ("laplace", "nuts") else ("aic", "bic")
     truths = list(TRUTH) if truths is None else list(truths)
     tables = {c: pd.DataFrame(0, index=truths, columns=list(LAWS)) for c in crits}
@@ -59,7 +63,7 @@ def confusion(n_rep: int, n_events: int, method: str = "laplace", seed: int = 0,
         for true in truths:
             rng = rngs[true]
             t0 = time.perf_counter()
-            m = simulate(n_events, true, 1.95, TRUTH[true], rng=rng, delta_m=0.1, **det)
+            m = simulate(n_events, true, 1.95, truth_of[true], rng=rng, delta_m=0.1, **det)
             fits = {}
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -80,12 +84,49 @@ def confusion(n_rep: int, n_events: int, method: str = "laplace", seed: int = 0,
                            loo_true_gap=float(elpd.iloc[0] - elpd[true]),
                            max_pareto_k=float(table["max_pareto_k"].max()))
                 tables["loo"].loc[true, row["loo"]] += 1
+            row.update(recovery_z(fits[true], {**truth_of[true], **det}))
             row["seconds"] = round(time.perf_counter() - t0, 2)
+            row["load1"] = round(os.getloadavg()[0], 2)
             if out is not None:
                 pd.DataFrame([row]).to_csv(out, mode="a", header=not out.exists(), index=False)
             if verbose:
                 print(row, flush=True)
     return tables
+
+
+Z_COLUMNS = ("b", "gamma", "corner_magnitude", "mu", "sigma")
+"""Every parameter of any law and of the probit: the fixed ``z_*`` columns of the logs."""
+
+
+def recovery_z(fit, truth: dict[str, float]) -> dict[str, float]:
+    """``z_<name>`` = (estimate - truth) / posterior sd (or SE) of the true law's fit.
+
+    The estimate is the fit's point (the mode for ``laplace``, the optimum for ``mle``); the
+    parameters a law lacks are NaN, so every log row has the same columns.
+    """
+    summ = fit.summary()
+    scale = "sd" if "sd" in summ.columns else "se"
+    z = {f"z_{k}": float("nan") for k in Z_COLUMNS}
+    for k, v in truth.items():
+        z[f"z_{k}"] = (float(fit.estimate(k)) - v) / float(summ.loc[k, scale])
+    return z
+
+
+def coverage_table(logs: list[Path], limit: float = 2.0) -> str:
+    """Markdown table: per true law, the share of catalogues with ``|z| < limit``, by parameter."""
+    d = pd.concat([pd.read_csv(p) for p in logs], ignore_index=True)
+    cols = [f"z_{k}" for k in Z_COLUMNS if f"z_{k}" in d]
+    if not cols:
+        return ""
+    truths = [t for t in TRUTH if t in set(d["true"])]
+    lines = ["| true law | n | " + " | ".join(c[2:] for c in cols) + " |",
+             "|---" * (len(cols) + 2) + "|"]
+    for true in truths:
+        g = d[d["true"] == true]
+        cells = [f"{(g[c].abs() < limit).mean():.2f}" if g[c].notna().any() else "–"
+                 for c in cols]
+        lines.append(f"| {true} | {len(g)} | " + " | ".join(cells) + " |")
+    return f"Share of catalogues with |z| < {limit:g} (true law's fit):\n\n" + "\n".join(lines)
 
 
 SHORT = {"exponential_moment": "exp. moment", "generalized_gamma": "gen. gamma"}
@@ -108,7 +149,26 @@ def markdown_tables(logs: list[Path]) -> str:
                      for c in LAWS]
             lines.append(f"| {true} | " + " | ".join(cells) + f" | {int(t.loc[true].sum())} |")
         out.append(f"By {crit.upper()}:\n\n" + "\n".join(lines))
-    return "\n\n".join(out)
+    cov = coverage_table(logs)
+    return "\n\n".join(out + ([cov] if cov else []))
+
+
+def parse_truth(tokens: list[str] | None) -> dict[str, dict[str, float]]:
+    """``["generalized_gamma", "b=0.9", "gamma=2", ...]`` -> ``{law: {name: value}}``."""
+    out: dict[str, dict[str, float]] = {}
+    law = None
+    for tok in tokens or []:
+        if "=" not in tok:
+            if tok not in TRUTH:
+                raise SystemExit(f"--truth: unknown law {tok!r}; allowed: {', '.join(TRUTH)}")
+            law = tok
+            out[law] = dict(TRUTH[law])
+            continue
+        name, value = tok.split("=", 1)
+        if law is None or name not in TRUTH[law]:
+            raise SystemExit(f"--truth: {tok!r} is not a parameter of {law!r}")
+        out[law][name] = float(value)
+    return out
 
 
 def main(argv: list[str] | None = None) -> dict[str, pd.DataFrame]:
@@ -119,6 +179,9 @@ def main(argv: list[str] | None = None) -> dict[str, pd.DataFrame]:
     parser.add_argument("--detection", action="store_true")
     parser.add_argument("--laws", nargs="*", choices=list(TRUTH))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--truth", nargs="+", metavar="LAW|NAME=VALUE",
+                        help="replace a law's true parameters, e.g. --truth generalized_gamma "
+                             "b=0.9 gamma=2 corner_magnitude=3")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--threads", type=int, default=1,
                         help="torch intra-op threads (1 is fastest on a shared machine)")
@@ -133,7 +196,7 @@ def main(argv: list[str] | None = None) -> dict[str, pd.DataFrame]:
     torch.set_num_threads(args.threads)
     tables = confusion(args.n_rep, args.n_events, args.method, seed=args.seed,
                        detection=args.detection, truths=args.laws, out=args.out,
-                       verbose=args.out is not None)
+                       verbose=args.out is not None, truth=parse_truth(args.truth))
     for crit, table in tables.items():
         print(f"\n{crit} ({args.n_rep} replicates of {args.n_events} events per true law, "
               f"{args.method}{', detection' if args.detection else ''})")
