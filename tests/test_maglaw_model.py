@@ -240,6 +240,24 @@ def test_compare_ranks_a_failed_loo_last(laplace_fits, monkeypatch):
     assert table.loc["gr", "d_elpd_loo"] > 0
 
 
+def test_compare_ranks_a_laplace_fit_without_draws_last(laplace_fits):
+    # a Laplace fit whose Hessian is not positive definite holds no draws (seen: a
+    # generalized gamma at a poor local mode, 10 000 events with detection, confusion
+    # study); compare raised "has no pointwise log likelihood" instead of ranking it last
+    import dataclasses
+
+    fits = dict(laplace_fits)
+    fits["weibull"] = dataclasses.replace(fits["weibull"], draws={})
+    table = pystats.compare(fits)
+    assert list(table.index) == ["gamma", "gr", "weibull"]
+    assert math.isnan(table.loc["weibull", "elpd_loo"])
+    assert table.loc["weibull", "max_pareto_k"] == math.inf
+    assert math.isnan(table.loc["weibull", "d_elpd_loo"])
+    # AIC and BIC of that fit are still those of its mode
+    assert table.loc["weibull", "aic"] == pytest.approx(
+        pystats.compare(laplace_fits).loc["weibull", "aic"], rel=1e-12)
+
+
 @pytest.mark.parametrize("options,match", [
     ({"law": "pareto"}, "law"),
     ({"law": "gr"}, "mc is required"),
