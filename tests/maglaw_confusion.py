@@ -7,8 +7,13 @@
 ``detection=True``), fits every law with ``method`` (``laplace``: LOO, AIC and BIC;
 ``mle``: AIC and BIC only) and prints the confusion tables (rows: true law, columns:
 preferred law).  ``--out`` writes one row per catalogue (the preferred law by each
-criterion and the LOO margin), appended as the run goes; ``--from-csv FILE ...`` prints the
-Markdown tables of such logs (several runs, e.g. two seeds, are pooled).  The slow tests in
+criterion, the LOO margin and the z-scores of the true law's fit against the truth),
+appended as the run goes; ``--from-csv FILE ...`` prints the Markdown tables of such logs
+(several runs, e.g. two seeds, are pooled) and the share of |z| < 2.  ``--iw-loo`` adds
+PSIS-LOO with the Laplace draws importance-weighted to the posterior; ``--truth LAW
+NAME=VALUE ...`` replaces a truth; ``--start-rep R`` resumes a cut-short run on the same
+streams; ``--separation N`` prints the expected log-likelihood ratio per 10 000 events
+between the laws (:func:`separation`) instead of running.  The slow tests in
 ``tests/test_maglaw_recovery.py`` run smaller versions; the tables in
 ``models/magnitude_laws.md`` §7 come from this script.
 """
