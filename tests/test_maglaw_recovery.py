@@ -5,7 +5,7 @@
   events per well-identified law (GR, exponential in moment, Weibull): 30 x 6 fits, about
   30 s of CPU on an idle core (the first 10 replicates of the recorded 50-replicate run).
 * ``test_loo_separates_*`` (slow): the same on 2 catalogues of 50 000 binned events per law
-  that 1 000 events confuse (TGR, gamma, generalized gamma): 6 x 6 fits, about as cheap.
+  that 1 000 events confuse (TGR, gamma, generalized gamma): 6 x 6 fits, 37 s wall at load ~4.
 * ``test_bic_*``, ``test_a_taper_*`` (long, by hand with ``-m long``): AIC and BIC of MLE fits,
   50 catalogues per law (1800 fits, a few minutes of CPU).
 """
