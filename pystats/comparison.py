@@ -56,7 +56,8 @@ def compare(fits: Mapping[str, Fit] | Sequence[Fit], loo: bool = True) -> pd.Dat
     -------
     pandas.DataFrame
         One row per fit, sorted by ``elpd_loo`` when every fit has draws (a NaN elpd, from
-        PSIS weights that overflow, last), else by ``aic``:
+        PSIS weights that overflow, or a ``laplace`` fit without draws because its Hessian
+        is not positive definite, last), else by ``aic``:
         ``method``, ``n_params``, ``n_obs``, ``log_lik`` (at the point estimate), ``aic``,
         ``bic``, ``d_aic``, ``d_bic``, ``aic_weight`` (Akaike weights), and where
         available ``elpd_loo``, ``se_elpd_loo``, ``p_loo``, ``d_elpd_loo``,
@@ -114,7 +115,9 @@ def compare(fits: Mapping[str, Fit] | Sequence[Fit], loo: bool = True) -> pd.Dat
                                "log_lik": ll, "aic": 2 * k - 2 * ll,
                                "bic": k * math.log(n_obs) - 2 * ll}
         if loo and fit.is_sampled:
-            row.update(psis_loo(fit))
+            # a Laplace fit whose Hessian is not positive definite holds no draws: its LOO
+            # failed, as one with overflowing weights, and is ranked last (not an error)
+            row.update(psis_loo(fit) if fit.n_chains else _FAILED_LOO)
         rows[label] = row
     df = pd.DataFrame.from_dict(rows, orient="index")
     df["d_aic"] = df["aic"] - df["aic"].min()
@@ -129,6 +132,11 @@ def compare(fits: Mapping[str, Fit] | Sequence[Fit], loo: bool = True) -> pd.Dat
     else:
         df = df.sort_values("aic")
     return df
+
+
+_FAILED_LOO = {"elpd_loo": math.nan, "se_elpd_loo": math.nan, "p_loo": math.nan,
+               "max_pareto_k": math.inf}
+"""The LOO columns of a fit with draws whose LOO failed (ranked last by :func:`compare`)."""
 
 
 def _unique_columns(ll: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
