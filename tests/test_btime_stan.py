@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from engines import assert_stan_equals_torch
 
 import pystats
 from pystats.btime.simulate import b_ramp, b_step, simulate_b_of_t
@@ -23,7 +24,6 @@ def _data(shape: str, n: int = 1500, seed: int = 2, delta_m: float = 0.1):
     pytest.param("changepoint", 0.1, marks=pytest.mark.slow),
 ])
 def test_stan_and_torch_log_densities_agree(kind, delta_m):
-    from pystats.backends import get_backend
 
     data_in, _ = _data("ramp", n=400, delta_m=delta_m)
     model = pystats.TimeVaryingB(kind=kind, mc=2.0, delta_m=delta_m, n_basis=10)
@@ -34,14 +34,8 @@ def test_stan_and_torch_log_densities_agree(kind, delta_m):
     if kind == "gp":  # away from the small starting weights too
         points.append(points[0] + 0.5 * rng.standard_normal(points[0].size))
     for prior in (False, True):
-        torch_d = get_backend("torch").log_density(model, data, include_prior=prior)
-        stan_d = get_backend("pystan").log_density(model, data, include_prior=prior)
-        for u in points:
-            for jac in (False, True):
-                v1, g1 = torch_d.value_and_grad(u, jac)
-                v2, g2 = stan_d.value_and_grad(u, jac)
-                assert v1 == pytest.approx(v2, rel=1e-10)
-                np.testing.assert_allclose(g1, g2, rtol=1e-8, atol=1e-8 * np.max(np.abs(g2)))
+        assert_stan_equals_torch(model, data, points, include_prior=prior, rel=1e-10,
+                                 grad_rtol=1e-8)
 
 
 @pytest.fixture(scope="module")

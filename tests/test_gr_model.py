@@ -18,6 +18,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from engines import assert_stan_equals_torch
 from scipy import stats
 from scipy.special import ndtri
 from test_standard_errors import binomial_acceptance, binomial_power
@@ -669,24 +670,17 @@ STAN_CASES = [
 
 @pytest.mark.parametrize(("kind", "estimator", "dm"), STAN_CASES)
 def test_stan_and_torch_log_densities_agree(kind: str, estimator: str, dm: float) -> None:
-    from pystats.backends import get_backend
 
     model, data, _ = _case(kind, estimator, dm, seed=4)
     params = model.parameters(data)
     rng = np.random.default_rng(5)
     for prior in (False, True):
-        torch_d = get_backend("torch").log_density(model, data, include_prior=prior)
-        stan_d = get_backend("pystan").log_density(model, data, include_prior=prior)
         points = [params.unconstrain(model.initial_values(data, rng)) for _ in range(3)]
         points = [u + rng.normal(0.0, 0.2, u.size) for u in points]
         if kind == "detection":  # lowest bins far in the lower tail of the law
             points.append(params.unconstrain({"b": 1.1, "mu": 3.6, "sigma": 0.15}))
-        for u in points:
-            for jac in (False, True):
-                v1, g1 = torch_d.value_and_grad(u, jac)
-                v2, g2 = stan_d.value_and_grad(u, jac)
-                assert v1 == pytest.approx(v2, rel=1e-8)
-                np.testing.assert_allclose(g1, g2, rtol=1e-8, atol=1e-8 * np.max(np.abs(g2)))
+        assert_stan_equals_torch(model, data, points, include_prior=prior, rel=1e-8,
+                                 grad_rtol=1e-8)
 
 
 def test_nuts_agrees_with_mle_and_closed_form_posterior(gr_nuts) -> None:

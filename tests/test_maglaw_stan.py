@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from engines import assert_stan_equals_torch
 
 import pystats
 from pystats.maglaw.laws import LAWS, simulate
@@ -30,7 +31,6 @@ def test_every_law_has_its_stan_programs():
 
 @pytest.mark.parametrize(("law", "detection", "dm"), CASES)
 def test_stan_and_torch_log_densities_agree(law, detection, dm):
-    from pystats.backends import get_backend
 
     truth = {"b": 0.9, "gamma": 0.6, "corner_magnitude": 3.0}
     names = {"generalized_gamma": ("b", "gamma", "corner_magnitude"),
@@ -43,17 +43,11 @@ def test_stan_and_torch_log_densities_agree(law, detection, dm):
     params = model.parameters(data)
     rng = np.random.default_rng(5)
     for prior in (False, True):
-        torch_d = get_backend("torch").log_density(model, data, include_prior=prior)
-        stan_d = get_backend("pystan").log_density(model, data, include_prior=prior)
         points = [params.unconstrain(model.initial_values(data, rng)) for _ in range(3)]
         if law == "generalized_gamma":  # a steep taper at the top of the corner range:
             # log Gamma(a, x) at x ~ 1e-20, below the panels (closed-form piece)
             steep = {**model.initial_values(data, rng), "gamma": 3.0,
                      "corner_magnitude": float(data.values["corner_upper"]) - 0.1}
             points.append(params.unconstrain(steep))
-        for u in points:
-            for jac in (False, True):
-                v1, g1 = torch_d.value_and_grad(u, jac)
-                v2, g2 = stan_d.value_and_grad(u, jac)
-                assert v1 == pytest.approx(v2, rel=1e-9)
-                np.testing.assert_allclose(g1, g2, rtol=1e-7, atol=1e-7 * np.max(np.abs(g2)))
+        assert_stan_equals_torch(model, data, points, include_prior=prior, rel=1e-9,
+                                 grad_rtol=1e-7)

@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from engines import assert_stan_equals_torch
 from scipy.special import ndtr
 
 import pystats
@@ -270,7 +271,6 @@ STAN_CASES = [  # each compiles one program (~30 s); binned tapered GR in the de
 
 @pytest.mark.parametrize(("law", "dm"), STAN_CASES)
 def test_stan_and_torch_trend_log_densities_agree(law, dm):
-    from pystats.backends import get_backend
 
     truth = {"b": 0.9, "gamma": 0.6, "corner_magnitude": 3.0}
     data_in = catalogue(500, ramp, law=law, params={k: truth[k] for k in LAW_PARAMETERS[law]},
@@ -289,14 +289,8 @@ def test_stan_and_torch_trend_log_densities_agree(law, dm):
     # a sharp probit: most bins lie > 8.3 sigma above mu_g (the Stan program's shortcut)
     points.append(params.unconstrain({**p, "sigma": 0.06}))
     for prior in (False, True):
-        torch_d = get_backend("torch").log_density(model, data, include_prior=prior)
-        stan_d = get_backend("pystan").log_density(model, data, include_prior=prior)
-        for u in points:
-            for jac in (False, True):
-                v1, g1 = torch_d.value_and_grad(u, jac)
-                v2, g2 = stan_d.value_and_grad(u, jac)
-                assert v1 == pytest.approx(v2, rel=1e-9)
-                np.testing.assert_allclose(g1, g2, rtol=1e-7, atol=1e-7 * np.max(np.abs(g2)))
+        assert_stan_equals_torch(model, data, points, include_prior=prior, rel=1e-9,
+                                 grad_rtol=1e-7)
 
 
 def test_every_law_has_its_trend_program():

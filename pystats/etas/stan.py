@@ -82,6 +82,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _checks
 from ..backends.stan_cache import StanProgram, stan_programs_dir
 from ..errors import CompilationError, DataError, OptionError
 from .kernels import SoeGrid, soe_grid
@@ -507,8 +508,8 @@ def etas_event_data(
     if m.shape != t.shape:
         raise DataError(f"mags has {m.size} values but times has {t.size}; they must match")
     ts, te = _window(t_start, t_end)
-    m_ref = _finite("m_ref", m_ref)
-    m_pivot = m_ref if m_pivot is None else _finite("m_pivot", m_pivot)
+    m_ref = _checks.number("m_ref", m_ref, "a finite number")
+    m_pivot = m_ref if m_pivot is None else _checks.number("m_pivot", m_pivot, "a finite number")
     keep = t <= te
     t, m = t[keep], m[keep]
     if t.size == 0:
@@ -516,16 +517,6 @@ def etas_event_data(
     first = int(np.searchsorted(t, ts, side="left")) + 1
     return {"N": int(t.size), "t": t, "m": m, "first": first, "t_start": ts, "t_end": te,
             "m_ref": m_ref, "m_pivot": m_pivot}
-
-
-def _finite(name: str, value: Any) -> float:
-    try:
-        out = float(value)
-    except (TypeError, ValueError) as e:
-        raise OptionError(f"{name}={value!r} is not allowed; use a finite number") from e
-    if not math.isfinite(out):
-        raise OptionError(f"{name}={value!r} is not allowed; use a finite number")
-    return out
 
 
 def decorrelating_pivot(

@@ -122,20 +122,24 @@ def one(case: str, repeats: int, evals: int, threads: int | None) -> dict:
     }
 
 
-def run_case(case: str, repeats: int, evals: int, threads: int | None) -> dict:
-    """Run :func:`one` in a fresh process (own peak RSS); add the load before it."""
+def fresh_process(script: str, args: list[str]) -> dict:
+    """Run ``script args`` in a fresh Python process (its own peak RSS) and return the JSON
+    row of its last output line, with the load average before it (``load_before``)."""
     before = load()
-    cmd = [sys.executable, __file__, "--one", case, "--repeats", str(repeats),
-           "--evals", str(evals)]
-    if threads:
-        cmd += ["--threads", str(threads)]
     env = dict(os.environ)
     root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-    out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
+    out = subprocess.run([sys.executable, script, *args], capture_output=True, text=True,
+                         env=env, check=True)
     row = json.loads(out.stdout.strip().splitlines()[-1])
     row["load_before"] = before
     return row
+
+
+def run_case(case: str, repeats: int, evals: int, threads: int | None) -> dict:
+    """Run :func:`one` in a fresh process (own peak RSS); add the load before it."""
+    args = ["--one", case, "--repeats", str(repeats), "--evals", str(evals)]
+    return fresh_process(__file__, args + (["--threads", str(threads)] if threads else []))
 
 
 def slope(ns: list[float], ts: list[float]) -> float:

@@ -30,9 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
-import subprocess
 import sys
 import time
 import warnings
@@ -42,13 +40,9 @@ import numpy as np
 import pytest
 
 pytestmark = pytest.mark.benchmark
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling benchmarks
 
 CASES = ("gr", "omori", "etas-sim")
-
-
-def load() -> str:
-    path = Path("/proc/loadavg")
-    return " ".join(path.read_text().split()[:3]) if path.exists() else "?"
 
 
 def one(case: str, n: int, threads: int | None) -> dict:
@@ -61,7 +55,6 @@ def one(case: str, n: int, threads: int | None) -> dict:
     rng = np.random.default_rng(1)
     row: dict = {"case": case, "target_n": n}
     if case == "etas-sim":
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
         from bench_etas_likelihood import catalogue  # its window for about n events
 
         t0, c0 = time.perf_counter(), time.process_time()
@@ -93,17 +86,10 @@ def one(case: str, n: int, threads: int | None) -> dict:
 
 def run_case(case: str, n: int, threads: int | None) -> dict:
     """Run :func:`one` in a fresh process (own peak RSS); add the load before it."""
-    before = load()
-    cmd = [sys.executable, __file__, "--one", case, "--sizes", str(n)]
-    if threads:
-        cmd += ["--threads", str(threads)]
-    env = dict(os.environ)
-    root = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-    out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
-    row = json.loads(out.stdout.strip().splitlines()[-1])
-    row["load_before"] = before
-    return row
+    from bench_etas_scale import fresh_process
+
+    args = ["--one", case, "--sizes", str(n)]
+    return fresh_process(__file__, args + (["--threads", str(threads)] if threads else []))
 
 
 def print_table(rows: list[dict]) -> None:
