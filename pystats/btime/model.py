@@ -189,27 +189,18 @@ class TimeVaryingB(Model):
         x = np.round((m - mc) / dm) * dm if dm > 0 else m - mc
         t0, t1 = float(t[0]), float(t[-1])
         centre, half = (t0 + t1) / 2, max((t1 - t0) / 2, 1e-12)
-        s = (t - centre) / half
         values: dict[str, Any] = {"x": x, "width": dm, "n": int(m.size), "time": t,
                                   "centre": centre, "half": half}
         if self.options["kind"] == "gp":
             k = int(self.options["n_basis"])
-            g = self.options["n_time_bins"]
-            if g is None:  # one group per event: the exact per-event likelihood
-                group = np.arange(m.size)
-            else:  # equal-width bins of the scaled time, the empty ones dropped
-                raw = np.minimum(np.floor((s + 1.0) / 2.0 * int(g)), int(g) - 1).astype(int)
-                group = np.unique(raw, return_inverse=True)[1]
-            count = np.bincount(group).astype(float)
-            sum_x = np.bincount(group, weights=x)
-            s_group = np.bincount(group, weights=s) / count  # mean scaled time of the bin
-            phi = hsgp.basis(s_group, k, BOUNDARY)
-            # centred over the events: f averages to 0 over them, so b0 is the geometric
-            # mean of b over the events and does not trade off with the slow basis weights
-            phi_mean = count @ phi / count.sum()
-            values.update(phi=phi - phi_mean, phi_mean=phi_mean,
-                          sqrt_lambda=hsgp.sqrt_eigenvalues(k, BOUNDARY),
-                          count=count, sum_x=sum_x, group=group.astype(np.int64),
+            # equal-width bins of the scaled time (None: one group per event, the exact
+            # per-event likelihood); the basis centred over the events: f averages to 0
+            # over them, so b0 is the geometric mean of b over the events and does not
+            # trade off with the slow basis weights
+            tg = hsgp.time_groups(t, self.options["n_time_bins"], k, BOUNDARY)
+            values.update(phi=tg.phi, phi_mean=tg.phi_mean,
+                          sqrt_lambda=hsgp.sqrt_eigenvalues(k, BOUNDARY), count=tg.count,
+                          sum_x=np.bincount(tg.group, weights=x), group=tg.group,
                           ell_min=ell_minimum(k))
         summary = {"n": int(m.size), "mc": mc, "delta_m": dm, "t_start": t0, "t_end": t1}
         return PreparedData(values=values, observed={"magnitude": m, "time": t}, summary=summary)

@@ -317,26 +317,13 @@ class MagnitudeLaw(Model):
         from ..btime import hsgp
         from ..btime.model import BOUNDARY, ell_minimum
 
-        o = self.options
-        t0, t1 = float(times.min()), float(times.max())
-        centre, half = (t0 + t1) / 2, max((t1 - t0) / 2, 1e-12)
-        s = (times - centre) / half
-        g = o["n_time_bins"]
-        if g is None:
-            group = np.arange(times.size)
-        else:
-            raw = np.minimum(np.floor((s + 1.0) / 2.0 * int(g)), int(g) - 1).astype(int)
-            group = np.unique(raw, return_inverse=True)[1]
-        n_g = np.bincount(group).astype(float)
-        s_group = np.bincount(group, weights=s) / n_g
-        k = int(o["n_basis"])
-        phi = hsgp.basis(s_group, k, BOUNDARY)
-        phi_mean = n_g @ phi / n_g.sum()
+        k = int(self.options["n_basis"])
+        tg = hsgp.time_groups(times, self.options["n_time_bins"], k, BOUNDARY)
+        group, n_g = tg.group, tg.count
         out: dict[str, Any] = {
-            "group": group.astype(np.int64), "n_g": n_g, "phi": phi - phi_mean,
-            "phi_mean": phi_mean, "sqrt_lambda": hsgp.sqrt_eigenvalues(k, BOUNDARY),
-            "ell_min": ell_minimum(k), "time_centre": centre, "time_half": half,
-            "mu_alpha_sd": MU_ALPHA_SD,
+            "group": group, "n_g": n_g, "phi": tg.phi, "phi_mean": tg.phi_mean,
+            "sqrt_lambda": hsgp.sqrt_eigenvalues(k, BOUNDARY), "ell_min": ell_minimum(k),
+            "time_centre": tg.centre, "time_half": tg.half, "mu_alpha_sd": MU_ALPHA_SD,
         }
         if v["binned"]:
             nb = int(np.asarray(v["lo"]).size)
