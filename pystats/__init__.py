@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from .bridge import log_marginal_likelihood
     from .btime.model import TimeVaryingB
     from .catalog import Catalog
-    from .comparison import compare
+    from .comparison import LooWarning, compare
     from .compositional.isocon import GrantIsocon, SparseIsocon
     from .diagnostics import Diagnostics, Problem
     from .etas.model import ETAS, OmoriUtsu
@@ -72,6 +72,7 @@ _LAZY = {
     "BValueResult": "pystats.gr.estimators",
     "Catalog": "pystats.catalog",
     "compare": "pystats.comparison",
+    "LooWarning": "pystats.comparison",
     "Diagnostics": "pystats.diagnostics",
     "McResult": "pystats.gr.completeness",
     "Problem": "pystats.diagnostics",
@@ -136,6 +137,7 @@ __all__ = [
     "FitFileError",
     "GrantIsocon",
     "GutenbergRichter",
+    "LooWarning",
     "MORBMelting",
     "MagnitudeLaw",
     "McResult",

@@ -1,10 +1,12 @@
 """``pystats.compare``: rank fits of competing models of the same observations.
 
-Information criteria from the log likelihood at each fit's point estimate (AIC, BIC) and,
-for fits with posterior draws (``laplace``, ``nuts``), PSIS-LOO (Vehtari, Gelman & Gabry
-2017) from the family's pointwise log likelihood via :func:`arviz.loo`.  Any family with
-a ``pointwise_log_likelihood`` hook can be compared; the fits must model the same
-observations (checked).
+Information criteria from each fit's largest log likelihood (AIC, BIC) and, for fits with
+posterior draws (``laplace``, ``nuts``), PSIS-LOO (Vehtari, Gelman & Gabry 2017) from the
+family's pointwise log likelihood via :func:`arviz.loo`.  Any family with a
+``pointwise_log_likelihood`` hook can be compared; the fits must model the same
+observations (checked).  An unreliable LOO (Pareto k above 0.7, or an effective number of
+parameters ``p_loo`` well above the model's) is flagged in the table and by a
+:class:`LooWarning`.
 
 References
 ----------
@@ -27,14 +29,33 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import DataError, OptionError
+from ._warnings import warn
+from .errors import DataError, OptionError, PystatsWarning
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from .fit import Fit
 
-__all__ = ["compare", "psis_loo"]
+__all__ = ["LooWarning", "compare", "psis_loo"]
+
+PARETO_K_MAX = 0.7
+"""Largest reliable Pareto k of PSIS (Vehtari et al. 2024, for the usual draw counts)."""
+P_LOO_RATIO_MAX = 1.5
+"""``p_loo`` above this multiple of the number of parameters flags the LOO as unreliable."""
+
+
+class LooWarning(PystatsWarning):
+    """PSIS-LOO of a fit is unreliable: Pareto k above 0.7, or ``p_loo`` well above the
+    number of parameters (draws far from the posterior, e.g. Laplace draws on a curved
+    posterior, or a badly misspecified model).
+
+    Examples
+    --------
+    >>> import pystats
+    >>> issubclass(pystats.LooWarning, pystats.PystatsWarning)
+    True
+    """
 
 
 def _label(fit: Fit) -> str:
@@ -58,10 +79,21 @@ def compare(fits: Mapping[str, Fit] | Sequence[Fit], loo: bool = True) -> pd.Dat
         One row per fit, sorted by ``elpd_loo`` when every fit has draws (a NaN elpd, from
         PSIS weights that overflow, or a ``laplace`` fit without draws because its Hessian
         is not positive definite, last), else by ``aic``:
-        ``method``, ``n_params``, ``n_obs``, ``log_lik`` (at the point estimate), ``aic``,
-        ``bic``, ``d_aic``, ``d_bic``, ``aic_weight`` (Akaike weights), and where
-        available ``elpd_loo``, ``se_elpd_loo``, ``p_loo``, ``d_elpd_loo``,
-        ``max_pareto_k``.
+        ``method``, ``n_params``, ``n_obs``, ``log_lik``, ``aic``, ``bic``, ``d_aic``,
+        ``d_bic``, ``aic_weight`` (Akaike weights), and where available ``elpd_loo``,
+        ``se_elpd_loo``, ``p_loo``, ``d_elpd_loo``, ``max_pareto_k`` and ``loo_warning``.
+        ``log_lik`` is the log likelihood at the point estimate or, for fits with draws,
+        the largest of that and the draws' (a posterior mean can lie well below the maximum
+        on a curved posterior ridge): a lower bound on the maximum, close to it for
+        ``mle``, ``map`` and for a few thousand draws of a few parameters.
+        ``loo_warning`` is True where ``max_pareto_k`` exceeds 0.7 or ``p_loo`` exceeds 1.5
+        times ``n_params``; a ``laplace`` fit so flagged should be refitted with
+        ``method="nuts"`` before its LOO is trusted.
+
+    Warns
+    -----
+    LooWarning
+        Once, naming the fits whose LOO is flagged.
 
     Raises
     ------
@@ -111,15 +143,25 @@ def compare(fits: Mapping[str, Fit] | Sequence[Fit], loo: bool = True) -> pd.Dat
         ll = float(sum(np.sum(v) for v in pw.values()))
         n_obs = int(sum(np.size(v) for v in pw.values()))
         k = int(sum(int(np.prod(p.shape)) if p.shape else 1 for p in fit.parameters))
-        row: dict[str, Any] = {"method": fit.method, "n_params": k, "n_obs": n_obs,
-                               "log_lik": ll, "aic": 2 * k - 2 * ll,
-                               "bic": k * math.log(n_obs) - 2 * ll}
+        row: dict[str, Any] = {"method": fit.method, "n_params": k, "n_obs": n_obs}
         if loo and fit.is_sampled:
             # a Laplace fit whose Hessian is not positive definite holds no draws: its LOO
             # failed, as one with overflowing weights, and is ranked last (not an error)
-            row.update(psis_loo(fit) if fit.n_chains else _FAILED_LOO)
+            loo_row, best = _psis_loo(fit) if fit.n_chains else (_FAILED_LOO, -math.inf)
+            row.update(loo_row)
+            row["loo_warning"] = bool(not loo_row["max_pareto_k"] <= PARETO_K_MAX
+                                      or not loo_row["p_loo"] <= P_LOO_RATIO_MAX * k)
+            ll = max(ll, best)
+        elif fit.is_sampled and fit.n_chains:
+            ll = max(ll, _best_draw_log_lik(fit))
+        row.update(log_lik=ll, aic=2 * k - 2 * ll, bic=k * math.log(n_obs) - 2 * ll)
         rows[label] = row
     df = pd.DataFrame.from_dict(rows, orient="index")
+    flagged = [str(lab) for lab, r in rows.items() if r.get("loo_warning")]
+    if flagged:
+        warn(f"PSIS-LOO is unreliable for {', '.join(flagged)} (Pareto k > {PARETO_K_MAX} or "
+             f"p_loo > {P_LOO_RATIO_MAX:g} x n_params; column loo_warning): refit laplace "
+             "fits with method='nuts', or check the model", LooWarning)
     df["d_aic"] = df["aic"] - df["aic"].min()
     df["d_bic"] = df["bic"] - df["bic"].min()
     w = np.exp(-0.5 * df["d_aic"].to_numpy())
@@ -136,6 +178,22 @@ def compare(fits: Mapping[str, Fit] | Sequence[Fit], loo: bool = True) -> pd.Dat
 
 _FAILED_LOO = {"elpd_loo": math.nan, "se_elpd_loo": math.nan, "p_loo": math.nan,
                "max_pareto_k": math.inf}
+
+
+def _log_lik_draws(fit: Fit) -> np.ndarray:
+    """Pointwise log likelihood of every draw, ``(draws, observations)``."""
+    from .arviz_io import pointwise_log_likelihood_draws
+
+    pw = pointwise_log_likelihood_draws(fit)
+    if not pw:
+        raise OptionError(f"{type(fit.model).__name__} has no pointwise log likelihood")
+    return np.concatenate([v.reshape(v.shape[0] * v.shape[1], -1) for v in pw.values()],
+                          axis=1)
+
+
+def _best_draw_log_lik(fit: Fit) -> float:
+    total = _log_lik_draws(fit).sum(axis=1)
+    return float(np.max(np.where(np.isfinite(total), total, -np.inf)))
 """The LOO columns of a fit with draws whose LOO failed (ranked last by :func:`compare`)."""
 
 
@@ -178,17 +236,19 @@ def psis_loo(fit: Fit) -> dict[str, float]:
         ``elpd_loo``, ``se_elpd_loo`` (``sqrt(n var(elpd_i))``), ``p_loo`` and
         ``max_pareto_k``.
     """
+    return _psis_loo(fit)[0]
+
+
+def _psis_loo(fit: Fit) -> tuple[dict[str, float], float]:
+    """:func:`psis_loo` and the largest total log likelihood of the draws."""
     import warnings
 
     import arviz as az
     from scipy.special import logsumexp
 
-    from .arviz_io import pointwise_log_likelihood_draws
-
-    pw = pointwise_log_likelihood_draws(fit)
-    if not pw:
-        raise OptionError(f"{type(fit.model).__name__} has no pointwise log likelihood")
-    ll = np.concatenate([v.reshape(v.shape[0] * v.shape[1], -1) for v in pw.values()], axis=1)
+    ll = _log_lik_draws(fit)
+    total = ll.sum(axis=1)
+    best = float(np.max(np.where(np.isfinite(total), total, -np.inf)))
     n_samples = ll.shape[0]
     first, counts = _unique_columns(ll)
     llu = ll[:, first].T  # (distinct observations, draws)
@@ -203,4 +263,4 @@ def psis_loo(fit: Fit) -> dict[str, float]:
     var = float(np.sum(counts * (elpd_i - elpd / n) ** 2) / n)
     return {"elpd_loo": elpd, "se_elpd_loo": math.sqrt(n * var),
             "p_loo": float(np.sum(counts * lppd_i)) - elpd,
-            "max_pareto_k": float(np.max(k))}
+            "max_pareto_k": float(np.max(k))}, best

@@ -52,7 +52,8 @@ def confusion(n_rep: int, n_events: int, method: str = "laplace", seed: int = 0,
               detection: bool = False, truths: list[str] | None = None,
               out: Path | None = None, verbose: bool = False,
               truth: dict[str, dict[str, float]] | None = None,
-              iw_loo: bool = False, start_rep: int = 0) -> dict[str, pd.DataFrame]:
+              iw_loo: bool = False, start_rep: int = 0, screen: float = 20.0,
+              nuts: dict[str, int] | None = None) -> dict[str, pd.DataFrame]:
     """Counts of the preferred law by criterion (``aic``, ``bic``, and ``loo`` with draws).
 
     Every true law gets its own random stream (``seed``, law index), so a subset of laws
@@ -60,7 +61,9 @@ def confusion(n_rep: int, n_events: int, method: str = "laplace", seed: int = 0,
     the parameters of some laws of :data:`TRUTH` (e.g. a second generalized-gamma truth).
     ``iw_loo`` adds the criterion ``iw_loo`` (:func:`importance_weighted_loo`, Laplace only).
     ``start_rep`` resumes a cut-short run: the earlier catalogues are simulated (to advance
-    the streams) but not fitted.
+    the streams) but not fitted.  ``method="nuts"`` samples only the laws within ``screen``
+    log-likelihood units of the best MLE (:func:`_nuts_fits`; ``nuts``: ``chains``,
+    ``draws``, ``warmup``), and takes AIC and BIC from the MLE fits.
     """
     truth_of = {**TRUTH, **(truth or {})}
     crits = ("aic", "bic", "loo") if method in ("laplace", "nuts") else ("aic", "bic")
@@ -79,21 +82,38 @@ def confusion(n_rep: int, n_events: int, method: str = "laplace", seed: int = 0,
                 rng.integers(1 << 30, size=len(LAWS))  # the fits' seeds
                 continue
             fits = {}
+            seeds = {law: int(rng.integers(1 << 30)) for law in LAWS}
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                for law in LAWS:
-                    kw = {"draws": LAPLACE_DRAWS} if method == "laplace" else {}
-                    model = (pystats.MagnitudeLaw(law=law, detection=True) if detection
-                             else pystats.MagnitudeLaw(law=law, mc=2.0))
-                    fits[law] = model.fit(m, method=method, seed=int(rng.integers(1 << 30)),
-                                          n_starts=N_STARTS, **kw)
-                table = pystats.compare(fits)
+                if method == "nuts":
+                    fits, ic = _nuts_fits(m, detection, seeds, screen, nuts or {})
+                else:
+                    for law in LAWS:
+                        kw = {"draws": LAPLACE_DRAWS} if method == "laplace" else {}
+                        fits[law] = _model(law, detection).fit(
+                            m, method=method, seed=seeds[law], n_starts=N_STARTS, **kw)
+                    ic = table = pystats.compare(fits)
+                if method == "nuts":
+                    table = pystats.compare(fits) if len(fits) > 1 else None
             row = {"true": true, "rep": rep, "n_events": n_events, "detection": detection,
-                   "aic": table["aic"].idxmin(), "bic": table["bic"].idxmin()}
+                   "aic": ic["aic"].idxmin(), "bic": ic["bic"].idxmin()}
             tables["aic"].loc[true, row["aic"]] += 1
             tables["bic"].loc[true, row["bic"]] += 1
+            if method == "nuts":
+                row.update(fitted=" ".join(fits),
+                           divergences=sum(int(np.sum(f.sample_stats["diverging"]))
+                                           for f in fits.values()),
+                           max_rhat=max(_max_rhat(f) for f in fits.values()),
+                           true_divergences=(int(np.sum(fits[true].sample_stats["diverging"]))
+                                             if true in fits else -1))
+                if table is None:  # one law within the screen: it is the LOO choice
+                    only = next(iter(fits))
+                    table = pd.DataFrame({"elpd_loo": [0.0], "max_pareto_k": [0.0]},
+                                         index=[only]).reindex(list(LAWS))
+                    table["elpd_loo"] = table["elpd_loo"].fillna(-np.inf)
             if "loo" in tables:
-                elpd = table["elpd_loo"].sort_values(ascending=False)
+                elpd = table["elpd_loo"].reindex(list(LAWS)).fillna(-np.inf)
+                elpd = elpd.sort_values(ascending=False)
                 row.update(loo=elpd.index[0], loo_margin=float(elpd.iloc[0] - elpd.iloc[1]),
                            loo_true_gap=float(elpd.iloc[0] - elpd[true]),
                            max_pareto_k=float(table["max_pareto_k"].max()))
@@ -115,6 +135,36 @@ def confusion(n_rep: int, n_events: int, method: str = "laplace", seed: int = 0,
             if verbose:
                 print(row, flush=True)
     return tables
+
+
+def _model(law: str, detection: bool):
+    return (pystats.MagnitudeLaw(law=law, detection=True) if detection
+            else pystats.MagnitudeLaw(law=law, mc=2.0))
+
+
+def _max_rhat(fit) -> float:
+    summ = fit.summary()
+    return float(summ["r_hat"].max()) if "r_hat" in summ else float("nan")
+
+
+def _nuts_fits(m: np.ndarray, detection: bool, seeds: dict[str, int], screen: float,
+               nuts: dict[str, int]) -> tuple[dict, pd.DataFrame]:
+    """NUTS fits of the laws whose maximum log likelihood is within ``screen`` of the best.
+
+    Every law is first fitted by maximum likelihood: AIC and BIC come from these fits (a
+    NUTS fit's log likelihood at its posterior mean is below the maximum, far below on a
+    curved posterior ridge).  A law more than ``screen`` log-likelihood units below the best
+    cannot be preferred by LOO (its ``elpd_loo`` is at most its ``lppd``, which exceeds
+    its maximum log likelihood by about its number of parameters), so only the others are
+    sampled.  Returns the NUTS fits and the MLE comparison table.
+    """
+    mle = {law: _model(law, detection).fit(m, method="mle", seed=seeds[law], n_starts=N_STARTS)
+           for law in LAWS}
+    ic = pystats.compare(mle)
+    near = ic.index[ic["log_lik"] >= ic["log_lik"].max() - screen]
+    fits = {law: _model(law, detection).fit(m, method="nuts", seed=seeds[law], **nuts)
+            for law in LAWS if law in near}
+    return fits, ic
 
 
 def importance_weighted_loo(fit) -> tuple[float, float, float]:
@@ -295,6 +345,13 @@ def main(argv: list[str] | None = None) -> dict[str, pd.DataFrame]:
                         help="add importance-weighted PSIS-LOO of the Laplace draws")
     parser.add_argument("--from-csv", nargs="+", type=Path,
                         help="print the Markdown tables of --out logs instead of running")
+    parser.add_argument("--screen", type=float, default=20.0,
+                        help="nuts: sample only the laws within this many log-likelihood "
+                             "units of the best MLE")
+    parser.add_argument("--chains", type=int, default=4, help="nuts chains")
+    parser.add_argument("--draws", type=int, default=1000, help="nuts draws per chain")
+    parser.add_argument("--warmup", type=int, default=1000, help="nuts warm-up per chain")
+    parser.add_argument("--adapt-delta", type=float, default=0.8, help="nuts adapt_delta")
     args = parser.parse_args(argv)
     if args.from_csv:
         print(markdown_tables(args.from_csv))
@@ -310,7 +367,9 @@ def main(argv: list[str] | None = None) -> dict[str, pd.DataFrame]:
     tables = confusion(args.n_rep, args.n_events, args.method, seed=args.seed,
                        detection=args.detection, truths=args.laws, out=args.out,
                        verbose=args.out is not None, truth=parse_truth(args.truth),
-                       iw_loo=args.iw_loo, start_rep=args.start_rep)
+                       iw_loo=args.iw_loo, start_rep=args.start_rep, screen=args.screen,
+                       nuts={"chains": args.chains, "draws": args.draws,
+                             "warmup": args.warmup, "adapt_delta": args.adapt_delta})
     for crit, table in tables.items():
         print(f"\n{crit} ({args.n_rep} replicates of {args.n_events} events per true law, "
               f"{args.method}{', detection' if args.detection else ''})")

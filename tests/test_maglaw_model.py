@@ -4,6 +4,7 @@ and without detection, pointwise log likelihood, predictions, comparison, option
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -240,19 +241,81 @@ def test_compare_ranks_a_failed_loo_last(laplace_fits, monkeypatch):
     # last with a NaN difference, the others are still ranked by LOO
     import pystats.comparison as cmp
 
-    real = cmp.psis_loo
+    real = cmp._psis_loo
 
     def fake(fit):
-        out = real(fit)
+        out, best = real(fit)
         if fit.model.law == "weibull":
-            out.update(elpd_loo=math.nan, p_loo=math.nan, max_pareto_k=math.inf)
-        return out
+            out = {**out, "elpd_loo": math.nan, "p_loo": math.nan, "max_pareto_k": math.inf}
+        return out, best
 
-    monkeypatch.setattr(cmp, "psis_loo", fake)
-    table = pystats.compare(laplace_fits)
+    monkeypatch.setattr(cmp, "_psis_loo", fake)
+    with pytest.warns(pystats.LooWarning, match="weibull"):
+        table = pystats.compare(laplace_fits)
     assert list(table.index) == ["gamma", "gr", "weibull"]
     assert math.isnan(table.loc["weibull", "d_elpd_loo"])
     assert table.loc["gr", "d_elpd_loo"] > 0
+
+
+def test_compare_flags_an_unreliable_loo(laplace_fits, monkeypatch):
+    # Pareto k above 0.7 or p_loo above 1.5 x n_params: loo_warning and one LooWarning
+    import pystats.comparison as cmp
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pystats.LooWarning)
+        table = pystats.compare(laplace_fits)  # well-behaved Laplace draws: no warning
+    assert not table["loo_warning"].any()
+    assert (table["p_loo"] <= table["n_params"] * 1.5).all()
+    real = cmp._psis_loo
+
+    def fake(fit):
+        out, best = real(fit)
+        if fit.model.law == "weibull":
+            out = {**out, "p_loo": 1.6 * 3}
+        if fit.model.law == "gr":
+            out = {**out, "max_pareto_k": 0.71}
+        return out, best
+
+    monkeypatch.setattr(cmp, "_psis_loo", fake)
+    with pytest.warns(pystats.LooWarning, match=r"unreliable for gr, weibull") as rec:
+        table = pystats.compare(laplace_fits)
+    assert len(rec) == 1
+    assert table["loo_warning"].to_dict() == {"gr": True, "gamma": False, "weibull": True}
+
+
+def test_compare_flags_laplace_loo_of_a_curved_generalized_gamma():
+    # the case that motivated the flag (models/magnitude_laws.md §7.1): on 10 000 events with
+    # detection the generalized gamma's Laplace draws give p_loo far above its 5 parameters
+    # (where NUTS gives about 4)
+    m = simulate(10000, "generalized_gamma", 1.95, TRUTH["generalized_gamma"], rng=3,
+                 delta_m=0.1, **DETECTION)
+    fits = {law: pystats.MagnitudeLaw(law=law, detection=True).fit(
+        m, method="laplace", seed=1, n_starts=2, draws=100) for law in ("gamma",
+                                                                         "generalized_gamma")}
+    with pytest.warns(pystats.LooWarning, match="generalized_gamma"):
+        table = pystats.compare(fits)
+    gg = table.loc["generalized_gamma"]
+    assert gg["loo_warning"] and gg["p_loo"] > 7.5
+
+
+def test_compare_log_lik_of_draws_is_the_best_of_point_and_draws(laplace_fits):
+    # AIC/BIC of a fit with draws use the largest log likelihood of its point and draws: a
+    # lower bound on the maximum, within a fraction of a unit of the MLE's here
+    from pystats.comparison import _log_lik_draws
+
+    m = simulate(1500, "gamma", 1.95, TRUTH["gamma"], rng=8, delta_m=0.1)  # as laplace_fits
+    table = pystats.compare(laplace_fits)
+    for law, fit in laplace_fits.items():
+        point = {n: np.asarray(fit.estimate(n), dtype=float) for n in fit.parameters.names}
+        at_point = sum(np.sum(v) for v in
+                       fit.model.pointwise_log_likelihood(point, fit.data).values())
+        best = max(at_point, _log_lik_draws(fit).sum(axis=1).max())
+        assert table.loc[law, "log_lik"] == pytest.approx(best, rel=1e-12)
+        k = table.loc[law, "n_params"]
+        assert table.loc[law, "aic"] == pytest.approx(2 * k - 2 * best, rel=1e-12)
+        mle = pystats.MagnitudeLaw(law=law, mc=2.0).fit(m, seed=2)
+        ll_mle = pystats.compare({"a": mle, "b": mle}, loo=False).loc["a", "log_lik"]
+        assert ll_mle - 0.5 < table.loc[law, "log_lik"] <= ll_mle + 1e-6
 
 
 def test_compare_ranks_a_laplace_fit_without_draws_last(laplace_fits):
@@ -269,8 +332,11 @@ def test_compare_ranks_a_laplace_fit_without_draws_last(laplace_fits):
     assert table.loc["weibull", "max_pareto_k"] == math.inf
     assert math.isnan(table.loc["weibull", "d_elpd_loo"])
     # AIC and BIC of that fit are still those of its mode
-    assert table.loc["weibull", "aic"] == pytest.approx(
-        pystats.compare(laplace_fits).loc["weibull", "aic"], rel=1e-12)
+    fit = fits["weibull"]
+    point = {n: np.asarray(fit.estimate(n), dtype=float) for n in fit.parameters.names}
+    ll = sum(np.sum(v) for v in fit.model.pointwise_log_likelihood(point, fit.data).values())
+    k = table.loc["weibull", "n_params"]
+    assert table.loc["weibull", "aic"] == pytest.approx(2 * k - 2 * ll, rel=1e-12)
 
 
 @pytest.mark.parametrize("options,match", [
