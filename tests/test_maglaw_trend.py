@@ -341,3 +341,19 @@ def test_save_load_and_command_line_with_trend(tmp_path):
     assert {"mu_alpha", "mu_ell", "mu_start", "mu_end"} <= set(summary.index)
     assert summary.loc["mu_end"].iloc[0] - summary.loc["mu_start"].iloc[0] > 0.3
     assert "mu_z[7]" in summary.index and "mu_z[8]" not in summary.index  # --n-basis 8
+
+
+def test_nuts_with_the_trend_defaults_to_adapt_delta_095(monkeypatch):
+    # the GP of mu(t) gets b(t)'s adapt_delta 0.95 unless given (9 divergent draws of 1 600
+    # at 0.8, card §4); the constant-mu model keeps the global 0.8
+    import pystats.inference
+
+    data = catalogue(400, ramp, rng=4)
+    seen = []
+    monkeypatch.setattr(pystats.inference, "run", lambda model, data, **kw: seen.append(kw))
+    trend = pystats.MagnitudeLaw(law="tapered_gr", detection=True, mu_trend="gp")
+    trend.fit(data, method="nuts", seed=1)
+    trend.fit(data, method="nuts", seed=1, adapt_delta=0.9)
+    pystats.MagnitudeLaw(law="tapered_gr", detection=True).fit(data, method="nuts", seed=1)
+    assert [(k["adapt_delta"], k["max_tree_depth"]) for k in seen] == [
+        (0.95, 10), (0.9, 10), (0.8, 10)]
