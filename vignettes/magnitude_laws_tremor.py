@@ -3,7 +3,7 @@
 Run from the repository root (the data are read from ``../shared/data``)::
 
     python vignettes/magnitude_laws_tremor.py [--output-dir DIR] [--data DIR] [--regions ...]
-        [--method mle|laplace] [--table FILE.csv]
+        [--method mle|laplace|nuts] [--table FILE.csv]
 
 What it does (``models/magnitude_laws.md`` §9 has the table it prints)
 ----------------------------------------------------------------------
@@ -13,10 +13,12 @@ What it does (``models/magnitude_laws.md`` §9 has the table it prints)
    before, so Cascadia is binned at 0.1 throughout (each value put in its 0.1 bin; the other
    regions keep their 0.01 step); Guerrero-GGAP rows with location residual >= 1.5 s (beyond
    the documented limit) are dropped; regions are never pooled (their Mw scales differ).
-2. Fits every law of ``pystats.maglaw.laws.LAWS`` (``--method mle``, the default, or
-   ``laplace``: the posterior mode with the priors of the card and 1 000 Gaussian draws),
-   (a) above the Mc of MAXC and (b) over every magnitude with the detection probit, and
-   ranks them by AIC and BIC, and with ``laplace`` by PSIS-LOO, with ``pystats.compare``.
+2. Fits every law of ``pystats.maglaw.laws.LAWS`` (``--method mle``, the default;
+   ``laplace``: the posterior mode with the priors of the card and 250 Gaussian draws; or
+   ``nuts``: 4 chains of 500 draws after 500 warm-up, the LOO to trust where the laws are
+   close, card §6), (a) above the Mc of MAXC and (b) over every magnitude with the
+   detection probit, and ranks them by AIC and BIC, and with draws by PSIS-LOO, with
+   ``pystats.compare`` (``loo_flagged``: the laws whose LOO it flags as unreliable).
 3. Draws the magnitude–frequency figure of Cascadia with every law and its band
    (``tremor_cascadia_laws.png``) and the preference figure of every region
    (``tremor_law_preference.png``: ΔLOO, or ΔAIC with ``mle``, of each law to the best) in
@@ -62,7 +64,7 @@ def fit_region(m: np.ndarray, detection: bool, method: str = "mle") -> tuple[pd.
     for law in LAWS:
         model = (pystats.MagnitudeLaw(law=law, detection=True) if detection
                  else pystats.MagnitudeLaw(law=law, mc="maxc"))
-        kw = {"draws": 250} if method == "laplace" else {}
+        kw = {"laplace": {"draws": 250}, "nuts": {"draws": 500, "warmup": 500}}.get(method, {})
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fits[law] = model.fit(m, method=method, seed=1, **kw)
@@ -98,11 +100,11 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--output-dir", type=Path, default=Path("."))
     parser.add_argument("--regions", nargs="*")
-    parser.add_argument("--method", choices=("mle", "laplace"), default="mle")
+    parser.add_argument("--method", choices=("mle", "laplace", "nuts"), default="mle")
     parser.add_argument("--table", type=Path, help="also write the table (CSV)")
     args = parser.parse_args(argv)
     args.output_dir.mkdir(parents=True, exist_ok=True)
-    crit = "d_elpd_loo" if args.method == "laplace" else "d_aic"
+    crit = "d_elpd_loo" if args.method in ("laplace", "nuts") else "d_aic"
     rows, deltas = [], {}
     regions = read_regions(args.data)
     for region, m in regions.items():
@@ -140,6 +142,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
                     d_loo_exponential_moment=round(float(
                         table.loc["exponential_moment", "d_elpd_loo"]), 1),
                     max_pareto_k_best=round(float(table.loc[best, "max_pareto_k"]), 2),
+                    loo_flagged=" ".join(table.index[table["loo_warning"]]),
                 )
             row["estimates"] = ", ".join(f"{k}={float(fit.estimate(k)):.2f}"
                                          for k in fit.parameters.names)
@@ -154,7 +157,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     out = pd.DataFrame(rows)
     if deltas:
         d = pd.DataFrame(deltas).T
-        label = "ΔLOO (elpd)" if args.method == "laplace" else "ΔAIC"
+        label = "ΔLOO (elpd)" if crit == "d_elpd_loo" else "ΔAIC"
         preference_figure(d, label).savefig(args.output_dir / "tremor_law_preference.png",
                                             dpi=120)
     if args.table is not None:
