@@ -153,7 +153,7 @@ def compare(fits: Mapping[str, Fit] | Sequence[Fit], loo: bool = True) -> pd.Dat
                                       or not loo_row["p_loo"] <= P_LOO_RATIO_MAX * k)
             ll = max(ll, best)
         elif fit.is_sampled and fit.n_chains:
-            ll = max(ll, _best_draw_log_lik(fit))
+            ll = max(ll, _best_total(_log_lik_draws(fit)))
         row.update(log_lik=ll, aic=2 * k - 2 * ll, bic=k * math.log(n_obs) - 2 * ll)
         rows[label] = row
     df = pd.DataFrame.from_dict(rows, orient="index")
@@ -178,6 +178,7 @@ def compare(fits: Mapping[str, Fit] | Sequence[Fit], loo: bool = True) -> pd.Dat
 
 _FAILED_LOO = {"elpd_loo": math.nan, "se_elpd_loo": math.nan, "p_loo": math.nan,
                "max_pareto_k": math.inf}
+"""The LOO columns of a fit with draws whose LOO failed (ranked last by :func:`compare`)."""
 
 
 def _log_lik_draws(fit: Fit) -> np.ndarray:
@@ -191,10 +192,10 @@ def _log_lik_draws(fit: Fit) -> np.ndarray:
                           axis=1)
 
 
-def _best_draw_log_lik(fit: Fit) -> float:
-    total = _log_lik_draws(fit).sum(axis=1)
+def _best_total(ll: np.ndarray) -> float:
+    """The largest finite total log likelihood of the draws ``ll`` ``(draws, observations)``."""
+    total = ll.sum(axis=1)
     return float(np.max(np.where(np.isfinite(total), total, -np.inf)))
-"""The LOO columns of a fit with draws whose LOO failed (ranked last by :func:`compare`)."""
 
 
 def _unique_columns(ll: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -247,8 +248,7 @@ def _psis_loo(fit: Fit) -> tuple[dict[str, float], float]:
     from scipy.special import logsumexp
 
     ll = _log_lik_draws(fit)
-    total = ll.sum(axis=1)
-    best = float(np.max(np.where(np.isfinite(total), total, -np.inf)))
+    best = _best_total(ll)
     n_samples = ll.shape[0]
     first, counts = _unique_columns(ll)
     llu = ll[:, first].T  # (distinct observations, draws)
