@@ -298,6 +298,23 @@ def test_compare_flags_laplace_loo_of_a_curved_generalized_gamma():
     assert gg["loo_warning"] and gg["p_loo"] > 7.5
 
 
+@pytest.mark.slow
+def test_nuts_loo_of_the_curved_generalized_gamma_is_reliable():
+    # the same catalogue with NUTS: p_loo about the 5 parameters, no flag, and an elpd
+    # several units above the Laplace draws' (which over-penalise GG: card §6, §7.1 (h))
+    m = simulate(10000, "generalized_gamma", 1.95, TRUTH["generalized_gamma"], rng=3,
+                 delta_m=0.1, **DETECTION)
+    model = pystats.MagnitudeLaw(law="generalized_gamma", detection=True)
+    fits = {"nuts": model.fit(m, method="nuts", seed=1, chains=2, draws=500, warmup=400,
+                              adapt_delta=0.9),
+            "laplace": model.fit(m, method="laplace", seed=1, n_starts=2, draws=100)}
+    with pytest.warns(pystats.LooWarning, match="unreliable for laplace"):
+        table = pystats.compare(fits)
+    nuts = table.loc["nuts"]
+    assert not nuts["loo_warning"] and nuts["p_loo"] < 6.0 and nuts["max_pareto_k"] < 0.5
+    assert nuts["elpd_loo"] > table.loc["laplace", "elpd_loo"] + 2.0
+
+
 def test_compare_log_lik_of_draws_is_the_best_of_point_and_draws(laplace_fits):
     # AIC/BIC of a fit with draws use the largest log likelihood of its point and draws: a
     # lower bound on the maximum, within a fraction of a unit of the MLE's here
