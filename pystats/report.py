@@ -470,6 +470,32 @@ def loo_summary(fit: Fit) -> tuple[Any, int] | str:
     return loo, int(value.shape[0] * value.shape[1])
 
 
+def loo_verdict(n_bad_k: int, good: float, p_loo: float, n_params: int, method: str) -> str:
+    """The report's reading of a PSIS-LOO: Pareto k, then ``p_loo`` against the number of
+    parameters (the rules of :func:`pystats.compare`'s ``loo_warning``).
+
+    Examples
+    --------
+    >>> loo_verdict(0, 0.7, 3.9, 5, "nuts")
+    'All Pareto k values are good: the PSIS-LOO estimate is reliable.'
+    >>> loo_verdict(0, 0.7, 11.0, 5, "laplace").split(":")[0]
+    'p_loo 11.0 is above 1.5 x the 5 parameters'
+    """
+    from .comparison import P_LOO_RATIO_MAX
+
+    if n_bad_k:
+        return (f"{n_bad_k} observation(s) with Pareto k above {good:.2f}: their LOO terms "
+                "are unreliable (influential observations or a misfitting model); consider "
+                "exact LOO for them or K-fold cross-validation.")
+    if p_loo > P_LOO_RATIO_MAX * n_params:
+        cause = ("the Laplace draws are far from the posterior (a curved or flat posterior): "
+                 "refit with method='nuts' before trusting this LOO" if method == "laplace"
+                 else "the model may be badly misspecified, so this LOO is unreliable")
+        return (f"p_loo {p_loo:.1f} is above {P_LOO_RATIO_MAX:g} x the {n_params} "
+                f"parameters: {cause} (Vehtari et al. 2017).")
+    return "All Pareto k values are good: the PSIS-LOO estimate is reliable."
+
+
 def _loo_section(fit: Fit) -> str:
     head = "<h2>PSIS-LOO</h2>"
     try:
@@ -496,11 +522,9 @@ def _loo_section(fit: Fit) -> str:
     ]
     rows = "".join(f"<tr><td>{_esc(a)}</td><td>{n}</td><td>{100 * n / max(k.size, 1):.1f}%"
                    "</td></tr>" for a, n in bins)
-    verdict = ("All Pareto k values are good: the PSIS-LOO estimate is reliable."
-               if bins[1][1] + bins[2][1] == 0 else
-               f"{bins[1][1] + bins[2][1]} observation(s) with Pareto k above {good:.2f}: "
-               "their LOO terms are unreliable (influential observations or a misfitting "
-               "model); consider exact LOO for them or K-fold cross-validation.")
+    n_params = sum(int(np.prod(p.shape)) if p.shape else 1 for p in fit.parameters)
+    verdict = loo_verdict(bins[1][1] + bins[2][1], good, float(loo.p_loo), n_params,
+                          fit.method)
     return (f"{head}{_kv_table(items)}<table><tr><th>Pareto k</th><th>count</th><th>share</th>"
             f"</tr>{rows}</table><p class='note'>{_esc(verdict)}</p>")
 
