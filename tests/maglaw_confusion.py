@@ -108,7 +108,8 @@ def confusion(n_rep: int, n_events: int, method: str = "laplace", seed: int = 0,
                                              if true in fits else -1))
                 if table is None:  # one law within the screen: it is the LOO choice
                     only = next(iter(fits))
-                    table = pd.DataFrame({"elpd_loo": [0.0], "max_pareto_k": [0.0]},
+                    table = pd.DataFrame({"elpd_loo": [0.0], "max_pareto_k": [0.0],
+                                          "loo_warning": [False]},
                                          index=[only]).reindex(list(LAWS))
                     table["elpd_loo"] = table["elpd_loo"].fillna(-np.inf)
             if "loo" in tables:
@@ -116,7 +117,9 @@ def confusion(n_rep: int, n_events: int, method: str = "laplace", seed: int = 0,
                 elpd = elpd.sort_values(ascending=False)
                 row.update(loo=elpd.index[0], loo_margin=float(elpd.iloc[0] - elpd.iloc[1]),
                            loo_true_gap=float(elpd.iloc[0] - elpd[true]),
-                           max_pareto_k=float(table["max_pareto_k"].max()))
+                           max_pareto_k=float(table["max_pareto_k"].max()),
+                           loo_flagged=" ".join(table.index[table["loo_warning"].fillna(False)
+                                                            .astype(bool)]))
                 tables["loo"].loc[true, row["loo"]] += 1
             if iw_loo:
                 iw = {law: importance_weighted_loo(f) for law, f in fits.items()}
