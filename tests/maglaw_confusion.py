@@ -5,7 +5,9 @@
 ``n_events`` binned magnitudes (threshold 1.95, bin 0.1) from each law of :data:`TRUTH`
 (with ``--detection`` thinned by the probit of :data:`DETECTION` and fitted with
 ``detection=True``), fits every law with ``method`` (``laplace``: LOO, AIC and BIC;
-``mle``: AIC and BIC only) and prints the confusion tables (rows: true law, columns:
+``mle``: AIC and BIC only; ``nuts``: AIC and BIC of MLE fits, LOO of NUTS fits of the laws
+within ``--screen`` log-likelihood units of the best, with ``--chains``, ``--draws``,
+``--warmup``, ``--adapt-delta``) and prints the confusion tables (rows: true law, columns:
 preferred law).  ``--out`` writes one row per catalogue (the preferred law by each
 criterion, the LOO margin and the z-scores of the true law's fit against the truth),
 appended as the run goes; ``--from-csv FILE ...`` prints the Markdown tables of such logs
@@ -87,14 +89,13 @@ def confusion(n_rep: int, n_events: int, method: str = "laplace", seed: int = 0,
                 warnings.simplefilter("ignore")
                 if method == "nuts":
                     fits, ic = _nuts_fits(m, detection, seeds, screen, nuts or {})
+                    table = pystats.compare(fits) if len(fits) > 1 else None
                 else:
                     for law in LAWS:
                         kw = {"draws": LAPLACE_DRAWS} if method == "laplace" else {}
                         fits[law] = _model(law, detection).fit(
                             m, method=method, seed=seeds[law], n_starts=N_STARTS, **kw)
                     ic = table = pystats.compare(fits)
-                if method == "nuts":
-                    table = pystats.compare(fits) if len(fits) > 1 else None
             row = {"true": true, "rep": rep, "n_events": n_events, "detection": detection,
                    "aic": ic["aic"].idxmin(), "bic": ic["bic"].idxmin()}
             tables["aic"].loc[true, row["aic"]] += 1
