@@ -142,7 +142,7 @@ def compare(fits: Mapping[str, Fit] | Sequence[Fit], loo: bool = True) -> pd.Dat
                             "compare fits of the same events (same data, threshold and cut)")
         ll = float(sum(np.sum(v) for v in pw.values()))
         n_obs = int(sum(np.size(v) for v in pw.values()))
-        k = int(sum(int(np.prod(p.shape)) if p.shape else 1 for p in fit.parameters))
+        k = fit.parameters.dim
         row: dict[str, Any] = {"method": fit.method, "n_params": k, "n_obs": n_obs}
         if loo and fit.is_sampled:
             # a Laplace fit whose Hessian is not positive definite holds no draws: its LOO

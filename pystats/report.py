@@ -522,7 +522,7 @@ def _loo_section(fit: Fit) -> str:
     ]
     rows = "".join(f"<tr><td>{_esc(a)}</td><td>{n}</td><td>{100 * n / max(k.size, 1):.1f}%"
                    "</td></tr>" for a, n in bins)
-    n_params = sum(int(np.prod(p.shape)) if p.shape else 1 for p in fit.parameters)
+    n_params = fit.parameters.dim
     verdict = loo_verdict(bins[1][1] + bins[2][1], good, float(loo.p_loo), n_params,
                           fit.method)
     return (f"{head}{_kv_table(items)}<table><tr><th>Pareto k</th><th>count</th><th>share</th>"
