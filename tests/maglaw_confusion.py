@@ -189,9 +189,9 @@ def importance_weighted_loo(fit) -> tuple[float, float, float]:
     import arviz as az
     from scipy.special import logsumexp
 
-    from pystats.arviz_io import pointwise_log_likelihood_draws
     from pystats.backends import get_backend
     from pystats.bridge import unconstrained_draws
+    from pystats.comparison import _log_lik_draws, _unique_columns
 
     if not fit.n_chains:  # Hessian not positive definite: no draws, a failed LOO
         return float("nan"), float("inf"), float("inf")
@@ -203,9 +203,8 @@ def importance_weighted_loo(fit) -> tuple[float, float, float]:
     log_q = -0.5 * np.einsum("ij,jk,ik->i", d, -density.hessian(u_hat, True), d)
     log_w = density.values(u, True) - log_q
     log_w = np.where(np.isfinite(log_w), log_w, -np.inf)
-    pw = pointwise_log_likelihood_draws(fit)
-    ll = np.concatenate([v.reshape(v.shape[0] * v.shape[1], -1) for v in pw.values()], axis=1)
-    _, first, counts = np.unique(ll.T, axis=0, return_index=True, return_counts=True)
+    ll = _log_lik_draws(fit)
+    first, counts = _unique_columns(ll)
     llu = ll[:, first].T  # distinct observations (bins) x draws
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
